@@ -1,0 +1,129 @@
+package cmd
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/config"
+	"github.com/mfactl/mfactl/internal/output"
+)
+
+// NewCmdConfig groups the configuration commands.
+func NewCmdConfig(f *cmdutil.Factory) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "config <command>",
+		Short: "Show and change mfactl's settings and profiles",
+		Long: `Settings come from, in order of precedence: flags, MFACTL_* environment variables
+(MFACTL_ENDPOINT, MFACTL_TOKEN, MFACTL_MOCK, MFACTL_TENANT_ID, ...), the selected
+profile in the config file, and the file's top-level keys. Keys: ` + strings.Join(config.Keys, ", ") + `.`,
+	}
+	c.AddCommand(newCmdConfigShow(f), newCmdConfigSet(f), newCmdConfigUse(f), newCmdConfigPath(f))
+	return c
+}
+
+type settingsView map[string]string
+
+func (s settingsView) Table() output.TableData {
+	t := output.TableData{Header: []string{"key", "value"}}
+	keys := make([]string, 0, len(s))
+	for k := range s {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		t.Rows = append(t.Rows, []string{k, dash(s[k])})
+	}
+	return t
+}
+
+func newCmdConfigShow(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show",
+		Short: "Show the effective settings (secrets hidden)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.Config()
+			if err != nil {
+				return err
+			}
+			p, err := f.Printer()
+			if err != nil {
+				return err
+			}
+			s := settingsView(cfg.Redacted())
+			s["profile"] = cfg.Profile
+			s["config-file"] = cfg.Path
+			return p.Print(s)
+		},
+	}
+}
+
+func newCmdConfigSet(f *cmdutil.Factory) *cobra.Command {
+	var global bool
+	c := &cobra.Command{
+		Use:   "set <key> <value>",
+		Short: "Set a key in the selected profile (an empty value removes it)",
+		Example: `  mfactl config set tenant-id contoso.onmicrosoft.com --profile contoso
+  mfactl config set mock true --profile lab`,
+		Args: exactArgs(2, "config set needs <key> <value>"),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+			if len(args) == 0 {
+				return config.Keys, cobra.ShellCompDirectiveNoFileComp
+			}
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := f.Config()
+			if err != nil {
+				return err
+			}
+			profile := cfg.Profile
+			if global {
+				profile = ""
+			}
+			if err := config.Set(cfg.Path, profile, args[0], args[1]); err != nil {
+				return cmdutil.WithExit(cmdutil.ExitUsage, err, "")
+			}
+			where := "profile " + profile
+			if profile == "" {
+				where = "all profiles"
+			}
+			fmt.Fprintf(f.IOStreams.ErrOut, "set %s for %s in %s\n", args[0], where, cfg.Path)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&global, "global", false, "set the key at the top level, for every profile")
+	return c
+}
+
+func newCmdConfigUse(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "use <profile>",
+		Short: "Make a profile the current one",
+		Args:  exactArgs(1, "config use needs a <profile>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := config.FilePath()
+			if err := config.Set(path, "", "current-profile", args[0]); err != nil {
+				return cmdutil.WithExit(cmdutil.ExitUsage, err, "")
+			}
+			fmt.Fprintf(f.IOStreams.ErrOut, "current profile is now %s\n", args[0])
+			return nil
+		},
+	}
+}
+
+func newCmdConfigPath(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "path",
+		Short: "Print the config file's path",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintln(f.IOStreams.Out, config.FilePath())
+			return err
+		},
+	}
+}

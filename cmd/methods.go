@@ -1,0 +1,74 @@
+package cmd
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/methods"
+)
+
+// NewCmdMethods groups the verbs over all method types.
+func NewCmdMethods(f *cmdutil.Factory) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "methods <command>",
+		Short: "List a user's authentication methods of every type",
+	}
+	c.AddCommand(NewCmdMethodsList(f, nil))
+	return c
+}
+
+// MethodsListOptions are the inputs of `methods list`.
+type MethodsListOptions struct {
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+
+	User string
+}
+
+// NewCmdMethodsList builds `mfactl methods list <user>`.
+func NewCmdMethodsList(f *cmdutil.Factory, runF func(context.Context, *MethodsListOptions) error) *cobra.Command {
+	opts := &MethodsListOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer}
+	return &cobra.Command{
+		Use:     "list <user>",
+		Short:   "List every registered method of a user, the password included",
+		Example: `  mfactl --mock methods list nestor.wilke@contoso.example -o json`,
+		Args:    exactArgs(1, "methods list needs one <user>: a user principal name or object id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.User = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return methodsListRun(cmd.Context(), opts)
+		},
+	}
+}
+
+// methodList prints as a table or a JSON array.
+type methodList []methods.Method
+
+func (l methodList) Table() output.TableData { return methodsTable(l) }
+
+func methodsListRun(ctx context.Context, opts *MethodsListOptions) error {
+	if err := graph.ValidateUserRef(opts.User); err != nil {
+		return err
+	}
+	printer, err := opts.Printer()
+	if err != nil {
+		return err
+	}
+	client, err := opts.Graph()
+	if err != nil {
+		return err
+	}
+	ms, err := client.ListMethods(ctx, opts.User)
+	if err != nil {
+		return err
+	}
+	return printer.Print(methodList(ms))
+}

@@ -1,0 +1,99 @@
+// Package cmd holds mfactl's Cobra commands: one file per noun, each verb a
+// constructor NewCmdX(f, runF) that parses flags into an options struct and
+// a private run function that does the work.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mfactl/mfactl/internal/buildinfo"
+	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
+)
+
+// Main runs mfactl with the process's arguments and streams and returns the
+// exit code.
+func Main() int {
+	ios := iostreams.System()
+	f := cmdutil.New(ios, buildinfo.Get().Version)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Execute(ctx, f, os.Args[1:])
+}
+
+// Execute runs the command line args with factory f and returns the exit
+// code, printing any error as one line on stderr.
+func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
+	root := NewCmdRoot(f)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
+			err = errors.Join(context.Canceled, err)
+		}
+		cmdutil.PrintError(f.IOStreams.ErrOut, err)
+		return cmdutil.ExitCodeOf(err)
+	}
+	return cmdutil.ExitOK
+}
+
+// NewCmdRoot builds the command tree.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "mfactl <command> <subcommand> [flags]",
+		Short: "Manage and audit Microsoft Entra ID multi-factor authentication methods",
+		Long: `mfactl manages the authentication methods of Microsoft Entra ID users through
+Microsoft Graph: phones, Microsoft Authenticator, OATH tokens, email, FIDO2 and
+Windows Hello, Temporary Access Passes and the default sign-in method. It runs the
+same commands against real Graph, any Graph-compatible endpoint, or an embedded
+mock tenant (--mock) that needs no tenant, no login and no network.`,
+		Example: `  mfactl --mock user show adele.vance@contoso.example
+  mfactl --mock methods list diego.siciliani@contoso.example -o json
+  mfactl mock serve --addr 127.0.0.1:8080`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       buildinfo.Get().Version,
+	}
+	root.SetOut(f.IOStreams.Out)
+	root.SetErr(f.IOStreams.ErrOut)
+	root.SetIn(f.IOStreams.In)
+	root.SetVersionTemplate(buildinfo.Get().String() + "\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.FlagErrorWrap(err) })
+
+	pf := root.PersistentFlags()
+	pf.Bool("mock", false, "use the embedded mock tenant (no login, no network); MFACTL_MOCK=1")
+	pf.String("mock-state", "", "file of the embedded mock's state (default under the user's state directory); MFACTL_MOCK_STATE")
+	pf.String("endpoint", "", "root URL of a Graph-compatible server such as `mfactl mock serve`, used with MFACTL_TOKEN")
+	pf.String("profile", "", "configuration profile to use; MFACTL_PROFILE")
+	pf.StringP("output", "o", "", "output format: table, json, yaml or csv (default table)")
+	pf.Bool("debug", false, "trace HTTP requests to stderr (tokens and secrets redacted)")
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json", "yaml", "csv"}, cobra.ShellCompDirectiveNoFileComp))
+	f.BindFlags(pf)
+
+	root.AddGroup(
+		&cobra.Group{ID: "users", Title: "Users and methods:"},
+		&cobra.Group{ID: "mock", Title: "Offline tenant:"},
+		&cobra.Group{ID: "setup", Title: "Setup:"},
+	)
+	add := func(group string, cmds ...*cobra.Command) {
+		for _, c := range cmds {
+			c.GroupID = group
+			root.AddCommand(c)
+		}
+	}
+	add("users", NewCmdUser(f), NewCmdMethods(f))
+	add("mock", NewCmdMock(f))
+	add("setup", NewCmdAuth(f), NewCmdConfig(f), NewCmdVersion(f))
+	root.SetCompletionCommandGroupID("setup")
+	root.SetHelpCommandGroupID("setup")
+	return root
+}

@@ -1,0 +1,208 @@
+// Package graph is the only part of mfactl that imports the Microsoft Graph
+// SDK. It builds one client for real Graph (azidentity credentials), for any
+// Graph-compatible endpoint such as `mfactl mock serve` (a static bearer
+// token), and for the in-process mock (a transport that calls the mock's
+// handler); the three differ only in root URL, credential and transport. It
+// converts SDK models into mfactl's own types in package methods, so nothing
+// else in mfactl sees an SDK type.
+//
+// Beta-only endpoints (hardware OATH, signInPreferences, per-user MFA state)
+// go through the same request adapter with the beta base URL and small typed
+// wrappers, instead of the beta SDK module, which would double a build that is
+// already slow.
+package graph
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	abs "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoft/kiota-abstractions-go/serialization"
+	khttp "github.com/microsoft/kiota-http-go"
+	jsonser "github.com/microsoft/kiota-serialization-json-go"
+	textser "github.com/microsoft/kiota-serialization-text-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	msgraphauth "github.com/microsoftgraph/msgraph-sdk-go-core/authentication"
+)
+
+// PublicCloudRoot is the root of the global Microsoft Graph service.
+const PublicCloudRoot = "https://graph.microsoft.com"
+
+// DefaultScope is the scope mfactl asks for: the app's configured permissions.
+const DefaultScope = "https://graph.microsoft.com/.default"
+
+// sdkVersion is the msgraph-sdk-go version pinned in go.mod, reported in the
+// SdkVersion header as the full SDK client would.
+const sdkVersion = "1.89.0"
+
+// Options configure a Client.
+type Options struct {
+	// Root is the service root without a version segment, e.g.
+	// https://graph.microsoft.com or http://127.0.0.1:8080. A trailing /v1.0
+	// or /beta is accepted and removed.
+	Root string
+	// Credential produces bearer tokens: an azidentity credential for real
+	// Graph, StaticToken for a mock.
+	Credential azcore.TokenCredential
+	// Scopes requested from Credential; default DefaultScope.
+	Scopes []string
+	// Transport is the HTTP transport under Graph's middleware (retry,
+	// redirect, compression, ...). Nil means a clone of http.DefaultTransport.
+	// The in-process mock passes a transport that calls its handler.
+	Transport http.RoundTripper
+	// RootCAs, when set, replaces the system roots (for a mock served over
+	// HTTPS with a self-signed certificate).
+	RootCAs *x509.CertPool
+	// Debug, when set, receives a trace of every HTTP exchange with tokens
+	// and secrets redacted.
+	Debug io.Writer
+	// MaxRetries for 429/503/504 (the SDK default is 3; at most 10).
+	MaxRetries int
+	// Version, when set, makes the User-Agent "mfactl/<Version>" so tenant
+	// sign-in and audit logs show which tool made a request.
+	Version string
+}
+
+// Client talks to one Graph service.
+type Client struct {
+	root       string
+	v1         abs.RequestAdapter
+	beta       abs.RequestAdapter
+	httpClient *http.Client
+}
+
+var registerSerializers sync.Once
+
+// New builds a client. The base URL is set on each adapter before any
+// request builder exists, so batch step URLs come out relative (see the SDK
+// notes: builders made before SetBaseUrl keep the public-cloud URL).
+func New(opts Options) (*Client, error) {
+	root, err := normaliseRoot(opts.Root)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Credential == nil {
+		return nil, fmt.Errorf("graph: no credential")
+	}
+	registerSerializers.Do(func() {
+		abs.RegisterDefaultSerializer(func() serialization.SerializationWriterFactory { return jsonser.NewJsonSerializationWriterFactory() })
+		abs.RegisterDefaultSerializer(func() serialization.SerializationWriterFactory { return textser.NewTextSerializationWriterFactory() })
+		abs.RegisterDefaultDeserializer(func() serialization.ParseNodeFactory { return jsonser.NewJsonParseNodeFactory() })
+		abs.RegisterDefaultDeserializer(func() serialization.ParseNodeFactory { return textser.NewTextParseNodeFactory() })
+	})
+
+	u, _ := url.Parse(root)
+	scopes := opts.Scopes
+	if len(scopes) == 0 {
+		scopes = []string{DefaultScope}
+	}
+	// The Azure provider silently sends no token to hosts outside its allow
+	// list, so the list is exactly the host we talk to.
+	auth, err := msgraphauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(opts.Credential, scopes, []string{u.Hostname()})
+	if err != nil {
+		return nil, fmt.Errorf("graph: auth provider: %w", err)
+	}
+
+	hc := newHTTPClient(opts)
+	c := &Client{root: root, httpClient: hc}
+	for _, v := range []struct {
+		version string
+		dst     *abs.RequestAdapter
+	}{{"v1.0", &c.v1}, {"beta", &c.beta}} {
+		clientOpts := msgraphcore.GraphClientOptions{GraphServiceVersion: v.version, GraphServiceLibraryVersion: sdkVersion}
+		a, err := msgraphcore.NewGraphRequestAdapterBaseWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, clientOpts, nil, nil, hc)
+		if err != nil {
+			return nil, fmt.Errorf("graph: request adapter: %w", err)
+		}
+		a.SetBaseUrl(root + "/" + v.version)
+		*v.dst = a
+	}
+	return c, nil
+}
+
+// newHTTPClient assembles Graph's middleware in a fixed order (the SDK's own
+// factory ranges over a map, so its order changes from run to run) on top of
+// the parent transport.
+func newHTTPClient(opts Options) *http.Client {
+	parent := opts.Transport
+	if parent == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		if opts.RootCAs != nil {
+			t.TLSClientConfig = &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12}
+		}
+		parent = t
+	}
+	if opts.Debug != nil {
+		parent = &traceTransport{next: parent, w: opts.Debug}
+	}
+	retries := opts.MaxRetries
+	if retries <= 0 {
+		retries = 3
+	}
+	clientOpts := msgraphcore.GraphClientOptions{GraphServiceLibraryVersion: sdkVersion}
+	ua := khttp.NewUserAgentHandlerOptions()
+	if opts.Version != "" {
+		ua.ProductName, ua.ProductVersion = "mfactl", opts.Version
+	}
+	middleware := []khttp.Middleware{
+		msgraphcore.NewGraphTelemetryHandler(&clientOpts),
+		khttp.NewUrlReplaceHandler(true, msgraphcore.ReplacementPairs),
+		khttp.NewRetryHandlerWithOptions(khttp.RetryHandlerOptions{
+			MaxRetries:   retries,
+			DelaySeconds: 3,
+			ShouldRetry:  func(time.Duration, int, *http.Request, *http.Response) bool { return true },
+		}),
+		khttp.NewRedirectHandler(),
+		khttp.NewCompressionHandler(),
+		khttp.NewParametersNameDecodingHandler(),
+		khttp.NewUserAgentHandlerWithOptions(ua),
+		khttp.NewHeadersInspectionHandler(),
+	}
+	return &http.Client{
+		Transport: khttp.NewCustomTransportWithParentTransport(parent, middleware...),
+		// The redirect middleware, not net/http, follows redirects.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       100 * time.Second,
+	}
+}
+
+func normaliseRoot(root string) (string, error) {
+	if root == "" {
+		root = PublicCloudRoot
+	}
+	root = strings.TrimRight(root, "/")
+	for _, suffix := range []string{"/v1.0", "/beta"} {
+		root = strings.TrimSuffix(root, suffix)
+	}
+	u, err := url.Parse(root)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("graph endpoint %q is not an http(s) URL such as http://127.0.0.1:8080", root)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return "", fmt.Errorf("graph endpoint %q uses plain http on a non-loopback host; tokens are only sent over https (or http to localhost/127.0.0.1)", root)
+	}
+	return root, nil
+}
+
+// isLoopback mirrors the Azure auth provider's localhost exception for http.
+func isLoopback(host string) bool {
+	switch strings.ToLower(host) {
+	case "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	return false
+}
+
+// Root returns the service root this client talks to.
+func (c *Client) Root() string { return c.root }
+
+// V1 returns the v1.0 request adapter (for tests and the batch helper).
+func (c *Client) V1() abs.RequestAdapter { return c.v1 }

@@ -1,0 +1,297 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	abs "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+)
+
+// Exit codes mfactl uses (DESIGN.md §3); Error.ExitCode maps onto them.
+const (
+	exitError    = 1
+	exitNotFound = 3
+	exitAuth     = 4
+	exitThrottle = 5
+)
+
+// Error is a failed Graph request translated into one readable line: what
+// mfactl was doing, what Graph said, and what to do about it.
+type Error struct {
+	// Op is what mfactl was doing, e.g. `list methods of adele@contoso.example`.
+	Op string
+	// Status is the HTTP status (0 when no response arrived).
+	Status int
+	// Code and Message come from Graph's OData error body.
+	Code    string
+	Message string
+	// RequestID and Date identify the request in Microsoft's logs.
+	RequestID string
+	Date      string
+	// RetryAfter is the server's Retry-After, when it sent one.
+	RetryAfter time.Duration
+	// Hint tells the user how to fix it.
+	Hint string
+	// AuthFailed is set when no token could be obtained (sign-in needed or
+	// refused): exit code 4 like a 401.
+	AuthFailed bool
+	// Err is the underlying error.
+	Err error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
+	msg := e.Message
+	if msg == "" && e.Err != nil && e.Status == 0 {
+		msg = e.Err.Error()
+	}
+	if msg == "" {
+		msg = "request failed"
+	}
+	b.WriteString(strings.TrimRight(msg, "."))
+	var detail []string
+	if e.Status != 0 {
+		d := "HTTP " + strconv.Itoa(e.Status)
+		if e.Code != "" {
+			d += " " + e.Code
+		}
+		detail = append(detail, d)
+	}
+	if e.RequestID != "" {
+		detail = append(detail, "request-id "+e.RequestID)
+	}
+	if len(detail) > 0 {
+		b.WriteString(" (" + strings.Join(detail, ", ") + ")")
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying SDK or transport error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// HintText is how to fix the problem, or "".
+func (e *Error) HintText() string { return e.Hint }
+
+// ExitCode maps the failure onto mfactl's exit codes: 3 not found, 4
+// authentication or permission, 5 throttled, 1 anything else.
+func (e *Error) ExitCode() int {
+	switch {
+	case e.Status == 404:
+		return exitNotFound
+	case e.Status == 401 || e.Status == 403 || e.AuthFailed:
+		return exitAuth
+	case e.Status == 429:
+		return exitThrottle
+	}
+	return exitError
+}
+
+// IsNotFound reports whether err is a Graph 404.
+func IsNotFound(err error) bool {
+	var ge *Error
+	return errors.As(err, &ge) && ge.Status == 404
+}
+
+// StatusOf returns the HTTP status of a Graph error, or 0.
+func StatusOf(err error) int {
+	var ge *Error
+	if errors.As(err, &ge) {
+		return ge.Status
+	}
+	return 0
+}
+
+// CodeOf returns the OData error code of a Graph error, or "".
+func CodeOf(err error) string {
+	var ge *Error
+	if errors.As(err, &ge) {
+		return ge.Code
+	}
+	return ""
+}
+
+// RoleHint names the Entra role an operation needs; it becomes the hint of a
+// 403 so the user knows whom to ask.
+type RoleHint string
+
+// Role hints for the operations mfactl performs.
+const (
+	RoleReadMethods  RoleHint = "reading another user's methods needs the Authentication Administrator, Privileged Authentication Administrator or Global Reader role (and UserAuthenticationMethod.Read.All)"
+	RoleWriteMethods RoleHint = "changing another user's methods needs the Authentication Administrator role, or Privileged Authentication Administrator when the user is an admin (and UserAuthenticationMethod.ReadWrite.All)"
+	RoleReadUsers    RoleHint = "reading users needs User.Read.All (or Directory.Read.All)"
+	RoleReports      RoleHint = "registration reports need the Reports Reader, Security Reader or Global Reader role (and AuditLog.Read.All)"
+	RolePolicy       RoleHint = "this needs the Authentication Policy Administrator role (and Policy.ReadWrite.AuthenticationMethod)"
+	RoleSessions     RoleHint = "revoking sessions needs the User Administrator or Helpdesk Administrator role (and User.RevokeSessions.All or User.ReadWrite.All)"
+)
+
+// wrap translates any error from the SDK into *Error.
+func wrap(op string, role RoleHint, err error) error {
+	if err == nil {
+		return nil
+	}
+	var already *Error
+	if errors.As(err, &already) {
+		return err
+	}
+	e := &Error{Op: op, Err: err}
+	var oe *odataerrors.ODataError
+	var ae *abs.ApiError
+	var authRequired *azidentity.AuthenticationRequiredError
+	var authFailed *azidentity.AuthenticationFailedError
+	switch {
+	case errors.As(err, &authRequired):
+		e.AuthFailed = true
+		e.Message = "not signed in"
+		e.Hint = "run `mfactl auth login` (or configure an app credential: see `mfactl auth --help`)"
+		return e
+	case errors.As(err, &authFailed):
+		e.AuthFailed = true
+		e.Message = "sign-in failed: " + firstLine(authFailed.Error())
+		e.Hint = "check tenant-id, client-id and the credential, then run `mfactl auth login`"
+		return e
+	case errors.As(err, &oe):
+		e.Status = oe.ResponseStatusCode
+		// ODataError.Error() dereferences a nil message and panics, so read
+		// every field through its getter and check for nil.
+		if me := oe.GetErrorEscaped(); me != nil {
+			e.Code = deref(me.GetCode())
+			e.Message = deref(me.GetMessage())
+			if ie := me.GetInnerError(); ie != nil {
+				e.RequestID = deref(ie.GetRequestId())
+				if d := ie.GetDate(); d != nil {
+					e.Date = d.UTC().Format(time.RFC3339)
+				}
+			}
+		}
+		if oe.ResponseHeaders != nil {
+			if e.RequestID == "" {
+				e.RequestID = first(oe.ResponseHeaders.Get("request-id"))
+			}
+			e.RetryAfter = parseRetryAfter(first(oe.ResponseHeaders.Get("retry-after")))
+		}
+	case errors.As(err, &ae):
+		e.Status = ae.ResponseStatusCode
+		e.Message = http2text(ae.ResponseStatusCode)
+		if ae.ResponseHeaders != nil {
+			e.RequestID = first(ae.ResponseHeaders.Get("request-id"))
+			e.RetryAfter = parseRetryAfter(first(ae.ResponseHeaders.Get("retry-after")))
+		}
+	}
+	if e.Message == "" && e.Status != 0 {
+		e.Message = http2text(e.Status)
+	}
+	e.Hint = hintFor(e, role)
+	return e
+}
+
+func hintFor(e *Error, role RoleHint) string {
+	switch {
+	case e.Status == 401:
+		return "the access token was rejected: run `mfactl auth login` (for --endpoint or --mock, check MFACTL_TOKEN)"
+	case e.Status == 403:
+		if role != "" {
+			return string(role)
+		}
+		return "your account lacks the permission or role for this operation"
+	case e.Status == 404:
+		return "check the user principal name or object id"
+	case e.Status == 429:
+		return "Graph is throttling this app; wait a little and run the command again"
+	case e.Status >= 500:
+		return "Graph had a transient problem; run the command again"
+	case e.Status == 0:
+		return transportHint(e.Err)
+	}
+	return ""
+}
+
+func transportHint(err error) string {
+	var ue *url.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the request timed out; check the network and run the command again"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "nothing is listening there: is `mfactl mock serve` running, and is --endpoint right?"
+	case errors.As(err, &ue):
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) {
+			return "the host name does not resolve: check --endpoint or the network"
+		}
+		return "check the network and --endpoint"
+	}
+	return ""
+}
+
+func http2text(status int) string {
+	switch status {
+	case 400:
+		return "the request was refused as invalid"
+	case 401:
+		return "not authenticated"
+	case 403:
+		return "access denied"
+	case 404:
+		return "not found"
+	case 409:
+		return "conflict"
+	case 429:
+		return "too many requests"
+	case 500:
+		return "internal server error"
+	case 503:
+		return "service unavailable"
+	case 504:
+		return "gateway timeout"
+	}
+	return fmt.Sprintf("HTTP status %d", status)
+}
+
+func parseRetryAfter(s string) time.Duration {
+	if s == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(s, 64); err == nil && secs >= 0 {
+		return time.Duration(secs * float64(time.Second))
+	}
+	if t, err := time.Parse(time.RFC1123, s); err == nil {
+		return time.Until(t)
+	}
+	return 0
+}
+
+func firstLine(s string) string {
+	for _, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "-") {
+			return line
+		}
+	}
+	return strings.TrimSpace(s)
+}
+
+func first(vals []string) string {
+	if len(vals) == 0 {
+		return ""
+	}
+	return vals[0]
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

@@ -1,0 +1,134 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
+
+	"github.com/mfactl/mfactl/methods"
+)
+
+func (c *Client) authentication(user string) *users.ItemAuthenticationRequestBuilder {
+	return c.users().ByUserId(user).Authentication()
+}
+
+// ListMethods returns every registered authentication method of a user
+// (GET /users/{id}/authentication/methods), including the password, sorted
+// for display. Types the SDK does not model (such as hardware OATH) are
+// recognised from their @odata.type.
+func (c *Client) ListMethods(ctx context.Context, user string) ([]methods.Method, error) {
+	if err := ValidateUserRef(user); err != nil {
+		return nil, err
+	}
+	resp, err := c.authentication(user).Methods().Get(ctx, nil)
+	if err != nil {
+		return nil, userError("list methods of", user, RoleReadMethods, err)
+	}
+	out := make([]methods.Method, 0, len(resp.GetValue()))
+	for _, m := range resp.GetValue() {
+		out = append(out, ConvertMethod(m))
+	}
+	methods.SortMethods(out)
+	return out, nil
+}
+
+// ConvertMethod turns an SDK authentication method into mfactl's model.
+func ConvertMethod(m models.AuthenticationMethodable) methods.Method {
+	out := methods.Method{ID: deref(m.GetId()), Kind: methods.KindFromODataType(deref(m.GetOdataType()))}
+	switch v := m.(type) {
+	case *models.PhoneAuthenticationMethod:
+		out.Kind = methods.KindPhone
+		out.PhoneNumber = deref(v.GetPhoneNumber())
+		if t := v.GetPhoneType(); t != nil {
+			out.PhoneType = methods.PhoneType(t.String())
+		}
+		if s := v.GetSmsSignInState(); s != nil {
+			out.SMSSignInState = s.String()
+		}
+	case *models.EmailAuthenticationMethod:
+		out.Kind = methods.KindEmail
+		out.EmailAddress = deref(v.GetEmailAddress())
+	case *models.Fido2AuthenticationMethod:
+		out.Kind = methods.KindFido2
+		out.DisplayName = deref(v.GetDisplayName())
+		out.Created = v.GetCreatedDateTime()
+		out.AAGUID = deref(v.GetAaGuid())
+		out.Model = deref(v.GetModel())
+		if a := v.GetAttestationLevel(); a != nil {
+			out.AttestationLevel = a.String()
+		}
+	case *models.MicrosoftAuthenticatorAuthenticationMethod:
+		out.Kind = methods.KindAuthenticator
+		out.DisplayName = deref(v.GetDisplayName())
+		out.Created = v.GetCreatedDateTime()
+		out.DeviceTag = deref(v.GetDeviceTag())
+		out.PhoneAppVersion = deref(v.GetPhoneAppVersion())
+	case *models.SoftwareOathAuthenticationMethod:
+		out.Kind = methods.KindSoftwareOath
+	case *models.TemporaryAccessPassAuthenticationMethod:
+		out.Kind = methods.KindTemporaryAccess
+		out.Created = v.GetCreatedDateTime()
+		out.Pass = deref(v.GetTemporaryAccessPass())
+		out.StartDateTime = v.GetStartDateTime()
+		if l := v.GetLifetimeInMinutes(); l != nil {
+			out.LifetimeInMinutes = int(*l)
+		}
+		out.IsUsableOnce = v.GetIsUsableOnce()
+		out.IsUsable = v.GetIsUsable()
+		out.MethodUsabilityReason = deref(v.GetMethodUsabilityReason())
+	case *models.WindowsHelloForBusinessAuthenticationMethod:
+		out.Kind = methods.KindWindowsHello
+		out.DisplayName = deref(v.GetDisplayName())
+		out.Created = v.GetCreatedDateTime()
+		if k := v.GetKeyStrength(); k != nil {
+			out.KeyStrength = k.String()
+		}
+	case *models.PlatformCredentialAuthenticationMethod:
+		out.Kind = methods.KindPlatformCredential
+		out.DisplayName = deref(v.GetDisplayName())
+		out.Created = v.GetCreatedDateTime()
+		if k := v.GetKeyStrength(); k != nil {
+			out.KeyStrength = k.String()
+		}
+		if p := v.GetPlatform(); p != nil {
+			out.Platform = p.String()
+		}
+	case *models.PasswordAuthenticationMethod:
+		out.Kind = methods.KindPassword
+		out.Created = v.GetCreatedDateTime()
+	default:
+		// A type this SDK version does not model (hardware OATH): its
+		// properties arrive in AdditionalData as raw JSON values.
+		fillFromAdditionalData(&out, m.GetAdditionalData())
+	}
+	return out
+}
+
+// untypedMethod is the JSON shape of properties the SDK leaves untyped.
+type untypedMethod struct {
+	DisplayName string                 `json:"displayName"`
+	Created     *time.Time             `json:"createdDateTime"`
+	Device      *methods.HardwareToken `json:"device"`
+}
+
+func fillFromAdditionalData(out *methods.Method, data map[string]any) {
+	if len(data) == 0 {
+		return
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return
+	}
+	var u untypedMethod
+	if json.Unmarshal(raw, &u) != nil {
+		return
+	}
+	out.DisplayName = u.DisplayName
+	out.Created = u.Created
+	if out.Kind == methods.KindHardwareOath {
+		out.Token = u.Device
+	}
+}

@@ -1,0 +1,132 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	abs "github.com/microsoft/kiota-abstractions-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
+
+	"github.com/mfactl/mfactl/methods"
+)
+
+// userSelect is the property set mfactl reads for a user. accountEnabled and
+// userType are not in Graph's default set, so they must be selected.
+var userSelect = []string{"id", "userPrincipalName", "displayName", "mail", "jobTitle", "userType", "accountEnabled"}
+
+func (c *Client) users() *users.UsersRequestBuilder {
+	return users.NewUsersRequestBuilderInternal(map[string]string{"baseurl": c.v1.GetBaseUrl()}, c.v1)
+}
+
+// GetUser reads one user by object id or user principal name. An unknown
+// user is a *Error with status 404 whose message names the user.
+func (c *Client) GetUser(ctx context.Context, user string) (methods.User, error) {
+	if err := ValidateUserRef(user); err != nil {
+		return methods.User{}, err
+	}
+	cfg := &users.UserItemRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
+	}
+	u, err := c.users().ByUserId(user).Get(ctx, cfg)
+	if err != nil {
+		return methods.User{}, userError("get user", user, RoleReadUsers, err)
+	}
+	return convertUser(u), nil
+}
+
+// userError turns a 404 into "user X not found" so the one line on stderr
+// names the user the admin typed.
+func userError(op, user string, role RoleHint, err error) error {
+	werr := wrap(op+" "+user, role, err)
+	if ge, ok := werr.(*Error); ok && ge.Status == 404 {
+		ge.Op = ""
+		ge.Message = fmt.Sprintf("user %q not found", user)
+		ge.Hint = "check the user principal name (e.g. adele@contoso.com) or object id"
+	}
+	return werr
+}
+
+var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// IsObjectID reports whether s looks like a directory object id (a GUID).
+func IsObjectID(s string) bool { return guidPattern.MatchString(s) }
+
+// ValidateUserRef checks a <user> argument before any request: an object id
+// or a user principal name (name@domain).
+func ValidateUserRef(user string) error {
+	switch {
+	case user == "":
+		return &UsageError{Msg: "no user given: pass a user principal name (name@domain) or an object id"}
+	case IsObjectID(user):
+		return nil
+	case strings.ContainsAny(user, " /\\?") || !strings.Contains(user, "@") || strings.HasPrefix(user, "@") || strings.HasSuffix(user, "@"):
+		return &UsageError{Msg: fmt.Sprintf("%q is not a user principal name (name@domain) or an object id", user)}
+	}
+	return nil
+}
+
+// UsageError is bad input found before any request was sent (exit code 2).
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// ExitCode is 2: bad input.
+func (e *UsageError) ExitCode() int { return 2 }
+
+// ListUsersOptions filter a user listing.
+type ListUsersOptions struct {
+	// Filter is an OData $filter, e.g. startswith(userPrincipalName,'a').
+	Filter string
+	// PageSize is $top (1-999); 0 lets the server choose.
+	PageSize int32
+	// Count asks for @odata.count (needs ConsistencyLevel: eventual).
+	Count bool
+}
+
+// ListUsers pages through users, calling fn for each until it returns false.
+// It follows @odata.nextLink as an absolute URL, as Graph requires.
+func (c *Client) ListUsers(ctx context.Context, opts ListUsersOptions, fn func(methods.User) bool) error {
+	q := &users.UsersRequestBuilderGetQueryParameters{Select: userSelect}
+	if opts.Filter != "" {
+		q.Filter = &opts.Filter
+	}
+	if opts.PageSize > 0 {
+		q.Top = &opts.PageSize
+	}
+	cfg := &users.UsersRequestBuilderGetRequestConfiguration{QueryParameters: q}
+	if opts.Count {
+		q.Count = &opts.Count
+		h := abs.NewRequestHeaders()
+		h.Add("ConsistencyLevel", "eventual")
+		cfg.Headers = h
+	}
+	resp, err := c.users().Get(ctx, cfg)
+	if err != nil {
+		return wrap("list users", RoleReadUsers, err)
+	}
+	it, err := msgraphcore.NewPageIterator[models.Userable](resp, c.v1, models.CreateUserCollectionResponseFromDiscriminatorValue)
+	if err != nil {
+		return wrap("list users", RoleReadUsers, err)
+	}
+	if cfg.Headers != nil {
+		it.SetHeaders(cfg.Headers)
+	}
+	err = it.Iterate(ctx, func(u models.Userable) bool { return fn(convertUser(u)) })
+	return wrap("list users", RoleReadUsers, err)
+}
+
+func convertUser(u models.Userable) methods.User {
+	return methods.User{
+		ID:                deref(u.GetId()),
+		UserPrincipalName: deref(u.GetUserPrincipalName()),
+		DisplayName:       deref(u.GetDisplayName()),
+		Mail:              deref(u.GetMail()),
+		JobTitle:          deref(u.GetJobTitle()),
+		UserType:          deref(u.GetUserType()),
+		AccountEnabled:    u.GetAccountEnabled(),
+	}
+}

@@ -1,0 +1,125 @@
+// Package cmdutil holds what every mfactl command shares: the Factory of
+// lazy dependencies, exit codes and the one place errors become a line on
+// stderr.
+package cmdutil
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Exit codes (DESIGN.md §3).
+const (
+	ExitOK       = 0
+	ExitFailure  = 1
+	ExitUsage    = 2
+	ExitNotFound = 3
+	ExitAuth     = 4
+	ExitPartial  = 5
+	// ExitInterrupted follows the shell convention for SIGINT.
+	ExitInterrupted = 130
+)
+
+// FlagError is a usage problem found while parsing arguments (exit 2).
+type FlagError struct{ err error }
+
+// FlagErrorf builds a FlagError.
+func FlagErrorf(format string, args ...any) error {
+	return &FlagError{err: fmt.Errorf(format, args...)}
+}
+
+// FlagErrorWrap wraps err as a FlagError.
+func FlagErrorWrap(err error) error { return &FlagError{err: err} }
+
+func (e *FlagError) Error() string { return e.err.Error() }
+func (e *FlagError) Unwrap() error { return e.err }
+
+// ExitCode is 2.
+func (e *FlagError) ExitCode() int { return ExitUsage }
+
+// ExitError carries an explicit exit code and an optional hint.
+type ExitError struct {
+	Code int
+	Err  error
+	Hint string
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// ExitCode returns the code.
+func (e *ExitError) ExitCode() int { return e.Code }
+
+// HintText returns the hint.
+func (e *ExitError) HintText() string { return e.Hint }
+
+// WithExit wraps err with an exit code and a hint.
+func WithExit(code int, err error, hint string) error {
+	if err == nil {
+		return nil
+	}
+	return &ExitError{Code: code, Err: err, Hint: hint}
+}
+
+// Errorf builds an error with an explicit exit code.
+func Errorf(code int, format string, args ...any) error {
+	return &ExitError{Code: code, Err: fmt.Errorf(format, args...)}
+}
+
+// ErrSilent means the command already told the user what went wrong; only
+// the exit code remains. Wrap it with an exit code via WithExit.
+var ErrSilent = errors.New("silent error")
+
+// ExitCodeOf maps an error onto an exit code: the error's own ExitCode()
+// when any error in the chain has one, 130 for an interrupt, else 1.
+func ExitCodeOf(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var coded interface{ ExitCode() int }
+	if errors.As(err, &coded) {
+		return coded.ExitCode()
+	}
+	if errors.Is(err, context.Canceled) {
+		return ExitInterrupted
+	}
+	return ExitFailure
+}
+
+// HintOf returns the first hint in the error chain.
+func HintOf(err error) string {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if h, ok := e.(interface{ HintText() string }); ok && h.HintText() != "" {
+			return h.HintText()
+		}
+	}
+	return ""
+}
+
+// PrintError writes the error as one line, with its hint after a semicolon.
+func PrintError(w io.Writer, err error) {
+	if err == nil || errors.Is(err, ErrSilent) {
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(w, "mfactl: interrupted")
+		return
+	}
+	msg := oneLine(err.Error())
+	if hint := HintOf(err); hint != "" && !strings.Contains(msg, hint) {
+		msg += "; " + hint
+	}
+	fmt.Fprintf(w, "mfactl: %s\n", msg)
+	var fe *FlagError
+	if errors.As(err, &fe) && !strings.Contains(msg, "--help") {
+		fmt.Fprintln(w, "Run with --help for usage.")
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}

@@ -1,0 +1,212 @@
+package cmdutil
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/config"
+	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/mock"
+)
+
+// Factory hands commands their dependencies, each built on first use:
+// `--help`, `version` and `completion` never load a credential, open the
+// mock store or build a Graph client.
+type Factory struct {
+	IOStreams *iostreams.IOStreams
+	// Version is the build version, for the User-Agent and `version`.
+	Version string
+	// Now is the clock commands use.
+	Now func() time.Time
+
+	// Config, Graph and Printer are lazy; tests replace them.
+	Config  func() (*config.Config, error)
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+
+	flags *pflag.FlagSet
+
+	mu       sync.Mutex
+	cfg      *config.Config
+	client   *graph.Client
+	backend  Backend
+	closers  []func() error
+	closeErr error
+}
+
+// Backend says where requests go.
+type Backend struct {
+	// Kind is "mock" (in-process), "endpoint" or "graph".
+	Kind string `json:"kind"`
+	// Root is the service root.
+	Root string `json:"root"`
+	// State is the in-process mock's store file.
+	State string `json:"state,omitempty"`
+	// Auth is the sign-in method for real Graph, or "static token".
+	Auth string `json:"auth"`
+}
+
+// New returns a factory over the given streams.
+func New(ios *iostreams.IOStreams, version string) *Factory {
+	f := &Factory{IOStreams: ios, Version: version, Now: time.Now}
+	f.Config = f.loadConfig
+	f.Graph = f.newGraph
+	f.Printer = f.newPrinter
+	return f
+}
+
+// BindFlags gives the factory the root command's persistent flags, which
+// the configuration reads once they are parsed.
+func (f *Factory) BindFlags(fs *pflag.FlagSet) { f.flags = fs }
+
+func (f *Factory) loadConfig() (*config.Config, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cfg != nil {
+		return f.cfg, nil
+	}
+	cfg, err := config.Load(f.flags)
+	if err != nil {
+		return nil, WithExit(ExitUsage, err, "")
+	}
+	f.cfg = cfg
+	return cfg, nil
+}
+
+func (f *Factory) newPrinter() (*output.Printer, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	format, err := output.ParseFormat(cfg.Output)
+	if err != nil {
+		return nil, FlagErrorWrap(err)
+	}
+	return &output.Printer{Format: format, Out: f.IOStreams.Out, Color: f.IOStreams.IsStdoutTTY()}, nil
+}
+
+// RecordPath is where the authentication record of a profile is kept.
+func RecordPath(profile string) string {
+	return filepath.Join(config.StateDir(), "auth", profile+".json")
+}
+
+// CredentialOptions turns the configuration into graph credential options.
+func (f *Factory) CredentialOptions(cfg *config.Config) graph.CredentialOptions {
+	return graph.CredentialOptions{
+		Method: cfg.Auth.Method, TenantID: cfg.Auth.TenantID, ClientID: cfg.Auth.ClientID,
+		ClientSecret: cfg.Auth.ClientSecret, CertificatePath: cfg.Auth.CertificatePath,
+		CertPassword: cfg.Auth.CertPassword, RedirectURL: cfg.Auth.RedirectURL,
+		ManagedIdentityID: cfg.Auth.ManagedIdentityID,
+		RecordPath:        RecordPath(cfg.Profile),
+		Prompt:            f.IOStreams.ErrOut,
+		Interactive:       f.IOStreams.CanPrompt(),
+	}
+}
+
+// newGraph builds the one Graph client of this run. Only the root URL, the
+// credential and the transport depend on the backend.
+func (f *Factory) newGraph() (*graph.Client, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.client != nil {
+		return f.client, nil
+	}
+	opts := graph.Options{Version: f.Version}
+	if cfg.Debug {
+		opts.Debug = f.IOStreams.ErrOut
+	}
+	switch {
+	case cfg.Mock && cfg.Endpoint != "":
+		return nil, Errorf(ExitUsage, "use either --mock or --endpoint, not both")
+	case cfg.Mock:
+		srv, err := mock.NewServer(mock.Options{StatePath: cfg.MockState})
+		if err != nil {
+			return nil, WithExit(ExitFailure, err, "")
+		}
+		f.closers = append(f.closers, srv.Close)
+		token := cfg.Token
+		if token == "" {
+			token = srv.AdminToken()
+		}
+		opts.Root, opts.Credential, opts.Transport = mock.InProcessRoot, graph.StaticToken(token), srv.Transport()
+		f.backend = Backend{Kind: "mock", Root: mock.InProcessRoot, State: cfg.MockState, Auth: "static token"}
+	case cfg.Endpoint != "":
+		if cfg.Token == "" {
+			return nil, Errorf(ExitAuth, "--endpoint %s needs a bearer token: set MFACTL_TOKEN (`mfactl mock serve` prints the one it accepts)", cfg.Endpoint)
+		}
+		opts.Root, opts.Credential = cfg.Endpoint, graph.StaticToken(cfg.Token)
+		f.backend = Backend{Kind: "endpoint", Root: cfg.Endpoint, Auth: "static token"}
+	default:
+		copts := f.CredentialOptions(cfg)
+		cred, warning, err := graph.NewCredential(copts)
+		if err != nil {
+			return nil, WithExit(ExitAuth, err, "see `mfactl auth --help`")
+		}
+		if warning != "" && cfg.Debug {
+			f.IOStreams.Warnf("%s", warning)
+		}
+		method, _ := graph.ResolveMethod(copts)
+		opts.Root, opts.Credential = graph.PublicCloudRoot, cred
+		f.backend = Backend{Kind: "graph", Root: graph.PublicCloudRoot, Auth: method}
+	}
+	client, err := graph.New(opts)
+	if err != nil {
+		return nil, WithExit(ExitUsage, err, "")
+	}
+	f.client = client
+	return client, nil
+}
+
+// Backend describes where this run's requests go (after Graph was built).
+func (f *Factory) Backend() Backend {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.backend
+}
+
+// OnClose registers cleanup to run when the command ends.
+func (f *Factory) OnClose(fn func() error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closers = append(f.closers, fn)
+}
+
+// Close releases what the run opened (the mock store's file lock, ...).
+func (f *Factory) Close() error {
+	f.mu.Lock()
+	closers := f.closers
+	f.closers = nil
+	f.mu.Unlock()
+	var errs []error
+	for i := len(closers) - 1; i >= 0; i-- {
+		if err := closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// String is a short human description, for status lines.
+func (b Backend) String() string {
+	switch b.Kind {
+	case "mock":
+		return fmt.Sprintf("in-process mock (state %s)", b.State)
+	case "endpoint":
+		return "endpoint " + b.Root + " (static token)"
+	case "graph":
+		return "Microsoft Graph " + b.Root + " (" + strings.ReplaceAll(b.Auth, "-", " ") + ")"
+	}
+	return "not connected"
+}

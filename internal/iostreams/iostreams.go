@@ -1,0 +1,124 @@
+// Package iostreams owns the terminal: data goes to Out; progress, warnings
+// and prompts go to ErrOut; colour, prompts and progress bars only on a TTY.
+// Commands never write to os.Stdout directly, so tests can capture them.
+package iostreams
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// IOStreams bundles the standard streams and what is known about them.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	stdinTTY  bool
+	stdoutTTY bool
+	stderrTTY bool
+	width     int
+
+	// reader buffers In across prompts so no typed-ahead input is lost.
+	reader *bufio.Reader
+}
+
+// System returns the streams of this process.
+func System() *IOStreams {
+	s := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	s.stdinTTY = isTerminal(os.Stdin)
+	s.stdoutTTY = isTerminal(os.Stdout)
+	s.stderrTTY = isTerminal(os.Stderr)
+	if s.stdoutTTY {
+		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+			s.width = w
+		}
+	}
+	return s
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// Test returns streams backed by buffers: stdin, stdout and stderr.
+func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
+	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
+}
+
+// SetTTY marks all three streams as terminals (or not); for tests.
+func (s *IOStreams) SetTTY(tty bool) {
+	s.stdinTTY, s.stdoutTTY, s.stderrTTY = tty, tty, tty
+}
+
+// IsStdinTTY reports whether input comes from a terminal.
+func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
+
+// IsStdoutTTY reports whether data output goes to a terminal.
+func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
+
+// IsStderrTTY reports whether diagnostics go to a terminal.
+func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
+
+// CanPrompt reports whether the user can answer questions: both stdin and
+// stderr must be terminals, and CI must not be set.
+func (s *IOStreams) CanPrompt() bool {
+	return s.stdinTTY && s.stderrTTY && os.Getenv("CI") == ""
+}
+
+// TerminalWidth is the width of stdout when it is a terminal, else 0.
+func (s *IOStreams) TerminalWidth() int { return s.width }
+
+// Warnf prints a warning line to ErrOut.
+func (s *IOStreams) Warnf(format string, args ...any) {
+	fmt.Fprintf(s.ErrOut, "warning: "+format+"\n", args...)
+}
+
+// Notef prints an informational line to ErrOut.
+func (s *IOStreams) Notef(format string, args ...any) {
+	fmt.Fprintf(s.ErrOut, format+"\n", args...)
+}
+
+// ErrNoTTY is returned when a question needs an answer and nobody can give it.
+var ErrNoTTY = errors.New("cannot prompt: no terminal")
+
+// Confirm asks a yes/no question on the terminal. Without a terminal it
+// returns ErrNoTTY so the caller can ask for --yes instead.
+func (s *IOStreams) Confirm(question string) (bool, error) {
+	if !s.CanPrompt() {
+		return false, ErrNoTTY
+	}
+	fmt.Fprintf(s.ErrOut, "%s [y/N]: ", question)
+	line, err := s.readLine()
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	answer := strings.ToLower(strings.TrimSpace(line))
+	return answer == "y" || answer == "yes", nil
+}
+
+// Prompt reads one line from the terminal after printing a question.
+func (s *IOStreams) Prompt(question string) (string, error) {
+	if !s.CanPrompt() {
+		return "", ErrNoTTY
+	}
+	fmt.Fprintf(s.ErrOut, "%s: ", question)
+	line, err := s.readLine()
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimSpace(line), nil
+}
+
+func (s *IOStreams) readLine() (string, error) {
+	if s.reader == nil {
+		s.reader = bufio.NewReader(s.In)
+	}
+	return s.reader.ReadString('\n')
+}

@@ -1,0 +1,329 @@
+package mock
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// request is what a handler sees: the HTTP request, the Graph version it
+// addressed, captured path parameters, the caller and the decoded body.
+type request struct {
+	http     *http.Request
+	srv      *Server
+	version  string // "v1.0" or "beta"
+	params   map[string]string
+	caller   *Principal
+	body     []byte
+	base     string // scheme://host of this server, for absolute links
+	query    url.Values
+	reqID    string
+	clientID string
+}
+
+// response is a handler's result: a status, an optional JSON body, headers.
+type response struct {
+	status  int
+	body    any
+	headers map[string]string
+}
+
+func ok(body any) (*response, error) { return &response{status: http.StatusOK, body: body}, nil }
+func created(body any) (*response, error) {
+	return &response{status: http.StatusCreated, body: body}, nil
+}
+func noContent() (*response, error) { return &response{status: http.StatusNoContent}, nil }
+
+type handlerFunc func(r *request) (*response, error)
+
+// route is one endpoint: a method and a path pattern relative to the
+// version root, where {name} captures one segment.
+type route struct {
+	method   string
+	segments []string
+	betaOnly bool
+	handler  handlerFunc
+}
+
+type router struct {
+	routes []route
+}
+
+func (rt *router) add(method, pattern string, h handlerFunc) {
+	rt.routes = append(rt.routes, route{method: method, segments: splitPath(pattern), handler: h})
+}
+
+func (rt *router) addBeta(method, pattern string, h handlerFunc) {
+	rt.routes = append(rt.routes, route{method: method, segments: splitPath(pattern), betaOnly: true, handler: h})
+}
+
+func splitPath(p string) []string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+// match finds the route for method and path segments. It reports whether
+// the path exists under another method (405) and which segment was unknown.
+func (rt *router) match(method, version string, segs []string) (h handlerFunc, params map[string]string, pathExists bool, badSegment string) {
+	deepest := -1
+	for _, r := range rt.routes {
+		if r.betaOnly && version != "beta" {
+			continue
+		}
+		p, depth, okPath := matchSegments(r.segments, segs)
+		if !okPath {
+			if depth > deepest {
+				deepest = depth
+			}
+			continue
+		}
+		if r.method != method {
+			pathExists = true
+			continue
+		}
+		return r.handler, p, true, ""
+	}
+	if pathExists {
+		return nil, nil, true, ""
+	}
+	if deepest < 0 {
+		deepest = 0
+	}
+	if deepest < len(segs) {
+		badSegment = segs[deepest]
+	}
+	return nil, nil, false, badSegment
+}
+
+func matchSegments(pattern, segs []string) (map[string]string, int, bool) {
+	params := map[string]string{}
+	n := min(len(pattern), len(segs))
+	for i := 0; i < n; i++ {
+		p := pattern[i]
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
+			params[p[1:len(p)-1]] = segs[i]
+			continue
+		}
+		if !strings.EqualFold(p, segs[i]) {
+			return nil, i, false
+		}
+	}
+	if len(pattern) != len(segs) {
+		return nil, n, false
+	}
+	return params, n, true
+}
+
+// maxBody bounds request bodies (Graph's own limit for JSON batches is 4 MB).
+const maxBody = 4 << 20
+
+// ServeHTTP is the mock Graph endpoint: /v1.0/... and /beta/..., plus the
+// emulator's own /_mock/ control endpoints.
+func (s *Server) serveGraph(w http.ResponseWriter, hr *http.Request) {
+	r := &request{
+		http:     hr,
+		srv:      s,
+		query:    hr.URL.Query(),
+		reqID:    newRequestID(),
+		clientID: hr.Header.Get("client-request-id"),
+		base:     baseURL(hr),
+	}
+	resp, err := s.dispatch(r)
+	s.write(w, r, resp, err)
+}
+
+func (s *Server) dispatch(r *request) (*response, error) {
+	segs, err := pathSegments(r.http.URL)
+	if err != nil {
+		return nil, errBadRequest(codeBadRequest, "The request URI is not valid: %v", err)
+	}
+	if len(segs) == 0 || (segs[0] != "v1.0" && segs[0] != "beta") {
+		first := ""
+		if len(segs) > 0 {
+			first = segs[0]
+		}
+		return nil, errBadRequest("BadRequest", "Invalid version: %s", first)
+	}
+	r.version, segs = segs[0], segs[1:]
+
+	principal, ok := s.tokens.lookup(r.http.Header.Get("Authorization"))
+	if !ok {
+		if r.http.Header.Get("Authorization") == "" {
+			return nil, newError(http.StatusUnauthorized, codeInvalidToken, "Access token is empty.")
+		}
+		return nil, newError(http.StatusUnauthorized, codeInvalidToken, "Access token validation failure. Invalid audience.")
+	}
+	r.caller = principal
+
+	if err := r.readBody(); err != nil {
+		return nil, err
+	}
+	h, params, pathExists, bad := s.routes.match(r.http.Method, r.version, segs)
+	if h == nil {
+		if pathExists {
+			return nil, newError(http.StatusMethodNotAllowed, codeBadRequest, "Specified HTTP method is not allowed for the request target.")
+		}
+		return nil, errBadRequest("BadRequest", "Resource not found for the segment '%s'.", bad)
+	}
+	r.params = params
+	return h(r)
+}
+
+// pathSegments splits the escaped path and unescapes each segment, so a
+// UPN with an encoded '#' or a function call with encoded quotes and
+// parentheses arrives as one segment.
+func pathSegments(u *url.URL) ([]string, error) {
+	raw := strings.Trim(u.EscapedPath(), "/")
+	if raw == "" {
+		return nil, nil
+	}
+	parts := strings.Split(raw, "/")
+	for i, p := range parts {
+		v, err := url.PathUnescape(p)
+		if err != nil {
+			return nil, err
+		}
+		parts[i] = v
+	}
+	return parts, nil
+}
+
+// readBody reads the request body, gunzipping it as the SDK's compression
+// middleware sends it. Other encodings get 415, which makes the SDK resend
+// the body uncompressed.
+func (r *request) readBody() error {
+	if r.http.Body == nil {
+		return nil
+	}
+	var src io.Reader = http.MaxBytesReader(nil, r.http.Body, maxBody)
+	switch enc := strings.ToLower(r.http.Header.Get("Content-Encoding")); enc {
+	case "", "identity":
+	case "gzip":
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return errBadRequest(codeBadBody, "The request body is not valid gzip: %v", err)
+		}
+		defer zr.Close()
+		src = io.LimitReader(zr, maxBody+1)
+	default:
+		return newError(http.StatusUnsupportedMediaType, "UnsupportedMediaType", "Content-Encoding %q is not supported.", enc)
+	}
+	b, err := io.ReadAll(src)
+	if err != nil {
+		return errBadRequest(codeBadBody, "The request body could not be read: %v", err)
+	}
+	if len(b) > maxBody {
+		return newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body exceeds %d bytes.", maxBody)
+	}
+	r.body = b
+	return nil
+}
+
+// decode unmarshals the JSON body into v, refusing unknown properties the way
+// Graph refuses properties that do not exist on the resource.
+func (r *request) decode(v any) error {
+	if len(bytes.TrimSpace(r.body)) == 0 {
+		return errBadRequest(codeBadBody, "Empty Payload, JSON content expected")
+	}
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errBadRequest(codeBadBody, "Invalid request body: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
+}
+
+func (s *Server) write(w http.ResponseWriter, r *request, resp *response, err error) {
+	h := w.Header()
+	h.Set("request-id", r.reqID)
+	if r.clientID != "" {
+		h.Set("client-request-id", r.clientID)
+	}
+	h.Set("x-ms-ags-diagnostic", `{"ServerInfo":{"DataCenter":"mfactl mock","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"mock"}}`)
+	if err != nil {
+		ge := asGraphError(err)
+		for k, v := range ge.headers {
+			h.Set(k, v)
+		}
+		s.writeJSON(w, ge.status, errorBody(ge, r))
+		s.logRequest(r, ge.status)
+		return
+	}
+	for k, v := range resp.headers {
+		h.Set(k, v)
+	}
+	if resp.body == nil {
+		w.WriteHeader(resp.status)
+		s.logRequest(r, resp.status)
+		return
+	}
+	s.writeJSON(w, resp.status, resp.body)
+	s.logRequest(r, resp.status)
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, status int, body any) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(map[string]any{"error": map[string]any{"code": codeInternal, "message": err.Error()}})
+	}
+	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// errorBody is Graph's OData error envelope. The SDK reads only the exact key
+// innerError, and ODataError.Error() panics without a message, so both are
+// always present.
+func errorBody(ge *graphError, r *request) map[string]any {
+	inner := map[string]any{
+		"date":       time.Now().UTC().Format("2006-01-02T15:04:05"),
+		"request-id": r.reqID,
+	}
+	if r.clientID != "" {
+		inner["client-request-id"] = r.clientID
+	}
+	return map[string]any{"error": map[string]any{"code": ge.code, "message": ge.message, "innerError": inner}}
+}
+
+func (s *Server) logRequest(r *request, status int) {
+	if s.opts.Log == nil {
+		return
+	}
+	who := "-"
+	if r.caller != nil {
+		who = r.caller.UPN
+	}
+	fmt.Fprintf(s.opts.Log, "%s %s %s %d %s\n", time.Now().UTC().Format(time.RFC3339), r.http.Method, r.http.URL.RequestURI(), status, who)
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	host := r.Host
+	if host == "" {
+		host = r.URL.Host
+	}
+	return scheme + "://" + host
+}

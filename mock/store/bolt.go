@@ -1,0 +1,141 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bolt is a Store in a bbolt file. bbolt fsyncs every committed Update, so a
+// write is durable once Update returns, and its copy-on-write pages mean a
+// kill -9 at any moment leaves the last committed state intact.
+type Bolt struct {
+	db *bolt.DB
+}
+
+// ErrLocked is returned when another process holds the state file.
+var ErrLocked = errors.New("the mock state file is in use by another mfactl process")
+
+// OpenBolt opens (or creates, 0600) the store file at path, creating its
+// directory (0700). It waits up to wait for another process to release the
+// file lock.
+func OpenBolt(path string, wait time.Duration) (*Bolt, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("%w (%s); wait for it to finish or use another MFACTL_MOCK_STATE", ErrLocked, path)
+		}
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return &Bolt{db: db}, nil
+}
+
+// View runs a read-only transaction.
+func (b *Bolt) View(fn func(Tx) error) error {
+	return b.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx: tx}) })
+}
+
+// Update runs a read-write transaction; it is committed and synced to disk
+// when fn returns nil.
+func (b *Bolt) Update(fn func(Tx) error) error {
+	return b.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx: tx, writable: true}) })
+}
+
+// Close releases the file.
+func (b *Bolt) Close() error { return b.db.Close() }
+
+// Path is the file behind the store.
+func (b *Bolt) Path() string { return b.db.Path() }
+
+// Size is the file's size in bytes.
+func (b *Bolt) Size() int64 {
+	var n int64
+	_ = b.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n
+}
+
+type boltTx struct {
+	tx       *bolt.Tx
+	writable bool
+}
+
+func (t boltTx) Get(bucket, key string) ([]byte, bool) {
+	bk := t.tx.Bucket([]byte(bucket))
+	if bk == nil {
+		return nil, false
+	}
+	v := bk.Get([]byte(key))
+	if v == nil {
+		return nil, false
+	}
+	return bytes.Clone(v), true
+}
+
+func (t boltTx) Put(bucket, key string, value []byte) error {
+	if !t.writable {
+		return ErrReadOnly
+	}
+	bk, err := t.tx.CreateBucketIfNotExists([]byte(bucket))
+	if err != nil {
+		return err
+	}
+	// bbolt keeps a reference to value until commit, so give it its own copy.
+	return bk.Put([]byte(key), bytes.Clone(value))
+}
+
+func (t boltTx) Delete(bucket, key string) error {
+	if !t.writable {
+		return ErrReadOnly
+	}
+	bk := t.tx.Bucket([]byte(bucket))
+	if bk == nil {
+		return nil
+	}
+	return bk.Delete([]byte(key))
+}
+
+func (t boltTx) Scan(bucket, prefix, from string, fn func(string, []byte) bool) error {
+	bk := t.tx.Bucket([]byte(bucket))
+	if bk == nil {
+		return nil
+	}
+	start := prefix
+	if from > start {
+		start = from
+	}
+	c := bk.Cursor()
+	p := []byte(prefix)
+	for k, v := c.Seek([]byte(start)); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		if !fn(string(k), v) {
+			break
+		}
+	}
+	return nil
+}
+
+func (t boltTx) Count(bucket string) int {
+	bk := t.tx.Bucket([]byte(bucket))
+	if bk == nil {
+		return 0
+	}
+	return bk.Stats().KeyN
+}
+
+func (t boltTx) DropBucket(bucket string) error {
+	if !t.writable {
+		return ErrReadOnly
+	}
+	err := t.tx.DeleteBucket([]byte(bucket))
+	if errors.Is(err, bolt.ErrBucketNotFound) {
+		return nil
+	}
+	return err
+}

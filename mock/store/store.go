@@ -1,0 +1,88 @@
+// Package store is the mock Graph server's embedded, transactional key-value
+// store. Values are opaque bytes (the mock stores JSON); keys are ordered
+// strings inside named buckets. Two implementations share one contract:
+// Bolt (bbolt on disk: durable when Update returns, safe against kill -9,
+// one writer at a time across processes) and Memory (for tests).
+//
+// Values are copied in and out: a caller may keep or modify a slice it got
+// from Get, and a slice passed to Put may be reused after Put returns.
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Store runs transactions. Update transactions are serialised and atomic:
+// when fn returns an error nothing it wrote is kept.
+type Store interface {
+	View(fn func(Tx) error) error
+	Update(fn func(Tx) error) error
+	Close() error
+}
+
+// Tx reads and writes inside one transaction. Writes fail inside View.
+type Tx interface {
+	// Get returns a copy of the value stored under key, if any.
+	Get(bucket, key string) ([]byte, bool)
+	// Put stores a copy of value under key, creating the bucket if needed.
+	Put(bucket, key string, value []byte) error
+	// Delete removes key; deleting a missing key is not an error.
+	Delete(bucket, key string) error
+	// Scan calls fn for each key that starts with prefix and is >= from, in
+	// ascending key order, until fn returns false. The value passed to fn is
+	// only valid during the call.
+	Scan(bucket, prefix, from string, fn func(key string, value []byte) bool) error
+	// Count returns the number of keys in bucket.
+	Count(bucket string) int
+	// DropBucket removes a bucket and everything in it.
+	DropBucket(bucket string) error
+}
+
+// ErrReadOnly is returned by writes inside View.
+var ErrReadOnly = errors.New("store: write in a read-only transaction")
+
+// GetJSON decodes the value under key into v. It reports whether the key exists.
+func GetJSON(tx Tx, bucket, key string, v any) (bool, error) {
+	b, ok := tx.Get(bucket, key)
+	if !ok {
+		return false, nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return true, fmt.Errorf("store: decode %s/%s: %w", bucket, key, err)
+	}
+	return true, nil
+}
+
+// PutJSON encodes v and stores it under key.
+func PutJSON(tx Tx, bucket, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("store: encode %s/%s: %w", bucket, key, err)
+	}
+	return tx.Put(bucket, key, b)
+}
+
+// ScanJSON decodes each value with the given prefix into a fresh T and calls
+// fn with it, in key order, until fn returns false or an error.
+func ScanJSON[T any](tx Tx, bucket, prefix, from string, fn func(key string, v T) (bool, error)) error {
+	var inner error
+	err := tx.Scan(bucket, prefix, from, func(key string, value []byte) bool {
+		var v T
+		if err := json.Unmarshal(value, &v); err != nil {
+			inner = fmt.Errorf("store: decode %s/%s: %w", bucket, key, err)
+			return false
+		}
+		more, err := fn(key, v)
+		if err != nil {
+			inner = err
+			return false
+		}
+		return more
+	})
+	if inner != nil {
+		return inner
+	}
+	return err
+}
