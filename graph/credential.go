@@ -15,7 +15,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity/cache"
 )
 
 // Auth methods for real Microsoft Graph.
@@ -101,7 +100,7 @@ func NewCredential(o CredentialOptions) (azcore.TokenCredential, string, error) 
 			return nil, "", err
 		}
 		var warning string
-		c, cerr := cache.New(&cache.Options{Name: "mfactl"})
+		c, cerr := persistentCache()
 		if cerr != nil {
 			warning = "the persistent token cache is unavailable here (" + cerr.Error() + "); you will be asked to sign in again in each new process"
 		}

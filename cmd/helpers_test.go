@@ -1,0 +1,49 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/mock"
+	"github.com/mfactl/mfactl/mock/store"
+)
+
+// testCLI runs commands in-process against an in-memory mock tenant.
+type testCLI struct {
+	t      *testing.T
+	srv    *mock.Server
+	store  store.Store
+	token  string
+	stdout *bytes.Buffer
+	stderr *bytes.Buffer
+}
+
+func newTestCLI(t *testing.T) *testCLI {
+	t.Helper()
+	st := store.NewMemory()
+	srv, err := mock.NewServer(mock.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	// Isolate configuration from the developer's own files.
+	t.Setenv("MFACTL_CONFIG", t.TempDir()+"/config.yaml")
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	return &testCLI{t: t, srv: srv, store: st, token: mock.DefaultAdminToken}
+}
+
+// run executes args and returns the exit code; output is in stdout/stderr.
+func (c *testCLI) run(args ...string) int {
+	c.t.Helper()
+	ios, _, out, errOut := iostreams.Test()
+	c.stdout, c.stderr = out, errOut
+	f := cmdutil.New(ios, "test")
+	f.Graph = func() (*graph.Client, error) {
+		return graph.New(graph.Options{Root: mock.InProcessRoot, Credential: graph.StaticToken(c.token), Transport: c.srv.Transport()})
+	}
+	return Execute(context.Background(), f, args)
+}
