@@ -49,6 +49,15 @@ func masksPhones(caller *Principal, target *userRecord) bool {
 	return !caller.has(RolePrivilegedAuthAdmin, RoleGlobalAdmin) && !strings.EqualFold(caller.UPN, target.UPN)
 }
 
+func (s *Server) methodRoutes(rt *router) {
+	rt.add("GET", "/users/{user}/authentication/methods", s.listMethods(""))
+	rt.add("GET", "/users/{user}/authentication/methods/{id}", s.getMethodHandler(""))
+	for _, seg := range methodSegments {
+		rt.add("GET", "/users/{user}/authentication/"+seg.segment, s.listMethods(seg.segment))
+		rt.add("GET", "/users/{user}/authentication/"+seg.segment+"/{id}", s.getMethodHandler(seg.segment))
+	}
+}
+
 func (s *Server) listMethods(segment string) handlerFunc {
 	return func(r *request) (*response, error) {
 		var kind methods.Kind

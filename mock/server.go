@@ -179,17 +179,11 @@ func (s *Server) closeStore() error {
 func (s *Server) now() time.Time { return s.opts.Now() }
 
 // buildRoutes registers every endpoint. Patterns are relative to /v1.0 or
-// /beta; beta-only endpoints say so.
+// /beta; beta-only endpoints say so. Each area of Graph registers its own
+// routes in its own file.
 func (s *Server) buildRoutes() *router {
 	rt := &router{}
-	rt.add("GET", "/users", s.listUsers)
-	rt.add("GET", "/users/{user}", s.getUserHandler)
-	rt.add("GET", "/me", s.getMe)
-	rt.add("GET", "/users/{user}/authentication/methods", s.listMethods(""))
-	rt.add("GET", "/users/{user}/authentication/methods/{id}", s.getMethodHandler(""))
-	for _, seg := range methodSegments {
-		rt.add("GET", "/users/{user}/authentication/"+seg.segment, s.listMethods(seg.segment))
-		rt.add("GET", "/users/{user}/authentication/"+seg.segment+"/{id}", s.getMethodHandler(seg.segment))
-	}
+	s.userRoutes(rt)
+	s.methodRoutes(rt)
 	return rt
 }

@@ -10,6 +10,12 @@ const (
 	usersMaxPage     = 999
 )
 
+func (s *Server) userRoutes(rt *router) {
+	rt.add("GET", "/users", s.listUsers)
+	rt.add("GET", "/users/{user}", s.getUserHandler)
+	rt.add("GET", "/me", s.getMe)
+}
+
 func (s *Server) listUsers(r *request) (*response, error) {
 	sel, err := r.selectProps(lookupUserProperty, "Microsoft.DirectoryServices.User")
 	if err != nil {
