@@ -89,6 +89,29 @@ func (f FindingID) Title() string {
 	return string(f)
 }
 
+// Label is a short name of a finding, for charts.
+func (f FindingID) Label() string {
+	switch f {
+	case FindingNoMFA:
+		return "No MFA method"
+	case FindingSingleMFA:
+		return "Single MFA method"
+	case FindingSMSVoiceOnly:
+		return "SMS/voice only"
+	case FindingAdminNoPhishResistant:
+		return "Admins not phishing-resistant"
+	case FindingDisabledWithMethods:
+		return "Disabled, holding methods"
+	case FindingTemporaryAccessPass:
+		return "Holding a TAP"
+	case FindingTokenUnassigned:
+		return "Tokens unassigned"
+	case FindingTokenNotActivated:
+		return "Tokens not activated"
+	}
+	return string(f)
+}
+
 // Row is one user of the coverage report. The JSON field names are stable.
 type Row struct {
 	ID                string `json:"id"`
