@@ -171,14 +171,15 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// userTotalsRows lists the user totals as (path key, label, share) with the
-// total first, for the table, Markdown and HTML summaries.
+// totalLine is one user total: its key under users., a label and the share.
 type totalLine struct {
 	key   string
 	label string
 	share Share
 }
 
+// userTotalLines lists the user totals (but the total itself) for the table,
+// Markdown and HTML summaries.
 func userTotalLines(u UserTotals) []totalLine {
 	return []totalLine{
 		{"mfaCapable", "MFA capable", u.MFACapable},
