@@ -1,0 +1,255 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mfactl/mfactl/methods"
+)
+
+// jsonReport renders users as a JSON coverage report.
+func jsonReport(t *testing.T, users []UserInput, at time.Time, filter Filter) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := WriteCoverage(t.Context(), &buf, seqOf(users), nil, CoverageOptions{Format: FormatJSON, GeneratedAt: at, Filter: filter}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func diffUser(n int, ms ...methods.Method) UserInput {
+	return UserInput{
+		User:    methods.User{ID: fmt.Sprintf("id-%02d", n), UserPrincipalName: fmt.Sprintf("user%02d@contoso.example", n), DisplayName: fmt.Sprintf("User %02d", n)},
+		Methods: ms,
+	}
+}
+
+// diffFixture is last quarter's and this quarter's tenant: one user per kind
+// of change, plus an unchanged user.
+func diffFixture() (old, new []UserInput) {
+	app, mobile, office, fido := kind(methods.KindAuthenticator), phone(methods.PhoneMobile), phone(methods.PhoneOffice), kind(methods.KindFido2)
+	email := kind(methods.KindEmail)
+	old = []UserInput{
+		diffUser(1),                      // gains MFA (and becomes sms-only)
+		diffUser(2, app),                 // loses MFA
+		diffUser(3, app),                 // gains a backup
+		diffUser(4, app, mobile),         // loses the backup (and becomes sms-only)
+		diffUser(5, app, mobile),         // gains phishing resistance
+		diffUser(6, fido, app),           // loses phishing resistance
+		diffUser(7, mobile, office),      // stops being sms-only
+		diffUser(8, app, mobile),         // unchanged except for an email
+		diffUser(9, fido),                // removed
+		diffUser(10, mobile),             // removed
+		diffUser(12, app, email, mobile), // unchanged
+	}
+	new = []UserInput{
+		diffUser(1, mobile),
+		diffUser(2, email),
+		diffUser(3, app, mobile),
+		diffUser(4, mobile),
+		diffUser(5, app, mobile, fido),
+		diffUser(6, app, mobile),
+		diffUser(7, mobile, office, app),
+		diffUser(8, app, mobile, email),
+		diffUser(11), // new
+		diffUser(12, mobile, app, email),
+	}
+	return old, new
+}
+
+func TestDiff(t *testing.T) {
+	oldUsers, newUsers := diffFixture()
+	oldAt, newAt := time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
+	var got []UserChange
+	s, err := Diff(bytes.NewReader(jsonReport(t, oldUsers, oldAt, Filter{})), bytes.NewReader(jsonReport(t, newUsers, newAt, Filter{})),
+		func(c UserChange) error { got = append(got, c); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]Change{
+		"user01@contoso.example": {ChangeGainedMFA, ChangeBecameSMSVoiceOnly},
+		"user02@contoso.example": {ChangeLostMFA},
+		"user03@contoso.example": {ChangeGainedBackup},
+		"user04@contoso.example": {ChangeLostBackup, ChangeBecameSMSVoiceOnly},
+		"user05@contoso.example": {ChangeGainedPhishingResistant},
+		"user06@contoso.example": {ChangeLostPhishingResistant},
+		"user07@contoso.example": {ChangeStoppedSMSVoiceOnly},
+		"user11@contoso.example": {ChangeNew},
+		"user09@contoso.example": {ChangeRemoved},
+		"user10@contoso.example": {ChangeRemoved},
+	}
+	order := []string{"user01", "user02", "user03", "user04", "user05", "user06", "user07", "user11", "user09", "user10"}
+	if len(got) != len(want) {
+		t.Fatalf("%d changes, want %d: %+v", len(got), len(want), got)
+	}
+	for i, c := range got {
+		if !strings.HasPrefix(c.UserPrincipalName, order[i]) {
+			t.Errorf("change %d is %s, want %s", i, c.UserPrincipalName, order[i])
+		}
+		if !slices.Equal(c.Changes, want[c.UserPrincipalName]) {
+			t.Errorf("%s: changes %v, want %v", c.UserPrincipalName, c.Changes, want[c.UserPrincipalName])
+		}
+	}
+	if got[5].OldClass != methods.ClassPhishingResistant || got[5].NewClass != methods.ClassAuthenticatorApp {
+		t.Errorf("user06 classes %s -> %s", got[5].OldClass, got[5].NewClass)
+	}
+	if got[7].OldClass != "" || got[7].NewClass != methods.ClassNone || got[8].NewClass != "" || got[8].OldClass != methods.ClassPhishingResistant {
+		t.Errorf("new/removed classes: %+v %+v", got[7], got[8])
+	}
+	if s.Old.Users != 11 || s.New.Users != 10 || s.ChangedUsers != 10 || !s.Old.GeneratedAt.Equal(oldAt) || !s.New.GeneratedAt.Equal(newAt) || len(s.Warnings) != 0 {
+		t.Errorf("summary = %+v", s)
+	}
+	for c, n := range map[Change]int{ChangeNew: 1, ChangeRemoved: 2, ChangeGainedMFA: 1, ChangeLostMFA: 1, ChangeGainedBackup: 1, ChangeLostBackup: 1,
+		ChangeGainedPhishingResistant: 1, ChangeLostPhishingResistant: 1, ChangeBecameSMSVoiceOnly: 2, ChangeStoppedSMSVoiceOnly: 1} {
+		if s.Changes.Get(c) != n {
+			t.Errorf("count %s = %d, want %d", c, s.Changes.Get(c), n)
+		}
+	}
+}
+
+func TestDiffWarnsAboutFilters(t *testing.T) {
+	oldUsers, newUsers := diffFixture()
+	s, err := Diff(bytes.NewReader(jsonReport(t, oldUsers, time.Time{}, Filter{})), bytes.NewReader(jsonReport(t, newUsers, time.Time{}, Filter{Admins: true})),
+		func(UserChange) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "filtered differently") {
+		t.Errorf("warnings = %q", s.Warnings)
+	}
+}
+
+// TestDiffOnPopulation checks the diff's counts against a comparison of the
+// two generated tenants held in memory.
+func TestDiffOnPopulation(t *testing.T) {
+	oldUsers := collect(population(5, 2000))
+	var newUsers []UserInput
+	for i, in := range collect(population(6, 2100)) {
+		if i%10 == 3 {
+			continue // users 3, 13, ... of the old tenant are removed
+		}
+		if i < 2000 {
+			in.User.ID = oldUsers[i].User.ID
+		}
+		newUsers = append(newUsers, in)
+	}
+	oldRows := map[string]Row{}
+	for _, in := range oldUsers {
+		oldRows[in.User.ID] = Compute(in)
+	}
+	want := map[Change]int{}
+	seen := map[string]bool{}
+	for _, in := range newUsers {
+		r := Compute(in)
+		seen[r.ID] = true
+		o, ok := oldRows[r.ID]
+		if !ok {
+			want[ChangeNew]++
+			continue
+		}
+		for _, x := range []struct {
+			before, after bool
+			up, down      Change
+		}{
+			{o.MFACapable, r.MFACapable, ChangeGainedMFA, ChangeLostMFA},
+			{o.HasBackup, r.HasBackup, ChangeGainedBackup, ChangeLostBackup},
+			{o.PhishingResistant, r.PhishingResistant, ChangeGainedPhishingResistant, ChangeLostPhishingResistant},
+			{o.SMSVoiceOnly, r.SMSVoiceOnly, ChangeBecameSMSVoiceOnly, ChangeStoppedSMSVoiceOnly},
+		} {
+			if !x.before && x.after {
+				want[x.up]++
+			}
+			if x.before && !x.after {
+				want[x.down]++
+			}
+		}
+	}
+	for id := range oldRows {
+		if !seen[id] {
+			want[ChangeRemoved]++
+		}
+	}
+	s, err := Diff(bytes.NewReader(jsonReport(t, oldUsers, time.Time{}, Filter{})), bytes.NewReader(jsonReport(t, newUsers, time.Time{}, Filter{})),
+		func(UserChange) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range Changes {
+		if s.Changes.Get(c) != want[c] {
+			t.Errorf("%s: diff counts %d, comparison %d", c, s.Changes.Get(c), want[c])
+		}
+	}
+	if want[ChangeRemoved] != 200 || want[ChangeNew] != 90 {
+		t.Fatalf("fixture: %d removed, %d new", want[ChangeRemoved], want[ChangeNew])
+	}
+}
+
+func TestReadCoverage(t *testing.T) {
+	// Summary first, an unknown key, and the rows.
+	doc := `{"schema":"x","summary":{"filter":"admins","users":{"total":1}},"users":[` +
+		`{"id":"a","userPrincipalName":"a@x","methods":["fido2"],"strongestClass":"phishingResistant","mfaCapable":true}]}`
+	var rows []Row
+	s, err := ReadCoverage(strings.NewReader(doc), func(r Row) error { rows = append(rows, r); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s == nil || s.Filter != "admins" || s.Users.Total != 1 || len(rows) != 1 || rows[0].ID != "a" || !reflect.DeepEqual(rows[0].Methods, []MethodName{NameFido2}) {
+		t.Errorf("summary %+v rows %+v", s, rows)
+	}
+	for _, bad := range []string{`[]`, `{"summary":{}}`, `{"users":{}}`, `{"users":[{"id":1}]}`, `{"users":[`} {
+		if _, err := ReadCoverage(strings.NewReader(bad), func(Row) error { return nil }); err == nil {
+			t.Errorf("ReadCoverage(%s) succeeded", bad)
+		}
+	}
+	stop := errors.New("stop")
+	if _, err := ReadCoverage(strings.NewReader(doc), func(Row) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("callback error not returned: %v", err)
+	}
+}
+
+func TestDiffGolden(t *testing.T) {
+	oldUsers, newUsers := diffFixture()
+	oldJSON := jsonReport(t, oldUsers, time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC), Filter{})
+	newJSON := jsonReport(t, newUsers, time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC), Filter{})
+	for _, f := range []Format{FormatTable, FormatCSV, FormatJSON, FormatMarkdown} {
+		t.Run(string(f), func(t *testing.T) {
+			var buf bytes.Buffer
+			if _, err := WriteDiff(t.Context(), &buf, bytes.NewReader(oldJSON), bytes.NewReader(newJSON), DiffOptions{Format: f, TempDir: t.TempDir()}); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "diff."+string(f)+".golden", buf.Bytes())
+		})
+	}
+	if _, err := NewDiffRenderer(&bytes.Buffer{}, FormatHTML, RenderOptions{}); err == nil {
+		t.Error("html diff renderer accepted")
+	}
+}
+
+func TestDiffJSONDecodes(t *testing.T) {
+	oldUsers, newUsers := diffFixture()
+	for _, pair := range [][2][]UserInput{{oldUsers, newUsers}, {oldUsers, oldUsers}} {
+		var buf bytes.Buffer
+		s, err := WriteDiff(t.Context(), &buf, bytes.NewReader(jsonReport(t, pair[0], time.Time{}, Filter{})),
+			bytes.NewReader(jsonReport(t, pair[1], time.Time{}, Filter{})), DiffOptions{Format: FormatJSON})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Changes []UserChange `json:"changes"`
+			Summary DiffSummary  `json:"summary"`
+		}
+		if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+			t.Fatalf("invalid JSON %v:\n%s", err, buf.Bytes())
+		}
+		if len(doc.Changes) != s.ChangedUsers || !reflect.DeepEqual(doc.Summary, s) {
+			t.Errorf("decoded %d changes, summary %+v; want %d, %+v", len(doc.Changes), doc.Summary, s.ChangedUsers, s)
+		}
+	}
+}
