@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/mfactl/mfactl/methods"
 )
@@ -34,6 +35,10 @@ type Enrollment struct {
 func (en Enrollment) String() string {
 	return fmt.Sprintf("app enrolment %s (%s), %s until %s", en.Challenge.ID, en.Key, en.Challenge.State, fmtTime(en.Challenge.ExpiresAt))
 }
+
+// Format prints String for every verb, %#v and %d included, which would
+// otherwise print the URI and its secret field by field.
+func (en Enrollment) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, en.String()) }
 
 // StartAppEnrollment generates a new secret and returns the otpauth:// URI
 // for it. The enrolment stays pending (sent) until a first valid code

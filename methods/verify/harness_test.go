@@ -44,6 +44,8 @@ type harness struct {
 	secrets []string
 	// lastTAP is the pass of the last TAP challenge started.
 	lastTAP *TAPCredential
+	// seed is a challenge a test prepared before swapping the store.
+	seed Challenge
 }
 
 // testConfig is DefaultConfig with a cheap PBKDF2 cost: the cost is stored

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +19,9 @@ type QuestionAnswer struct {
 
 // String never shows the answer.
 func (q QuestionAnswer) String() string { return q.Question + " [answer redacted]" }
+
+// Format prints String for every verb, so %#v cannot show the answer.
+func (q QuestionAnswer) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, q.String()) }
 
 // maxQuestionInput bounds raw question and answer input before any work.
 const maxQuestionInput = 4096

@@ -25,6 +25,9 @@ func (t DeviceToken) String() string {
 	return fmt.Sprintf("remembered device %s for %s until %s", t.ID, t.UserID, fmtTime(t.ExpiresAt))
 }
 
+// Format prints String for every verb, so %#v cannot show the token.
+func (t DeviceToken) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
+
 // deviceSecretBytes is the random part of a device token: 256 bits.
 const deviceSecretBytes = 32
 
