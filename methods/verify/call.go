@@ -155,7 +155,7 @@ func (e *Engine) PressKeys(id, keys string) (Result, error) {
 				if err := e.saveAll(&u, &c, now, ActionKeys, ReasonNotRegistered); err != nil {
 					return Result{}, err
 				}
-				return Result{Challenge: c}, newError(ReasonNotRegistered, c.ID, "the PIN was removed during the call", fmt.Sprintf(hintRegPIN, u.UserID))
+				return Result{Challenge: c}, ChallengeError(c)
 			}
 			ok, err := e.pinMatches(u.PIN, entry)
 			if err != nil {

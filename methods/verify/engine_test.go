@@ -453,3 +453,83 @@ func TestNoSecretInPrintedValues(t *testing.T) {
 		}
 	}
 }
+
+func TestStartExpiresOverdueChallenges(t *testing.T) {
+	h := newHarness(t)
+	p := h.start(pushReq(alice))
+	s := h.start(smsReq(alice))
+	h.clock.advance(90 * time.Second) // past the push timeout, not the code TTL
+	h.start(callReq(alice, MethodVoice))
+	cs, err := h.e.Challenges(alice)
+	if err != nil || len(cs) != 3 {
+		t.Fatalf("challenges %d, %v", len(cs), err)
+	}
+	states := map[string]State{}
+	for i, c := range cs {
+		states[c.ID] = c.State
+		if i > 0 && cs[i-1].CreatedAt.After(c.CreatedAt) {
+			t.Fatal("Challenges not oldest first")
+		}
+	}
+	if states[p.ID] != StateExpired || states[s.ID] != StateSent {
+		t.Fatalf("states %v", states)
+	}
+}
+
+func TestRefusalsOnEveryInput(t *testing.T) {
+	// A user locked while challenges are open: each input path refuses and
+	// closes its challenge as locked.
+	h := newHarness(t, func(c *Config) { c.LockoutDenials = 1 })
+	h.registerPIN(alice, "2580")
+	h.registerQuestions(alice, fiveQuestions)
+	push := h.start(pushReq(alice))
+	call := h.start(callReq(alice, MethodVoicePIN))
+	qs := h.start(StartRequest{UserID: alice, Method: MethodQuestions, Purpose: PurposeSSPR})
+	tapPass, tap := h.tap(false, t0, 60)
+	tc := h.start(tapReq(alice, tap))
+	h.wantReason(h.denyOnce(alice), ReasonLocked)
+	for name, op := range map[string]func() (Result, error){
+		"approve": func() (Result, error) { return h.e.ApprovePush(push.ID, push.Number) },
+		"keys":    func() (Result, error) { return h.e.PressKeys(call.ID, "2580#") },
+		"answers": func() (Result, error) { return h.e.AnswerQuestions(qs.ID, answersFor(qs, fiveQuestions)) },
+		"tap": func() (Result, error) {
+			return h.e.SubmitCode(tc.ID, tapPass, &Credential{MethodID: "tap-1", TAP: tap})
+		},
+	} {
+		res, err := op()
+		h.wantReason(err, ReasonLocked)
+		if res.Challenge.State != StateLocked {
+			t.Errorf("%s: state %s", name, res.Challenge.State)
+		}
+	}
+}
+
+func TestChallengeErrorMessages(t *testing.T) {
+	cases := []struct {
+		c      Challenge
+		reason Reason
+		part   string
+	}{
+		{Challenge{State: StateDenied, Reason: ReasonDenied, Method: MethodPush}, ReasonDenied, "denied on the device"},
+		{Challenge{State: StateFraudReported, Reason: ReasonFraudReported, UserID: alice}, ReasonFraudReported, "mfactl mock unblock " + alice},
+		{Challenge{State: StateExpired, Reason: ReasonExpired, Method: MethodSMS}, ReasonExpired, "text message code expired; get a new code with --send"},
+		{Challenge{State: StateExpired, Reason: ReasonExpired, Method: MethodPush}, ReasonExpired, "Authenticator notification expired; start a new verification"},
+		{Challenge{State: StateFailed, Reason: ReasonExpired, Method: MethodTAP}, ReasonExpired, "Temporary Access Pass has expired"},
+		{Challenge{State: StateFailed, Reason: ReasonUsed, Method: MethodTAP}, ReasonUsed, "already used"},
+		{Challenge{State: StateFailed, Reason: ReasonNotYetValid, Method: MethodTAP}, ReasonNotYetValid, "not valid yet"},
+		{Challenge{State: StateFailed, Reason: ReasonNotRegistered, Method: MethodVoicePIN, UserID: alice}, ReasonNotRegistered, "mfactl enroll pin " + alice},
+		{Challenge{State: StateFailed, Reason: ReasonNoAnswer, Method: MethodVoice}, ReasonNoAnswer, "not answered"},
+		{Challenge{State: StateFailed, Reason: ReasonWrongCode, Method: MethodSMS}, ReasonWrongCode, "no attempts left; get a new code"},
+		{Challenge{State: StateFailed, Reason: ReasonWrongNumber, Method: MethodPush}, ReasonWrongNumber, "did not match"},
+		{Challenge{State: StateLocked, Reason: ReasonLocked}, ReasonLocked, "locked"},
+		{Challenge{State: StateDenied, Reason: ReasonBlocked}, ReasonBlocked, "blocked"},
+		{Challenge{State: StateCanceled, Reason: ReasonSuperseded}, ReasonSuperseded, "newer verification"},
+		{Challenge{State: StateCanceled, Reason: ReasonCanceled}, ReasonCanceled, "canceled"},
+	}
+	for _, c := range cases {
+		err := ChallengeError(c.c)
+		if ReasonOf(err) != c.reason || !strings.Contains(err.Error(), c.part) {
+			t.Errorf("%s/%s: %v, want %s containing %q", c.c.State, c.c.Reason, err, c.reason, c.part)
+		}
+	}
+}

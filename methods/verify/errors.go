@@ -171,11 +171,21 @@ func ChallengeError(c Challenge) error {
 	case ReasonFraudReported:
 		e = newError(ReasonFraudReported, c.ID, "fraud was reported for this sign-in", fmt.Sprintf(hintUnblock, c.UserID)+" if the report was a mistake")
 	case ReasonExpired:
+		if c.Method == MethodTAP && c.State == StateFailed {
+			e = TAPExpired.err(c.ID) // the pass ran out, not the prompt
+			break
+		}
 		hint := hintNewSignIn
 		if c.Method.sendsCode() {
 			hint = hintNewCode
 		}
 		e = newError(ReasonExpired, c.ID, "the "+c.Method.noun()+" expired", hint)
+	case ReasonUsed:
+		e = TAPOneTimeUsed.err(c.ID)
+	case ReasonNotYetValid:
+		e = TAPNotYetValid.err(c.ID)
+	case ReasonNotRegistered:
+		e = newError(ReasonNotRegistered, c.ID, "the PIN was removed during the call", fmt.Sprintf(hintRegPIN, c.UserID))
 	case ReasonNoAnswer:
 		e = newError(ReasonNoAnswer, c.ID, "the call was not answered", hintNewSignIn+" or choose another method")
 	case ReasonLocked:
@@ -188,7 +198,7 @@ func ChallengeError(c Challenge) error {
 		e = newError(ReasonCanceled, c.ID, "the verification was canceled", hintNewSignIn)
 	case ReasonWrongNumber:
 		e = newError(ReasonWrongNumber, c.ID, "the number entered in the app did not match the one shown", hintNewSignIn)
-	default:
+	default: // wrong codes, PINs or answers used up the attempts
 		hint := hintNewSignIn
 		if c.Method.sendsCode() {
 			hint = hintNewCode

@@ -362,3 +362,21 @@ func mustHex(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+func TestRemoveQuestions(t *testing.T) {
+	h := newHarness(t)
+	h.registerQuestions(alice, fiveQuestions)
+	sspr := StartRequest{UserID: alice, Method: MethodQuestions, Purpose: PurposeSSPR}
+	c := h.start(sspr)
+	h.ok(h.e.RemoveQuestions(alice))
+	if got := h.challenge(c.ID); got.State != StateCanceled || got.Reason != ReasonSuperseded {
+		t.Fatalf("open challenge %s/%s", got.State, got.Reason)
+	}
+	_, err := h.e.AnswerQuestions(c.ID, answersFor(c, fiveQuestions))
+	h.wantReason(err, ReasonSuperseded)
+	_, err = h.e.Start(sspr)
+	h.wantReason(err, ReasonNotRegistered)
+	if st, _ := h.e.Status(alice); len(st.Questions) != 0 || !st.QuestionsSetAt.IsZero() {
+		t.Fatalf("status %+v", st)
+	}
+}
