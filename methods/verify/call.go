@@ -111,21 +111,13 @@ func (e *Engine) MissCall(id string) (Result, error) {
 // sign-in side learns it through ChallengeError.
 func (e *Engine) PressKeys(id, keys string) (Result, error) {
 	now := e.clock()
-	c, err := e.openChallenge(id, now, ActionKeys, MethodVoice, MethodVoicePIN)
+	c, u, err := e.inputChallenge(id, now, ActionKeys, MethodVoice, MethodVoicePIN)
 	if err != nil {
 		return Result{Challenge: c}, err
-	}
-	u, err := e.loadUser(c.UserID)
-	if err != nil {
-		return Result{}, err
 	}
 	entries, perr := ParseDTMF(keys)
 	if perr != nil {
 		return e.malformed(&u, &c, now, ActionKeys, perr.Error())
-	}
-	if v := e.refusal(&u, c.MethodID, c.ID, now); v != nil {
-		err := e.refuseOpen(&u, &c, v, now, ActionKeys)
-		return Result{Challenge: c}, err
 	}
 	e.answer(&c, now)
 	for i, entry := range entries {

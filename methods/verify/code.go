@@ -19,16 +19,8 @@ import (
 // of the wrong shape is refused as malformed without counting.
 func (e *Engine) SubmitCode(id, code string, cred *Credential) (Result, error) {
 	now := e.clock()
-	c, err := e.openChallenge(id, now, ActionCode, MethodOATH, MethodSMS, MethodVoiceOTP, MethodTAP)
+	c, u, err := e.inputChallenge(id, now, ActionCode, MethodOATH, MethodSMS, MethodVoiceOTP, MethodTAP)
 	if err != nil {
-		return Result{Challenge: c}, err
-	}
-	u, err := e.loadUser(c.UserID)
-	if err != nil {
-		return Result{}, err
-	}
-	if v := e.refusal(&u, c.MethodID, c.ID, now); v != nil {
-		err := e.refuseOpen(&u, &c, v, now, ActionCode)
 		return Result{Challenge: c}, err
 	}
 	switch c.Method {

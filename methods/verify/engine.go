@@ -200,10 +200,18 @@ func errForClosed(c Challenge) *Error {
 	}
 	var err *Error
 	errors.As(ChallengeError(c), &err)
-	if c.State == StateFailed && c.Reason != ReasonNoAnswer {
+	if c.State == StateFailed && slices.Contains([]Reason{ReasonWrongCode, ReasonReplayed, ReasonWrongNumber}, c.Reason) {
 		err.Reason = ReasonClosed
 	}
 	return err
+}
+
+// expire closes the challenge if its time is up, and saves and logs that.
+func (e *Engine) expire(c *Challenge, now time.Time) (bool, error) {
+	if !expireIfDue(c, now) {
+		return false, nil
+	}
+	return true, e.saveAll(nil, c, now, ActionExpire, c.Reason)
 }
 
 // openChallenge loads a challenge for input: it must exist, be one of the
@@ -218,11 +226,8 @@ func (e *Engine) openChallenge(id string, now time.Time, action Action, allowed 
 		return c, newError(ReasonInvalidRequest, c.ID,
 			fmt.Sprintf("a %s challenge does not take this input", c.Method), "")
 	}
-	if expireIfDue(&c, now) {
-		if err := e.store.PutChallenge(c); err != nil {
-			return c, err
-		}
-		if err := e.logAttempt(now, c.UserID, ActionExpire, &c, c.Reason); err != nil {
+	if expired, err := e.expire(&c, now); err != nil || expired {
+		if err != nil {
 			return c, err
 		}
 		return c, errForClosed(c)
@@ -234,6 +239,26 @@ func (e *Engine) openChallenge(id string, now time.Time, action Action, allowed 
 		return c, errForClosed(c)
 	}
 	return c, nil
+}
+
+// inputChallenge prepares an input to a challenge: the challenge must be
+// open and of an allowed method (openChallenge), and the user and method
+// must pass the guards; a challenge whose user became blocked or locked
+// since it started is closed here. Guards run before the input is even
+// parsed, so a locked user hears "locked" whatever they typed.
+func (e *Engine) inputChallenge(id string, now time.Time, action Action, allowed ...Method) (Challenge, UserState, error) {
+	c, err := e.openChallenge(id, now, action, allowed...)
+	if err != nil {
+		return c, UserState{}, err
+	}
+	u, err := e.loadUser(c.UserID)
+	if err != nil {
+		return c, u, err
+	}
+	if v := e.refusal(&u, c.MethodID, c.ID, now); v != nil {
+		return c, u, e.refuseOpen(&u, &c, v, now, action)
+	}
+	return c, u, nil
 }
 
 // refusal is the guard every verification passes first: a blocked user is
@@ -395,10 +420,7 @@ func (e *Engine) supersede(userID string, now time.Time, match func(Challenge) b
 			continue
 		}
 		moveTo(&o, StateCanceled, ReasonSuperseded, now)
-		if err := e.store.PutChallenge(o); err != nil {
-			return err
-		}
-		if err := e.logAttempt(now, userID, ActionCancel, &o, ReasonSuperseded); err != nil {
+		if err := e.saveAll(nil, &o, now, ActionCancel, ReasonSuperseded); err != nil {
 			return err
 		}
 	}
@@ -429,15 +451,11 @@ func (e *Engine) housekeep(userID string, now time.Time) error {
 		return err
 	}
 	for _, c := range cs {
+		expired, err := e.expire(&c, now)
 		switch {
-		case expireIfDue(&c, now):
-			if err := e.store.PutChallenge(c); err != nil {
-				return err
-			}
-			if err := e.logAttempt(now, userID, ActionExpire, &c, c.Reason); err != nil {
-				return err
-			}
-		case !c.State.Open() && !now.Before(c.ClosedAt.Add(e.cfg.ChallengeRetention)):
+		case err != nil:
+			return err
+		case !expired && !c.State.Open() && !now.Before(c.ClosedAt.Add(e.cfg.ChallengeRetention)):
 			if err := e.store.DeleteChallenge(c.ID); err != nil {
 				return err
 			}
@@ -477,10 +495,8 @@ func (e *Engine) Challenge(id string) (Challenge, error) {
 	if err != nil {
 		return Challenge{}, err
 	}
-	if expireIfDue(&c, now) {
-		if err := e.saveAll(nil, &c, now, ActionExpire, c.Reason); err != nil {
-			return Challenge{}, err
-		}
+	if _, err := e.expire(&c, now); err != nil {
+		return Challenge{}, err
 	}
 	return c, nil
 }

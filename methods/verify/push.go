@@ -7,20 +7,12 @@ package verify
 // publish this), and counts as a denial.
 func (e *Engine) ApprovePush(id string, number int) (Result, error) {
 	now := e.clock()
-	c, err := e.openChallenge(id, now, ActionApprove, MethodPush)
+	c, u, err := e.inputChallenge(id, now, ActionApprove, MethodPush)
 	if err != nil {
 		return Result{Challenge: c}, err
-	}
-	u, err := e.loadUser(c.UserID)
-	if err != nil {
-		return Result{}, err
 	}
 	if number < 10 || number > 99 {
 		return e.malformed(&u, &c, now, ActionApprove, "the number to enter has two digits")
-	}
-	if v := e.refusal(&u, c.MethodID, c.ID, now); v != nil {
-		err := e.refuseOpen(&u, &c, v, now, ActionApprove)
-		return Result{Challenge: c}, err
 	}
 	if number != c.Number {
 		return Result{Challenge: c}, e.wrongInput(&u, &c, ReasonWrongNumber, "the number entered does not match the one on the sign-in screen", now, ActionApprove)

@@ -172,13 +172,9 @@ func (e *Engine) pickQuestions(u *UserState, c *Challenge) error {
 // time taken does not tell either.
 func (e *Engine) AnswerQuestions(id string, answers []string) (Result, error) {
 	now := e.clock()
-	c, err := e.openChallenge(id, now, ActionAnswers, MethodQuestions)
+	c, u, err := e.inputChallenge(id, now, ActionAnswers, MethodQuestions)
 	if err != nil {
 		return Result{Challenge: c}, err
-	}
-	u, err := e.loadUser(c.UserID)
-	if err != nil {
-		return Result{}, err
 	}
 	if len(answers) != len(c.Questions) {
 		return e.malformed(&u, &c, now, ActionAnswers, fmt.Sprintf("answer all %d questions", len(c.Questions)))
@@ -187,10 +183,6 @@ func (e *Engine) AnswerQuestions(id string, answers []string) (Result, error) {
 		if strings.TrimSpace(a) == "" || len(a) > maxQuestionInput {
 			return e.malformed(&u, &c, now, ActionAnswers, "every answer must be filled in")
 		}
-	}
-	if v := e.refusal(&u, c.MethodID, c.ID, now); v != nil {
-		err := e.refuseOpen(&u, &c, v, now, ActionAnswers)
-		return Result{Challenge: c}, err
 	}
 	all := true
 	for i, qi := range c.QuestionIndexes {

@@ -150,7 +150,7 @@ func (e *Engine) Start(req StartRequest) (Result, error) {
 			if err := e.logAttempt(now, req.UserID, ActionStart, &c, why.reason()); err != nil {
 				return Result{}, err
 			}
-			return Result{}, why.err(c.ID)
+			return Result{}, why.err("")
 		}
 	}
 	return e.launch(&u, c, now, ActionStart, nil)
@@ -209,7 +209,6 @@ func (e *Engine) launch(u *UserState, tmpl Challenge, now time.Time, action Acti
 		return Result{}, err
 	}
 	c.ID, c.CreatedAt, c.MaxAttempts = id, now, e.cfg.MaxAttempts
-	c.Attempts, c.History, c.ClosedAt, c.State, c.Reason = 0, nil, time.Time{}, "", ""
 	moveTo(&c, StateCreated, "", now)
 	if err := e.deliver(u, &c, now); err != nil {
 		return Result{}, err
@@ -344,10 +343,8 @@ func (e *Engine) Resend(id string) (Result, error) {
 	if old.State == StateVerified {
 		return Result{Challenge: old}, errForClosed(old)
 	}
-	if expireIfDue(&old, now) {
-		if err := e.saveAll(nil, &old, now, ActionExpire, old.Reason); err != nil {
-			return Result{}, err
-		}
+	if _, err := e.expire(&old, now); err != nil {
+		return Result{}, err
 	}
 	u, err := e.loadUser(old.UserID)
 	if err != nil {
