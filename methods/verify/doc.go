@@ -62,8 +62,8 @@
 //     only for password reset, never for admins.
 //   - Temporary Access Pass: valid from Start for LifetimeMinutes,
 //     optionally one-time (the caller marks it used from Result.TAPUsedAt).
-//   - Lockout: every wrong code, PIN, number or set of answers, and every
-//     denied push, is a denial. LockoutDenials denials within LockoutWindow
+//   - Lockout: every wrong code (a replayed OATH code included), PIN,
+//     number or set of answers, and every denied push, is a denial. LockoutDenials denials within LockoutWindow
 //     lock the user for LockoutDuration. Independently, MethodMaxFailures
 //     wrong inputs on one method lock that method until an admin unblocks.
 //     Malformed input (wrong length, letters) is refused without counting.

@@ -365,7 +365,7 @@ func (e *Engine) wrongInput(u *UserState, c *Challenge, reason Reason, what stri
 		moveTo(c, StateLocked, ReasonLocked, now)
 		verdict = errMethodLocked(u.UserID, c.ID)
 		verdict.Message = what + "; " + verdict.Message
-	case c.Attempts >= c.MaxAttempts || reason == ReasonWrongNumber:
+	case c.Attempts >= c.MaxAttempts:
 		moveTo(c, StateFailed, reason, now)
 		hint := hintNewSignIn
 		if c.Method.sendsCode() {

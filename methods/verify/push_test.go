@@ -10,7 +10,7 @@ import (
 func TestPushNumberMatching(t *testing.T) {
 	h := newHarness(t)
 	c := h.start(pushReq(alice))
-	if c.Number < 10 || c.Number > 99 || !c.ExpiresAt.Equal(t0.Add(60*time.Second)) || c.MaxAttempts != 3 {
+	if c.Number < 10 || c.Number > 99 || !c.ExpiresAt.Equal(t0.Add(60*time.Second)) || c.MaxAttempts != 1 {
 		t.Fatalf("push %+v", c)
 	}
 	// The device sees the prompt, never the number.

@@ -209,6 +209,9 @@ func (e *Engine) launch(u *UserState, tmpl Challenge, now time.Time, action Acti
 		return Result{}, err
 	}
 	c.ID, c.CreatedAt, c.MaxAttempts = id, now, e.cfg.MaxAttempts
+	if c.Method == MethodPush {
+		c.MaxAttempts = 1 // a wrong number fails the notification at once
+	}
 	moveTo(&c, StateCreated, "", now)
 	if err := e.deliver(u, &c, now); err != nil {
 		return Result{}, err
