@@ -54,11 +54,11 @@ const AlgorithmTOTP = "totp"
 // Limits Entra and the RFCs put on a token.
 const (
 	// MaxSecretLength is Entra's limit on the base32 secret key.
-	MaxSecretLength = 128
+	MaxSecretLength = methods.OATHSecretMaxChars
 	// MinSecretLength is 80 bits, the shortest seed in common use (RFC
 	// 4226 asks for 128); anything shorter is a truncated or placeholder
 	// value rather than a real seed.
-	MinSecretLength = 16
+	MinSecretLength = methods.OATHSecretMinChars
 	// Digits is the code length Entra's hardware tokens must show.
 	Digits = 6
 	// MaxTokensPerUser is Entra's limit on OATH methods (hardware tokens
@@ -238,7 +238,14 @@ func NormaliseSecret(s string) (string, error) {
 	case 1, 3, 6:
 		return "", fmt.Errorf("secret key has %d characters, a length no whole number of bytes encodes to in base32; was it cut short?", n)
 	}
-	return s, nil
+	// The messages above speak to someone fixing a seed file; the rules are
+	// methods.ParseOATHSecret's, the same the mock and the verification
+	// engine apply, so an imported seed is always one they accept.
+	canonical, err := methods.ParseOATHSecret(s)
+	if err != nil {
+		return "", fmt.Errorf("secret key is not valid base32: %w", err)
+	}
+	return string(canonical), nil
 }
 
 // secretFromBytes is how PSKC seeds (binary) become Entra's base32 form.
