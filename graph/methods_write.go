@@ -223,7 +223,9 @@ type Operation struct {
 }
 
 // Done reports whether the operation finished, one way or the other.
-func (o Operation) Done() bool { return o.Status == "succeeded" || o.Status == "failed" || o.Status == "skipped" }
+func (o Operation) Done() bool {
+	return o.Status == "succeeded" || o.Status == "failed" || o.Status == "skipped"
+}
 
 // ResetPassword resets the user's password (POST .../methods/{passwordId}/resetPassword).
 // An empty newPassword lets the service generate one (cloud-only accounts).
