@@ -14,10 +14,10 @@ import (
 
 // testCLI runs commands in-process against an in-memory mock tenant.
 type testCLI struct {
-	t      *testing.T
-	srv    *mock.Server
-	store  store.Store
-	token  string
+	t     *testing.T
+	srv   *mock.Server
+	store store.Store
+	token string
 	// stdin is what the next run reads; tty makes its streams terminals.
 	stdin  string
 	tty    bool
