@@ -162,33 +162,3 @@ func rangeArgs(min, max int, msg string) cobra.PositionalArgs {
 		return nil
 	}
 }
-
-// NewCmdAuthenticator builds `mfactl authenticator list|remove`.
-func NewCmdAuthenticator(f *cmdutil.Factory) *cobra.Command {
-	return newCmdKindNoun(f, kindNoun{kind: methods.KindAuthenticator, use: "authenticator", devices: true,
-		short: "List and remove Microsoft Authenticator registrations", example: "adele.vance@contoso.example"})
-}
-
-// NewCmdOath builds `mfactl oath list|remove` (software OATH tokens).
-func NewCmdOath(f *cmdutil.Factory) *cobra.Command {
-	return newCmdKindNoun(f, kindNoun{kind: methods.KindSoftwareOath, use: "oath",
-		short: "List and remove software OATH tokens (third-party authenticator apps)", example: "nestor.wilke@contoso.example"})
-}
-
-// NewCmdFido2 builds `mfactl fido2 list|remove`.
-func NewCmdFido2(f *cmdutil.Factory) *cobra.Command {
-	return newCmdKindNoun(f, kindNoun{kind: methods.KindFido2, use: "fido2", devices: true,
-		short: "List and remove FIDO2 security keys and passkeys", example: "megan.bowen@contoso.example"})
-}
-
-// NewCmdWHfB builds `mfactl whfb list|remove`.
-func NewCmdWHfB(f *cmdutil.Factory) *cobra.Command {
-	return newCmdKindNoun(f, kindNoun{kind: methods.KindWindowsHello, use: "whfb", devices: true,
-		short: "List and remove Windows Hello for Business registrations", example: "henrietta.mueller@contoso.example"})
-}
-
-// NewCmdPlatform builds `mfactl platform list|remove`.
-func NewCmdPlatform(f *cmdutil.Factory) *cobra.Command {
-	return newCmdKindNoun(f, kindNoun{kind: methods.KindPlatformCredential, use: "platform", devices: true,
-		short: "List and remove platform credentials (macOS Platform SSO)", example: "henrietta.mueller@contoso.example"})
-}
