@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -549,6 +550,28 @@ func TestEveryMockRuleHasAHint(t *testing.T) {
 		}
 		if graph.RuleHints[r.Code] == "" {
 			t.Errorf("no hint for the mock's rule code %s", r.Code)
+		}
+	}
+}
+
+// Every verb of the admin nouns is in the README with an example.
+func TestREADMEShowsEveryAdminVerb(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	ios, _, _, _ := iostreams.Test()
+	root := NewCmdRoot(cmdutil.New(ios, "test"))
+	for _, noun := range []string{"phone", "authenticator", "oath", "email", "fido2", "whfb", "platform", "tap", "default", "mfa-state", "sessions", "password"} {
+		c, _, err := root.Find([]string{noun})
+		if err != nil || c.Name() != noun {
+			t.Fatalf("no command %s", noun)
+		}
+		for _, verb := range c.Commands() {
+			if !strings.Contains(readme, "mfactl "+noun+" "+verb.Name()+" ") {
+				t.Errorf("README has no example of `mfactl %s %s`", noun, verb.Name())
+			}
 		}
 	}
 }

@@ -3,8 +3,10 @@ package mock
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -339,5 +341,19 @@ func TestRevokeSessionsAndMFAState(t *testing.T) {
 	}
 	if r = rawCall(t, srv, GlobalReaderToken, "GET", "/beta/users/alex.wilber@contoso.example/authentication/requirements", ""); r.body["perUserMfaState"] != "enforced" {
 		t.Fatalf("%v", r.body)
+	}
+}
+
+// The README's table of rule errors is the rule table.
+func TestREADMEListsEveryRuleError(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range RuleErrors() {
+		row := fmt.Sprintf("| `%s` | %d |", r.Code, r.Status)
+		if !strings.Contains(string(b), row) {
+			t.Errorf("README lacks the row %s", row)
+		}
 	}
 }
