@@ -357,3 +357,33 @@ func TestREADMEListsEveryRuleError(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPhoneAddRemove measures a phone write on the durable store: a
+// POST phoneMethods and the DELETE that undoes it, each one bbolt
+// transaction committed to disk before the response.
+func BenchmarkPhoneAddRemove(b *testing.B) {
+	st, err := store.OpenBolt(b.TempDir()+"/state.db", time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := NewServer(Options{Store: st})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	h := srv.Handler()
+	do := func(method, path, body string, want int) {
+		req := httptest.NewRequest(method, "http://localhost"+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+DefaultAdminToken)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want {
+			b.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		do("POST", alex+"/authentication/phoneMethods", `{"phoneNumber":"+1 4255550100","phoneType":"mobile"}`, 201)
+		do("DELETE", alex+"/authentication/phoneMethods/"+methods.MobilePhoneID, "", 204)
+	}
+}
