@@ -14,10 +14,13 @@ import (
 
 // testCLI runs commands in-process against an in-memory mock tenant.
 type testCLI struct {
-	t      *testing.T
-	srv    *mock.Server
-	store  store.Store
-	token  string
+	t     *testing.T
+	srv   *mock.Server
+	store store.Store
+	token string
+	// stdin is what the next run reads; tty makes its streams terminals.
+	stdin  string
+	tty    bool
 	stdout *bytes.Buffer
 	stderr *bytes.Buffer
 }
@@ -39,7 +42,9 @@ func newTestCLI(t *testing.T) *testCLI {
 // run executes args and returns the exit code; output is in stdout/stderr.
 func (c *testCLI) run(args ...string) int {
 	c.t.Helper()
-	ios, _, out, errOut := iostreams.Test()
+	ios, in, out, errOut := iostreams.Test()
+	in.WriteString(c.stdin)
+	ios.SetTTY(c.tty)
 	c.stdout, c.stderr = out, errOut
 	f := cmdutil.New(ios, "test")
 	f.Graph = func() (*graph.Client, error) {

@@ -81,6 +81,8 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 
 	root.AddGroup(
 		&cobra.Group{ID: "users", Title: "Users and methods:"},
+		&cobra.Group{ID: "methods", Title: "Method types:"},
+		&cobra.Group{ID: "account", Title: "Sessions and passwords:"},
 		&cobra.Group{ID: "mock", Title: "Offline tenant:"},
 		&cobra.Group{ID: "setup", Title: "Setup:"},
 	)
@@ -91,6 +93,9 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 		}
 	}
 	add("users", NewCmdUser(f), NewCmdMethods(f))
+	add("methods", NewCmdPhone(f), NewCmdAuthenticator(f), NewCmdOath(f), NewCmdEmail(f), NewCmdFido2(f),
+		NewCmdWHfB(f), NewCmdPlatform(f), NewCmdTAP(f), NewCmdDefault(f), NewCmdMFAState(f))
+	add("account", NewCmdSessions(f), NewCmdPassword(f))
 	add("mock", NewCmdMock(f))
 	add("setup", NewCmdAuth(f), NewCmdConfig(f), NewCmdVersion(f))
 	root.SetCompletionCommandGroupID("setup")

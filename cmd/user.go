@@ -14,6 +14,7 @@ import (
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
+	"github.com/mfactl/mfactl/reports"
 )
 
 // NewCmdUser groups the user verbs.
@@ -41,9 +42,12 @@ func NewCmdUserShow(f *cmdutil.Factory, runF func(context.Context, *UserShowOpti
 	c := &cobra.Command{
 		Use:   "show <user>",
 		Short: "Show a user's authentication methods on one screen",
-		Long: `Show a user and every registered authentication method, and warn when the user
-has no MFA method or only one (two are recommended, so a lost phone does not lock
-the user out). <user> is a user principal name or an object id.`,
+		Long: `Show a user on one screen: every registered authentication method with its
+type, name and creation date, the default MFA method, the per-user MFA state,
+whether the user has two MFA methods, and warnings: no MFA method, only one (two
+are recommended, so a lost phone does not lock the user out), only SMS/voice.
+The counts are the coverage report's, so both always agree. <user> is a user
+principal name or an object id.`,
 		Example: `  mfactl --mock user show adele.vance@contoso.example
   mfactl user show 5f0c1d2e-... -o json`,
 		Args: exactArgs(1, "user show needs one <user>: a user principal name or object id"),
@@ -60,11 +64,23 @@ the user out). <user> is a user principal name or an object id.`,
 
 // userView is what `user show` prints; JSON field names are stable.
 type userView struct {
-	User            methods.User     `json:"user"`
-	Methods         []methods.Method `json:"methods"`
-	MFAMethodCount  int              `json:"mfaMethodCount"`
-	MeetsTwoMethods bool             `json:"meetsTwoMethods"`
-	Warnings        []string         `json:"warnings"`
+	User    methods.User     `json:"user"`
+	Methods []methods.Method `json:"methods"`
+	// DefaultMethod is the user-preferred MFA method ("" when none is set
+	// or it could not be read); SystemPreferred whether system-preferred
+	// MFA is on (nil: unknown).
+	DefaultMethod   methods.DefaultMethod `json:"defaultMethod"`
+	SystemPreferred *bool                 `json:"systemPreferredEnabled"`
+	// MFAState is the legacy per-user MFA state ("" when unknown).
+	MFAState methods.MFAState `json:"perUserMfaState"`
+	// MFAMethodCount and MeetsTwoMethods come from the coverage row, so
+	// `user show` and the coverage report always agree (two devices of one
+	// type count once: a second Authenticator is no backup).
+	MFAMethodCount  int         `json:"mfaMethodCount"`
+	MeetsTwoMethods bool        `json:"meetsTwoMethods"`
+	Coverage        reports.Row `json:"coverage"`
+	Warnings        []string    `json:"warnings"`
+	unread          []string    // states that could not be read, for the table
 }
 
 func userShowRun(ctx context.Context, opts *UserShowOptions) error {
@@ -87,31 +103,72 @@ func userShowRun(ctx context.Context, opts *UserShowOptions) error {
 	if err != nil {
 		return err
 	}
-	view := buildUserView(user, ms)
+	// The default method and the MFA state are beta APIs with their own
+	// permissions: a missing one is reported, not fatal.
+	var unread []string
+	prefs, err := client.GetSignInPreferences(ctx, user.ID)
+	if err != nil {
+		unread = append(unread, "the default method ("+oneLineError(err)+")")
+	}
+	state, err := client.GetMFAState(ctx, user.ID)
+	if err != nil {
+		unread = append(unread, "the per-user MFA state ("+oneLineError(err)+")")
+	}
+	view := buildUserView(user, ms, prefs, state)
+	view.unread = unread
+	for _, u := range unread {
+		opts.IO.Warnf("could not read %s", u)
+	}
 	for _, w := range view.Warnings {
 		opts.IO.Warnf("%s", w)
 	}
 	return printer.Print(view)
 }
 
-func buildUserView(user methods.User, ms []methods.Method) userView {
-	v := userView{User: user, Methods: ms, Warnings: []string{}}
-	var mfa []methods.Method
-	for _, m := range ms {
-		if m.IsMFA() {
-			mfa = append(mfa, m)
+func oneLineError(err error) string {
+	if ge, ok := err.(*graph.Error); ok && ge.Code != "" {
+		return fmt.Sprintf("HTTP %d %s", ge.Status, ge.Code)
+	}
+	return err.Error()
+}
+
+// buildUserView computes the coverage facts with reports.Compute and turns
+// its findings into warnings.
+func buildUserView(user methods.User, ms []methods.Method, prefs methods.SignInPreferences, state methods.MFAState) userView {
+	row := reports.Compute(reports.UserInput{User: user, Methods: ms, Default: prefs.UserPreferred, Source: reports.SourceMethods})
+	v := userView{
+		User: user, Methods: ms, DefaultMethod: prefs.UserPreferred, SystemPreferred: prefs.SystemPreferredMethodEnabled,
+		MFAState: state, MFAMethodCount: row.MFAMethodCount, MeetsTwoMethods: row.HasBackup, Coverage: row, Warnings: []string{},
+	}
+	if v.Methods == nil {
+		v.Methods = []methods.Method{}
+	}
+	name := user.UserPrincipalName
+	for _, f := range row.Findings {
+		switch f {
+		case reports.FindingNoMFA:
+			v.Warnings = append(v.Warnings, fmt.Sprintf("%s has no MFA method: register at least one, two are recommended", name))
+		case reports.FindingSingleMFA:
+			v.Warnings = append(v.Warnings, fmt.Sprintf("%s has only one MFA method (%s): add a backup method, two are recommended", name, onlyMFAName(row)))
+		case reports.FindingSMSVoiceOnly:
+			v.Warnings = append(v.Warnings, fmt.Sprintf("%s has only SMS/voice methods: add Microsoft Authenticator or a FIDO2 key (phone methods are the weakest)", name))
+		case reports.FindingDisabledWithMethods:
+			v.Warnings = append(v.Warnings, fmt.Sprintf("%s is disabled but still holds %d method(s)", name, row.MethodCount))
 		}
 	}
-	v.MFAMethodCount = len(mfa)
-	v.MeetsTwoMethods = len(mfa) >= 2
-	name := user.UserPrincipalName
-	switch len(mfa) {
-	case 0:
-		v.Warnings = append(v.Warnings, fmt.Sprintf("%s has no MFA method: register at least one, two are recommended", name))
-	case 1:
-		v.Warnings = append(v.Warnings, fmt.Sprintf("%s has only one MFA method (%s): add a backup method, two are recommended", name, mfa[0].Kind.Label()))
+	if d := prefs.UserPreferred; d != "" && !d.SupportedBy(ms) {
+		v.Warnings = append(v.Warnings, fmt.Sprintf("the default method of %s is %s, but no registered method delivers it (it needs %s)", name, d, d.Requirement()))
 	}
 	return v
+}
+
+func onlyMFAName(row reports.Row) string {
+	for _, n := range row.Methods {
+		if n.Class() != methods.ClassNone {
+			return n.Label()
+		}
+	}
+	return "?"
 }
 
 // Table lists the methods (for -o csv).
@@ -134,11 +191,27 @@ func (v userView) RenderTable(w io.Writer) error {
 	if !v.MeetsTwoMethods {
 		backup = "no"
 	}
+	def := string(v.DefaultMethod)
+	if def == "" {
+		def = "none set"
+	}
+	if v.SystemPreferred != nil {
+		def += " (system-preferred MFA: " + boolWord(v.SystemPreferred) + ")"
+	}
+	mfaState := dash(string(v.MFAState))
 	fmt.Fprintf(w, "User:         %s <%s>\n", u.DisplayName, u.UserPrincipalName)
 	fmt.Fprintf(w, "Object id:    %s\n", u.ID)
 	fmt.Fprintf(w, "Account:      %s, %s\n", userType, state)
-	fmt.Fprintf(w, "MFA methods:  %d (two or more: %s)\n\n", v.MFAMethodCount, backup)
-	return output.WriteTable(w, methodsTable(v.Methods))
+	fmt.Fprintf(w, "Default:      %s\n", def)
+	fmt.Fprintf(w, "Per-user MFA: %s\n", mfaState)
+	fmt.Fprintf(w, "MFA methods:  %d (two or more: %s), strongest: %s\n\n", v.MFAMethodCount, backup, v.Coverage.StrongestClass)
+	t := methodsTable(v.Methods)
+	for i, m := range v.Methods {
+		if v.DefaultMethod != "" && v.DefaultMethod.SupportedBy([]methods.Method{m}) {
+			t.Rows[i][1] += " (default)"
+		}
+	}
+	return output.WriteTable(w, t)
 }
 
 func methodsTable(ms []methods.Method) output.TableData {

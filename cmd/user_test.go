@@ -8,6 +8,7 @@ import (
 
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock"
 )
 
@@ -84,7 +85,7 @@ func TestBuildUserViewWarnings(t *testing.T) {
 	}{
 		{nil, 0, 1},
 		{[]string{"password", "email", "temporaryAccessPass"}, 0, 1},
-		{[]string{"password", "phone"}, 1, 1},
+		{[]string{"password", "phone"}, 1, 2}, // single method, and SMS/voice only
 		{[]string{"phone", "microsoftAuthenticator"}, 2, 0},
 		{[]string{"fido2", "windowsHelloForBusiness", "softwareOath"}, 3, 0},
 	}
@@ -93,7 +94,7 @@ func TestBuildUserViewWarnings(t *testing.T) {
 		for _, k := range tt.kinds {
 			ms = append(ms, methodFixture(k))
 		}
-		v := buildUserView(userFixture(), toMethods(ms))
+		v := buildUserView(userFixture(), toMethods(ms), methods.SignInPreferences{}, "")
 		if v.MFAMethodCount != tt.count || len(v.Warnings) != tt.warnings || v.MeetsTwoMethods != (tt.count >= 2) {
 			t.Errorf("%v: count %d warnings %v", tt.kinds, v.MFAMethodCount, v.Warnings)
 		}

@@ -77,6 +77,8 @@ type Client struct {
 	v1         abs.RequestAdapter
 	beta       abs.RequestAdapter
 	httpClient *http.Client
+	// plan, when set, receives every write instead of Graph (DryRun).
+	plan *Plan
 }
 
 var registerSerializers sync.Once

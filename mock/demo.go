@@ -69,8 +69,13 @@ var demoTokens = []demoToken{
 }
 
 func phone(t methods.PhoneType, number string) methods.Method {
-	m := methods.Method{ID: methods.PhoneMethodID(t), Kind: methods.KindPhone, PhoneType: t, PhoneNumber: number, SMSSignInState: "notAllowedByPolicy"}
-	return m
+	// Only the mobile can do SMS sign-in; the demo tenant's policy allows
+	// it, but no demo user has it enabled yet.
+	state := "notSupported"
+	if t == methods.PhoneMobile {
+		state = "notEnabled"
+	}
+	return methods.Method{ID: methods.PhoneMethodID(t), Kind: methods.KindPhone, PhoneType: t, PhoneNumber: number, SMSSignInState: state}
 }
 
 func authenticator(device, tag string) methods.Method {

@@ -185,5 +185,9 @@ func (s *Server) buildRoutes() *router {
 	rt := &router{}
 	s.userRoutes(rt)
 	s.methodRoutes(rt)
+	s.methodWriteRoutes(rt)
+	s.signInRoutes(rt)
+	s.userWriteRoutes(rt)
+	s.tapPolicyRoutes(rt)
 	return rt
 }

@@ -111,7 +111,8 @@ func TestUserShowTableAndJSON(t *testing.T) {
 	if v.User.UserPrincipalName != "diego.siciliani@contoso.example" || v.User.AccountEnabled == nil || !*v.User.AccountEnabled {
 		t.Errorf("user: %+v", v.User)
 	}
-	if v.MFAMethodCount != 1 || v.MeetsTwoMethods || len(v.Warnings) != 1 {
+	// One method, and only SMS/voice: two warnings.
+	if v.MFAMethodCount != 1 || v.MeetsTwoMethods || len(v.Warnings) != 2 {
 		t.Errorf("coverage: count %d, two %v, warnings %v", v.MFAMethodCount, v.MeetsTwoMethods, v.Warnings)
 	}
 	if !strings.Contains(r.stderr, "warning: diego.siciliani@contoso.example has only one MFA method") {

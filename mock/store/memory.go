@@ -187,3 +187,19 @@ func (t *memTx) DropBucket(bucket string) error {
 	delete(t.m.buckets, bucket)
 	return nil
 }
+
+// Snapshot returns a copy of every bucket, for tests that check a command
+// changed nothing (a dry run, a refused request).
+func (m *Memory) Snapshot() map[string]map[string][]byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]map[string][]byte, len(m.buckets))
+	for name, b := range m.buckets {
+		cp := make(map[string][]byte, len(b.data))
+		for k, v := range b.data {
+			cp[k] = bytes.Clone(v)
+		}
+		out[name] = cp
+	}
+	return out
+}

@@ -1,0 +1,164 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/methods"
+)
+
+// kindNoun describes a noun whose verbs are the same for every method
+// type: list and remove (authenticator, oath, fido2, whfb, platform).
+type kindNoun struct {
+	kind methods.Kind
+	// use is the command name, e.g. "fido2".
+	use string
+	// short describes the noun in `mfactl --help`.
+	short string
+	// devices: the methods have a device name, so --device selects one.
+	devices bool
+	// example is a user of the demo tenant who has such a method.
+	example string
+}
+
+func newCmdKindNoun(f *cmdutil.Factory, n kindNoun) *cobra.Command {
+	c := &cobra.Command{Use: n.use + " <command>", Short: n.short}
+	c.AddCommand(NewCmdKindList(f, n, nil), NewCmdKindRemove(f, n, nil))
+	return c
+}
+
+// KindListOptions are the inputs of `<noun> list`.
+type KindListOptions struct {
+	deps
+	Kind methods.Kind
+	User string
+}
+
+// NewCmdKindList builds `mfactl <noun> list <user>`.
+func NewCmdKindList(f *cmdutil.Factory, n kindNoun, runF func(context.Context, *KindListOptions) error) *cobra.Command {
+	opts := &KindListOptions{deps: newDeps(f), Kind: n.kind}
+	return &cobra.Command{
+		Use:     "list <user>",
+		Short:   fmt.Sprintf("List a user's %s methods", n.kind.Label()),
+		Example: fmt.Sprintf("  mfactl --mock %s list %s\n  mfactl %s list %s -o json", n.use, n.example, n.use, n.example),
+		Args:    exactArgs(1, n.use+" list needs one <user>: a user principal name or object id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.User = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return kindListRun(cmd.Context(), opts)
+		},
+	}
+}
+
+func kindListRun(ctx context.Context, opts *KindListOptions) error {
+	s, err := opts.open(Mutation{})
+	if err != nil {
+		return err
+	}
+	r, err := s.resolveUser(ctx, opts.User, true)
+	if err != nil {
+		return err
+	}
+	ms := ofKind(r.Methods, opts.Kind)
+	if len(ms) == 0 {
+		s.IO.Notef("%s has no %s method.", r.User.UserPrincipalName, opts.Kind.Label())
+	}
+	return s.printer.Print(methodList(ms))
+}
+
+// KindRemoveOptions are the inputs of `<noun> remove`.
+type KindRemoveOptions struct {
+	deps
+	Mutation
+	Kind     methods.Kind
+	User     string
+	Selector Selector
+}
+
+// NewCmdKindRemove builds `mfactl <noun> remove <user> [<id> | --device NAME]`.
+func NewCmdKindRemove(f *cmdutil.Factory, n kindNoun, runF func(context.Context, *KindRemoveOptions) error) *cobra.Command {
+	opts := &KindRemoveOptions{deps: newDeps(f), Kind: n.kind}
+	use := "remove <user> [<id>]"
+	example := fmt.Sprintf("  mfactl --mock %s remove %s --dry-run\n  mfactl %s remove %s <method id> --yes", n.use, n.example, n.use, n.example)
+	if n.devices {
+		use = "remove <user> [<id> | --device NAME]"
+		example += fmt.Sprintf("\n  mfactl %s remove %s --device \"iPhone 15\"", n.use, n.example)
+	}
+	c := &cobra.Command{
+		Use:   use,
+		Short: fmt.Sprintf("Remove one of a user's %s methods", n.kind.Label()),
+		Long: fmt.Sprintf(`Remove one %s method of a user. The method is chosen by its id, by the
+device name (--device, where methods have one), or is the user's only method of
+this type; a device name that matches two methods is an error listing both.
+
+Asks for confirmation on a terminal; without one, --yes is required.
+Graph refuses to remove the method that delivers the user's default MFA method
+while the user has other methods: change the default first.`, n.kind.Label()),
+		Example: example,
+		Args:    rangeArgs(1, 2, n.use+" remove needs a <user> and optionally a method <id>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.User = args[0]
+			if len(args) == 2 {
+				opts.Selector.ID = args[1]
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return kindRemoveRun(cmd.Context(), opts)
+		},
+	}
+	if n.devices {
+		c.Flags().StringVar(&opts.Selector.Device, "device", "", "select the method by its device name")
+	}
+	addMutationFlags(c, &opts.Mutation, true)
+	return c
+}
+
+func kindRemoveRun(ctx context.Context, opts *KindRemoveOptions) error {
+	s, err := opts.open(opts.Mutation)
+	if err != nil {
+		return err
+	}
+	r, err := s.resolveUser(ctx, opts.User, true)
+	if err != nil {
+		return err
+	}
+	m, err := selectMethod(r, opts.Kind, opts.Selector)
+	if err != nil {
+		return err
+	}
+	return removeMethod(ctx, s, opts.Mutation, r, m)
+}
+
+// removeMethod confirms, removes and reports one method.
+func removeMethod(ctx context.Context, s *session, mu Mutation, r resolved, m methods.Method) error {
+	what := m.Kind.Label()
+	if d := m.Describe(); d != "" {
+		what += " " + fmt.Sprintf("%q", d)
+	}
+	if err := s.confirm(mu, fmt.Sprintf("Remove the %s (%s) of %s?", what, m.ID, r.Name())); err != nil {
+		return err
+	}
+	if err := s.client.DeleteMethod(ctx, r.User.ID, m.Kind, m.ID); err != nil {
+		return r.explain(err)
+	}
+	if done, err := s.finishDryRun(); done {
+		return err
+	}
+	return s.printMethod(m, fmt.Sprintf("Removed the %s (%s) of %s.", what, m.ID, r.Name()), false)
+}
+
+// rangeArgs is cobra.RangeArgs with a message that says what is expected.
+func rangeArgs(min, max int, msg string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) < min || len(args) > max {
+			return cmdutil.FlagErrorf("%s", msg)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,126 @@
+package cmd
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/methods"
+)
+
+// NewCmdMFAState groups the per-user MFA state verbs.
+func NewCmdMFAState(f *cmdutil.Factory) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "mfa-state <command>",
+		Short: "Show and set the legacy per-user MFA state",
+		Long: `The per-user MFA state (disabled, enabled, enforced) is Entra's legacy way of
+requiring MFA, read and written through Graph's beta requirements API. Changing
+it needs the Authentication Policy Administrator role. Conditional Access is the
+modern replacement.`,
+	}
+	c.AddCommand(NewCmdMFAStateShow(f, nil), NewCmdMFAStateSet(f, nil))
+	return c
+}
+
+// MFAStateOptions are the inputs of `mfa-state show` and `mfa-state set`.
+type MFAStateOptions struct {
+	deps
+	Mutation
+	User  string
+	State string
+}
+
+// mfaStateView is what both verbs print.
+type mfaStateView struct {
+	User  string           `json:"userPrincipalName"`
+	State methods.MFAState `json:"perUserMfaState"`
+}
+
+func (v mfaStateView) Table() output.TableData {
+	return output.TableData{Header: []string{"user", "per-user mfa state"}, Rows: [][]string{{v.User, string(v.State)}}}
+}
+
+// NewCmdMFAStateShow builds `mfactl mfa-state show <user>`.
+func NewCmdMFAStateShow(f *cmdutil.Factory, runF func(context.Context, *MFAStateOptions) error) *cobra.Command {
+	opts := &MFAStateOptions{deps: newDeps(f)}
+	return &cobra.Command{
+		Use:     "show <user>",
+		Short:   "Show the user's per-user MFA state",
+		Example: `  mfactl --mock mfa-state show adele.vance@contoso.example`,
+		Args:    exactArgs(1, "mfa-state show needs one <user>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.User = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return mfaStateRun(cmd.Context(), opts)
+		},
+	}
+}
+
+// NewCmdMFAStateSet builds `mfactl mfa-state set <user> <state>`.
+func NewCmdMFAStateSet(f *cmdutil.Factory, runF func(context.Context, *MFAStateOptions) error) *cobra.Command {
+	opts := &MFAStateOptions{deps: newDeps(f)}
+	c := &cobra.Command{
+		Use:   "set <user> {disabled | enabled | enforced}",
+		Short: "Set the user's per-user MFA state",
+		Example: `  mfactl --mock mfa-state set alex.wilber@contoso.example enforced
+  mfactl mfa-state set alex@contoso.com disabled --dry-run`,
+		Args:      exactArgs(2, "mfa-state set needs a <user> and a state: disabled, enabled or enforced"),
+		ValidArgs: []string{"disabled", "enabled", "enforced"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.User, opts.State = args[0], args[1]
+			if _, err := methods.ParseMFAState(opts.State); err != nil {
+				return cmdutil.FlagErrorWrap(err)
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return mfaStateRun(cmd.Context(), opts)
+		},
+	}
+	addMutationFlags(c, &opts.Mutation, false)
+	return c
+}
+
+// mfaStateRun shows the state, or sets it first when State is given.
+func mfaStateRun(ctx context.Context, opts *MFAStateOptions) error {
+	s, err := opts.open(opts.Mutation)
+	if err != nil {
+		return err
+	}
+	r, err := s.resolveUser(ctx, opts.User, false)
+	if err != nil {
+		return err
+	}
+	if opts.State != "" {
+		state, err := methods.ParseMFAState(opts.State)
+		if err != nil {
+			return cmdutil.FlagErrorWrap(err)
+		}
+		before, err := s.client.GetMFAState(ctx, r.User.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.client.SetMFAState(ctx, r.User.ID, state); err != nil {
+			return r.explain(err)
+		}
+		if done, err := s.finishDryRun(); done {
+			return err
+		}
+		s.IO.Notef("The per-user MFA state of %s changed from %s to %s.", r.Name(), before, state)
+		if state == methods.MFADisabled {
+			s.IO.Warnf("%s no longer has per-user MFA; make sure a Conditional Access policy requires MFA instead", r.User.UserPrincipalName)
+		}
+	}
+	st, err := s.client.GetMFAState(ctx, r.User.ID)
+	if err != nil {
+		return err
+	}
+	if opts.State != "" && s.isTable() {
+		return nil
+	}
+	return s.printer.Print(mfaStateView{User: r.User.UserPrincipalName, State: st})
+}
