@@ -41,7 +41,8 @@ import (
 //	              MFA on for 90 %
 //	tokens        hardware OATH tokens for 3 % of users (at least 4): available
 //	              40 %, assigned 15 %, activated 40 %, failedActivation 5 %
-//	              (every status at least once), assigned to distinct members
+//	              (every status at least once when there are members to
+//	              assign to), assigned to distinct members
 //
 // Phone numbers are in Entra's "+CC NUMBER" form (office numbers often with
 // an xEXT extension) from ten countries. Mobile and alternate mobile numbers
