@@ -77,6 +77,9 @@ type Client struct {
 	v1         abs.RequestAdapter
 	beta       abs.RequestAdapter
 	httpClient *http.Client
+	// cred and scopes authenticate the raw requests of Emulator.
+	cred   azcore.TokenCredential
+	scopes []string
 }
 
 var registerSerializers sync.Once
@@ -112,7 +115,7 @@ func New(opts Options) (*Client, error) {
 	}
 
 	hc := newHTTPClient(opts)
-	c := &Client{root: root, httpClient: hc}
+	c := &Client{root: root, httpClient: hc, cred: opts.Credential, scopes: scopes}
 	for _, v := range []struct {
 		version string
 		dst     *abs.RequestAdapter
