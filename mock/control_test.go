@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -294,4 +295,29 @@ func FuzzParseClockChange(f *testing.F) {
 			t.Errorf("%q accepted without exactly one change", body)
 		}
 	})
+}
+
+// The README documents the knobs, the control endpoints and the commands.
+func TestREADMEDocumentsKnobsAndControl(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, want := range []string{EnvLatency, EnvThrottle, EnvFailRate, EnvFailSeed,
+		"`GET /_mock/health`", "`POST /_mock/reset`", "`GET /_mock/clock`", "`POST /_mock/clock`",
+		"--latency 20ms", "--throttle graph", "--fail-rate 0.02", "--tls-cert-out", "MFACTL_CA_CERT",
+		"mfactl mock seed --users 100000 --seed 42", "mock clock advance 8d", "mock reset --users"} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README does not mention %s", want)
+		}
+	}
+	// Every registered control endpoint is in the README's table.
+	s := newServer(t, Options{})
+	for _, r := range s.control.routes {
+		row := "`" + r.method + " /_mock/" + strings.Join(r.segments, "/") + "`"
+		if !strings.Contains(readme, row) {
+			t.Errorf("README lacks the endpoint %s", row)
+		}
+	}
 }
