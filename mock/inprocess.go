@@ -29,7 +29,7 @@ type inProcess struct{ h http.Handler }
 // ErrConnectionDropped is what the in-process transport returns where a
 // TCP client would see its connection reset: the --fail-rate faults that
 // drop the connection.
-var ErrConnectionDropped = errors.New("mock: connection reset by the server (injected fault)")
+var ErrConnectionDropped = errors.New("mock: connection reset by the server (a fault injected by --fail-rate or MFACTL_MOCK_FAIL_RATE)")
 
 func (t inProcess) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	if err := req.Context().Err(); err != nil {

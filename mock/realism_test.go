@@ -271,7 +271,9 @@ func TestFaultsStrikeBeforeOrAfterHandling(t *testing.T) {
 			for i := 0; i < 200; i++ {
 				n := name + strconv.Itoa(i)
 				r := rc.send("GET", "/v1.0/me?n="+n, DefaultAdminToken, "")
+				mu.Lock()
 				ran := handled[n]
+				mu.Unlock()
 				switch {
 				case r.err != nil:
 					if name == "in-process" && !errors.Is(r.err, ErrConnectionDropped) {
