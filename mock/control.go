@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -77,10 +78,22 @@ func (s *Server) dispatchControl(r *request, segs []string) (*response, error) {
 		if pathExists {
 			return nil, newError(http.StatusMethodNotAllowed, codeBadRequest, "%s is not allowed on /_mock/%s.", r.http.Method, strings.Join(segs, "/"))
 		}
-		return nil, errNotFound("The emulator has no endpoint /_mock/%s (known: health, reset, clock).", strings.Join(segs, "/"))
+		return nil, errNotFound("The emulator has no endpoint /_mock/%s (known: %s).", strings.Join(segs, "/"), s.controlPaths())
 	}
 	r.params = params
 	return h(r)
+}
+
+// controlPaths lists the control endpoints for error messages.
+func (s *Server) controlPaths() string {
+	var paths []string
+	for _, r := range s.control.routes {
+		p := strings.Join(r.segments, "/")
+		if !slices.Contains(paths, p) {
+			paths = append(paths, p)
+		}
+	}
+	return strings.Join(paths, ", ")
 }
 
 // emulator is the server's emulator state. The clock offset is kept in the

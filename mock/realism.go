@@ -200,7 +200,9 @@ func (s *Server) realismLayer(next http.Handler) http.Handler {
 // admitInner applies the knobs to one inner request of a JSON batch, which
 // Graph throttles (and fails) one by one. The batch engine calls it for
 // each step before running it, with an *http.Request for the step that
-// carries the outer request's Authorization header:
+// carries the outer request's Authorization header; its URL may be the
+// step's (relative to the version root, "/users/...") or absolute
+// ("/v1.0/users/..."):
 //
 //	headers, gerr := s.admitInner(stepReq)
 //	if gerr != nil { /* the step's response is gerr: status, headers, error body */ }

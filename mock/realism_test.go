@@ -107,10 +107,12 @@ func TestThrottleIdentityBudget(t *testing.T) {
 	if r := rc.do("POST", "/v1.0/$batch", DefaultAdminToken, `{"requests":[]}`); r.status == 429 {
 		t.Error("outer $batch request throttled")
 	}
-	step := httptest.NewRequest("GET", "/v1.0/me", nil)
-	step.Header.Set("Authorization", "Bearer "+DefaultAdminToken)
-	if _, gerr := s.admitInner(step); gerr == nil || gerr.status != 429 {
-		t.Errorf("inner batch step over budget: %v", gerr)
+	for _, url := range []string{"/v1.0/me", "/users/adele.vance@contoso.example/authentication/methods"} {
+		step := httptest.NewRequest("GET", url, nil)
+		step.Header.Set("Authorization", "Bearer "+DefaultAdminToken)
+		if _, gerr := s.admitInner(step); gerr == nil || gerr.status != 429 {
+			t.Errorf("inner batch step %s over budget: %v", url, gerr)
+		}
 	}
 	// Waiting less than Retry-After is not enough; waiting it out is, and
 	// the refused requests were not charged.

@@ -168,10 +168,17 @@ func (t *throttler) admit(r *http.Request) (map[string]string, *graphError) {
 		return nil, nil
 	}
 	segs, err := pathSegments(r.URL)
-	if err != nil || len(segs) < 2 || (segs[0] != "v1.0" && segs[0] != "beta") || segs[1] == "$batch" {
+	if err != nil {
 		return nil, nil
 	}
-	segs = segs[1:]
+	// A batch step's URL is relative to the version root (/users/...);
+	// a request's starts with it (/v1.0/users/...).
+	if len(segs) > 0 && (segs[0] == "v1.0" || segs[0] == "beta") {
+		segs = segs[1:]
+	}
+	if len(segs) == 0 || segs[0] == "$batch" || segs[0] == controlSegment {
+		return nil, nil
+	}
 	tenantID, users := t.tenant()
 	now := t.now()
 
