@@ -11,8 +11,8 @@ import (
 
 func TestServeTLSWithCACert(t *testing.T) {
 	e := newEnv(t)
-	certFile := filepath.Join(e.dir, "mock.pem")
-	url := startServe(t, e, filepath.Join(e.dir, "served.db"), "--tls", "--tls-cert-out", certFile)
+	certFile, keyFile := filepath.Join(e.dir, "mock.pem"), filepath.Join(e.dir, "mock-key.pem")
+	url := startServe(t, e, filepath.Join(e.dir, "served.db"), "--tls", "--tls-cert-out", certFile, "--tls-key-out", keyFile)
 	if !strings.HasPrefix(url, "https://127.0.0.1:") {
 		t.Fatalf("URL %s", url)
 	}
@@ -23,6 +23,12 @@ func TestServeTLSWithCACert(t *testing.T) {
 	pem, _ := os.ReadFile(certFile)
 	if !strings.Contains(string(pem), "BEGIN CERTIFICATE") || strings.Contains(string(pem), "PRIVATE KEY") {
 		t.Errorf("certificate file holds %q", pem)
+	}
+	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", fi, err)
+	}
+	if key, _ := os.ReadFile(keyFile); !strings.Contains(string(key), "BEGIN PRIVATE KEY") {
+		t.Errorf("key file holds %q", key)
 	}
 	endpoint := []string{"MFACTL_ENDPOINT=" + url, "MFACTL_TOKEN=mock-admin-token"}
 	r := e.run(append(endpoint, "MFACTL_CA_CERT="+certFile), "user", "show", "adele.vance@contoso.example", "-o", "json")
@@ -40,6 +46,13 @@ func TestServeTLSWithCACert(t *testing.T) {
 	r = e.run(append(endpoint, "MFACTL_CA_CERT="+filepath.Join(e.dir, "served.db")), "user", "show", "adele.vance@contoso.example")
 	if r.code != 2 || !strings.Contains(r.stderr, "holds no PEM certificate") {
 		t.Errorf("a CA file that is not PEM: exit %d %q", r.code, r.stderr)
+	}
+
+	// A second server serves the same certificate from the files.
+	url2 := startServe(t, e, filepath.Join(e.dir, "second.db"), "--tls-cert", certFile, "--tls-key", keyFile)
+	r = e.run([]string{"MFACTL_ENDPOINT=" + url2, "MFACTL_TOKEN=mock-admin-token", "MFACTL_CA_CERT=" + certFile}, "methods", "list", "diego.siciliani@contoso.example")
+	if !strings.HasPrefix(url2, "https://") || r.code != 0 {
+		t.Errorf("serving a given certificate (%s): exit %d %s", url2, r.code, r.stderr)
 	}
 }
 
