@@ -121,15 +121,23 @@ type realismState struct {
 	sleep func(context.Context, time.Duration) bool
 }
 
-func newRealismState(r Realism, now func() time.Time) (*realismState, error) {
+// validate checks knobs set without the parsers.
+func (r Realism) validate() error {
 	if r.FailRate < 0 || r.FailRate > 1 || r.FailRate != r.FailRate {
-		return nil, fmt.Errorf("mock: fail rate %v is not between 0 and 1", r.FailRate)
+		return fmt.Errorf("mock: fail rate %v is not between 0 and 1", r.FailRate)
 	}
 	if r.Latency.Min < 0 || r.Latency.Max < r.Latency.Min || r.Latency.Max > maxLatency {
-		return nil, fmt.Errorf("mock: latency %s is not a range between 0 and %s", r.Latency, maxLatency)
+		return fmt.Errorf("mock: latency %s is not a range between 0 and %s", r.Latency, maxLatency)
 	}
 	if r.Throttle != ThrottleOff && r.Throttle != ThrottleGraph {
-		return nil, fmt.Errorf("mock: unknown throttling model %q", r.Throttle)
+		return fmt.Errorf("mock: unknown throttling model %q", r.Throttle)
+	}
+	return nil
+}
+
+func newRealismState(r Realism, now func() time.Time) (*realismState, error) {
+	if err := r.validate(); err != nil {
+		return nil, err
 	}
 	if !r.Enabled() {
 		return nil, nil

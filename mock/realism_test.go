@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -356,8 +357,12 @@ func TestRealismOffIsTheBareHandler(t *testing.T) {
 		t.Error(gerr)
 	}
 	for _, bad := range []Realism{{FailRate: 1.5}, {FailRate: -0.1}, {FailRate: math.NaN()}, {Latency: Latency{Min: 2, Max: 1}}, {Latency: Latency{Max: 2 * time.Minute}}, {Throttle: "azure"}} {
-		if _, err := NewServer(Options{Realism: bad}); err == nil {
+		path := statePath(t)
+		if _, err := NewServer(Options{Realism: bad, StatePath: path}); err == nil {
 			t.Errorf("NewServer accepted %+v", bad)
+		}
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			t.Errorf("NewServer created the state before refusing %+v", bad)
 		}
 	}
 }

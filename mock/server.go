@@ -71,6 +71,9 @@ func NewServer(opts Options) (*Server, error) {
 	if opts.LockWait == 0 {
 		opts.LockWait = 30 * time.Second
 	}
+	if err := opts.Realism.validate(); err != nil {
+		return nil, err
+	}
 	s := &Server{opts: opts, store: opts.Store}
 	if s.store == nil {
 		if opts.StatePath == "" {
