@@ -178,12 +178,16 @@ func (s *Server) health() (*Health, error) {
 		h.Store = "bbolt " + b.Path()
 	}
 	err := s.store.View(func(tx store.Tx) error {
+		h.Users, h.HardwareTokens = tx.Count(bucketUsers), tx.Count(bucketTokens)
+		if _, ok := tx.Get(bucketMeta, metaTenant); !ok {
+			h.Status = "empty" // Options.NoSeed: nothing seeded yet
+			return nil
+		}
 		t, err := getTenant(tx)
 		if err != nil {
 			return err
 		}
 		h.TenantID, h.Domain, h.DisplayName, h.Seed = t.ID, t.Domain, t.DisplayName, t.Seed
-		h.Users, h.HardwareTokens = tx.Count(bucketUsers), tx.Count(bucketTokens)
 		return nil
 	})
 	return h, err

@@ -38,6 +38,14 @@ func TestHealthNeedsNoToken(t *testing.T) {
 	}
 }
 
+func TestHealthOfAnEmptyState(t *testing.T) {
+	s := newServer(t, Options{NoSeed: true})
+	r := inProcessClient(t, s).do("GET", "/_mock/health", "", "")
+	if r.status != 200 || r.body["status"] != "empty" || r.body["users"] != 0.0 {
+		t.Errorf("%d %s", r.status, r.raw)
+	}
+}
+
 func TestControlEndpointsAuthAndRouting(t *testing.T) {
 	s := newServer(t, Options{})
 	rc := inProcessClient(t, s)
