@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
@@ -22,12 +23,22 @@ import (
 type Mutation struct {
 	DryRun bool
 	Yes    bool
+	// Ticket is the helpdesk ticket the change is made for, kept in the
+	// audit record.
+	Ticket string
 }
 
-// addMutationFlags registers --dry-run, and --yes when the verb destroys
-// something (it then asks for confirmation on a terminal).
+// addMutationFlags registers --dry-run, --ticket, and --yes when the verb
+// destroys something (it then asks for confirmation on a terminal). It
+// marks the verb as mutating, so every run that is not a dry run is
+// recorded in the audit log.
 func addMutationFlags(c *cobra.Command, m *Mutation, destructive bool) {
+	if c.Annotations == nil {
+		c.Annotations = map[string]string{}
+	}
+	c.Annotations[annotationMutating] = "true"
 	c.Flags().BoolVar(&m.DryRun, "dry-run", false, "print the Graph requests this would send (secrets redacted) and change nothing")
+	c.Flags().StringVar(&m.Ticket, "ticket", "", "the helpdesk ticket this change is for, kept in the audit log (e.g. INC-1234)")
 	if destructive {
 		c.Flags().BoolVarP(&m.Yes, "yes", "y", false, "do not ask for confirmation (required when there is no terminal to ask on)")
 	}
@@ -38,10 +49,12 @@ type deps struct {
 	IO      *iostreams.IOStreams
 	Graph   func() (*graph.Client, error)
 	Printer func() (*output.Printer, error)
+	// Audit collects the users the run acts on for its audit record.
+	Audit *audit.Session
 }
 
 func newDeps(f *cmdutil.Factory) deps {
-	return deps{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer}
+	return deps{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 }
 
 // session is what a mutating verb's run works with: the printer, a client
@@ -167,6 +180,16 @@ func (s *session) resolveUser(ctx context.Context, ref string, withMethods bool)
 			return resolved{}, err
 		}
 	}
+	// The audit record names the users a verb acts on, with their methods
+	// before it changed anything (a record is only written for a change).
+	var before []methods.Method
+	if withMethods {
+		before = r.Methods
+		if before == nil {
+			before = []methods.Method{}
+		}
+	}
+	s.Audit.Target(u.ID, u.UserPrincipalName, before)
 	return r, nil
 }
 

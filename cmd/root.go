@@ -30,9 +30,11 @@ func Main() int {
 // Execute runs the command line args with factory f and returns the exit
 // code, printing any error as one line on stderr.
 func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
+	hook := installAudit(f)
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	c, err := root.ExecuteContextC(ctx)
+	err = hook.finish(ctx, c, args, err)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -68,6 +70,7 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 	root.SetIn(f.IOStreams.In)
 	root.SetVersionTemplate(buildinfo.Get().String() + "\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.FlagErrorWrap(err) })
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return auditPreRun(f, c) }
 
 	pf := root.PersistentFlags()
 	pf.Bool("mock", false, "use the embedded mock tenant (no login, no network); MFACTL_MOCK=1")
@@ -75,15 +78,16 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 	pf.String("endpoint", "", "root URL of a Graph-compatible server such as `mfactl mock serve`, used with MFACTL_TOKEN")
 	pf.String("ca-cert", "", "PEM `file` of certificates to trust for HTTPS instead of the system's (e.g. from `mock serve --tls`); MFACTL_CA_CERT")
 	pf.String("profile", "", "configuration profile to use; MFACTL_PROFILE")
-	pf.StringP("output", "o", "", "output format: table, json, yaml or csv (default table)")
+	pf.StringP("output", "o", "", "output format: table, json, yaml or csv, and md where a command offers it (default table)")
 	pf.Bool("debug", false, "trace HTTP requests to stderr (tokens and secrets redacted)")
-	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json", "yaml", "csv"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json", "yaml", "csv", "md"}, cobra.ShellCompDirectiveNoFileComp))
 	f.BindFlags(pf)
 
 	root.AddGroup(
 		&cobra.Group{ID: "users", Title: "Users and methods:"},
 		&cobra.Group{ID: "methods", Title: "Method types:"},
 		&cobra.Group{ID: "account", Title: "Sessions and passwords:"},
+		&cobra.Group{ID: "helpdesk", Title: "Helpdesk and audit:"},
 		&cobra.Group{ID: "mock", Title: "Offline tenant:"},
 		&cobra.Group{ID: "setup", Title: "Setup:"},
 	)
@@ -97,6 +101,7 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 	add("methods", NewCmdPhone(f), NewCmdAuthenticator(f), NewCmdOath(f), NewCmdEmail(f), NewCmdFido2(f),
 		NewCmdWHfB(f), NewCmdPlatform(f), NewCmdTAP(f), NewCmdDefault(f), NewCmdMFAState(f))
 	add("account", NewCmdSessions(f), NewCmdPassword(f))
+	add("helpdesk", NewCmdAudit(f))
 	add("mock", NewCmdMock(f))
 	add("setup", NewCmdAuth(f), NewCmdConfig(f), NewCmdVersion(f))
 	root.SetCompletionCommandGroupID("setup")

@@ -82,6 +82,8 @@ type Client struct {
 	// cred and scopes authenticate the raw requests of Emulator.
 	cred   azcore.TokenCredential
 	scopes []string
+	// observers hear of every write sent (ObserveWrites).
+	observers *observers
 }
 
 var registerSerializers sync.Once
@@ -116,8 +118,9 @@ func New(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("graph: auth provider: %w", err)
 	}
 
-	hc := newHTTPClient(opts)
-	c := &Client{root: root, httpClient: hc, cred: opts.Credential, scopes: scopes}
+	obs := &observers{}
+	hc := newHTTPClient(opts, obs)
+	c := &Client{root: root, httpClient: hc, cred: opts.Credential, scopes: scopes, observers: obs}
 	for _, v := range []struct {
 		version string
 		dst     *abs.RequestAdapter
@@ -136,7 +139,7 @@ func New(opts Options) (*Client, error) {
 // newHTTPClient assembles Graph's middleware in a fixed order (the SDK's own
 // factory ranges over a map, so its order changes from run to run) on top of
 // the parent transport.
-func newHTTPClient(opts Options) *http.Client {
+func newHTTPClient(opts Options, obs *observers) *http.Client {
 	parent := opts.Transport
 	if parent == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -148,6 +151,7 @@ func newHTTPClient(opts Options) *http.Client {
 	if opts.Debug != nil {
 		parent = &traceTransport{next: parent, w: opts.Debug}
 	}
+	parent = &recordTransport{next: parent, obs: obs}
 	retries := opts.MaxRetries
 	if retries <= 0 {
 		retries = 3

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/config"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
@@ -33,6 +34,9 @@ type Factory struct {
 	Config  func() (*config.Config, error)
 	Graph   func() (*graph.Client, error)
 	Printer func() (*output.Printer, error)
+
+	// Audit collects what this run changes, for its audit record.
+	Audit *audit.Session
 
 	flags *pflag.FlagSet
 
@@ -58,7 +62,7 @@ type Backend struct {
 
 // New returns a factory over the given streams.
 func New(ios *iostreams.IOStreams, version string) *Factory {
-	f := &Factory{IOStreams: ios, Version: version, Now: time.Now}
+	f := &Factory{IOStreams: ios, Version: version, Now: time.Now, Audit: &audit.Session{}}
 	f.Config = f.loadConfig
 	f.Graph = f.newGraph
 	f.Printer = f.newPrinter

@@ -27,6 +27,9 @@ const (
 	JSON  Format = "json"
 	YAML  Format = "yaml"
 	CSV   Format = "csv"
+	// Markdown is offered by commands whose output is a document (a
+	// ticket summary); values implement MarkdownRenderer.
+	Markdown Format = "md"
 )
 
 // Formats lists the formats in help order.
@@ -37,10 +40,12 @@ func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(strings.TrimSpace(s))); f {
 	case "":
 		return Table, nil
-	case Table, JSON, YAML, CSV:
+	case Table, JSON, YAML, CSV, Markdown:
 		return f, nil
+	case "markdown":
+		return Markdown, nil
 	}
-	return "", fmt.Errorf("unknown output format %q (want table, json, yaml or csv)", s)
+	return "", fmt.Errorf("unknown output format %q (want table, json, yaml or csv; md where a command offers it)", s)
 }
 
 // TableData is a rectangular rendering of a value: a header and rows.
@@ -60,6 +65,11 @@ type TableRenderer interface {
 	RenderTable(w io.Writer) error
 }
 
+// MarkdownRenderer values render themselves as Markdown for -o md.
+type MarkdownRenderer interface {
+	RenderMarkdown(w io.Writer) error
+}
+
 // Printer writes values in one format.
 type Printer struct {
 	Format Format
@@ -75,6 +85,11 @@ func (p *Printer) Print(v any) error {
 		return WriteJSON(p.Out, v)
 	case YAML:
 		return WriteYAML(p.Out, v)
+	case Markdown:
+		if r, ok := v.(MarkdownRenderer); ok {
+			return r.RenderMarkdown(p.Out)
+		}
+		return fmt.Errorf("output: this command has no Markdown form; use -o table, json, yaml or csv")
 	case CSV, Table, "":
 		if r, ok := v.(TableRenderer); ok && p.Format != CSV {
 			return r.RenderTable(p.Out)

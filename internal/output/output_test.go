@@ -35,6 +35,8 @@ func TestParseFormat(t *testing.T) {
 		{"JSON", JSON, false},
 		{" yaml ", YAML, false},
 		{"csv", CSV, false},
+		{"md", Markdown, false},
+		{"Markdown", Markdown, false},
 		{"xml", "", true},
 		{"jsonl", "", true},
 	}

@@ -1,0 +1,278 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mfactl/mfactl/internal/audit"
+	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/internal/output"
+)
+
+// NewCmdAudit groups the audit log verbs.
+func NewCmdAudit(f *cmdutil.Factory) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "audit <command>",
+		Short: "Read and verify the local log of every change mfactl made",
+		Long: `Every mutating command of mfactl (not its dry runs) appends one record to a local,
+append-only audit log: when, who (the signed-in identity, or the token's app), the
+tenant, the command line (secrets redacted), the users acted on with their methods
+before and after, every Graph write with its status, the outcome and the ticket id.
+
+The log is $MFACTL_AUDIT_LOG, the audit-log setting, or audit.log in mfactl's state
+directory; it is private to you (0600). Records are hash-chained, and a head file
+beside the log remembers the last one, so editing, removing, reordering or cutting
+records is found by ` + "`mfactl audit verify`" + `. A damaged log stops every mutating
+command before it changes anything.`,
+	}
+	c.AddCommand(NewCmdAuditLog(f, nil), NewCmdAuditVerify(f, nil))
+	return c
+}
+
+// AuditLogOptions are the inputs of `audit log`.
+type AuditLogOptions struct {
+	IO      *iostreams.IOStreams
+	Log     func() (*audit.Log, error)
+	Printer func() (*output.Printer, error)
+	Now     func() time.Time
+	File    string
+	User    string
+	Since   string
+	Ticket  string
+}
+
+// NewCmdAuditLog builds `mfactl audit log [--user U] [--since D] [--ticket T]`.
+func NewCmdAuditLog(f *cmdutil.Factory, runF func(context.Context, *AuditLogOptions) error) *cobra.Command {
+	opts := &AuditLogOptions{IO: f.IOStreams, Printer: f.Printer, Now: f.Now}
+	c := &cobra.Command{
+		Use:   "log [--user U] [--since D] [--ticket T]",
+		Short: "List the recorded changes, oldest first",
+		Example: `  mfactl audit log
+  mfactl audit log --user adele.vance@contoso.example --since 7d
+  mfactl audit log --since 2025-06-01 -o csv > changes.csv
+  mfactl audit log --ticket INC-1234 -o json`,
+		Args: exactArgs(0, "audit log takes no arguments; filter with --user, --since or --ticket"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.Log = func() (*audit.Log, error) { return openAuditFile(f, opts.File) }
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return auditLogRun(opts)
+		},
+	}
+	c.Flags().StringVar(&opts.File, "file", "", "read this log instead of the configured one (a copy, an archive)")
+	c.Flags().StringVar(&opts.User, "user", "", "only changes to this user (user principal name or object id)")
+	c.Flags().StringVar(&opts.Since, "since", "", "only changes since a time: a duration ago (24h, 7d) or a date (2025-06-02, 2025-06-02T09:00:00Z)")
+	c.Flags().StringVar(&opts.Ticket, "ticket", "", "only changes made for this ticket")
+	return c
+}
+
+func openAuditFile(f *cmdutil.Factory, file string) (*audit.Log, error) {
+	if file != "" {
+		return audit.Open(file), nil
+	}
+	return auditLog(f)
+}
+
+// parseSince reads --since: a duration back from now, or a time.
+func parseSince(s string, now time.Time, loc *time.Location) (time.Time, error) {
+	in := strings.TrimSpace(s)
+	if d, err := parseLifetime(in); err == nil {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, in); err == nil {
+		return t, nil
+	}
+	for _, layout := range startLayouts {
+		if t, err := time.ParseInLocation(layout, in, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--since %q is neither a duration (24h, 7d) nor a time (2025-06-02, \"2025-06-02 09:00\", 2025-06-02T09:00:00Z)", oneLineString(s))
+}
+
+// auditRecords is what `audit log` prints: the records themselves in JSON
+// and YAML, one line each in a table or CSV.
+type auditRecords []audit.Record
+
+func (rs auditRecords) Table() output.TableData {
+	t := output.TableData{Header: []string{"seq", "time", "actor", "tenant", "command", "targets", "ticket", "outcome", "writes", "error"}}
+	for _, r := range rs {
+		command := r.Command
+		if r.Kind == audit.KindRecovery {
+			command = "(sealed an interrupted write)"
+		}
+		t.Rows = append(t.Rows, []string{
+			strconv.FormatInt(r.Seq, 10), r.Time.UTC().Format(time.RFC3339), r.Actor.String(), r.Tenant, command,
+			strings.Join(r.TargetNames(), " "), r.Ticket, r.Outcome, strconv.Itoa(len(r.Requests)), r.Error,
+		})
+	}
+	return t
+}
+
+// RenderTable is the human listing: one block per record.
+func (rs auditRecords) RenderTable(w io.Writer) error {
+	for i, r := range rs {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if r.Kind == audit.KindRecovery {
+			fmt.Fprintf(w, "#%d %s  sealed the remnant of an interrupted write (%d bytes)\n", r.Seq, r.Time.UTC().Format(time.RFC3339), r.Recovered.Bytes)
+			continue
+		}
+		fmt.Fprintf(w, "#%d %s  %s  %s", r.Seq, r.Time.UTC().Format(time.RFC3339), r.Actor, r.Outcome)
+		if r.Ticket != "" {
+			fmt.Fprintf(w, "  ticket %s", r.Ticket)
+		}
+		fmt.Fprintf(w, "\n  %s\n", r.Command)
+		if len(r.Targets) > 0 {
+			fmt.Fprintf(w, "  target: %s\n", strings.Join(r.TargetNames(), ", "))
+		}
+		for _, q := range r.Requests {
+			status := strconv.Itoa(q.Status)
+			if q.Status == 0 {
+				status = "no answer: " + q.Error
+			}
+			fmt.Fprintf(w, "  %s %s -> %s\n", q.Method, q.URL, status)
+		}
+		if r.Error != "" {
+			fmt.Fprintf(w, "  error: %s\n", r.Error)
+		}
+	}
+	return nil
+}
+
+func auditLogRun(opts *AuditLogOptions) error {
+	var since time.Time
+	if opts.Since != "" {
+		t, err := parseSince(opts.Since, opts.Now(), time.Local)
+		if err != nil {
+			return cmdutil.FlagErrorWrap(err)
+		}
+		since = t
+	}
+	log, err := opts.Log()
+	if err != nil {
+		return err
+	}
+	printer, err := opts.Printer()
+	if err != nil {
+		return err
+	}
+	if printer.Format == output.Markdown {
+		return cmdutil.FlagErrorf("audit log prints table, json, yaml or csv")
+	}
+	out := auditRecords{}
+	res, err := log.Scan(func(r audit.Record) error {
+		switch {
+		case !since.IsZero() && r.Time.Before(since):
+		case opts.User != "" && !r.HasTarget(opts.User):
+		case opts.Ticket != "" && !strings.EqualFold(r.Ticket, opts.Ticket):
+		default:
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !res.Intact() {
+		opts.IO.Warnf("the audit log %s is damaged at %v; records after that are not shown: run `mfactl audit verify`", log.Path(), res.Problem)
+	}
+	if len(out) == 0 {
+		opts.IO.Notef("No recorded changes match (log %s, %d record(s)).", log.Path(), res.Records)
+	}
+	return printer.Print(out)
+}
+
+// AuditVerifyOptions are the inputs of `audit verify`.
+type AuditVerifyOptions struct {
+	IO      *iostreams.IOStreams
+	Log     func() (*audit.Log, error)
+	Printer func() (*output.Printer, error)
+	File    string
+}
+
+// NewCmdAuditVerify builds `mfactl audit verify [--file PATH]`.
+func NewCmdAuditVerify(f *cmdutil.Factory, runF func(context.Context, *AuditVerifyOptions) error) *cobra.Command {
+	opts := &AuditVerifyOptions{IO: f.IOStreams, Printer: f.Printer}
+	c := &cobra.Command{
+		Use:   "verify [--file PATH]",
+		Short: "Check the audit log's hash chain; name the first bad record",
+		Long: `Read the whole audit log and check every record's hash, its place in the chain
+and the head file: an edited, removed, reordered or cut record makes it exit 1
+with the first bad line. Exit 0 prints the number of records and the head hash;
+keep the head hash elsewhere (the ticket) to tell later that the log was not
+rewritten from some record on.`,
+		Example: `  mfactl audit verify
+  mfactl audit verify --file /backup/audit.log -o json`,
+		Args: exactArgs(0, "audit verify takes no arguments (use --file for another log)"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.Log = func() (*audit.Log, error) { return openAuditFile(f, opts.File) }
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return auditVerifyRun(opts)
+		},
+	}
+	c.Flags().StringVar(&opts.File, "file", "", "verify this log instead of the configured one")
+	return c
+}
+
+// verifyView is the outcome of `audit verify`.
+type verifyView struct {
+	audit.Result
+	Intact  bool   `json:"intact"`
+	Problem string `json:"problem,omitempty"`
+}
+
+func (v verifyView) Table() output.TableData {
+	return output.TableData{Header: []string{"path", "records", "intact", "head", "problem"},
+		Rows: [][]string{{v.Path, strconv.Itoa(v.Records), strconv.FormatBool(v.Intact), v.Head, v.Problem}}}
+}
+
+func (v verifyView) RenderTable(w io.Writer) error {
+	if v.Records == 0 && v.Intact {
+		_, err := fmt.Fprintf(w, "%s: no records yet\n", v.Path)
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%s: %d record(s), chain intact; head %s (record %d)\n", v.Path, v.Records, v.Head, v.LastSeq)
+	return err
+}
+
+func auditVerifyRun(opts *AuditVerifyOptions) error {
+	log, err := opts.Log()
+	if err != nil {
+		return err
+	}
+	printer, err := opts.Printer()
+	if err != nil {
+		return err
+	}
+	res, err := log.Scan(nil)
+	if err != nil {
+		return err
+	}
+	for _, n := range res.Notes {
+		opts.IO.Notef("note: %s", n)
+	}
+	v := verifyView{Result: res, Intact: res.Intact()}
+	if res.Problem != nil {
+		v.Problem = res.Problem.Error()
+		if printer.Format != output.Table && printer.Format != "" {
+			if err := printer.Print(v); err != nil {
+				return err
+			}
+		}
+		return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("audit log %s: %s", log.Path(), res.Problem.Error()),
+			"records from there on cannot be trusted; keep the file as evidence")
+	}
+	return printer.Print(v)
+}

@@ -1,0 +1,257 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
+	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/config"
+	"github.com/mfactl/mfactl/methods"
+)
+
+// annotationMutating marks a verb that changes the tenant (set by
+// addMutationFlags): every run of it that is not a dry run is recorded in
+// the audit log, and refused when the log is damaged.
+const annotationMutating = "mfactl/mutating"
+
+// maxAfterReads bounds how many users' methods are read again for the
+// "after" of a record: a bulk verb's record keeps its requests instead.
+const maxAfterReads = 10
+
+// auditTimeout bounds the reads that complete a record (the actor, the
+// methods after), which run even when the command was interrupted.
+const auditTimeout = 15 * time.Second
+
+// AuditLogPath is where the audit log of this configuration lives: the
+// audit-log setting (MFACTL_AUDIT_LOG), else audit.log in the state
+// directory.
+func AuditLogPath(cfg *config.Config) string {
+	if cfg != nil && cfg.AuditLog != "" {
+		return cfg.AuditLog
+	}
+	return filepath.Join(config.StateDir(), audit.DefaultFileName)
+}
+
+func auditLog(f *cmdutil.Factory) (*audit.Log, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	return audit.Open(AuditLogPath(cfg)), nil
+}
+
+// auditPreRun runs before every command: a mutating verb that is not a
+// dry run arms the run's audit session, after checking that the log can
+// take its record, so a damaged log stops the change before it is made.
+// (Cobra runs only the nearest PersistentPreRunE: a command that defines
+// its own must call this.)
+func auditPreRun(f *cmdutil.Factory, c *cobra.Command) error {
+	if c.Annotations[annotationMutating] == "" {
+		return nil
+	}
+	if dry, _ := c.Flags().GetBool("dry-run"); dry {
+		return nil
+	}
+	ticket, _ := c.Flags().GetString("ticket")
+	if err := validateTicket(ticket); err != nil {
+		return err
+	}
+	log, err := auditLog(f)
+	if err != nil {
+		return err
+	}
+	if err := log.Check(); err != nil {
+		var de *audit.DamagedError
+		if errors.As(err, &de) {
+			return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("nothing was changed: %w", err), de.Hint())
+		}
+		return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("nothing was changed: the audit log cannot be written: %w", err), "check the permissions of the state directory, or set MFACTL_AUDIT_LOG")
+	}
+	f.Audit.Arm(ticket)
+	return nil
+}
+
+// validateTicket keeps ticket ids to one short line.
+func validateTicket(t string) error {
+	if len(t) > 128 || strings.ContainsFunc(t, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return cmdutil.FlagErrorf("--ticket must be one line of at most 128 characters, such as INC-1234")
+	}
+	return nil
+}
+
+// auditHook connects a run to the audit log: it observes the writes of
+// the Graph client the run builds, and at the end appends the record.
+type auditHook struct {
+	f      *cmdutil.Factory
+	mu     sync.Mutex
+	client *graph.Client
+}
+
+// installAudit wraps the factory's Graph constructor so the client of this
+// run reports every write it sends: no verb can forget to record one.
+// It must run before the commands are built (they capture f.Graph).
+func installAudit(f *cmdutil.Factory) *auditHook {
+	h := &auditHook{f: f}
+	build := f.Graph
+	f.Graph = func() (*graph.Client, error) {
+		c, err := build()
+		if err == nil {
+			h.attach(c)
+		}
+		return c, err
+	}
+	return h
+}
+
+func (h *auditHook) attach(c *graph.Client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.client == c {
+		return
+	}
+	h.client = c
+	c.ObserveWrites(func(e graph.Exchange) {
+		h.f.Audit.AddRequest(audit.Request{Time: e.Time, Method: e.Method, URL: e.URL, Body: e.Body, Status: e.Status, Error: e.Err})
+	})
+}
+
+func (h *auditHook) graphClient() *graph.Client {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.client
+}
+
+// finish appends the run's record when it is due: a mutating verb ran (not
+// a dry run), or any command sent a write to Graph. A run that never built
+// a Graph client changed nothing and is not recorded. It returns the
+// command's error, or an error when the change could not be recorded.
+func (h *auditHook) finish(ctx context.Context, c *cobra.Command, args []string, runErr error) error {
+	s := h.f.Audit
+	client := h.graphClient()
+	if client == nil || !(s.Armed() || s.Wrote()) {
+		return runErr
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+	defer cancel()
+	rec := audit.Record{
+		Time:     h.f.Now(),
+		Command:  commandLine(c, args),
+		Ticket:   s.Ticket(),
+		Requests: s.Requests(),
+		ExitCode: cmdutil.ExitCodeOf(runErr),
+		Version:  h.f.Version,
+	}
+	rec.Outcome = outcomeOf(runErr, rec.Requests)
+	if runErr != nil {
+		rec.Error = errorLine(runErr)
+	}
+	cfg, _ := h.f.Config()
+	rec.Actor, rec.Tenant = identify(ctx, client, cfg)
+	if b := h.f.Backend(); b.Kind != "" {
+		rec.Backend = b.String()
+	} else {
+		rec.Backend = client.Root()
+	}
+	rec.Targets = s.Targets()
+	if len(rec.Targets) <= maxAfterReads {
+		for i, t := range rec.Targets {
+			if t.Before == nil {
+				continue
+			}
+			if after, err := client.ListMethods(ctx, t.ID); err == nil {
+				rec.Targets[i].After = after
+				if rec.Targets[i].After == nil {
+					rec.Targets[i].After = []methods.Method{}
+				}
+			}
+		}
+	}
+	log, err := auditLog(h.f)
+	if err == nil {
+		_, err = log.Append(rec)
+	}
+	if err == nil {
+		return runErr
+	}
+	if runErr != nil {
+		h.f.IOStreams.Warnf("could not record this run in the audit log: %v", err)
+		return runErr
+	}
+	return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("the change was made but could not be recorded in the audit log: %w", err), "run `mfactl audit verify`; record the change by hand in the ticket")
+}
+
+// outcomeOf names how a run ended: a failed run that still got a write
+// through made a partial change.
+func outcomeOf(err error, reqs []audit.Request) string {
+	if err == nil {
+		return audit.OutcomeSucceeded
+	}
+	if cmdutil.ExitCodeOf(err) == cmdutil.ExitPartial {
+		return audit.OutcomePartial
+	}
+	for _, r := range reqs {
+		if r.Status >= 200 && r.Status < 300 && !strings.Contains(r.URL, "/_mock/") {
+			return audit.OutcomePartial
+		}
+	}
+	return audit.OutcomeFailed
+}
+
+// errorLine is the error as `mfactl: ...` prints it, without the prefix.
+func errorLine(err error) string {
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	if hint := cmdutil.HintOf(err); hint != "" && !strings.Contains(msg, hint) {
+		msg += "; " + hint
+	}
+	return msg
+}
+
+// commandLine is the run's command line with secret flag values redacted.
+func commandLine(c *cobra.Command, args []string) string {
+	takesValue := func(name string) bool {
+		fl := c.Flags().Lookup(name)
+		if fl == nil && len(name) == 1 {
+			fl = c.Flags().ShorthandLookup(name)
+		}
+		return fl != nil && fl.NoOptDefVal == ""
+	}
+	return audit.CommandLine(append([]string{"mfactl"}, args...), takesValue, audit.IsSecretFlag)
+}
+
+// identify names who ran the command and in which tenant: the signed-in
+// user from GET /me, else what the access token says (an app-only
+// sign-in), and the tenant from the token, the configuration or the
+// signed-in user's domain.
+func identify(ctx context.Context, c *graph.Client, cfg *config.Config) (audit.Actor, string) {
+	var actor audit.Actor
+	me, meErr := c.Me(ctx)
+	if meErr == nil {
+		actor = audit.Actor{ID: me.ID, UPN: me.UserPrincipalName, Name: me.DisplayName, Source: "me"}
+	}
+	var tenant string
+	if cl, err := c.Claims(ctx); err == nil {
+		tenant = cl.TenantID
+		if meErr != nil {
+			actor = audit.Actor{ID: cl.ObjectID, UPN: cl.UPN, Name: cl.Name, App: cl.AppID, Source: "token"}
+		}
+	}
+	if actor.Source == "" {
+		actor = audit.Actor{Source: "unknown", Error: errorLine(meErr)}
+	}
+	if tenant == "" && cfg != nil {
+		tenant = cfg.Auth.TenantID
+	}
+	if _, domain, ok := strings.Cut(actor.UPN, "@"); ok && tenant == "" {
+		tenant = domain
+	}
+	return actor, tenant
+}

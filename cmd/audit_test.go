@@ -1,0 +1,185 @@
+package cmd
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mfactl/mfactl/internal/audit"
+	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/mock"
+)
+
+// auditRecords reads the test tenant's audit log.
+func (c *testCLI) auditRecords() []audit.Record {
+	c.t.Helper()
+	var rs []audit.Record
+	c.jsonOf(&rs, "audit", "log")
+	return rs
+}
+
+// Every mutating verb leaves one record; reads and dry runs leave none.
+func TestEveryChangeIsRecorded(t *testing.T) {
+	cli := newTestCLI(t)
+	cli.ok("user", "show", adeleUPN)
+	cli.ok("phone", "add", alexUPN, "+14255550180", "--dry-run")
+	cli.ok("phone", "add", alexUPN, "+14255550180", "--ticket", "INC-42")
+	cli.ok("sessions", "revoke", alexUPN, "--yes")
+	cli.ok("tap", "create", alexUPN, "--lifetime", "1h")
+	cli.stdin = "Correct-Horse-Battery-9\n"
+	cli.ok("password", "reset", alexUPN, "--password-stdin", "--yes")
+	cli.fails(1, []string{"defaultMethodInUse"}, "authenticator", "remove", adeleUPN, "--yes")
+	cli.token = mock.AuthAdminToken
+	cli.fails(4, []string{"403"}, "authenticator", "remove", meganUPN, "--device", "Surface Duo", "--yes")
+
+	rs := cli.auditRecords()
+	if len(rs) != 6 {
+		t.Fatalf("%d records: %+v", len(rs), rs)
+	}
+	add := rs[0]
+	if add.Actor.UPN != "mfa.admin@contoso.example" || add.Actor.Source != "me" || add.Tenant != "contoso.example" || add.Ticket != "INC-42" ||
+		add.Command != "mfactl phone add alex.wilber@contoso.example +14255550180 --ticket INC-42" || add.Outcome != audit.OutcomeSucceeded || add.ExitCode != 0 {
+		t.Errorf("add %+v", add)
+	}
+	var body bytes.Buffer
+	if len(add.Requests) == 1 {
+		_ = json.Compact(&body, add.Requests[0].Body)
+	}
+	if len(add.Requests) != 1 || add.Requests[0].Method != "POST" || add.Requests[0].Status != 201 || !strings.Contains(body.String(), `"phoneNumber":"+1 4255550180"`) {
+		t.Errorf("add requests %+v", add.Requests)
+	}
+	if len(add.Targets) != 1 || add.Targets[0].UPN != alexUPN || len(add.Targets[0].Before) != 1 || len(add.Targets[0].After) != 2 {
+		t.Errorf("add targets %+v", add.Targets)
+	}
+	if rs[1].Requests[0].URL == "" || !strings.HasSuffix(rs[1].Requests[0].URL, "/revokeSignInSessions") {
+		t.Errorf("revoke %+v", rs[1])
+	}
+	// Secrets never reach the log: not the pass, not the password.
+	raw, err := os.ReadFile(filepath.Join(os.Getenv("XDG_STATE_HOME"), "mfactl", audit.DefaultFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("Correct-Horse")) || !bytes.Contains(raw, []byte(`{\"newPassword\":\"[REDACTED]\"}`)) && !bytes.Contains(raw, []byte(`"body":{"newPassword":"[REDACTED]"}`)) {
+		t.Errorf("password in the log or not redacted")
+	}
+	if rs[4].Outcome != audit.OutcomeFailed || rs[4].ExitCode != 1 || !strings.Contains(rs[4].Error, "defaultMethodInUse") || rs[4].Requests[0].Status != 400 {
+		t.Errorf("refused %+v", rs[4])
+	}
+	denied := rs[5]
+	if denied.Actor.UPN != "helpdesk@contoso.example" || denied.ExitCode != 4 || denied.Requests[0].Status != 403 || !strings.Contains(denied.Error, "Privileged Authentication Administrator") {
+		t.Errorf("denied %+v", denied)
+	}
+	if len(denied.Targets) != 1 || denied.Targets[0].UPN != meganUPN || len(denied.Targets[0].Before) != len(denied.Targets[0].After) {
+		t.Errorf("denied targets %+v", denied.Targets)
+	}
+
+	// Filters, and the other formats.
+	var some []audit.Record
+	cli.jsonOf(&some, "audit", "log", "--ticket", "inc-42")
+	if len(some) != 1 {
+		t.Errorf("ticket filter: %d", len(some))
+	}
+	cli.jsonOf(&some, "audit", "log", "--user", meganUPN)
+	if len(some) != 1 || some[0].Seq != 6 {
+		t.Errorf("user filter: %+v", some)
+	}
+	cli.jsonOf(&some, "audit", "log", "--since", "1h")
+	if len(some) != 6 {
+		t.Errorf("since 1h: %d", len(some))
+	}
+	cli.jsonOf(&some, "audit", "log", "--since", time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	if len(some) != 0 {
+		t.Errorf("since the future: %d", len(some))
+	}
+	out := cli.ok("audit", "log", "-o", "csv")
+	if !strings.HasPrefix(out, "seq,time,actor,tenant,command,targets,ticket,outcome,writes,error\n1,") || strings.Count(out, "\n") != 7 {
+		t.Errorf("csv:\n%s", out)
+	}
+	out = cli.ok("audit", "log")
+	if !strings.Contains(out, "#2 ") || !strings.Contains(out, "mfactl sessions revoke alex.wilber@contoso.example --yes") || !strings.Contains(out, "-> 403") {
+		t.Errorf("table:\n%s", out)
+	}
+	out = cli.ok("audit", "verify")
+	if !strings.Contains(out, "6 record(s), chain intact; head ") {
+		t.Errorf("verify: %s", out)
+	}
+	cli.fails(cmdutil.ExitUsage, []string{"--since \"soon\" is neither a duration"}, "audit", "log", "--since", "soon")
+	cli.fails(cmdutil.ExitUsage, []string{"--ticket must be one line"}, "phone", "add", alexUPN, "+14255550181", "--ticket", "a\nb")
+}
+
+// A damaged log stops every mutating verb before the tenant changes, and
+// verify names the first bad line.
+func TestDamagedAuditLogStopsChanges(t *testing.T) {
+	cli := newTestCLI(t)
+	path := filepath.Join(t.TempDir(), "audit.log")
+	t.Setenv("MFACTL_AUDIT_LOG", path)
+	cli.ok("phone", "add", alexUPN, "+14255550180")
+	cli.ok("sessions", "revoke", alexUPN, "--yes")
+	b, _ := os.ReadFile(path)
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	os.WriteFile(path, lines[0], 0o600)
+	before := cli.state()
+	cli.fails(1, []string{"nothing was changed: audit log " + path + " is damaged", "record 2 was written", "mfactl audit verify"},
+		"phone", "remove", alexUPN, "--type", "mobile", "--yes")
+	if !bytes.Equal(before, cli.state()) {
+		t.Fatal("a change went through a damaged audit log")
+	}
+	cli.ok("phone", "remove", alexUPN, "--type", "mobile", "--dry-run")
+	cli.fails(1, []string{"audit log " + path + ": line 2: record 2 was removed from the end"}, "audit", "verify")
+	var v verifyView
+	if code := cli.run("audit", "verify", "-o", "json"); code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	if err := json.Unmarshal(cli.stdout.Bytes(), &v); err != nil || v.Intact || v.Records != 1 || !strings.Contains(v.Problem, "removed from the end") {
+		t.Fatalf("%+v %v", v, err)
+	}
+	// A copy is verified with --file.
+	cli.ok("audit", "verify", "--file", filepath.Join(t.TempDir(), "none.log"))
+	if !strings.Contains(cli.stdout.String(), "no records yet") {
+		t.Errorf("%s", cli.stdout)
+	}
+}
+
+func TestParseSince(t *testing.T) {
+	now := time.Date(2025, 6, 10, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Time
+		err  bool
+	}{
+		{"24h", now.Add(-24 * time.Hour), false},
+		{"7d", now.AddDate(0, 0, -7), false},
+		{"1 week", now.AddDate(0, 0, -7), false},
+		{"2025-06-02", time.Date(2025, 6, 2, 0, 0, 0, 0, time.UTC), false},
+		{"2025-06-02 09:30", time.Date(2025, 6, 2, 9, 30, 0, 0, time.UTC), false},
+		{"2025-06-02T09:00:00+02:00", time.Date(2025, 6, 2, 7, 0, 0, 0, time.UTC), false},
+		{"yesterday", time.Time{}, true},
+		{"", time.Time{}, true},
+		{"90", time.Time{}, true},
+	}
+	for _, tt := range tests {
+		got, err := parseSince(tt.in, now, time.UTC)
+		if (err != nil) != tt.err || !got.Equal(tt.want) {
+			t.Errorf("%q: %v %v", tt.in, got, err)
+		}
+	}
+}
+
+func FuzzParseSince(f *testing.F) {
+	for _, s := range []string{"24h", "2025-06-02", "7 days", "2025-06-02T09:00:00Z"} {
+		f.Add(s)
+	}
+	now := time.Date(2025, 6, 10, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseSince(s, now, time.UTC)
+		if err == nil && got.IsZero() {
+			t.Fatalf("%q: zero time without an error", s)
+		}
+	})
+}
+
+

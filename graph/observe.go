@@ -1,0 +1,159 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+)
+
+// Exchange is one write request the client sent (after Graph's middleware:
+// each retry is its own exchange) and how it ended. URL and body are
+// redacted as for --debug.
+type Exchange struct {
+	Time   time.Time
+	Method string
+	URL    string
+	Body   json.RawMessage
+	// Status is the HTTP status; 0 when no answer came.
+	Status int
+	Err    string
+}
+
+// observers are the functions told about every write. They live behind a
+// pointer so copies of the client (DryRun) share them.
+type observers struct {
+	mu  sync.Mutex
+	fns []func(Exchange)
+}
+
+func (o *observers) add(fn func(Exchange)) {
+	o.mu.Lock()
+	o.fns = append(o.fns, fn)
+	o.mu.Unlock()
+}
+
+func (o *observers) notify(e Exchange) {
+	o.mu.Lock()
+	fns := append([]func(Exchange){}, o.fns...)
+	o.mu.Unlock()
+	for _, fn := range fns {
+		fn(e)
+	}
+}
+
+// ObserveWrites registers fn to be told about every write request (any
+// method but GET, HEAD and OPTIONS) this client sends, whichever function
+// sent it: the audit log hooks in here, so no verb can forget to record a
+// change. A dry run sends no writes, so fn hears of none.
+func (c *Client) ObserveWrites(fn func(Exchange)) { c.observers.add(fn) }
+
+// recordTransport tells the observers about each write it carries.
+type recordTransport struct {
+	next http.RoundTripper
+	obs  *observers
+}
+
+func isWrite(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
+
+func (t *recordTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !isWrite(req.Method) {
+		return t.next.RoundTrip(req)
+	}
+	ex := Exchange{Time: time.Now().UTC(), Method: req.Method, URL: Redact(req.URL.String())}
+	if req.Body != nil && req.Body != http.NoBody {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		ex.Body = redactedBody(maybeGunzip(b, req.Header.Get("Content-Encoding")))
+	}
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		ex.Err = err.Error()
+	} else {
+		ex.Status = resp.StatusCode
+	}
+	t.obs.notify(ex)
+	return resp, err
+}
+
+// redactedBody is a body with secrets removed, as JSON (a non-JSON body
+// becomes a JSON string).
+func redactedBody(b []byte) json.RawMessage {
+	if len(b) == 0 {
+		return nil
+	}
+	s := Redact(string(b))
+	if json.Valid([]byte(s)) {
+		var buf bytes.Buffer
+		if json.Compact(&buf, []byte(s)) == nil {
+			return buf.Bytes()
+		}
+	}
+	quoted, _ := json.Marshal(s)
+	return quoted
+}
+
+// TokenClaims is what the access token says about who is signed in. Graph
+// tokens are JWTs; the claims are read, not verified: they describe the
+// caller to the caller.
+type TokenClaims struct {
+	TenantID          string `json:"tid"`
+	ObjectID          string `json:"oid"`
+	UPN               string `json:"upn"`
+	PreferredUsername string `json:"preferred_username"`
+	Name              string `json:"name"`
+	AppID             string `json:"appid"`
+	AuthorizedParty   string `json:"azp"`
+	AppDisplayName    string `json:"app_displayname"`
+}
+
+// Claims reads the claims of the client's access token. A token that is
+// not a JWT (a mock's static token) is an error.
+func (c *Client) Claims(ctx context.Context) (TokenClaims, error) {
+	tok, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: c.scopes})
+	if err != nil {
+		return TokenClaims{}, err
+	}
+	return ParseClaims(tok.Token)
+}
+
+// ParseClaims decodes the payload of a JWT.
+func ParseClaims(token string) (TokenClaims, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return TokenClaims{}, fmt.Errorf("the access token is not a JWT")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return TokenClaims{}, fmt.Errorf("the access token's payload is not base64url: %w", err)
+	}
+	var cl TokenClaims
+	if err := json.Unmarshal(raw, &cl); err != nil {
+		return TokenClaims{}, fmt.Errorf("the access token's payload is not JSON: %w", err)
+	}
+	if cl.UPN == "" {
+		cl.UPN = cl.PreferredUsername
+	}
+	if cl.AppID == "" {
+		cl.AppID = cl.AuthorizedParty
+	}
+	return cl, nil
+}
