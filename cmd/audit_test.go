@@ -181,5 +181,3 @@ func FuzzParseSince(f *testing.F) {
 		}
 	})
 }
-
-
