@@ -148,6 +148,9 @@ func (s *Server) dispatch(r *request) (*response, error) {
 	if err != nil {
 		return nil, errBadRequest(codeBadRequest, "The request URI is not valid: %v", err)
 	}
+	if len(segs) > 0 && segs[0] == "_mock" {
+		return s.dispatchTokenControl(r, segs[1:])
+	}
 	if len(segs) == 0 || (segs[0] != "v1.0" && segs[0] != "beta") {
 		first := ""
 		if len(segs) > 0 {
