@@ -421,7 +421,7 @@ var hardwareRuleHints = map[string]string{
 	CodeTokenAssigned:         "unassign the token first: `mfactl token unassign <serial>`",
 	CodeTokenGuestNotAllowed:  "hardware tokens cannot be assigned to guest users: choose a member of the tenant",
 	CodeTokenStatus:           "`mfactl token list` shows each token's status: assign an available token first; activate an assigned or failedActivation one",
-	CodeInvalidVerification:   "the token is now failedActivation: press its button and run `mfactl token activate` again with the code it shows; if codes keep failing, its clock may have drifted (`mfactl token check` against the mock)",
+	CodeInvalidVerification:   "press the token's button and run `mfactl token activate` again with the code it shows now; if codes keep failing, its clock may have drifted (`mfactl token check` against the mock)",
 	CodeActivationRateLimited: "Entra activates at most 200 tokens per 5 minutes per tenant: wait and retry (`mfactl token activate --file` paces itself)",
 	CodeResyncFailed:          "enter two codes the token shows one after the other (press the button, note the code, press again)",
 	CodeResyncReplayed:        "those codes were used already: press the token's button for two fresh codes",
@@ -431,4 +431,44 @@ func init() {
 	for code, hint := range hardwareRuleHints {
 		RuleHints[code] = hint
 	}
+}
+
+// oathKinds are the method types Entra's five-per-user limit counts.
+var oathKinds = map[methods.Kind]bool{methods.KindAuthenticator: true, methods.KindSoftwareOath: true, methods.KindHardwareOath: true}
+
+// OathMethodsRequest builds the read behind OathMethodCount (the beta
+// method list, which includes hardware tokens), for JSON batching.
+func (c *Client) OathMethodsRequest(user string) *abs.RequestInformation {
+	return rawRequest(c.beta, abs.GET, "/users/{user%2Did}/authentication/methods", map[string]string{"user%2Did": user})
+}
+
+// CountOathMethods counts the OATH and authenticator app methods in a beta
+// method list answer.
+func CountOathMethods(raw []byte) (int, error) {
+	var page struct {
+		Value []struct {
+			Type string `json:"@odata.type"`
+		} `json:"value"`
+	}
+	if err := json.Unmarshal(raw, &page); err != nil {
+		return 0, fmt.Errorf("graph: decode method list: %w", err)
+	}
+	n := 0
+	for _, m := range page.Value {
+		if oathKinds[methods.KindFromODataType(m.Type)] {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// OathMethodCount is how many methods count against Entra's limit of five
+// OATH and authenticator app methods per user (hardware and software OATH,
+// Microsoft Authenticator).
+func (c *Client) OathMethodCount(ctx context.Context, user string) (int, error) {
+	var raw json.RawMessage
+	if err := getJSON(ctx, c.beta, c.OathMethodsRequest(user), &raw); err != nil {
+		return 0, userError("list methods of", user, RoleReadMethods, err)
+	}
+	return CountOathMethods(raw)
 }
