@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/config"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/mock"
 )
@@ -23,6 +25,7 @@ mfactl uses and keeps an emulated tenant in an embedded store. --mock runs it
 inside mfactl itself; "mock serve" serves it over HTTP for any Graph client.`,
 	}
 	c.AddCommand(NewCmdMockServe(f, nil))
+	c.AddCommand(NewCmdMockSeed(f, nil), NewCmdMockReset(f, nil), NewCmdMockClock(f, nil), NewCmdMockHealth(f, nil))
 	return c
 }
 
@@ -34,23 +37,88 @@ type MockServeOptions struct {
 	State string
 	Token string
 	Log   bool
+
+	// Realism knobs, as typed (parsed by Validate).
+	Latency  string
+	Throttle string
+	FailRate string
+	FailSeed string
+	Realism  mock.Realism
+
+	// TLS: serve HTTPS with a generated certificate (written to CertOut,
+	// and its key to KeyOut when set) or with CertFile and KeyFile.
+	TLS      bool
+	CertOut  string
+	KeyOut   string
+	CertFile string
+	KeyFile  string
+
 	// Ready, when set, is called with the server once it listens (tests).
 	Ready func(*mock.Server)
+}
+
+// Validate parses the knobs and checks the TLS flags, before anything is
+// opened.
+func (o *MockServeOptions) Validate() error {
+	var err error
+	if o.Realism.Latency, err = mock.ParseLatency(o.Latency); err != nil {
+		return cmdutil.FlagErrorf("--latency: %v", err)
+	}
+	if o.Realism.Throttle, err = mock.ParseThrottle(o.Throttle); err != nil {
+		return cmdutil.FlagErrorf("--throttle: %v", err)
+	}
+	if o.Realism.FailRate, err = mock.ParseFailRate(o.FailRate); err != nil {
+		return cmdutil.FlagErrorf("--fail-rate: %v", err)
+	}
+	if o.Realism.FailSeed, err = mock.ParseFailSeed(o.FailSeed); err != nil {
+		return cmdutil.FlagErrorf("--fail-seed: %v", err)
+	}
+	if (o.CertFile == "") != (o.KeyFile == "") {
+		return cmdutil.FlagErrorf("--tls-cert and --tls-key go together: give both, or neither for a generated certificate")
+	}
+	if o.CertFile != "" {
+		o.TLS = true
+		if o.CertOut != "" || o.KeyOut != "" {
+			return cmdutil.FlagErrorf("--tls-cert-out and --tls-key-out write a generated certificate; with --tls-cert you already have the files")
+		}
+	}
+	if !o.TLS && (o.CertOut != "" || o.KeyOut != "") {
+		return cmdutil.FlagErrorf("--tls-cert-out and --tls-key-out need --tls")
+	}
+	return nil
 }
 
 // NewCmdMockServe builds `mfactl mock serve`.
 func NewCmdMockServe(f *cmdutil.Factory, runF func(context.Context, *MockServeOptions) error) *cobra.Command {
 	opts := &MockServeOptions{Factory: f}
 	c := &cobra.Command{
-		Use:   "serve [--addr HOST:PORT] [--state FILE] [--token T]",
-		Short: "Serve the mock Graph API over HTTP",
-		Long: `Serve the mock tenant as a Graph endpoint under /v1.0 and /beta until interrupted.
-It prints its address and the bearer tokens it accepts. A new, empty state file
-is seeded with the demo tenant on first use.`,
+		Use:   "serve [--addr HOST:PORT] [--state FILE] [--token T] [--tls] [--latency D] [--throttle graph] [--fail-rate R]",
+		Short: "Serve the mock Graph API over HTTP or HTTPS",
+		Long: `Serve the mock tenant as a Graph endpoint under /v1.0 and /beta until interrupted,
+with the emulator's control endpoints under /_mock/. It prints its address and the
+bearer tokens it accepts. A new, empty state file is seeded with the demo tenant on
+first use.
+
+--tls serves HTTPS with a self-signed certificate generated at start (for 127.0.0.1,
+::1, localhost and the --addr host); --tls-cert-out writes it as PEM for clients to
+trust (mfactl: --ca-cert or MFACTL_CA_CERT). --tls-cert and --tls-key serve a
+certificate you have instead.
+
+Realism knobs, all off by default, apply to /v1.0 and /beta: --latency delays every
+request (20ms, or a range 10ms-50ms); --throttle graph enforces Graph's budgets per
+app (bearer token) and tenant, answering 429 with Retry-After; --fail-rate fails that
+share of requests with 500, 503 or 504 or a dropped connection, reproducibly for
+a given --fail-seed.`,
 		Example: `  mfactl mock serve --addr 127.0.0.1:8080
-  MFACTL_ENDPOINT=http://127.0.0.1:8080 MFACTL_TOKEN=mock-admin-token mfactl user show adele.vance@contoso.example`,
+  MFACTL_ENDPOINT=http://127.0.0.1:8080 MFACTL_TOKEN=mock-admin-token mfactl user show adele.vance@contoso.example
+  mfactl mock serve --tls --tls-cert-out mock.pem --addr 127.0.0.1:8443
+  MFACTL_CA_CERT=mock.pem mfactl --endpoint https://127.0.0.1:8443 user show adele.vance@contoso.example
+  mfactl mock serve --latency 20ms-80ms --throttle graph --fail-rate 0.02 --fail-seed 7`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -61,6 +129,16 @@ is seeded with the demo tenant on first use.`,
 	c.Flags().StringVar(&opts.State, "state", "", "state file (default: MFACTL_MOCK_STATE or the embedded mock's file)")
 	c.Flags().StringVar(&opts.Token, "token", "", "bearer token of the admin principal (default "+mock.DefaultAdminToken+")")
 	c.Flags().BoolVar(&opts.Log, "log", false, "log each request to stderr")
+	c.Flags().StringVar(&opts.Latency, "latency", "", "delay every Graph request: a duration (20ms) or a range (10ms-50ms)")
+	c.Flags().StringVar(&opts.Throttle, "throttle", "", "throttling model: graph (Graph's identity and reports budgets), or off")
+	c.Flags().StringVar(&opts.FailRate, "fail-rate", "", "share of Graph requests that fail: 0.02 or 2%")
+	c.Flags().StringVar(&opts.FailSeed, "fail-seed", "", "seed of the failures, to reproduce a run (default: random, printed)")
+	c.Flags().BoolVar(&opts.TLS, "tls", false, "serve HTTPS with a self-signed certificate generated at start")
+	c.Flags().StringVar(&opts.CertOut, "tls-cert-out", "", "write the generated certificate to this PEM `file` (0644), for clients to trust")
+	c.Flags().StringVar(&opts.KeyOut, "tls-key-out", "", "also write the generated private key to this PEM `file` (0600)")
+	c.Flags().StringVar(&opts.CertFile, "tls-cert", "", "serve HTTPS with this PEM certificate `file` (with --tls-key)")
+	c.Flags().StringVar(&opts.KeyFile, "tls-key", "", "PEM private key `file` of --tls-cert")
+	_ = c.RegisterFlagCompletionFunc("throttle", cobra.FixedCompletions([]string{"graph", "off"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
@@ -72,6 +150,9 @@ type serveInfo struct {
 	State      string           `json:"state"`
 	AdminToken string           `json:"adminToken"`
 	Tokens     []mock.TokenInfo `json:"tokens"`
+	// CACert is the PEM file of the certificate clients should trust.
+	CACert  string           `json:"caCert,omitempty"`
+	Realism mock.RealismInfo `json:"realism"`
 }
 
 func mockServeRun(ctx context.Context, opts *MockServeOptions) error {
@@ -88,7 +169,11 @@ func mockServeRun(ctx context.Context, opts *MockServeOptions) error {
 	if state == "" {
 		state = cfg.MockState
 	}
-	mo := mock.Options{StatePath: state, AdminToken: opts.Token}
+	cert, err := serveCert(opts)
+	if err != nil {
+		return err
+	}
+	mo := mock.Options{StatePath: state, AdminToken: opts.Token, Realism: opts.Realism}
 	if opts.Log {
 		mo.Log = f.IOStreams.ErrOut
 	}
@@ -97,10 +182,22 @@ func mockServeRun(ctx context.Context, opts *MockServeOptions) error {
 		return err
 	}
 	defer srv.Close()
-	if err := srv.Listen(opts.Addr); err != nil {
+	if cert != nil {
+		err = srv.ListenTLS(opts.Addr, cert)
+	} else {
+		err = srv.Listen(opts.Addr)
+	}
+	if err != nil {
 		return cmdutil.WithExit(cmdutil.ExitFailure, err, "pick another --addr, or stop what is listening there")
 	}
-	info := serveInfo{URL: srv.URL(), GraphV1: srv.URL() + "/v1.0", GraphBeta: srv.URL() + "/beta", State: state, AdminToken: srv.AdminToken(), Tokens: srv.Tokens()}
+	info := serveInfo{URL: srv.URL(), GraphV1: srv.URL() + "/v1.0", GraphBeta: srv.URL() + "/beta", State: state,
+		AdminToken: srv.AdminToken(), Tokens: srv.Tokens(), Realism: srv.Realism()}
+	if cert != nil {
+		info.CACert = opts.CertOut
+		if opts.CertFile != "" {
+			info.CACert = opts.CertFile
+		}
+	}
 	if printer.Format == output.JSON || printer.Format == output.YAML {
 		if err := printer.Print(info); err != nil {
 			return err
@@ -125,6 +222,55 @@ func printServeInfo(w io.Writer, info serveInfo) {
 	for _, t := range info.Tokens {
 		fmt.Fprintf(w, "  %-22s %-32s %s\n", t.Token, t.Principal, strings.Join(t.Roles, ", "))
 	}
-	fmt.Fprintf(w, "use it with:  export MFACTL_ENDPOINT=%s MFACTL_TOKEN=%s\n", info.URL, info.AdminToken)
+	if info.Realism.String() != "off" {
+		fmt.Fprintf(w, "realism:      %s\n", info.Realism)
+	}
+	switch {
+	case info.CACert != "":
+		fmt.Fprintf(w, "certificate:  %s\n", info.CACert)
+		fmt.Fprintf(w, "use it with:  export MFACTL_ENDPOINT=%s MFACTL_TOKEN=%s MFACTL_CA_CERT=%s\n", info.URL, info.AdminToken, info.CACert)
+	case strings.HasPrefix(info.URL, "https:"):
+		fmt.Fprintln(w, "certificate:  generated, not written (add --tls-cert-out FILE for clients to trust it)")
+		fmt.Fprintf(w, "use it with:  export MFACTL_ENDPOINT=%s MFACTL_TOKEN=%s\n", info.URL, info.AdminToken)
+	default:
+		fmt.Fprintf(w, "use it with:  export MFACTL_ENDPOINT=%s MFACTL_TOKEN=%s\n", info.URL, info.AdminToken)
+	}
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
+}
+
+// serveCert loads or generates the TLS certificate (nil without TLS) and
+// writes a generated one where asked, before the server says it is ready.
+func serveCert(opts *MockServeOptions) (*mock.TLSCert, error) {
+	switch {
+	case !opts.TLS:
+		return nil, nil
+	case opts.CertFile != "":
+		cert, err := mock.LoadTLSCert(opts.CertFile, opts.KeyFile)
+		if err != nil {
+			return nil, cmdutil.WithExit(cmdutil.ExitUsage, err, "")
+		}
+		return cert, nil
+	}
+	cert, err := mock.SelfSignedCert(mock.ListenHost(opts.Addr))
+	if err != nil {
+		return nil, err
+	}
+	if opts.CertOut != "" {
+		if err := writePEM(opts.CertOut, cert.CertPEM, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	if opts.KeyOut != "" {
+		if err := writePEM(opts.KeyOut, cert.KeyPEM, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return cert, nil
+}
+
+func writePEM(path string, data []byte, perm os.FileMode) error {
+	if err := config.WriteFileAtomic(path, data, perm); err != nil {
+		return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("write %s: %w", path, err), "")
+	}
+	return nil
 }

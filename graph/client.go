@@ -79,6 +79,9 @@ type Client struct {
 	httpClient *http.Client
 	// plan, when set, receives every write instead of Graph (DryRun).
 	plan *Plan
+	// cred and scopes authenticate the raw requests of Emulator.
+	cred   azcore.TokenCredential
+	scopes []string
 }
 
 var registerSerializers sync.Once
@@ -114,7 +117,7 @@ func New(opts Options) (*Client, error) {
 	}
 
 	hc := newHTTPClient(opts)
-	c := &Client{root: root, httpClient: hc}
+	c := &Client{root: root, httpClient: hc, cred: opts.Credential, scopes: scopes}
 	for _, v := range []struct {
 		version string
 		dst     *abs.RequestAdapter

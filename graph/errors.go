@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -270,7 +271,13 @@ func hintFor(e *Error, role RoleHint) string {
 
 func transportHint(err error) string {
 	var ue *url.Error
+	var unknownCA x509.UnknownAuthorityError
+	var badHost x509.HostnameError
 	switch {
+	case errors.As(err, &unknownCA):
+		return "the server's certificate is not trusted: give its PEM file with --ca-cert or MFACTL_CA_CERT (for `mfactl mock serve --tls`, the file --tls-cert-out wrote)"
+	case errors.As(err, &badHost):
+		return "the server's certificate is for another host name: use a host it names in --endpoint (a mock's certificate names 127.0.0.1, ::1 and localhost)"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "the request timed out; check the network and run the command again"
 	case errors.Is(err, syscall.ECONNREFUSED):

@@ -282,7 +282,7 @@ func (m Method) Describe() string {
 	case KindTemporaryAccess:
 		var parts []string
 		if m.LifetimeInMinutes > 0 {
-			parts = append(parts, fmt.Sprintf("lifetime %s", (time.Duration(m.LifetimeInMinutes)*time.Minute).String()))
+			parts = append(parts, "lifetime "+FormatMinutes(m.LifetimeInMinutes))
 		}
 		if m.IsUsableOnce != nil && *m.IsUsableOnce {
 			parts = append(parts, "one-time")
@@ -383,4 +383,24 @@ func SortMethods(ms []Method) {
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
+}
+
+// FormatMinutes writes a lifetime the way people say it: 45m, 2h, 1h30m,
+// 3d, 1d12h.
+func FormatMinutes(n int) string {
+	if n <= 0 {
+		return "0m"
+	}
+	days, hours, mins := n/(24*60), n/60%24, n%60
+	var b strings.Builder
+	if days > 0 {
+		fmt.Fprintf(&b, "%dd", days)
+	}
+	if hours > 0 {
+		fmt.Fprintf(&b, "%dh", hours)
+	}
+	if mins > 0 {
+		fmt.Fprintf(&b, "%dm", mins)
+	}
+	return b.String()
 }

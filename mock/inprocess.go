@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 )
@@ -25,10 +26,25 @@ func (s *Server) HTTPClient() *http.Client {
 
 type inProcess struct{ h http.Handler }
 
-func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+// ErrConnectionDropped is what the in-process transport returns where a
+// TCP client would see its connection reset: the --fail-rate faults that
+// drop the connection.
+var ErrConnectionDropped = errors.New("mock: connection reset by the server (a fault injected by --fail-rate or MFACTL_MOCK_FAIL_RATE)")
+
+func (t inProcess) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	if err := req.Context().Err(); err != nil {
 		return nil, err
 	}
+	defer func() {
+		// A handler aborted with http.ErrAbortHandler: net/http would reset
+		// the connection; a transport reports an error.
+		if p := recover(); p != nil {
+			if p != http.ErrAbortHandler {
+				panic(p)
+			}
+			resp, err = nil, ErrConnectionDropped
+		}
+	}()
 	rec := httptest.NewRecorder()
 	// The handler sees a server-side request, as net/http would build it.
 	sreq := req.Clone(req.Context())
@@ -43,7 +59,7 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil {
 		req.Body.Close()
 	}
-	resp := rec.Result()
+	resp = rec.Result()
 	resp.Request = req
 	return resp, nil
 }

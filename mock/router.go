@@ -131,7 +131,14 @@ const maxBody = 4 << 20
 // ServeHTTP is the mock Graph endpoint: /v1.0/... and /beta/..., plus the
 // emulator's own /_mock/ control endpoints.
 func (s *Server) serveGraph(w http.ResponseWriter, hr *http.Request) {
-	r := &request{
+	r := s.newRequest(hr)
+	resp, err := s.dispatch(r)
+	s.write(w, r, resp, err)
+}
+
+// newRequest wraps an HTTP request with a fresh request id.
+func (s *Server) newRequest(hr *http.Request) *request {
+	return &request{
 		http:     hr,
 		srv:      s,
 		query:    hr.URL.Query(),
@@ -139,8 +146,6 @@ func (s *Server) serveGraph(w http.ResponseWriter, hr *http.Request) {
 		clientID: hr.Header.Get("client-request-id"),
 		base:     baseURL(hr),
 	}
-	resp, err := s.dispatch(r)
-	s.write(w, r, resp, err)
 }
 
 func (s *Server) dispatch(r *request) (*response, error) {
@@ -148,8 +153,8 @@ func (s *Server) dispatch(r *request) (*response, error) {
 	if err != nil {
 		return nil, errBadRequest(codeBadRequest, "The request URI is not valid: %v", err)
 	}
-	if len(segs) > 0 && segs[0] == "_mock" {
-		return s.dispatchTokenControl(r, segs[1:])
+	if len(segs) > 0 && segs[0] == controlSegment {
+		return s.dispatchControl(r, segs[1:])
 	}
 	if len(segs) == 0 || (segs[0] != "v1.0" && segs[0] != "beta") {
 		first := ""

@@ -40,6 +40,9 @@ type Options struct {
 	Log io.Writer
 	// LockWait is how long to wait for another process holding StatePath.
 	LockWait time.Duration
+	// Realism adds latency, Graph's throttling and injected faults to
+	// /v1.0 and /beta (all off by default); see Realism.
+	Realism Realism
 }
 
 // Server is a mock Graph server.
@@ -49,7 +52,9 @@ type Server struct {
 	ownStore bool
 	tokens   *tokenTable
 	routes   *router
+	control  *router
 	handler  http.Handler
+	emu      emulator
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -65,6 +70,9 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	if opts.LockWait == 0 {
 		opts.LockWait = 30 * time.Second
+	}
+	if err := opts.Realism.validate(); err != nil {
+		return nil, err
 	}
 	s := &Server{opts: opts, store: opts.Store}
 	if s.store == nil {
@@ -94,7 +102,12 @@ func NewServer(opts Options) (*Server, error) {
 	})
 	s.tokens = newTokenTable(opts.AdminToken, domain)
 	s.routes = s.buildRoutes()
-	s.handler = http.HandlerFunc(s.serveGraph)
+	s.control = s.buildControlRoutes()
+	if err := s.startEmulator(); err != nil {
+		s.closeStore()
+		return nil, err
+	}
+	s.handler = s.realismLayer(http.HandlerFunc(s.serveGraph))
 	return s, nil
 }
 
@@ -176,7 +189,9 @@ func (s *Server) closeStore() error {
 	return nil
 }
 
-func (s *Server) now() time.Time { return s.opts.Now() }
+// now is the emulated time: the clock plus the offset set through
+// /_mock/clock. Every time-dependent rule uses it.
+func (s *Server) now() time.Time { return s.opts.Now().Add(s.clockOffset()) }
 
 // buildRoutes registers every endpoint. Patterns are relative to /v1.0 or
 // /beta; beta-only endpoints say so. Each area of Graph registers its own

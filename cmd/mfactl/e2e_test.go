@@ -172,11 +172,11 @@ func TestHelpAndVersionBuildNoClient(t *testing.T) {
 }
 
 // startServe runs `mfactl mock serve` on a free port with the given state
-// and returns its root URL.
-func startServe(t *testing.T, e *env, state string) string {
+// (and extra flags) and returns its root URL.
+func startServe(t *testing.T, e *env, state string, extra ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, binary, "mock", "serve", "--addr", "127.0.0.1:0", "--state", state)
+	cmd := exec.CommandContext(ctx, binary, append([]string{"mock", "serve", "--addr", "127.0.0.1:0", "--state", state}, extra...)...)
 	cmd.Env = e.vars
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -1,8 +1,10 @@
 package cmdutil
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -131,7 +133,11 @@ func (f *Factory) newGraph() (*graph.Client, error) {
 	case cfg.Mock && cfg.Endpoint != "":
 		return nil, Errorf(ExitUsage, "use either --mock or --endpoint, not both")
 	case cfg.Mock:
-		srv, err := mock.NewServer(mock.Options{StatePath: cfg.MockState})
+		realism, err := mock.RealismFromEnv(os.Getenv)
+		if err != nil {
+			return nil, WithExit(ExitUsage, err, "")
+		}
+		srv, err := mock.NewServer(mock.Options{StatePath: cfg.MockState, Realism: realism})
 		if err != nil {
 			return nil, WithExit(ExitFailure, err, "")
 		}
@@ -161,12 +167,30 @@ func (f *Factory) newGraph() (*graph.Client, error) {
 		opts.Root, opts.Credential = graph.PublicCloudRoot, cred
 		f.backend = Backend{Kind: "graph", Root: graph.PublicCloudRoot, Auth: method}
 	}
+	if cfg.CACert != "" && !cfg.Mock {
+		if opts.RootCAs, err = LoadCACert(cfg.CACert); err != nil {
+			return nil, WithExit(ExitUsage, err, "")
+		}
+	}
 	client, err := graph.New(opts)
 	if err != nil {
 		return nil, WithExit(ExitUsage, err, "")
 	}
 	f.client = client
 	return client, nil
+}
+
+// LoadCACert reads a PEM file of certificates to trust (ca-cert).
+func LoadCACert(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("ca-cert: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("ca-cert %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", path)
+	}
+	return pool, nil
 }
 
 // Backend describes where this run's requests go (after Graph was built).

@@ -36,6 +36,7 @@ const (
 	KeyMock             = "mock"
 	KeyMockState        = "mock-state"
 	KeyEndpoint         = "endpoint"
+	KeyCACert           = "ca-cert"
 	KeyToken            = "token"
 	KeyAuth             = "auth"
 	KeyTenantID         = "tenant-id"
@@ -60,7 +61,7 @@ const (
 
 // Keys lists every settable key, for `config show` and validation.
 var Keys = []string{
-	KeyMock, KeyMockState, KeyEndpoint, KeyToken, KeyAuth, KeyTenantID, KeyClientID,
+	KeyMock, KeyMockState, KeyEndpoint, KeyCACert, KeyToken, KeyAuth, KeyTenantID, KeyClientID,
 	KeyClientSecret, KeyCertificate, KeyCertPassword, KeyRedirectURL, KeyManagedIdentity,
 	KeyOutput, KeyDebug, KeyAuditLog,
 }
@@ -78,6 +79,7 @@ type Config struct {
 	Mock      bool
 	MockState string
 	Endpoint  string
+	CACert    string // PEM file trusted instead of the system roots (mock serve --tls)
 	Token     string
 	Output    string
 	Debug     bool
@@ -149,6 +151,7 @@ func Load(flags *pflag.FlagSet) (*Config, error) {
 		Mock:      v.GetBool(KeyMock),
 		MockState: v.GetString(KeyMockState),
 		Endpoint:  v.GetString(KeyEndpoint),
+		CACert:    v.GetString(KeyCACert),
 		Token:     v.GetString(KeyToken),
 		Output:    v.GetString(KeyOutput),
 		Debug:     v.GetBool(KeyDebug),

@@ -156,3 +156,16 @@ func TestRedactedHidesSecrets(t *testing.T) {
 		t.Errorf("secrets shown: %v", r)
 	}
 }
+
+func TestCACertFromEnvAndProfile(t *testing.T) {
+	writeConfig(t, "profiles:\n  lab:\n    endpoint: https://127.0.0.1:8443\n    ca-cert: /etc/mfactl/mock.pem\n")
+	t.Setenv("MFACTL_PROFILE", "lab")
+	cfg, err := Load(flags())
+	if err != nil || cfg.CACert != "/etc/mfactl/mock.pem" {
+		t.Fatalf("from profile: %q %v", cfg.CACert, err)
+	}
+	t.Setenv("MFACTL_CA_CERT", "/tmp/other.pem")
+	if cfg, err = Load(flags()); err != nil || cfg.CACert != "/tmp/other.pem" || cfg.Redacted()[KeyCACert] != "/tmp/other.pem" {
+		t.Fatalf("env over profile: %q %v", cfg.CACert, err)
+	}
+}

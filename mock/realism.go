@@ -1,0 +1,251 @@
+package mock
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Realism are the knobs that make the mock behave like Graph on a bad
+// day: latency, Graph's throttling budgets and injected failures. All are
+// off by default. They form one layer over the handler (no special cases
+// in the store or the handlers), which applies to /v1.0 and /beta and
+// never to the emulator's /_mock/ endpoints. See latency.go, throttle.go
+// and faults.go for the models.
+type Realism struct {
+	Latency  Latency
+	Throttle Throttle
+	// FailRate is the share of requests that fail (0 to 1).
+	FailRate float64
+	// FailSeed seeds the failures; 0 picks one at start (Health reports it).
+	FailSeed uint64
+}
+
+// Environment variables that set the in-process mock's realism knobs
+// (`--mock` runs); `mock serve` has flags of the same names.
+const (
+	EnvLatency  = "MFACTL_MOCK_LATENCY"
+	EnvThrottle = "MFACTL_MOCK_THROTTLE"
+	EnvFailRate = "MFACTL_MOCK_FAIL_RATE"
+	EnvFailSeed = "MFACTL_MOCK_FAIL_SEED"
+)
+
+// RealismFromEnv reads the knobs from MFACTL_MOCK_LATENCY,
+// MFACTL_MOCK_THROTTLE, MFACTL_MOCK_FAIL_RATE and MFACTL_MOCK_FAIL_SEED.
+func RealismFromEnv(getenv func(string) string) (Realism, error) {
+	var r Realism
+	var err error
+	if r.Latency, err = ParseLatency(getenv(EnvLatency)); err != nil {
+		return r, fmt.Errorf("%s: %w", EnvLatency, err)
+	}
+	if r.Throttle, err = ParseThrottle(getenv(EnvThrottle)); err != nil {
+		return r, fmt.Errorf("%s: %w", EnvThrottle, err)
+	}
+	if r.FailRate, err = ParseFailRate(getenv(EnvFailRate)); err != nil {
+		return r, fmt.Errorf("%s: %w", EnvFailRate, err)
+	}
+	if r.FailSeed, err = ParseFailSeed(getenv(EnvFailSeed)); err != nil {
+		return r, fmt.Errorf("%s: %w", EnvFailSeed, err)
+	}
+	return r, nil
+}
+
+// ParseFailSeed reads --fail-seed: a non-negative integer ("" or 0: pick one).
+func ParseFailSeed(s string) (uint64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("fail seed %q is not a non-negative integer", s)
+	}
+	return v, nil
+}
+
+// Enabled reports whether any knob is on.
+func (r Realism) Enabled() bool {
+	return !r.Latency.IsZero() || r.Throttle != ThrottleOff || r.FailRate > 0
+}
+
+// RealismInfo describes the knobs in effect (GET /_mock/health).
+type RealismInfo struct {
+	Latency  string  `json:"latency"`
+	Throttle string  `json:"throttle"`
+	FailRate float64 `json:"failRate"`
+	FailSeed uint64  `json:"failSeed,omitempty"`
+}
+
+func (r Realism) info(st *realismState) RealismInfo {
+	info := RealismInfo{Latency: r.Latency.String(), Throttle: string(r.Throttle), FailRate: r.FailRate}
+	if info.Throttle == "" {
+		info.Throttle = "off"
+	}
+	if st != nil && st.faults != nil {
+		info.FailSeed = st.faults.seed
+	}
+	return info
+}
+
+// String is a one-line summary for `mock serve`.
+func (i RealismInfo) String() string {
+	if i.Latency == "0s" && i.Throttle == "off" && i.FailRate == 0 {
+		return "off"
+	}
+	var parts []string
+	if i.Latency != "0s" {
+		parts = append(parts, "latency "+i.Latency)
+	}
+	if i.Throttle != "off" {
+		parts = append(parts, "throttle "+i.Throttle)
+	}
+	if i.FailRate > 0 {
+		parts = append(parts, fmt.Sprintf("fail-rate %s (seed %d)", strconv.FormatFloat(i.FailRate, 'g', -1, 64), i.FailSeed))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Realism returns the knobs in effect, with the fail seed actually used.
+func (s *Server) Realism() RealismInfo { return s.opts.Realism.info(s.emu.realism) }
+
+// realismState is the running layer: nil parts are off.
+type realismState struct {
+	latency  Latency
+	faults   *faults
+	throttle *throttler
+	// sleep waits out a latency (tests replace it).
+	sleep func(context.Context, time.Duration) bool
+}
+
+// validate checks knobs set without the parsers.
+func (r Realism) validate() error {
+	if r.FailRate < 0 || r.FailRate > 1 || r.FailRate != r.FailRate {
+		return fmt.Errorf("mock: fail rate %v is not between 0 and 1", r.FailRate)
+	}
+	if r.Latency.Min < 0 || r.Latency.Max < r.Latency.Min || r.Latency.Max > maxLatency {
+		return fmt.Errorf("mock: latency %s is not a range between 0 and %s", r.Latency, maxLatency)
+	}
+	if r.Throttle != ThrottleOff && r.Throttle != ThrottleGraph {
+		return fmt.Errorf("mock: unknown throttling model %q", r.Throttle)
+	}
+	return nil
+}
+
+func newRealismState(r Realism, now func() time.Time) (*realismState, error) {
+	if err := r.validate(); err != nil {
+		return nil, err
+	}
+	if !r.Enabled() {
+		return nil, nil
+	}
+	st := &realismState{latency: r.Latency, sleep: sleepCtx}
+	if r.FailRate > 0 {
+		st.faults = newFaults(r.FailRate, r.FailSeed)
+	}
+	if r.Throttle == ThrottleGraph {
+		st.throttle = &throttler{now: now, apps: map[string]*appBudget{}}
+	}
+	return st, nil
+}
+
+// realismLayer wraps the handler with the knobs: latency, then faults that
+// strike before handling, then throttling, then the handler, then faults
+// that strike after it. With every knob off it is the handler itself.
+func (s *Server) realismLayer(next http.Handler) http.Handler {
+	st := s.emu.realism
+	if st == nil {
+		return next
+	}
+	if st.throttle != nil {
+		st.throttle.app = s.appOf
+		st.throttle.tenant = s.tenantSize
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
+		if isControlPath(hr) {
+			next.ServeHTTP(w, hr)
+			return
+		}
+		if !st.latency.IsZero() && !st.sleep(hr.Context(), st.latency.delay()) {
+			return // the client went away
+		}
+		fault := st.faults.draw(true)
+		switch fault {
+		case fault500, fault503:
+			s.write(w, s.newRequest(hr), nil, faultError(fault))
+			return
+		case faultDropBefore:
+			dropConnection(w)
+			return
+		}
+		if st.throttle != nil {
+			headers, gerr := st.throttle.admit(hr)
+			if gerr != nil {
+				s.write(w, s.newRequest(hr), nil, gerr)
+				return
+			}
+			for k, v := range headers {
+				w.Header().Set(k, v)
+			}
+		}
+		if !fault.after() {
+			next.ServeHTTP(w, hr)
+			return
+		}
+		// The request takes effect, but its response is lost.
+		next.ServeHTTP(httptest.NewRecorder(), hr)
+		if fault == faultDropAfter {
+			dropConnection(w)
+			return
+		}
+		s.write(w, s.newRequest(hr), nil, faultError(fault))
+	})
+}
+
+// admitInner applies the knobs to one inner request of a JSON batch, which
+// Graph throttles (and fails) one by one. The batch engine calls it for
+// each step before running it, with an *http.Request for the step that
+// carries the outer request's Authorization header; its URL may be the
+// step's (relative to the version root, "/users/...") or absolute
+// ("/v1.0/users/..."):
+//
+//	headers, gerr := s.admitInner(stepReq)
+//	if gerr != nil { /* the step's response is gerr: status, headers, error body */ }
+//	else { /* run the step; add headers to its response headers */ }
+//
+// It never delays (the batch was delayed once) and never drops anything.
+func (s *Server) admitInner(r *http.Request) (map[string]string, *graphError) {
+	st := s.emu.realism
+	if st == nil {
+		return nil, nil
+	}
+	if fault := st.faults.draw(false); fault != faultNone {
+		return nil, faultError(fault)
+	}
+	if st.throttle == nil {
+		return nil, nil
+	}
+	return st.throttle.admit(r)
+}
+
+func isControlPath(r *http.Request) bool {
+	p := r.URL.EscapedPath()
+	return p == "/"+controlSegment || strings.HasPrefix(p, "/"+controlSegment+"/")
+}
+
+// appOf identifies the app of a request: one app per bearer token.
+func (s *Server) appOf(authorization string) (string, bool) {
+	p, ok := s.tokens.lookup(authorization)
+	if !ok {
+		return "", false
+	}
+	return stableID("mock-app", p.UPN), true
+}
+
+func (s *Server) tenantSize() (string, int) {
+	id, _ := s.emu.tenantID.Load().(string)
+	return id, int(s.emu.users.Load())
+}
