@@ -628,3 +628,26 @@ func TestTokenFlagParsing(t *testing.T) {
 		}
 	}
 }
+
+// A progress bar shows on a terminal's stderr for a large file, never on
+// stdout and never without a terminal.
+func TestTokenImportProgressOnlyOnATerminal(t *testing.T) {
+	var rows []string
+	for i := 0; i < progressMinTokens; i++ {
+		seed := methods.OATHSecret(fmt.Sprintf("GEZDGNBVGY3TQOJQGEZDGNBV%08d", i))
+		rows = append(rows, fmt.Sprintf(",P-%d,%s,30,Contoso,OTP-C200", i, strings.NewReplacer("0", "A", "1", "B", "8", "C", "9", "D").Replace(string(seed))))
+	}
+	file := csvFile(t, rows...)
+	cli := newTokenCLI(t)
+	if code := cli.run("token", "import", file); code != 0 || strings.Contains(cli.stderr.String(), "Importing tokens") {
+		t.Fatalf("exit %d: %s", code, cli.stderr)
+	}
+	cli = newTokenCLI(t)
+	cli.tty = true
+	if code := cli.run("token", "import", file); code != 0 {
+		t.Fatalf("exit %d: %s", code, cli.stderr)
+	}
+	if !strings.Contains(cli.stderr.String(), "Importing tokens") || !strings.Contains(cli.stderr.String(), fmt.Sprintf("%d/%d", progressMinTokens, progressMinTokens)) || strings.Contains(cli.stdout.String(), "Importing") {
+		t.Fatalf("stdout %q\nstderr %q", cli.stdout, cli.stderr)
+	}
+}
