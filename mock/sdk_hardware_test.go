@@ -149,6 +149,34 @@ func TestSDKHardwareTokenLifecycle(t *testing.T) {
 			if d := got["value"].([]any)[0].(map[string]any); d["status"] != "activated" {
 				t.Fatalf("%v", d)
 			}
+			// Assign (no activation), list and get the user's tokens, then
+			// assign and activate by token id.
+			h3, _ := betaJSON(a, abs.GET, inv+"?$filter=serialNumber%20eq%20'HWT-1003'", "")
+			id3 := h3["value"].([]any)[0].(map[string]any)["id"].(string)
+			diego := "/users/diego.siciliani@contoso.example/authentication/hardwareOathMethods"
+			m, err := betaJSON(a, abs.POST, diego, `{"device":{"id":"`+id3+`"}}`)
+			if err != nil || m["id"] != id3 || m["@odata.type"] != "#microsoft.graph.hardwareOathAuthenticationMethod" {
+				t.Fatalf("%v %v", m, err)
+			}
+			list, err = betaJSON(a, abs.GET, diego, "")
+			if err != nil || len(list["value"].([]any)) != 1 {
+				t.Fatalf("%v %v", list, err)
+			}
+			one, err := betaJSON(a, abs.GET, diego+"/"+id3, "")
+			if err != nil || one["device"].(map[string]any)["status"] != "assigned" || one["device"].(map[string]any)["secretKey"] != nil {
+				t.Fatalf("%v %v", one, err)
+			}
+			if _, err := betaJSON(a, abs.DELETE, diego+"/"+id3, ""); err != nil {
+				t.Fatal(err)
+			}
+			k := methods.OATHKey{Type: methods.OATHTOTP, Secret: "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U", Algorithm: methods.OATHSHA256, Digits: 6, Period: 60}
+			c3, _ := k.Code(hwClock)
+			if _, err := betaJSON(a, abs.POST, diego+"/assignAndActivate", `{"verificationCode":"`+c3+`","device":{"id":"`+id3+`"}}`); err != nil {
+				t.Fatal(err)
+			}
+			if one, _ = betaJSON(a, abs.GET, diego+"/"+id3, ""); one["device"].(map[string]any)["status"] != "activated" {
+				t.Fatalf("%v", one)
+			}
 		})
 	}
 }
