@@ -76,8 +76,8 @@ With --skip-invalid the valid rows are imported and the command exits 5 when any
 row was rejected. --errors-out writes the rejected rows as CSV with a reason
 column and the secrets masked (mode 0600); fixed, the file can be imported again.
 
-Tokens are created through JSON batching, --concurrency batches at a time,
-waiting out Graph's throttling. A token whose serial is already in the inventory
+Tokens are created --concurrency requests at a time, waiting out Graph's
+throttling. A token whose serial is already in the inventory
 (the same manufacturer, model, interval and hash) is skipped and reported, so
 running the same file again is safe, and finishes an import that failed halfway.
 Seeds are never printed, logged or written anywhere.`,
@@ -102,7 +102,7 @@ Seeds are never printed, logged or written anywhere.`,
 	fl.BoolVar(&opts.PSKCPassword, "pskc-password", false, "the PSKC file is encrypted with a password: ask for it, or read "+pskcPasswordEnv)
 	fl.StringVar(&opts.Manufacturer, "manufacturer", "", "manufacturer for PSKC tokens whose DeviceInfo has none")
 	fl.StringVar(&opts.Model, "model", "", "model for PSKC tokens whose DeviceInfo has none")
-	fl.IntVar(&opts.Concurrency, "concurrency", opts.Concurrency, "how many $batch requests (20 tokens each) are in flight, 1 to 16")
+	fl.IntVar(&opts.Concurrency, "concurrency", opts.Concurrency, "how many requests are in flight, 1 to 16")
 	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"csv", "pskc"}, cobra.ShellCompDirectiveNoFileComp))
 	addMutationFlags(c, &opts.Mutation, false)
 	return c

@@ -36,9 +36,8 @@ func assertNoSeed(t *testing.T, r result) {
 	}
 }
 
-// The --debug trace of an import (the token creates go in JSON batches)
-// shows the requests with every seed redacted, and a second run of the
-// same file imports nothing again.
+// The --debug trace of an import shows the requests with every seed
+// redacted, and a second run of the same file imports nothing again.
 func TestTokenImportDebugRedactsSeedsAndReimportSkips(t *testing.T) {
 	e := newEnv(t)
 	file := writeE2EFile(t, e, "tokens.csv", e2eSeedCSV)
