@@ -481,7 +481,7 @@ func TestTokenList(t *testing.T) {
 func TestTokenCheckResyncsADriftedToken(t *testing.T) {
 	cli := newTokenCLI(t)
 	const secret = "KRUGS4ZANFZSAYJAOBZGK5DUPEQGQYLS" // HWT-1004, assigned to Lee Gu
-	fob := tokClock.Add(4 * time.Minute)               // the fob runs 8 steps ahead
+	fob := tokClock.Add(4 * time.Minute)              // the fob runs 8 steps ahead
 	if code := cli.run("token", "activate", "HWT-1004", "--code", code(t, secret, fob)); code != 1 {
 		t.Fatalf("a drifted code was accepted: exit %d", code)
 	}

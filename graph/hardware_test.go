@@ -217,7 +217,7 @@ func TestResyncHardwareToken(t *testing.T) {
 	now := tokenClock
 	c := newClockClient(t, mock.DefaultAdminToken, &now, nil)
 	const secret = "KRUGS4ZANFZSAYJAOBZGK5DUPEQGQYLS" // HWT-1004
-	drifted := now.Add(-3 * time.Minute)               // the fob runs 6 steps behind
+	drifted := now.Add(-3 * time.Minute)              // the fob runs 6 steps behind
 	res, err := c.ResyncHardwareToken(ctx, "HWT-1004", totp(t, secret, 30, drifted), totp(t, secret, 30, drifted.Add(30*time.Second)))
 	if err != nil || res.DriftSteps != -5 || res.DriftSeconds != -150 || res.SerialNumber != "HWT-1004" {
 		t.Fatalf("%+v %v", res, err)
