@@ -563,7 +563,7 @@ func TestREADMEShowsEveryAdminVerb(t *testing.T) {
 	readme := string(b)
 	ios, _, _, _ := iostreams.Test()
 	root := NewCmdRoot(cmdutil.New(ios, "test"))
-	for _, noun := range []string{"phone", "authenticator", "oath", "email", "fido2", "whfb", "platform", "tap", "default", "mfa-state", "sessions", "password"} {
+	for _, noun := range []string{"phone", "authenticator", "oath", "email", "fido2", "whfb", "platform", "tap", "default", "mfa-state", "sessions", "password", "token"} {
 		c, _, err := root.Find([]string{noun})
 		if err != nil || c.Name() != noun {
 			t.Fatalf("no command %s", noun)

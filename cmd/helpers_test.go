@@ -27,8 +27,15 @@ type testCLI struct {
 
 func newTestCLI(t *testing.T) *testCLI {
 	t.Helper()
+	return newTestCLIWith(t, mock.Options{})
+}
+
+// newTestCLIWith runs the in-memory mock with opts (a fixed clock, say).
+func newTestCLIWith(t *testing.T, opts mock.Options) *testCLI {
+	t.Helper()
 	st := store.NewMemory()
-	srv, err := mock.NewServer(mock.Options{Store: st})
+	opts.Store = st
+	srv, err := mock.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,9 +53,14 @@ func (c *testCLI) run(args ...string) int {
 	in.WriteString(c.stdin)
 	ios.SetTTY(c.tty)
 	c.stdout, c.stderr = out, errOut
+	return Execute(context.Background(), c.factory(ios), args)
+}
+
+// factory is a Factory whose Graph client talks to the test's mock.
+func (c *testCLI) factory(ios *iostreams.IOStreams) *cmdutil.Factory {
 	f := cmdutil.New(ios, "test")
 	f.Graph = func() (*graph.Client, error) {
 		return graph.New(graph.Options{Root: mock.InProcessRoot, Credential: graph.StaticToken(c.token), Transport: c.srv.Transport()})
 	}
-	return Execute(context.Background(), f, args)
+	return f
 }

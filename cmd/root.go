@@ -100,6 +100,7 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 	add("users", NewCmdUser(f), NewCmdMethods(f))
 	add("methods", NewCmdPhone(f), NewCmdAuthenticator(f), NewCmdOath(f), NewCmdEmail(f), NewCmdFido2(f),
 		NewCmdWHfB(f), NewCmdPlatform(f), NewCmdTAP(f), NewCmdDefault(f), NewCmdMFAState(f))
+	add("methods", NewCmdToken(f))
 	add("account", NewCmdSessions(f), NewCmdPassword(f))
 	add("helpdesk", NewCmdAudit(f))
 	add("mock", NewCmdMock(f))

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +34,7 @@ func (s *Server) controlRoutes(c *controlRouter) {
 	c.admin("POST", "/reset", s.mockReset)
 	c.public("GET", "/clock", s.mockClock)
 	c.admin("POST", "/clock", s.mockSetClock)
+	c.admin("POST", "/tokens/{serial}/resync", s.resyncToken)
 }
 
 // controlRouter registers /_mock/ endpoints with their access rule.
@@ -101,7 +103,10 @@ func (s *Server) controlPaths() string {
 // cached here, because s.now() runs inside store transactions and must not
 // open another one.
 type emulator struct {
-	started     time.Time
+	started time.Time
+	// clockMu orders clock writes with the cache update that follows
+	// their commit, so the cache never ends on an older offset.
+	clockMu     sync.Mutex
 	offsetNanos atomic.Int64
 	users       atomic.Int64  // tenant size for the throttling budgets
 	tenantID    atomic.Value  // string, for x-ms-throttle-scope
@@ -308,6 +313,8 @@ func (s *Server) mockSetClock(r *request) (*response, error) {
 		return nil, errBadRequest(codeBadBody, "%s", capitalise(err.Error()))
 	}
 	var next time.Duration
+	s.emu.clockMu.Lock()
+	defer s.emu.clockMu.Unlock()
 	err = s.store.Update(func(tx store.Tx) error {
 		var c clockRecord
 		if _, err := store.GetJSON(tx, bucketMeta, metaClock, &c); err != nil {

@@ -213,7 +213,8 @@ func seedDemo(tx store.Tx, now time.Time) error {
 			u := ids[dt.assignee]
 			t.AssignedTo = &methods.Identity{ID: u.ID, DisplayName: u.DisplayName}
 			when := now.AddDate(0, 0, -30+i)
-			rec := &methodRecord{Method: methods.Method{ID: stableID("demo-hw-method", dt.serial), Kind: methods.KindHardwareOath, DisplayName: dt.manufacturer + " " + dt.serial, Created: &when}, UserID: u.ID, TokenID: t.ID}
+			// A hardware method has its token's id, as in Graph.
+			rec := &methodRecord{Method: methods.Method{ID: t.ID, Kind: methods.KindHardwareOath, DisplayName: dt.manufacturer + " " + dt.serial, Created: &when}, UserID: u.ID, TokenID: t.ID}
 			if err := putMethod(tx, rec); err != nil {
 				return err
 			}

@@ -38,6 +38,20 @@ const (
 	startSkewMinutes           = 5
 )
 
+// Rule codes of hardware OATH tokens (beta hardwareOathMethods and the
+// directory's hardwareOathDevices inventory).
+const (
+	CodeInvalidSecretKey      = "invalidSecretKey"
+	CodeSecretKeyImmutable    = "secretKeyCannotBeChanged"
+	CodeSerialNumberExists    = "serialNumberAlreadyExists"
+	CodeTokenAlreadyAssigned  = "hardwareOathTokenAlreadyAssigned"
+	CodeTokenAssigned         = "hardwareOathTokenIsAssigned"
+	CodeTokenGuestNotAllowed  = "hardwareOathTokenGuestNotAllowed"
+	CodeTokenStatus           = "invalidHardwareOathTokenStatus"
+	CodeInvalidVerification   = "invalidVerificationCode"
+	CodeActivationRateLimited = "hardwareOathActivationRateLimitExceeded"
+)
+
 // RuleError documents one rule the mock enforces and how it answers when
 // the rule is broken.
 type RuleError struct {
@@ -66,6 +80,15 @@ var ruleErrors = []RuleError{
 	{CodePreferredNotRegistered, http.StatusBadRequest, "the preferred method must be one the user has registered"},
 	{CodeOwnPasswordReset, http.StatusForbidden, "an admin cannot reset their own password through this API"},
 	{CodePasswordPolicy, http.StatusBadRequest, "a new password needs 8 to 256 characters from three of: upper case, lower case, digits, symbols"},
+	{CodeInvalidSecretKey, http.StatusBadRequest, "secretKey must be base32 (A-Z, 2-7) of 16 to 128 characters, for a 6-digit TOTP token with hmacsha1 or hmacsha256 and 30 or 60 seconds"},
+	{CodeSecretKeyImmutable, http.StatusBadRequest, "a token's secretKey cannot be changed: delete the token and create it again"},
+	{CodeSerialNumberExists, http.StatusConflict, "a serial number appears once in the tenant's hardware OATH inventory"},
+	{CodeTokenAlreadyAssigned, http.StatusBadRequest, "a token is assigned to one user at a time: only an available token can be assigned"},
+	{CodeTokenAssigned, http.StatusBadRequest, "a token must be unassigned (available) before it is updated or deleted"},
+	{CodeTokenGuestNotAllowed, http.StatusBadRequest, "a hardware token cannot be assigned to a guest user"},
+	{CodeTokenStatus, http.StatusBadRequest, "token status moves available -> assigned -> activated | failedActivation; only an assigned or failed token is activated, only an activated one deactivated"},
+	{CodeInvalidVerification, http.StatusBadRequest, "the verification code must be the token's current code; a wrong code leaves the token failedActivation"},
+	{CodeActivationRateLimited, http.StatusTooManyRequests, "a tenant activates at most 200 hardware tokens per 5 minutes"},
 	{CodeAuthorizationDenied, http.StatusForbidden, "the caller's role does not allow the operation (Authentication Administrator cannot act on admins; readers cannot write)"},
 }
 

@@ -47,7 +47,13 @@ type sdkTarget struct {
 // against the same server over TCP, so every conformance test runs on both.
 func sdkTargets(t *testing.T, token string) []sdkTarget {
 	t.Helper()
-	srv, err := mock.NewServer(mock.Options{})
+	return sdkTargetsWith(t, token, mock.Options{})
+}
+
+// sdkTargetsWith is sdkTargets for a server built with opts (a fixed clock).
+func sdkTargetsWith(t *testing.T, token string, opts mock.Options) []sdkTarget {
+	t.Helper()
+	srv, err := mock.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -204,5 +204,6 @@ func (s *Server) buildRoutes() *router {
 	s.signInRoutes(rt)
 	s.userWriteRoutes(rt)
 	s.tapPolicyRoutes(rt)
+	s.hardwareRoutes(rt)
 	return rt
 }

@@ -76,6 +76,10 @@ type tokenRecord struct {
 	methods.HardwareToken
 	// Secret is write-only in Graph: stored, never rendered.
 	Secret string `json:"secret"`
+	// OATH is what the verifier learned about the token: the last step
+	// accepted (replay rejection) and its clock drift. It belongs to the
+	// physical token, so it survives unassignment.
+	OATH methods.OATHState `json:"oath"`
 }
 
 func methodKey(userID, methodID string) string { return userID + "/" + methodID }
@@ -204,6 +208,10 @@ func hydrate(tx store.Tx, m *methodRecord, now time.Time) error {
 		}
 		tok := t.HardwareToken
 		m.Token = &tok
+		// Graph names a hardware method after its token.
+		if m.DisplayName == "" {
+			m.DisplayName = tok.DisplayName
+		}
 	case methods.KindTemporaryAccess:
 		usable, reason := tapUsability(m, now)
 		m.IsUsable, m.MethodUsabilityReason = &usable, reason

@@ -122,3 +122,23 @@ func (s *IOStreams) readLine() (string, error) {
 	}
 	return s.reader.ReadString('\n')
 }
+
+// PromptSecret reads a secret (a password) from the terminal without
+// echoing it. Without a terminal it returns ErrNoTTY.
+func (s *IOStreams) PromptSecret(question string) (string, error) {
+	if !s.CanPrompt() {
+		return "", ErrNoTTY
+	}
+	fmt.Fprintf(s.ErrOut, "%s: ", question)
+	if f, ok := s.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(s.ErrOut)
+		return string(b), err
+	}
+	// Streams that only claim to be terminals (tests) are read as lines.
+	line, err := s.readLine()
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
