@@ -323,7 +323,9 @@ func strongestDefault(ms []methods.Method) methods.DefaultMethod {
 // not).
 func (s *sim) blocked(m methods.Method) string {
 	if m.Kind == methods.KindPhone && m.PhoneType == methods.PhoneMobile &&
-		slices.ContainsFunc(s.ms, func(o methods.Method) bool { return o.Kind == methods.KindPhone && o.PhoneType == methods.PhoneAlternateMobile }) {
+		slices.ContainsFunc(s.ms, func(o methods.Method) bool {
+			return o.Kind == methods.KindPhone && o.PhoneType == methods.PhoneAlternateMobile
+		}) {
 		return "the mobile phone cannot go while an alternateMobile phone exists"
 	}
 	if backs(s.preferred, m) {
