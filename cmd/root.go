@@ -102,7 +102,7 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 		NewCmdWHfB(f), NewCmdPlatform(f), NewCmdTAP(f), NewCmdDefault(f), NewCmdMFAState(f))
 	add("methods", NewCmdToken(f))
 	add("account", NewCmdSessions(f), NewCmdPassword(f))
-	add("helpdesk", NewCmdAudit(f))
+	add("helpdesk", NewCmdReset(f, nil), NewCmdAudit(f))
 	add("mock", NewCmdMock(f))
 	add("setup", NewCmdAuth(f), NewCmdConfig(f), NewCmdVersion(f))
 	root.SetCompletionCommandGroupID("setup")

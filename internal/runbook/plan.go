@@ -444,7 +444,14 @@ func Build(before []methods.Method, preferred methods.DefaultMethod, o Options) 
 	p.After, p.DefaultAfter = s.ms, s.preferred
 	p.LeftWithoutMFA = !slices.ContainsFunc(p.After, methods.Method.IsMFA)
 	if preferred != "" && preferred.SupportedBy(before) && p.DefaultAfter == "" {
-		p.Warnings = append(p.Warnings, "no method that can be a default MFA method stays: the user will have none")
+		p.Warnings = append(p.Warnings, "none of the methods that stay can be a default MFA method (push, oath, sms or voice): the user will have no default")
+	}
+	for _, c := range p.Remove {
+		if c.Method.Kind == methods.KindHardwareOath && c.Method.Token != nil && o.LostDevice != "" {
+			// Unassigning returns the token to the inventory as available;
+			// deleting it there is the inventory owner's call (and role).
+			p.Warnings = append(p.Warnings, fmt.Sprintf("the lost token %s goes back to the inventory as available: delete it there (`mfactl token delete %s`) so it is not handed out again", c.Method.Token.SerialNumber, c.Method.Token.SerialNumber))
+		}
 	}
 	return p, nil
 }

@@ -1,0 +1,505 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/internal/runbook"
+	"github.com/mfactl/mfactl/methods"
+)
+
+// ResetOptions are the inputs of `reset`.
+type ResetOptions struct {
+	deps
+	Mutation
+	Now  func() time.Time
+	User string
+
+	LostDevice string
+	MethodIDs  []string
+	All        bool
+	KeepOath   bool
+
+	TAP      bool
+	Lifetime string
+	Once     bool
+
+	RevokeSessions bool
+}
+
+// NewCmdReset builds `mfactl reset <user> ...`, the lost-device runbook.
+func NewCmdReset(f *cmdutil.Factory, runF func(context.Context, *ResetOptions) error) *cobra.Command {
+	opts := &ResetOptions{deps: newDeps(f), Now: f.Now}
+	c := &cobra.Command{
+		Use:   "reset <user> {--lost-device NAME | --method ID... | --all} [--tap [--lifetime 1h] [--once]] [--revoke-sessions] [--ticket ID]",
+		Short: "Helpdesk runbook: remove a lost device's methods safely, with a ticket-ready summary",
+		Long: `Reset a user who lost (or replaced) a device, in one explained command.
+
+Which methods go:
+  --lost-device NAME  every method bound to that device: Microsoft Authenticator
+                      registrations with that device name, Windows Hello for
+                      Business and platform credentials of that device, a FIDO2
+                      key of that name, a hardware OATH token with that serial
+                      number. Graph records no device for software OATH tokens;
+                      when the device is a phone (it holds an Authenticator
+                      registration), the user's software OATH tokens go too, since
+                      an authenticator app on a lost phone is lost with it
+                      (--keep-oath keeps them). Names match whatever their case
+                      and spacing.
+  --method ID         the methods with these ids (repeat, or separate with
+                      commas); mobile, alternateMobile and office name the phones.
+  --all               every method except the password: the user registers again.
+
+The plan is shown first: what is removed and why, what stays, which method becomes
+the default, and what the user has left. It runs in an order Graph accepts: when
+the default method's own methods go, the strongest method that stays becomes the
+default first (push, oath, sms, then voice); an alternateMobile phone goes before
+the mobile one. --revoke-sessions then signs the user out everywhere (sessions and
+remembered MFA devices), and --tap issues a Temporary Access Pass within the
+tenant's policy, shown once.
+
+A run that fails stops at that step and says what was done and what was not. Run
+the same command again to finish: it plans from the tenant as it now is, so the
+removals already made are not repeated. A reset that leaves the user with no MFA
+method needs --tap (so they can register again) or --yes.
+
+Asks for confirmation on a terminal; without one, --yes is required. Every run
+(not --dry-run) is recorded in the audit log with the ticket id.`,
+		Example: `  mfactl --mock reset adele.vance@contoso.example --lost-device "iPhone 15" --dry-run
+  mfactl reset adele@contoso.com --lost-device "iPhone 15" --revoke-sessions --tap --lifetime 8h --once --ticket INC-1234 --yes
+  mfactl reset grady@contoso.com --lost-device HWT-1001 --tap --yes -o md >> ticket.md
+  mfactl reset diego@contoso.com --method mobile --tap --yes
+  mfactl reset lee@contoso.com --all --revoke-sessions --tap --ticket INC-1240`,
+		Args: exactArgs(1, "reset needs one <user>: a user principal name or object id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.User = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return resetRun(cmd.Context(), opts)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&opts.LostDevice, "lost-device", "", "remove the methods bound to this device: its name, or a hardware token's serial number")
+	fl.StringSliceVar(&opts.MethodIDs, "method", nil, "remove these methods: ids, or mobile, alternateMobile, office (repeat or comma-separate)")
+	fl.BoolVar(&opts.All, "all", false, "remove every method except the password (the user registers again)")
+	fl.BoolVar(&opts.KeepOath, "keep-oath", false, "with --lost-device: keep software OATH tokens (their codes come from another device)")
+	fl.BoolVar(&opts.TAP, "tap", false, "issue a Temporary Access Pass after the removals, shown once")
+	fl.StringVar(&opts.Lifetime, "lifetime", "", "with --tap: how long the pass works (1h, 8h, 1d; default: the policy's)")
+	fl.BoolVar(&opts.Once, "once", false, "with --tap: the pass works for one sign-in only")
+	fl.BoolVar(&opts.RevokeSessions, "revoke-sessions", false, "sign the user out everywhere: sessions and remembered MFA devices")
+	addMutationFlags(c, &opts.Mutation, true)
+	c.MarkFlagsMutuallyExclusive("lost-device", "method", "all")
+	return c
+}
+
+// validate checks the flags before any request.
+func (o *ResetOptions) validate() (*runbook.TAPSpec, error) {
+	n := 0
+	for _, set := range []bool{o.LostDevice != "", len(o.MethodIDs) > 0, o.All} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, cmdutil.FlagErrorf("say which methods to remove: exactly one of --lost-device NAME, --method ID and --all")
+	}
+	if o.KeepOath && o.LostDevice == "" {
+		return nil, cmdutil.FlagErrorf("--keep-oath goes with --lost-device")
+	}
+	if !o.TAP {
+		if o.Lifetime != "" || o.Once {
+			return nil, cmdutil.FlagErrorf("--lifetime and --once describe the pass: add --tap")
+		}
+		return nil, nil
+	}
+	spec := &runbook.TAPSpec{Once: o.Once}
+	if o.Lifetime != "" {
+		d, err := parseLifetime(o.Lifetime)
+		if err != nil {
+			return nil, cmdutil.FlagErrorf("--lifetime: %v", err)
+		}
+		spec.LifetimeMinutes = int(d / time.Minute)
+	}
+	return spec, nil
+}
+
+// checkTAPPolicy refuses, before anything changes, a pass the tenant's
+// policy would refuse after the removals.
+func checkTAPPolicy(ctx context.Context, s *session, spec *runbook.TAPSpec) error {
+	pol, err := s.client.GetTAPPolicy(ctx)
+	switch {
+	case err == nil:
+		if pol.State != "" && pol.State != "enabled" {
+			return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("nothing was changed: --tap needs the Temporary Access Pass method, which the tenant's authentication methods policy disables"), "enable it in the policy, or reset without --tap")
+		}
+		if spec.LifetimeMinutes > 0 {
+			return checkLifetime(time.Duration(spec.LifetimeMinutes)*time.Minute, &pol)
+		}
+		return nil
+	case graph.StatusOf(err) == 403 || graph.StatusOf(err) == 404 || graph.StatusOf(err) == 400:
+		s.IO.Warnf("could not read the tenant's Temporary Access Pass policy (%s); Graph will check the pass", graph.CodeOf(err))
+		if spec.LifetimeMinutes > 0 {
+			return checkLifetime(time.Duration(spec.LifetimeMinutes)*time.Minute, nil)
+		}
+		return nil
+	}
+	return err
+}
+
+// graphExecutor makes a reset's changes through Graph.
+type graphExecutor struct {
+	c      *graph.Client
+	target resolved
+}
+
+func (e graphExecutor) SetDefault(ctx context.Context, d methods.DefaultMethod) error {
+	return e.target.explain(e.c.SetSignInPreferences(ctx, e.target.User.ID, methods.SignInPreferences{UserPreferred: d}))
+}
+
+func (e graphExecutor) Remove(ctx context.Context, m methods.Method) error {
+	if m.Kind == methods.KindHardwareOath {
+		// Unassigning is how a hardware token leaves a user; the token
+		// goes back to the inventory.
+		return e.target.explain(e.c.UnassignHardwareToken(ctx, e.target.User.ID, m.ID))
+	}
+	return e.target.explain(e.c.DeleteMethod(ctx, e.target.User.ID, m.Kind, m.ID))
+}
+
+func (e graphExecutor) RevokeSessions(ctx context.Context) error {
+	return e.target.explain(e.c.RevokeSessions(ctx, e.target.User.ID))
+}
+
+func (e graphExecutor) IssueTAP(ctx context.Context, spec runbook.TAPSpec) (methods.Method, error) {
+	req := graph.TAPRequest{LifetimeMinutes: spec.LifetimeMinutes}
+	if spec.Once {
+		once := true
+		req.UsableOnce = &once
+	}
+	m, err := e.c.CreateTAP(ctx, e.target.User.ID, req)
+	return m, e.target.explain(err)
+}
+
+func (e graphExecutor) Gone(err error) bool { return graph.StatusOf(err) == 404 }
+
+func resetRun(ctx context.Context, opts *ResetOptions) error {
+	spec, err := opts.validate()
+	if err != nil {
+		return err
+	}
+	s, err := opts.open(opts.Mutation)
+	if err != nil {
+		return err
+	}
+	r, err := s.resolveUser(ctx, opts.User, true)
+	if err != nil {
+		return err
+	}
+	prefs, err := s.client.GetSignInPreferences(ctx, r.User.ID)
+	if err != nil {
+		return err
+	}
+	if spec != nil {
+		if err := checkTAPPolicy(ctx, s, spec); err != nil {
+			return err
+		}
+	}
+	plan, err := runbook.Build(r.Methods, prefs.UserPreferred, runbook.Options{
+		Selection:      runbook.Selection{LostDevice: opts.LostDevice, MethodIDs: opts.MethodIDs, All: opts.All, KeepOath: opts.KeepOath},
+		RevokeSessions: opts.RevokeSessions, TAP: spec,
+	})
+	if err != nil {
+		return err
+	}
+	rep := &resetReport{User: r.User, Ticket: opts.Ticket, LostDevice: opts.LostDevice, Time: opts.Now().UTC(),
+		Plan: plan, Steps: runbook.Planned(plan), DryRun: opts.DryRun}
+	for _, w := range plan.Warnings {
+		s.IO.Warnf("%s", w)
+	}
+	if len(plan.Steps) == 0 {
+		rep.Status = "nothing to do"
+		s.IO.Notef("Nothing to do for %s.", r.Name())
+		return s.printer.Print(rep)
+	}
+	if plan.LeftWithoutMFA && removesMFA(plan) {
+		s.IO.Warnf("%s will have no MFA method left and cannot pass an MFA prompt until they register one", r.Name())
+		if spec == nil && !opts.Yes && !opts.DryRun {
+			return cmdutil.WithExit(cmdutil.ExitUsage,
+				fmt.Errorf("nothing was changed: this reset leaves %s with no MFA method", r.User.UserPrincipalName),
+				"add --tap to issue a Temporary Access Pass for registering a new one, or --yes to accept")
+		}
+	}
+	if !opts.DryRun && !opts.Yes && s.IO.CanPrompt() {
+		// The plan, for the person about to confirm it.
+		if err := rep.RenderTable(s.IO.ErrOut); err != nil {
+			return err
+		}
+	}
+	if err := s.confirm(opts.Mutation, fmt.Sprintf("Apply these %d change(s) to %s?", len(plan.Steps), r.Name())); err != nil {
+		return err
+	}
+	res := runbook.Execute(ctx, plan, graphExecutor{c: s.client, target: r})
+	rep.Steps = res.Steps
+	if opts.DryRun {
+		rep.Status = "planned (dry run: nothing was changed)"
+		rep.Requests = s.plan.Requests()
+		for i := range rep.Steps {
+			rep.Steps[i].Status = runbook.StatusPlanned
+		}
+		s.IO.Notef("Dry run: nothing was changed. %d request(s) would be sent.", len(rep.Requests))
+		return s.printer.Print(rep)
+	}
+	rep.TAP = res.TAP
+	rep.readAfter(ctx, s.client)
+	rep.Status = statusLine(res)
+	if res.TAP != nil && !s.isJSONish() {
+		s.IO.Notef("Temporary Access Pass for %s: %s (%s) - shown only now and not in the summary: hand it to the user over a trusted channel.",
+			r.Name(), res.TAP.Pass, tapTerms(*res.TAP))
+	}
+	if err := s.printer.Print(rep); err != nil {
+		return err
+	}
+	if res.Err == nil {
+		return nil
+	}
+	failed := res.Steps[res.Failed]
+	msg := fmt.Errorf("reset of %s stopped at step %d of %d (%s): %w", r.User.UserPrincipalName, res.Failed+1, len(res.Steps), failed.Describe(), res.Err)
+	if !res.Changed() {
+		return msg
+	}
+	return cmdutil.WithExit(cmdutil.ExitPartial, msg,
+		fmt.Sprintf("%d step(s) were done; run the same command again to finish (what is done is not repeated)", res.Done()))
+}
+
+// removesMFA reports whether the plan takes away a second factor.
+func removesMFA(p runbook.Plan) bool {
+	return slices.ContainsFunc(p.Remove, func(c runbook.Choice) bool { return c.Method.IsMFA() })
+}
+
+func statusLine(res runbook.Result) string {
+	n := len(res.Steps)
+	switch {
+	case res.Err == nil:
+		return fmt.Sprintf("completed: %d of %d step(s) done", res.Done(), n)
+	case !res.Changed():
+		return fmt.Sprintf("failed at step %d of %d: nothing was changed", res.Failed+1, n)
+	}
+	return fmt.Sprintf("stopped at step %d of %d: %d done, %d not done", res.Failed+1, n, res.Done(), n-res.Done())
+}
+
+func tapTerms(m methods.Method) string {
+	once := "reusable"
+	if m.IsUsableOnce != nil && *m.IsUsableOnce {
+		once = "one-time"
+	}
+	return fmt.Sprintf("valid for %s, %s", methods.FormatMinutes(m.LifetimeInMinutes), once)
+}
+
+// isJSONish reports whether output is for scripts (json or yaml), which
+// carry the pass themselves.
+func (s *session) isJSONish() bool {
+	return s.printer.Format == output.JSON || s.printer.Format == output.YAML
+}
+
+// resetReport is the ticket-ready summary of a reset.
+type resetReport struct {
+	User       methods.User `json:"user"`
+	Ticket     string       `json:"ticket,omitempty"`
+	LostDevice string       `json:"lostDevice,omitempty"`
+	Time       time.Time    `json:"time"`
+	DryRun     bool         `json:"dryRun"`
+	Status     string       `json:"status"`
+	// Plan's After and DefaultAfter are the prediction until readAfter
+	// replaces them with what Graph has after the run.
+	runbook.Plan
+	Steps []runbook.StepResult `json:"steps"`
+	// TAP carries the new pass in clear text: JSON and YAML only.
+	TAP      *methods.Method        `json:"temporaryAccessPass,omitempty"`
+	Requests []graph.PlannedRequest `json:"requests,omitempty"`
+}
+
+// after is what the user has once the reset ran (predicted in a dry run).
+func (r *resetReport) after() ([]methods.Method, methods.DefaultMethod) {
+	return r.Plan.After, r.Plan.DefaultAfter
+}
+
+// readAfter reads the user's methods and default as Graph has them now.
+func (r *resetReport) readAfter(ctx context.Context, c *graph.Client) {
+	ms, err := c.ListMethods(ctx, r.User.ID)
+	if err != nil {
+		return
+	}
+	prefs, err := c.GetSignInPreferences(ctx, r.User.ID)
+	if err != nil {
+		return
+	}
+	r.Plan.After, r.Plan.DefaultAfter = ms, prefs.UserPreferred
+	r.Plan.LeftWithoutMFA = !slices.ContainsFunc(ms, methods.Method.IsMFA)
+}
+
+func (r *resetReport) name() string {
+	if r.User.DisplayName != "" {
+		return r.User.DisplayName + " <" + r.User.UserPrincipalName + ">"
+	}
+	return r.User.UserPrincipalName
+}
+
+func (r *resetReport) Table() output.TableData {
+	t := output.TableData{Header: []string{"step", "action", "target", "status", "why", "error"}}
+	for i, s := range r.Steps {
+		target := string(s.Default)
+		if s.Method != nil {
+			target = runbook.DescribeMethod(*s.Method)
+		}
+		t.Rows = append(t.Rows, []string{strconv.Itoa(i + 1), string(s.Action), target, string(s.Status), s.Why, s.Error})
+	}
+	return t
+}
+
+func defaultWord(d methods.DefaultMethod) string {
+	if d == "" {
+		return "none"
+	}
+	return string(d)
+}
+
+// RenderTable is the text summary.
+func (r *resetReport) RenderTable(w io.Writer) error {
+	after, defAfter := r.after()
+	fmt.Fprintf(w, "Reset of %s", r.name())
+	if r.Ticket != "" {
+		fmt.Fprintf(w, " (ticket %s)", r.Ticket)
+	}
+	fmt.Fprintln(w)
+	if r.LostDevice != "" {
+		fmt.Fprintf(w, "Lost device:  %q\n", r.LostDevice)
+	}
+	if r.Status != "" {
+		fmt.Fprintf(w, "Status:       %s\n", r.Status)
+	}
+	fmt.Fprintf(w, "Default:      %s -> %s\n", defaultWord(r.DefaultBefore), defaultWord(defAfter))
+	list := func(title string, ms []methods.Method) {
+		fmt.Fprintf(w, "%s:\n", title)
+		if len(ms) == 0 {
+			fmt.Fprintln(w, "  (none)")
+		}
+		for _, m := range ms {
+			fmt.Fprintf(w, "  - %s\n", runbook.DescribeMethod(m))
+		}
+	}
+	list("Before", r.Before)
+	fmt.Fprintln(w, "Steps:")
+	if len(r.Steps) == 0 {
+		fmt.Fprintln(w, "  (none)")
+	}
+	for i, s := range r.Steps {
+		fmt.Fprintf(w, "  %d. [%s] %s\n       why: %s\n", i+1, s.Status, s.Describe(), s.Why)
+		if s.Error != "" {
+			fmt.Fprintf(w, "       result: %s\n", s.Error)
+		}
+	}
+	if len(r.Keep) > 0 {
+		fmt.Fprintln(w, "Kept:")
+		for _, k := range r.Keep {
+			fmt.Fprintf(w, "  - %s: %s\n", runbook.DescribeMethod(k.Method), k.Why)
+		}
+	}
+	list("After", after)
+	if r.TAP != nil {
+		fmt.Fprintf(w, "Temporary Access Pass: issued (%s, id %s); the pass itself is not in this summary\n", tapTerms(*r.TAP), r.TAP.ID)
+	}
+	if r.LeftWithoutMFA {
+		fmt.Fprintln(w, "Left with no MFA method: the user must register one (with a Temporary Access Pass) before an MFA prompt")
+	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "Note: %s\n", warn)
+	}
+	for i, q := range r.Requests {
+		if i == 0 {
+			fmt.Fprintln(w, "Requests (dry run, not sent):")
+		}
+		fmt.Fprintf(w, "  %s %s", q.Method, q.URL)
+		if len(q.Body) > 0 {
+			fmt.Fprintf(w, " %s", q.Body)
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// mdCell keeps a value inside one Markdown table cell.
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// RenderMarkdown is the summary to paste into a ticket: no secrets.
+func (r *resetReport) RenderMarkdown(w io.Writer) error {
+	after, defAfter := r.after()
+	fmt.Fprintf(w, "### MFA reset: %s\n\n", mdCell(r.name()))
+	fmt.Fprintln(w, "| | |\n|---|---|")
+	if r.Ticket != "" {
+		fmt.Fprintf(w, "| Ticket | %s |\n", mdCell(r.Ticket))
+	}
+	fmt.Fprintf(w, "| When | %s |\n", r.Time.Format(time.RFC3339))
+	if r.LostDevice != "" {
+		fmt.Fprintf(w, "| Lost device | %s |\n", mdCell(r.LostDevice))
+	}
+	fmt.Fprintf(w, "| Status | %s |\n", mdCell(r.Status))
+	fmt.Fprintf(w, "| Default method | %s → %s |\n", defaultWord(r.DefaultBefore), defaultWord(defAfter))
+	if r.TAP != nil {
+		fmt.Fprintf(w, "| Temporary Access Pass | issued, %s (handed over separately) |\n", tapTerms(*r.TAP))
+	}
+	fmt.Fprintln(w, "\n#### Steps\n\n| # | Step | Status | Why |\n|---|---|---|---|")
+	for i, s := range r.Steps {
+		status := string(s.Status)
+		if s.Error != "" {
+			status += ": " + s.Error
+		}
+		fmt.Fprintf(w, "| %d | %s | %s | %s |\n", i+1, mdCell(s.Describe()), mdCell(status), mdCell(s.Why))
+	}
+	fmt.Fprintln(w, "\n#### Methods before and after\n\n| Method | Before | After |\n|---|---|---|")
+	seen := map[string]bool{}
+	has := func(ms []methods.Method, id string) bool {
+		return slices.ContainsFunc(ms, func(m methods.Method) bool { return m.ID == id })
+	}
+	for _, m := range append(slices.Clone(r.Before), after...) {
+		if seen[m.ID] {
+			continue
+		}
+		seen[m.ID] = true
+		b, a := "-", "-"
+		if has(r.Before, m.ID) {
+			b = "registered"
+		}
+		switch {
+		case has(after, m.ID) && b == "-":
+			a = "added"
+		case has(after, m.ID):
+			a = "registered"
+		case b != "-":
+			a = "**removed**"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s |\n", mdCell(runbook.DescribeMethod(m)), b, a)
+	}
+	if r.LeftWithoutMFA || len(r.Warnings) > 0 {
+		fmt.Fprintln(w)
+	}
+	if r.LeftWithoutMFA {
+		fmt.Fprintln(w, "- The user is left with no MFA method and must register one.")
+	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "- %s\n", strings.Join(strings.Fields(warn), " "))
+	}
+	return nil
+}
