@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"testing"
 
 	"github.com/mfactl/mfactl/graph"
@@ -23,6 +24,9 @@ type testCLI struct {
 	tty    bool
 	stdout *bytes.Buffer
 	stderr *bytes.Buffer
+	// transport, when set, wraps the mock's in-process transport (fault
+	// injection layered over the handler).
+	transport func(http.RoundTripper) http.RoundTripper
 }
 
 func newTestCLI(t *testing.T) *testCLI {
@@ -60,7 +64,11 @@ func (c *testCLI) run(args ...string) int {
 func (c *testCLI) factory(ios *iostreams.IOStreams) *cmdutil.Factory {
 	f := cmdutil.New(ios, "test")
 	f.Graph = func() (*graph.Client, error) {
-		return graph.New(graph.Options{Root: mock.InProcessRoot, Credential: graph.StaticToken(c.token), Transport: c.srv.Transport()})
+		tr := c.srv.Transport()
+		if c.transport != nil {
+			tr = c.transport(tr)
+		}
+		return graph.New(graph.Options{Root: mock.InProcessRoot, Credential: graph.StaticToken(c.token), Transport: tr})
 	}
 	return f
 }
