@@ -574,4 +574,7 @@ func TestREADMEShowsEveryAdminVerb(t *testing.T) {
 			}
 		}
 	}
+	if !strings.Contains(readme, "mfactl reset ") || !strings.Contains(readme, "## Audit log") {
+		t.Error("README has no runbook or audit log section")
+	}
 }
