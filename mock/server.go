@@ -50,6 +50,10 @@ type Server struct {
 	tokens   *tokenTable
 	routes   *router
 	handler  http.Handler
+	// inner serves the requests inside a JSON batch (serveInner); layers
+	// that must count or fail inner requests one by one wrap it as they
+	// wrap handler.
+	inner http.Handler
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -85,6 +89,10 @@ func NewServer(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	if err := ensureUserIndexes(s.store); err != nil {
+		s.closeStore()
+		return nil, err
+	}
 	domain := DemoDomain
 	_ = s.store.View(func(tx store.Tx) error {
 		if t, err := getTenant(tx); err == nil {
@@ -95,6 +103,7 @@ func NewServer(opts Options) (*Server, error) {
 	s.tokens = newTokenTable(opts.AdminToken, domain)
 	s.routes = s.buildRoutes()
 	s.handler = http.HandlerFunc(s.serveGraph)
+	s.inner = http.HandlerFunc(s.serveGraph)
 	return s, nil
 }
 
@@ -185,5 +194,8 @@ func (s *Server) buildRoutes() *router {
 	rt := &router{}
 	s.userRoutes(rt)
 	s.methodRoutes(rt)
+	s.reportRoutes(rt)
+	s.policyRoutes(rt)
+	s.batchRoutes(rt)
 	return rt
 }
