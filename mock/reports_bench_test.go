@@ -14,7 +14,8 @@ import (
 // userRegistrationDetails from a generated 100,000-user tenant, following
 // the nextLinks (and starting over after the last page), in the orders and
 // with the filter a coverage report uses. ns/op is per page; users/s is
-// the rate of users served. Run with:
+// the rate of users served. It also times usersRegisteredByFeature, which
+// derives every user on each call (ns/op per call). Run with:
 //
 //	go test ./mock/ -run '^$' -bench RegistrationDetailsPage -benchtime 200x
 func BenchmarkRegistrationDetailsPage(b *testing.B) {
@@ -49,6 +50,19 @@ func BenchmarkRegistrationDetailsPage(b *testing.B) {
 			} {
 				b.Run(q.name, func(b *testing.B) { benchPages(b, srv, q.query) })
 			}
+			// The summaries derive every user's details on each call.
+			b.Run("usersRegisteredByFeature", func(b *testing.B) {
+				for b.Loop() {
+					req := httptest.NewRequest("GET", InProcessRoot+"/v1.0/reports/authenticationMethods/usersRegisteredByFeature()", nil)
+					req.Header.Set("Authorization", "Bearer "+DefaultAdminToken)
+					rec := httptest.NewRecorder()
+					srv.Handler().ServeHTTP(rec, req)
+					if rec.Code != 200 {
+						b.Fatalf("%d %s", rec.Code, rec.Body.Bytes())
+					}
+				}
+				b.ReportMetric(float64(tenantSize*b.N)/b.Elapsed().Seconds(), "users/s")
+			})
 		})
 	}
 }
