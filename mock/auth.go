@@ -18,6 +18,7 @@ const (
 	RoleUserAdmin           = "User Administrator"
 	RoleHelpdeskAdmin       = "Helpdesk Administrator"
 	RoleSecurityAdmin       = "Security Administrator"
+	RoleSecurityReader      = "Security Reader"
 )
 
 // Default static tokens. The admin token can be replaced (mock serve --token);

@@ -415,19 +415,19 @@ func (s *Server) createTAP(r *request) (*response, error) {
 		if err != nil {
 			return err
 		}
-		if pol.State != "enabled" {
+		if !pol.Enabled {
 			return ruleError(CodeTAPDisabled, "The Temporary Access Pass method is disabled in the authentication methods policy.")
 		}
-		lifetime := pol.DefaultLifetimeInMinutes
+		lifetime := pol.DefaultLifetime
 		if b.LifetimeInMinutes != nil {
 			lifetime = *b.LifetimeInMinutes
 		}
-		if lifetime < pol.MinimumLifetimeInMinutes || lifetime > pol.MaximumLifetimeInMinutes {
-			return ruleError(CodeTAPLifetime, "lifetimeInMinutes %d is outside the policy's range of %d to %d minutes.", lifetime, pol.MinimumLifetimeInMinutes, pol.MaximumLifetimeInMinutes)
+		if lifetime < pol.MinLifetime || lifetime > pol.MaxLifetime {
+			return ruleError(CodeTAPLifetime, "lifetimeInMinutes %d is outside the policy's range of %d to %d minutes.", lifetime, pol.MinLifetime, pol.MaxLifetime)
 		}
-		once := pol.IsUsableOnce
+		once := pol.UsableOnce
 		if b.IsUsableOnce != nil {
-			if pol.IsUsableOnce && !*b.IsUsableOnce {
+			if pol.UsableOnce && !*b.IsUsableOnce {
 				return ruleError(CodeTAPOneTimeOnly, "The Temporary Access Pass policy only allows one-time passes; isUsableOnce must be true.")
 			}
 			once = *b.IsUsableOnce

@@ -212,7 +212,11 @@ func TestPhoneLifecycle(t *testing.T) {
 func TestSMSSignInPolicy(t *testing.T) {
 	srv := newRawServer(t, time.Now())
 	err := srv.Store().Update(func(tx store.Tx) error {
-		return store.PutJSON(tx, bucketMeta, metaPolicySMS, smsPolicyRecord{State: "enabled", IsUsableForSignIn: false})
+		off := false
+		return updatePolicy(tx, func(p *methodsPolicy) {
+			c, _ := p.config(configSMS)
+			c.IsUsableForSignIn = &off
+		})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -254,9 +258,10 @@ func TestTAPCreateShowsPassOnceAndReplaces(t *testing.T) {
 	})
 	// Policy: one-time only.
 	_ = srv.Store().Update(func(tx store.Tx) error {
-		p := defaultTAPPolicy
-		p.IsUsableOnce = true
-		return store.PutJSON(tx, bucketMeta, metaPolicyTAP, p)
+		return updatePolicy(tx, func(p *methodsPolicy) {
+			c, _ := p.config(configTAP)
+			c.IsUsableOnce = true
+		})
 	})
 	if r = rawCall(t, srv, DefaultAdminToken, "POST", alex+"/authentication/temporaryAccessPassMethods", `{"isUsableOnce":false}`); r.code() != CodeTAPOneTimeOnly {
 		t.Fatalf("one-time policy: %d %v", r.status, r.body)
@@ -265,9 +270,10 @@ func TestTAPCreateShowsPassOnceAndReplaces(t *testing.T) {
 		t.Fatalf("defaults from the policy: %d %v", r.status, r.body)
 	}
 	_ = srv.Store().Update(func(tx store.Tx) error {
-		p := defaultTAPPolicy
-		p.State = "disabled"
-		return store.PutJSON(tx, bucketMeta, metaPolicyTAP, p)
+		return updatePolicy(tx, func(p *methodsPolicy) {
+			c, _ := p.config(configTAP)
+			c.State = "disabled"
+		})
 	})
 	if r = rawCall(t, srv, DefaultAdminToken, "POST", alex+"/authentication/temporaryAccessPassMethods", `{}`); r.code() != CodeTAPDisabled {
 		t.Fatalf("disabled policy: %d %v", r.status, r.body)

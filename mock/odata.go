@@ -53,7 +53,8 @@ func (r *request) nextLink(lastKey string) string {
 	var parts []string
 	for _, k := range keys {
 		for _, v := range q[k] {
-			parts = append(parts, k+"="+url.QueryEscape(v))
+			// %20 rather than "+" for spaces: some clients keep "+" literally.
+			parts = append(parts, k+"="+strings.ReplaceAll(url.QueryEscape(v), "+", "%20"))
 		}
 	}
 	return r.base + r.http.URL.EscapedPath() + "?" + strings.Join(parts, "&")
@@ -84,4 +85,69 @@ func (r *request) selectProps(lookup func(string) (string, bool), typeName strin
 		out = append(out, name)
 	}
 	return out, nil
+}
+
+// consistencyEventual reports whether the request carries the
+// ConsistencyLevel: eventual header of Graph's advanced directory queries.
+func (r *request) consistencyEventual() bool {
+	return strings.EqualFold(strings.TrimSpace(r.http.Header.Get("ConsistencyLevel")), "eventual")
+}
+
+// countOption reads $count=true|false.
+func (r *request) countOption() (bool, error) {
+	v, ok := r.query["$count"]
+	if !ok {
+		return false, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(v[0])) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, errBadRequest(codeBadRequest, "Invalid value '%s' for $count: use true or false.", v[0])
+}
+
+// orderByOption parses $orderby as "<property> [asc|desc]" against the
+// properties the endpoint can sort by (case-insensitive). It returns the
+// canonical property name, or "" when $orderby is absent.
+func (r *request) orderByOption(resource string, sortable ...string) (string, bool, error) {
+	v := strings.TrimSpace(r.query.Get("$orderby"))
+	if v == "" {
+		return "", false, nil
+	}
+	if strings.Contains(v, ",") {
+		return "", false, errBadRequest(codeUnsupportedQuery, "Sorting by more than one property is not supported: '%s'.", v)
+	}
+	fields := strings.Fields(v)
+	desc := false
+	if len(fields) == 2 {
+		switch strings.ToLower(fields[1]) {
+		case "asc":
+		case "desc":
+			desc = true
+		default:
+			return "", false, errBadRequest(codeBadRequest, "Invalid $orderby '%s': the direction must be asc or desc.", v)
+		}
+	} else if len(fields) != 1 {
+		return "", false, errBadRequest(codeBadRequest, "Invalid $orderby '%s': use a property name, optionally followed by asc or desc.", v)
+	}
+	for _, p := range sortable {
+		if strings.EqualFold(p, fields[0]) {
+			return p, desc, nil
+		}
+	}
+	return "", false, errBadRequest(codeUnsupportedQuery, "Unsupported sort property '%s' for '%s'; sortable properties are %s.", fields[0], resource, strings.Join(sortable, " and "))
+}
+
+// refuseOptions answers Graph's errors for query options an endpoint does
+// not support ($skip on directory collections, for example), rather than
+// silently ignoring them.
+func (r *request) refuseOptions(options ...string) error {
+	for _, o := range options {
+		if _, ok := r.query[o]; ok {
+			return errBadRequest(codeBadRequest, "'%s' is not supported by the service.", o)
+		}
+	}
+	return nil
 }

@@ -231,6 +231,26 @@ func (s *Server) admitInner(r *http.Request) (map[string]string, *graphError) {
 	return st.throttle.admit(r)
 }
 
+// innerRealismLayer applies admitInner to each request of a JSON batch: a
+// throttled or failed step answers with the knob's error, the others run
+// with the throttle's headers added.
+func (s *Server) innerRealismLayer(next http.Handler) http.Handler {
+	if s.emu.realism == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
+		headers, gerr := s.admitInner(hr)
+		if gerr != nil {
+			s.write(w, s.newRequest(hr), nil, gerr)
+			return
+		}
+		for k, v := range headers {
+			w.Header().Set(k, v)
+		}
+		next.ServeHTTP(w, hr)
+	})
+}
+
 func isControlPath(r *http.Request) bool {
 	p := r.URL.EscapedPath()
 	return p == "/"+controlSegment || strings.HasPrefix(p, "/"+controlSegment+"/")

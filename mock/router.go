@@ -29,11 +29,15 @@ type request struct {
 	clientID string
 }
 
-// response is a handler's result: a status, an optional JSON body, headers.
+// response is a handler's result: a status, an optional JSON body (or a
+// raw body with its content type, such as the text/plain of $count),
+// headers.
 type response struct {
-	status  int
-	body    any
-	headers map[string]string
+	status      int
+	body        any
+	raw         []byte
+	contentType string
+	headers     map[string]string
 }
 
 func ok(body any) (*response, error) { return &response{status: http.StatusOK, body: body}, nil }
@@ -270,6 +274,14 @@ func (s *Server) write(w http.ResponseWriter, r *request, resp *response, err er
 	}
 	for k, v := range resp.headers {
 		h.Set(k, v)
+	}
+	if resp.raw != nil {
+		h.Set("Content-Type", resp.contentType)
+		h.Set("Content-Length", fmt.Sprint(len(resp.raw)))
+		w.WriteHeader(resp.status)
+		w.Write(resp.raw)
+		s.logRequest(r, resp.status)
+		return
 	}
 	if resp.body == nil {
 		w.WriteHeader(resp.status)

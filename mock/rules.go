@@ -166,15 +166,6 @@ func canSetMFAState(caller *Principal, target *userRecord) error {
 	return errDenied()
 }
 
-// canReadPolicy: Policy.Read.All holders; an Authentication Administrator
-// cannot read the authentication methods policy.
-func canReadPolicy(caller *Principal) error {
-	if caller.has(RoleAuthPolicyAdmin, RolePrivilegedAuthAdmin, RoleGlobalAdmin, RoleGlobalReader, RoleSecurityAdmin) {
-		return nil
-	}
-	return errDenied()
-}
-
 // defaultBacking reports whether m is one of the methods that deliver the
 // user's default (signInPreferences' preferred method).
 func defaultBacking(preferred methods.DefaultMethod, m methods.Method) bool {

@@ -55,6 +55,10 @@ type Server struct {
 	control  *router
 	handler  http.Handler
 	emu      emulator
+	// inner serves the requests inside a JSON batch (serveInner); the
+	// realism knobs throttle and fail inner requests one by one, as Graph
+	// does, so they wrap it as they wrap handler.
+	inner http.Handler
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -93,6 +97,10 @@ func NewServer(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	if err := ensureUserIndexes(s.store); err != nil {
+		s.closeStore()
+		return nil, err
+	}
 	domain := DemoDomain
 	_ = s.store.View(func(tx store.Tx) error {
 		if t, err := getTenant(tx); err == nil {
@@ -108,6 +116,7 @@ func NewServer(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.handler = s.realismLayer(http.HandlerFunc(s.serveGraph))
+	s.inner = s.innerRealismLayer(http.HandlerFunc(s.serveGraph))
 	return s, nil
 }
 
@@ -203,7 +212,9 @@ func (s *Server) buildRoutes() *router {
 	s.methodWriteRoutes(rt)
 	s.signInRoutes(rt)
 	s.userWriteRoutes(rt)
-	s.tapPolicyRoutes(rt)
 	s.hardwareRoutes(rt)
+	s.reportRoutes(rt)
+	s.policyRoutes(rt)
+	s.batchRoutes(rt)
 	return rt
 }

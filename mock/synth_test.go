@@ -86,13 +86,13 @@ func TestSyntheticOptionsAreValidated(t *testing.T) {
 		if _, err := SeedSynthetic(st, SynthOptions{Users: n}); err == nil || !strings.Contains(err.Error(), "needs 4 to 1000000 users") {
 			t.Errorf("users %d: %v", n, err)
 		}
-		if c := countUsers(st); c != len(DemoUsers()) {
+		if c := storedUserCount(st); c != len(DemoUsers()) {
 			t.Errorf("users %d: a refused seed changed the state (%d users)", n, c)
 		}
 	}
 }
 
-func countUsers(st store.Store) int {
+func storedUserCount(st store.Store) int {
 	n := 0
 	st.View(func(tx store.Tx) error { n = tx.Count(bucketUsers); return nil })
 	return n
@@ -105,8 +105,8 @@ var entraPhone = regexp.MustCompile(`^\+[1-9][0-9]{0,2} [0-9]{4,14}$`)
 func TestSyntheticTenantMix(t *testing.T) {
 	const n = 20000
 	st, stats := seedMemory(t, SynthOptions{Users: n, Seed: 7, Day: testDay})
-	if stats.Users != n || countUsers(st) != n {
-		t.Fatalf("stats %+v, stored %d users", stats, countUsers(st))
+	if stats.Users != n || storedUserCount(st) != n {
+		t.Fatalf("stats %+v, stored %d users", stats, storedUserCount(st))
 	}
 	var users []userRecord
 	byUser := map[string][]methodRecord{}

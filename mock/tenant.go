@@ -17,6 +17,7 @@ const (
 	bucketTokens  = "tokens"  // hardware token id -> tokenRecord
 	bucketSerials = "serials" // upper-case serial number -> token id
 	bucketMeta    = "meta"    // tenant-wide settings
+	// bucketDisplayName (userscan.go) indexes users by display name.
 )
 
 // metaTenant is the key of the tenant record in bucketMeta.
@@ -105,11 +106,21 @@ func getUser(tx store.Tx, ref string) (*userRecord, error) {
 	return &u, nil
 }
 
+// putUser stores a user and keeps the upn and display-name indexes (see
+// userscan.go) in step; every write of a user must go through it.
 func putUser(tx store.Tx, u *userRecord) error {
+	var old userRecord
+	found, err := store.GetJSON(tx, bucketUsers, u.ID, &old)
+	if err != nil {
+		return err
+	}
 	if err := store.PutJSON(tx, bucketUsers, u.ID, u); err != nil {
 		return err
 	}
-	return tx.Put(bucketUPN, strings.ToLower(u.UPN), []byte(u.ID))
+	if !found {
+		return updateUserIndexes(tx, nil, u)
+	}
+	return updateUserIndexes(tx, &old, u)
 }
 
 // userMethods returns a user's methods in key order.

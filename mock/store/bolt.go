@@ -157,6 +157,30 @@ func (t boltTx) Scan(bucket, prefix, from string, fn func(string, []byte) bool) 
 	return nil
 }
 
+func (t boltTx) ScanReverse(bucket, prefix, before string, fn func(string, []byte) bool) error {
+	bk := t.tx.Bucket([]byte(bucket))
+	if bk == nil {
+		return nil
+	}
+	c := bk.Cursor()
+	var k, v []byte
+	if upper := reverseUpper(prefix, before); upper == "" {
+		k, v = c.Last()
+	} else if k, v = c.Seek([]byte(upper)); k == nil {
+		// Every key is below the bound.
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	p := []byte(prefix)
+	for ; k != nil && bytes.HasPrefix(k, p); k, v = c.Prev() {
+		if !fn(string(k), v) {
+			break
+		}
+	}
+	return nil
+}
+
 func (t boltTx) Count(bucket string) int {
 	bk := t.tx.Bucket([]byte(bucket))
 	if bk == nil {

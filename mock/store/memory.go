@@ -132,27 +132,60 @@ func (t *memTx) Delete(bucket, key string) error {
 	return nil
 }
 
+// keys returns the bucket's keys in order, rebuilding the sorted list after
+// inserts or deletes.
+func (b *memBucket) keys() []string {
+	if b.dirty || b.sorted == nil {
+		// A fresh slice, so a scan still iterating an older list (fn may
+		// write to the bucket) keeps its own snapshot.
+		sorted := make([]string, 0, len(b.data))
+		for k := range b.data {
+			sorted = append(sorted, k)
+		}
+		slices.Sort(sorted)
+		b.sorted, b.dirty = sorted, false
+	}
+	return b.sorted
+}
+
 func (t *memTx) Scan(bucket, prefix, from string, fn func(string, []byte) bool) error {
 	b := t.bucket(bucket, false)
 	if b == nil {
 		return nil
 	}
-	if b.dirty || b.sorted == nil {
-		b.sorted = b.sorted[:0]
-		for k := range b.data {
-			b.sorted = append(b.sorted, k)
-		}
-		slices.Sort(b.sorted)
-		b.dirty = false
-	}
+	sorted := b.keys()
 	start := prefix
 	if from > start {
 		start = from
 	}
-	i, _ := slices.BinarySearch(b.sorted, start)
-	// Iterate over a snapshot of the keys so fn may write to the bucket.
-	keys := b.sorted[i:]
-	for _, k := range keys {
+	i, _ := slices.BinarySearch(sorted, start)
+	for _, k := range sorted[i:] {
+		if !strings.HasPrefix(k, prefix) {
+			break
+		}
+		v, ok := b.data[k]
+		if !ok {
+			continue
+		}
+		if !fn(k, v) {
+			break
+		}
+	}
+	return nil
+}
+
+func (t *memTx) ScanReverse(bucket, prefix, before string, fn func(string, []byte) bool) error {
+	b := t.bucket(bucket, false)
+	if b == nil {
+		return nil
+	}
+	sorted := b.keys()
+	i := len(sorted)
+	if upper := reverseUpper(prefix, before); upper != "" {
+		i, _ = slices.BinarySearch(sorted, upper)
+	}
+	for j := i - 1; j >= 0; j-- {
+		k := sorted[j]
 		if !strings.HasPrefix(k, prefix) {
 			break
 		}

@@ -36,6 +36,11 @@ type Tx interface {
 	// ascending key order, until fn returns false. The value passed to fn is
 	// only valid during the call.
 	Scan(bucket, prefix, from string, fn func(key string, value []byte) bool) error
+	// ScanReverse calls fn for each key that starts with prefix and is
+	// < before ("" means no upper bound), in descending key order, until fn
+	// returns false. It serves descending $orderby over index buckets
+	// without sorting. The value passed to fn is only valid during the call.
+	ScanReverse(bucket, prefix, before string, fn func(key string, value []byte) bool) error
 	// Count returns the number of keys in bucket.
 	Count(bucket string) int
 	// DropBucket removes a bucket and everything in it.
@@ -73,6 +78,28 @@ func BulkPut(tx Tx, bucket string, kvs []KV) error {
 		}
 	}
 	return nil
+}
+
+// prefixEnd is the smallest key greater than every key starting with
+// prefix; ok is false when there is none (empty prefix, or all 0xff).
+func prefixEnd(prefix string) (end string, ok bool) {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}
+
+// reverseUpper is the exclusive upper bound of a reverse scan: before, or
+// the end of the prefix range when that is lower ("" means unbounded).
+func reverseUpper(prefix, before string) string {
+	if end, ok := prefixEnd(prefix); ok && (before == "" || end < before) {
+		return end
+	}
+	return before
 }
 
 // ErrReadOnly is returned by writes inside View.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -145,6 +146,64 @@ func TestScanOrderPrefixAndFrom(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestScanReverseOrderPrefixAndBefore(t *testing.T) {
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			s.Update(func(tx Tx) error {
+				for _, k := range []string{"u2/b", "u1/z", "u1/a", "u10/a", "u1/m", "u3/a", "v\xff\xff", "v\xff"} {
+					tx.Put("m", k, []byte(k))
+				}
+				return nil
+			})
+			scan := func(prefix, before string, limit int) []string {
+				var out []string
+				s.View(func(tx Tx) error {
+					return tx.ScanReverse("m", prefix, before, func(k string, v []byte) bool {
+						if k != string(v) {
+							t.Errorf("value of %s is %s", k, v)
+						}
+						out = append(out, k)
+						return len(out) < limit
+					})
+				})
+				return out
+			}
+			tests := []struct {
+				prefix, before string
+				limit          int
+				want           string
+			}{
+				{"u1/", "", 10, "[u1/z u1/m u1/a]"},
+				{"u1/", "u1/m", 10, "[u1/a]"},
+				{"u1/", "u1/zz", 10, "[u1/z u1/m u1/a]"},
+				{"u1/", "u2", 10, "[u1/z u1/m u1/a]"},
+				{"u1/", "u1/a", 10, "[]"},
+				{"u", "", 10, "[u3/a u2/b u10/a u1/z u1/m u1/a]"},
+				{"u", "u10/a", 2, "[u1/z u1/m]"},
+				{"", "u2/b", 10, "[u10/a u1/z u1/m u1/a]"},
+				{"", "", 2, "[v\xff\xff v\xff]"},
+				{"v\xff", "", 10, "[v\xff\xff v\xff]"},
+				{"u4/", "", 10, "[]"},
+				{"a", "", 10, "[]"},
+			}
+			for _, tt := range tests {
+				if got := fmt.Sprintf("%q", scan(tt.prefix, tt.before, tt.limit)); got != fmt.Sprintf("%q", brackets(tt.want)) {
+					t.Errorf("ScanReverse(%q, %q) = %s, want %s", tt.prefix, tt.before, got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// brackets parses the "[a b c]" notation of the scan tables.
+func brackets(s string) []string {
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, " ")
 }
 
 func TestWritesRefusedInView(t *testing.T) {

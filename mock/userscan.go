@@ -1,0 +1,228 @@
+package mock
+
+import (
+	"strings"
+
+	"github.com/mfactl/mfactl/mock/store"
+)
+
+// Listing users (GET /users, the registration report) walks one of three
+// orders, each an ordered bucket, so a page costs O(page) however large the
+// tenant is and never sorts it:
+//
+//   - by id: the users bucket itself (the default order);
+//   - by user principal name: the upn bucket (lower-case UPN -> id), which
+//     putUser already maintains;
+//   - by display name: the displayName bucket (lower-case display name +
+//     "\x00" + id -> id), maintained by putUser like the upn bucket.
+//
+// Descending orders walk the same buckets backwards (Tx.ScanReverse). The
+// $skiptoken is the last key of the walked bucket, so paging is keyset
+// paging: stable under concurrent writes, and resuming is a seek. The price
+// is one index entry per user and one extra read in putUser (to drop the
+// old display-name key when the name changes); everything that writes users
+// must go through putUser.
+
+// bucketDisplayName indexes users by display name.
+const bucketDisplayName = "displayName" // lower-case display name + "\x00" + id -> id
+
+func displayNameKey(u *userRecord) string { return strings.ToLower(u.DisplayName) + "\x00" + u.ID }
+
+// updateUserIndexes replaces old's index entries (old may be nil) with u's.
+func updateUserIndexes(tx store.Tx, old, u *userRecord) error {
+	if old != nil {
+		if k := strings.ToLower(old.UPN); k != strings.ToLower(u.UPN) {
+			if err := tx.Delete(bucketUPN, k); err != nil {
+				return err
+			}
+		}
+		if k := displayNameKey(old); k != displayNameKey(u) {
+			if err := tx.Delete(bucketDisplayName, k); err != nil {
+				return err
+			}
+		}
+	}
+	if err := tx.Put(bucketUPN, strings.ToLower(u.UPN), []byte(u.ID)); err != nil {
+		return err
+	}
+	return tx.Put(bucketDisplayName, displayNameKey(u), []byte(u.ID))
+}
+
+// ensureUserIndexes rebuilds the display-name index of a state written
+// before the index existed (or by a writer that bypassed putUser): when the
+// index and the users bucket differ in size, the index is rebuilt in one
+// transaction. It costs two counts when nothing is to be done.
+func ensureUserIndexes(s store.Store) error {
+	stale := false
+	if err := s.View(func(tx store.Tx) error {
+		stale = tx.Count(bucketDisplayName) != tx.Count(bucketUsers)
+		return nil
+	}); err != nil || !stale {
+		return err
+	}
+	return s.Update(func(tx store.Tx) error {
+		if err := tx.DropBucket(bucketDisplayName); err != nil {
+			return err
+		}
+		return store.ScanJSON(tx, bucketUsers, "", "", func(_ string, u userRecord) (bool, error) {
+			return true, tx.Put(bucketDisplayName, displayNameKey(&u), []byte(u.ID))
+		})
+	})
+}
+
+// userOrder is an order in which users can be walked without sorting.
+type userOrder int
+
+const (
+	orderByID userOrder = iota
+	orderByUPN
+	orderByDisplayName
+)
+
+// userScan is how a listing walks the users.
+type userScan struct {
+	order userOrder
+	desc  bool
+	// ids, when not nil, are the only candidates (lower-case, sorted): a
+	// filter `id eq` / `id in (...)` needs no scan at all.
+	ids []string
+	// upnPrefix narrows a walk of the upn bucket to one prefix.
+	upnPrefix string
+}
+
+// planUserScan chooses the walk for a listing: the requested order's
+// bucket, narrowed by what the filter implies where that keeps the order.
+// Without $orderby the order is unspecified (as in Graph), so an id list or
+// a UPN prefix may pick a cheaper walk; the nextLink repeats the query, so
+// every page of one listing uses the same walk.
+func planUserScan(orderBy string, desc bool, h filterHints) userScan {
+	switch orderBy {
+	case "userPrincipalName":
+		return userScan{order: orderByUPN, desc: desc, upnPrefix: h.upnPrefix}
+	case "displayName":
+		return userScan{order: orderByDisplayName, desc: desc}
+	}
+	switch {
+	case h.ids != nil:
+		return userScan{order: orderByID, ids: h.ids}
+	case h.upnPrefix != "":
+		return userScan{order: orderByUPN, upnPrefix: h.upnPrefix}
+	}
+	return userScan{order: orderByID}
+}
+
+// each calls fn for each candidate user after the key after ("" starts at
+// the beginning), in the walk's order, until fn returns false or an error.
+// key is what a $skiptoken must hold to resume after this user.
+func (sc userScan) each(tx store.Tx, after string, fn func(key string, u *userRecord) (bool, error)) error {
+	if sc.ids != nil {
+		for _, id := range sc.ids {
+			if after != "" && id <= after {
+				continue
+			}
+			var u userRecord
+			found, err := store.GetJSON(tx, bucketUsers, id, &u)
+			if err != nil {
+				return err
+			}
+			if !found {
+				continue
+			}
+			if more, err := fn(id, &u); err != nil || !more {
+				return err
+			}
+		}
+		return nil
+	}
+	if sc.order == orderByID && !sc.desc {
+		from := ""
+		if after != "" {
+			from = after + "\x00"
+		}
+		return store.ScanJSON(tx, bucketUsers, "", from, func(key string, u userRecord) (bool, error) {
+			return fn(key, &u)
+		})
+	}
+	bucket, prefix := bucketUsers, ""
+	switch sc.order {
+	case orderByUPN:
+		bucket, prefix = bucketUPN, sc.upnPrefix
+	case orderByDisplayName:
+		bucket = bucketDisplayName
+	}
+	var inner error
+	visit := func(key string, value []byte) bool {
+		id := key
+		if bucket != bucketUsers {
+			id = string(value)
+		}
+		var u userRecord
+		found, err := store.GetJSON(tx, bucketUsers, id, &u)
+		if err != nil {
+			inner = err
+			return false
+		}
+		if !found {
+			// An index entry whose user is gone: skip it.
+			return true
+		}
+		more, err := fn(key, &u)
+		if err != nil {
+			inner = err
+			return false
+		}
+		return more
+	}
+	var err error
+	if sc.desc {
+		err = tx.ScanReverse(bucket, prefix, after, visit)
+	} else {
+		from := ""
+		if after != "" {
+			from = after + "\x00"
+		}
+		err = tx.Scan(bucket, prefix, from, visit)
+	}
+	if inner != nil {
+		return inner
+	}
+	return err
+}
+
+// usersPage collects one page: it walks sc after the key after, emits up to
+// size users that keep accepts, and reports the key to resume after and
+// whether another accepted user follows (so a nextLink never leads to an
+// empty last page).
+func usersPage(tx store.Tx, sc userScan, after string, size int, keep func(*userRecord) (bool, error), emit func(*userRecord) error) (last string, more bool, err error) {
+	n := 0
+	err = sc.each(tx, after, func(key string, u *userRecord) (bool, error) {
+		ok, err := keep(u)
+		if err != nil || !ok {
+			return err == nil, err
+		}
+		if n == size {
+			more = true
+			return false, nil
+		}
+		if err := emit(u); err != nil {
+			return false, err
+		}
+		n++
+		last = key
+		return true, nil
+	})
+	return last, more, err
+}
+
+// countUsers counts the users of sc that keep accepts.
+func countUsers(tx store.Tx, sc userScan, keep func(*userRecord) (bool, error)) (int, error) {
+	n := 0
+	err := sc.each(tx, "", func(_ string, u *userRecord) (bool, error) {
+		ok, err := keep(u)
+		if ok {
+			n++
+		}
+		return err == nil, err
+	})
+	return n, err
+}
