@@ -48,6 +48,21 @@ func TestObserveWrites(t *testing.T) {
 	}
 }
 
+func TestRedactedRequestBodies(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"code":"123456"}`, `{"code":"[REDACTED]"}`},
+		{`{"keys": "2048#", "method":"voice"}`, `{"keys":"[REDACTED]","method":"voice"}`},
+		{`{"newPassword":"x","phoneNumber":"+1 4255550100"}`, `{"newPassword":"[REDACTED]","phoneNumber":"+1 4255550100"}`},
+		{`{"verificationCode":"654321","displayName":"t"}`, `{"verificationCode":"[REDACTED]","displayName":"t"}`},
+		{`not json`, `"not json"`},
+	}
+	for _, tt := range tests {
+		if got := string(redactedBody(redactRequest([]byte(tt.in)))); got != tt.want {
+			t.Errorf("%s: %s", tt.in, got)
+		}
+	}
+}
+
 func TestParseClaims(t *testing.T) {
 	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	tests := []struct {
