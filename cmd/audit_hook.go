@@ -23,6 +23,16 @@ import (
 // the audit log, and refused when the log is damaged.
 const annotationMutating = "mfactl/mutating"
 
+// markMutating marks a verb that changes the tenant. addMutationFlags does
+// it for the verbs with --dry-run; a verb without one (enrolment through
+// the emulator) calls it itself, so its runs are recorded too.
+func markMutating(c *cobra.Command) {
+	if c.Annotations == nil {
+		c.Annotations = map[string]string{}
+	}
+	c.Annotations[annotationMutating] = "true"
+}
+
 // maxAfterReads bounds how many users' methods are read again for the
 // "after" of a record: a bulk verb's record keeps its requests instead.
 const maxAfterReads = 10

@@ -33,10 +33,7 @@ type Mutation struct {
 // marks the verb as mutating, so every run that is not a dry run is
 // recorded in the audit log.
 func addMutationFlags(c *cobra.Command, m *Mutation, destructive bool) {
-	if c.Annotations == nil {
-		c.Annotations = map[string]string{}
-	}
-	c.Annotations[annotationMutating] = "true"
+	markMutating(c)
 	c.Flags().BoolVar(&m.DryRun, "dry-run", false, "print the Graph requests this would send (secrets redacted) and change nothing")
 	c.Flags().StringVar(&m.Ticket, "ticket", "", "the helpdesk ticket this change is for, kept in the audit log (e.g. INC-1234)")
 	if destructive {
