@@ -33,6 +33,7 @@ func (s *Server) controlRoutes(c *controlRouter) {
 	c.admin("POST", "/reset", s.mockReset)
 	c.public("GET", "/clock", s.mockClock)
 	c.admin("POST", "/clock", s.mockSetClock)
+	s.verifyRoutes(c)
 }
 
 // controlRouter registers /_mock/ endpoints with their access rule.

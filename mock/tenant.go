@@ -69,6 +69,10 @@ type methodRecord struct {
 	TokenID string `json:"tokenId,omitempty"`
 	// PassHash is the salted hash of a Temporary Access Pass.
 	PassHash string `json:"passHash,omitempty"`
+	// OathState is what the verification engine learned about a software
+	// OATH method (last used step, drift): persisted after every accepted
+	// code, so a code is never accepted twice.
+	OathState *methods.OATHState `json:"oathState,omitempty"`
 }
 
 // tokenRecord is a hardware OATH token in the inventory.
@@ -76,6 +80,10 @@ type tokenRecord struct {
 	methods.HardwareToken
 	// Secret is write-only in Graph: stored, never rendered.
 	Secret string `json:"secret"`
+	// OathState is what the verification engine learned about the token
+	// (last used step, clock drift); it belongs to the device, so it
+	// follows the token from user to user.
+	OathState *methods.OATHState `json:"oathState,omitempty"`
 }
 
 func methodKey(userID, methodID string) string { return userID + "/" + methodID }
