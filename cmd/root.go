@@ -97,7 +97,7 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 	add("methods", NewCmdPhone(f), NewCmdAuthenticator(f), NewCmdOath(f), NewCmdEmail(f), NewCmdFido2(f),
 		NewCmdWHfB(f), NewCmdPlatform(f), NewCmdTAP(f), NewCmdDefault(f), NewCmdMFAState(f))
 	add("account", NewCmdSessions(f), NewCmdPassword(f))
-	add("mock", NewCmdMock(f))
+	add("mock", NewCmdMock(f), NewCmdVerify(f, nil), NewCmdEnroll(f))
 	add("setup", NewCmdAuth(f), NewCmdConfig(f), NewCmdVersion(f))
 	root.SetCompletionCommandGroupID("setup")
 	root.SetHelpCommandGroupID("setup")
