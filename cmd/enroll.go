@@ -119,7 +119,9 @@ func groupKey(secret string) string {
 	return b.String()
 }
 
-func enrollAppRun(ctx context.Context, opts *EnrollAppOptions) error {
+func enrollAppRun(ctx context.Context, opts *EnrollAppOptions) (err error) {
+	var u methods.User
+	defer func() { err = explainVerdict(err, u) }()
 	em, printer, u, err := opts.enrollTarget(ctx, "enroll app", opts.User)
 	if err != nil {
 		return err
@@ -161,6 +163,9 @@ func enrollAppRun(ctx context.Context, opts *EnrollAppOptions) error {
 		code, err := opts.IO.Prompt("Enter the code the app shows")
 		if err != nil {
 			return err
+		}
+		if code == "" {
+			return cmdutil.Errorf(cmdutil.ExitFailure, "no code entered: the app was not added (the enrolment expires unconfirmed; confirm it later with `mfactl enroll app %s --code CODE`)", u.UserPrincipalName)
 		}
 		res, err := em.ConfirmApp(ctx, u.ID, code, c.ID)
 		var ve *graph.VerdictError
@@ -307,7 +312,9 @@ Scripts use two runs: --send, then --challenge ID with --code C or --keys "#".`,
 	return c
 }
 
-func enrollPhoneRun(ctx context.Context, opts *EnrollPhoneOptions) error {
+func enrollPhoneRun(ctx context.Context, opts *EnrollPhoneOptions) (err error) {
+	var u methods.User
+	defer func() { err = explainVerdict(err, u) }()
 	p, err := parsePhoneArgs(opts.Number, opts.Country, opts.Type)
 	if err != nil {
 		return err
@@ -440,7 +447,9 @@ func readPIN(opts *EnrollPINOptions) (string, error) {
 	return pin, nil
 }
 
-func enrollPINRun(ctx context.Context, opts *EnrollPINOptions) error {
+func enrollPINRun(ctx context.Context, opts *EnrollPINOptions) (err error) {
+	var u methods.User
+	defer func() { err = explainVerdict(err, u) }()
 	em, _, u, err := opts.enrollTarget(ctx, "enroll pin", opts.User)
 	if err != nil {
 		return err
@@ -537,8 +546,7 @@ func readQuestions(opts *EnrollQuestionsOptions) ([]graph.QuestionAnswer, error)
 			if len(qs) >= 3 {
 				break
 			}
-			fmt.Fprintln(opts.IO.ErrOut, "At least 3 questions are needed.")
-			continue
+			return nil, cmdutil.Errorf(cmdutil.ExitUsage, "at least 3 questions are needed: nothing was changed")
 		}
 		a, err := opts.IO.PromptSecret("Answer")
 		if err != nil {
@@ -549,7 +557,9 @@ func readQuestions(opts *EnrollQuestionsOptions) ([]graph.QuestionAnswer, error)
 	return qs, nil
 }
 
-func enrollQuestionsRun(ctx context.Context, opts *EnrollQuestionsOptions) error {
+func enrollQuestionsRun(ctx context.Context, opts *EnrollQuestionsOptions) (err error) {
+	var u methods.User
+	defer func() { err = explainVerdict(err, u) }()
 	em, _, u, err := opts.enrollTarget(ctx, "enroll questions", opts.User)
 	if err != nil {
 		return err

@@ -202,7 +202,9 @@ Without --challenge the newest pending notification is used.`,
 	return c
 }
 
-func mockDeviceRun(ctx context.Context, opts *MockDeviceOptions) error {
+func mockDeviceRun(ctx context.Context, opts *MockDeviceOptions) (err error) {
+	var u methods.User
+	defer func() { err = explainVerdict(err, u) }()
 	em, printer, u, err := opts.enrollTarget(ctx, "mock device", opts.User)
 	if err != nil {
 		return err
@@ -291,7 +293,9 @@ accepted once is refused again (replay): wait for the next one (or advance the c
 	return c
 }
 
-func mockUserRun(ctx context.Context, opts *MockUserOptions) error {
+func mockUserRun(ctx context.Context, opts *MockUserOptions) (err error) {
+	var u methods.User
+	defer func() { err = explainVerdict(err, u) }()
 	em, printer, u, err := opts.enrollTarget(ctx, "mock "+opts.Action, opts.User)
 	if err != nil {
 		return err

@@ -259,7 +259,9 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 // outcome. A verification that did not succeed is a *graph.VerdictError
 // (exit 1 rejected, 4 locked or blocked); the helpdesk runbook calls this
 // with its own options before it resets anything.
-func VerifyUser(ctx context.Context, opts *VerifyOptions) (*VerifyOutcome, error) {
+func VerifyUser(ctx context.Context, opts *VerifyOptions) (out *VerifyOutcome, err error) {
+	var u methods.User
+	defer func() { err = explainVerdict(err, u) }()
 	em, _, err := opts.emulator("verify")
 	if err != nil {
 		return nil, err
@@ -271,11 +273,11 @@ func VerifyUser(ctx context.Context, opts *VerifyOptions) (*VerifyOutcome, error
 	if err := graph.ValidateUserRef(opts.User); err != nil {
 		return nil, err
 	}
-	u, err := client.GetUser(ctx, opts.User)
+	u, err = client.GetUser(ctx, opts.User)
 	if err != nil {
 		return nil, err
 	}
-	out := &VerifyOutcome{User: u.UserPrincipalName}
+	out = &VerifyOutcome{User: u.UserPrincipalName}
 	switch {
 	case opts.DeviceToken != "":
 		d, err := em.CheckDevice(ctx, u.ID, opts.DeviceToken)
@@ -317,7 +319,18 @@ func VerifyUser(ctx context.Context, opts *VerifyOptions) (*VerifyOutcome, error
 		out.Sent = true
 		return out, nil
 	}
-	return interactiveVerify(ctx, em, opts, out, m, res.Challenge)
+	return interactiveVerify(ctx, em, opts, out, res.Challenge)
+}
+
+// explainVerdict names the user by UPN in a verdict: the mock is addressed
+// by object id, which the engine's hints repeat ("mfactl mock unblock ID").
+func explainVerdict(err error, u methods.User) error {
+	var ve *graph.VerdictError
+	if u.ID != "" && u.UserPrincipalName != "" && errors.As(err, &ve) {
+		ve.Verdict.Message = strings.ReplaceAll(ve.Verdict.Message, u.ID, u.UserPrincipalName)
+		ve.Verdict.Hint = strings.ReplaceAll(ve.Verdict.Hint, u.ID, u.UserPrincipalName)
+	}
+	return err
 }
 
 // completeChallenge is the second run of the non-interactive protocol.
@@ -403,12 +416,21 @@ func finishVerified(ctx context.Context, em *graph.Emulator, opts *VerifyOptions
 		return nil, err
 	}
 	out.Challenge = res.Challenge
-	if res.Challenge == nil || res.Challenge.State != verify.StateVerified {
-		state := "unknown"
-		if res.Challenge != nil {
-			state = string(res.Challenge.State)
+	if res.Challenge == nil {
+		return nil, cmdutil.Errorf(cmdutil.ExitFailure, "the mock returned no challenge (a bug)")
+	}
+	switch c := res.Challenge; {
+	case c.State.Open():
+		// A call that only confirmed the extension waits for more keys.
+		return nil, cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("challenge %s is still %s: the call waits for more keys", c.ID, c.State),
+			"press # (or the PIN and #) with --keys")
+	case c.State != verify.StateVerified:
+		// The phone's own decision (fraud reported with 0#): the sign-in
+		// side hears the reason the challenge ended.
+		var ve *verify.Error
+		if errors.As(verify.ChallengeError(c.Challenge), &ve) {
+			return nil, &graph.VerdictError{Op: "verify", Verdict: *ve, Challenge: c}
 		}
-		return nil, cmdutil.Errorf(cmdutil.ExitFailure, "the challenge is %s, not verified", state)
 	}
 	out.Verified = true
 	if out.Method == "" {
@@ -520,7 +542,7 @@ func offeredMethods(ctx context.Context, client *graph.Client, em *graph.Emulato
 
 // interactiveVerify asks, on the terminal, for what the method needs, and
 // retries while the engine leaves attempts.
-func interactiveVerify(ctx context.Context, em *graph.Emulator, opts *VerifyOptions, out *VerifyOutcome, m verifyMethod, c *graph.VerifyChallenge) (*VerifyOutcome, error) {
+func interactiveVerify(ctx context.Context, em *graph.Emulator, opts *VerifyOptions, out *VerifyOutcome, c *graph.VerifyChallenge) (*VerifyOutcome, error) {
 	res, err := runChallengeOnTerminal(ctx, em, opts.IO, c, opts.Timeout, opts.PollInterval)
 	return finishVerified(ctx, em, opts, out, res, err)
 }
@@ -549,6 +571,9 @@ func runChallengeOnTerminal(ctx context.Context, em *graph.Emulator, ios *iostre
 			keys, perr := ios.PromptSecret("Keys pressed on the phone")
 			if perr != nil {
 				return nil, perr
+			}
+			if keys == "" {
+				return nil, errNoInput
 			}
 			if keys, perr = parseKeys(keys); perr != nil {
 				fmt.Fprintln(ios.ErrOut, perr)
@@ -588,6 +613,9 @@ func runChallengeOnTerminal(ctx context.Context, em *graph.Emulator, ios *iostre
 			if perr != nil {
 				return nil, perr
 			}
+			if code == "" {
+				return nil, errNoInput
+			}
 			if strings.EqualFold(code, "new") && (c.Method == verify.MethodSMS || c.Method == verify.MethodVoiceOTP) {
 				r, err := em.Resend(ctx, c.ID)
 				if err != nil {
@@ -609,6 +637,10 @@ func runChallengeOnTerminal(ctx context.Context, em *graph.Emulator, ios *iostre
 		return res, err
 	}
 }
+
+// errNoInput ends a prompt loop on an empty answer (or the end of input),
+// which would otherwise ask forever.
+var errNoInput = cmdutil.Errorf(cmdutil.ExitFailure, "nothing entered: the verification was left open and nothing was changed")
 
 // outcomeView prints an outcome: a line for people, the object for scripts.
 type outcomeView struct{ *VerifyOutcome }
