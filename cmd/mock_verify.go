@@ -92,7 +92,7 @@ func mockOutboxRun(ctx context.Context, opts *MockOutboxOptions) error {
 		}
 		return printer.Print(outboxView(page.Value))
 	}
-	// Following: one table row (or one JSON object per line) per message.
+	// Following: one line per message, as text or as JSON Lines.
 	emit := func(ms []graph.OutboxMessage) error {
 		for _, m := range ms {
 			if printer.Format == output.Table {
@@ -101,7 +101,8 @@ func mockOutboxRun(ctx context.Context, opts *MockOutboxOptions) error {
 				}
 				continue
 			}
-			if err := output.WriteJSON(opts.IO.Out, m); err != nil {
+			// JSON Lines: one compact object per message, for tail-like use.
+			if err := json.NewEncoder(opts.IO.Out).Encode(m); err != nil {
 				return err
 			}
 		}
