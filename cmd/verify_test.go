@@ -592,3 +592,35 @@ func FuzzParseQuestionsFile(f *testing.F) {
 		}
 	})
 }
+
+// The README shows every enrolment, verification and emulated-phone verb,
+// and every --method name.
+func TestREADMEShowsVerificationCommands(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	ios, _, _, _ := iostreams.Test()
+	f := cmdutil.New(ios, "test")
+	var want []string
+	for _, c := range NewCmdEnroll(f).Commands() {
+		want = append(want, "mfactl --mock enroll "+c.Name()+" ")
+	}
+	for _, c := range NewCmdMockDevice(f, nil).Commands() {
+		want = append(want, "mfactl --mock mock device "+c.Name()+" ")
+	}
+	for _, v := range []string{"outbox", "code", "block", "unblock", "verification"} {
+		want = append(want, "mfactl --mock mock "+v+" ")
+	}
+	for _, m := range verifyMethodNames() {
+		want = append(want, "`"+m+"`")
+	}
+	want = append(want, "--send", "--challenge ID --resend", "--wait --remember", "--device-token", "--keys \"20482048#\"", "--answers",
+		"--qr-png", "--pin-stdin", "--verify-config", "MFACTL_MOCK_VERIFY_CONFIG", "--lockout-denials", "--code-ttl", "--remember-days")
+	for _, w := range want {
+		if !strings.Contains(readme, w) {
+			t.Errorf("README does not show %q", w)
+		}
+	}
+}
