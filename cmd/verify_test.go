@@ -624,3 +624,37 @@ func TestREADMEShowsVerificationCommands(t *testing.T) {
 		}
 	}
 }
+
+func TestEnrollPINAndQuestionsOnATerminal(t *testing.T) {
+	cli := newVerifyCLI(t)
+	cli.tty = true
+	cli.stdin = "20482048\n20482049\n"
+	cli.must(2, "enroll", "pin", uLee)
+	if !strings.Contains(cli.stderr.String(), "the two PINs differ") {
+		t.Errorf("mismatch: %s", cli.stderr)
+	}
+	cli.stdin = "20482048\n20482048\n"
+	cli.must(0, "enroll", "pin", uLee)
+	cli.stdin = "City of birth?\nSpringfield\nFirst pet?\nRex\n\n"
+	cli.must(2, "enroll", "questions", uAlex)
+	cli.stdin = "City of birth?\nSpringfield\nFirst pet?\nRex\nFirst school?\nLincoln\nFavourite teacher?\nKrabappel\n\n"
+	cli.must(0, "enroll", "questions", uAlex)
+	st := cli.jsonOut("mock", "verification", uAlex)
+	if qs, _ := st["questions"].([]any); len(qs) != 4 {
+		t.Errorf("questions registered: %v", st)
+	}
+	if st := cli.jsonOut("mock", "verification", uLee); st["pinRegistered"] != true {
+		t.Errorf("PIN: %v", st)
+	}
+	// The outbox as a table, and what an empty one says.
+	cli.tty = false
+	cli.must(0, "mock", "outbox")
+	if !strings.Contains(cli.stderr.String(), "empty") {
+		t.Errorf("empty outbox: %s", cli.stderr)
+	}
+	cli.must(0, "verify", uAdele, "--method", "sms", "--send")
+	out := cli.must(0, "mock", "outbox")
+	if !strings.Contains(out, "+1 4255550100") || !strings.Contains(out, "Use verification code") || !strings.Contains(out, uAdele) {
+		t.Errorf("outbox table: %s", out)
+	}
+}
