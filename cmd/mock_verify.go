@@ -356,6 +356,10 @@ func (v statusView) pairs() [][2]string {
 	if s.Blocked {
 		blocked = fmt.Sprintf("yes (%s) until %s", s.Block.Reason, when(s.Block.Until))
 	}
+	pin := "no"
+	if s.PINRegistered {
+		pin = "yes, set " + when(s.PINSetAt)
+	}
 	locked := "no"
 	if s.Locked {
 		locked = "yes, until " + when(s.LockedUntil)
@@ -367,7 +371,7 @@ func (v statusView) pairs() [][2]string {
 		{"denials", strconv.Itoa(s.Denials)},
 		{"locked methods", strings.Join(s.LockedMethods, ", ")},
 		{"fraud reports", strconv.Itoa(len(s.FraudReports))},
-		{"PIN", fmt.Sprintf("%v (set %s)", s.PINRegistered, when(s.PINSetAt))},
+		{"PIN", pin},
 		{"security questions", strconv.Itoa(len(s.Questions))},
 		{"remembered devices", strconv.Itoa(s.RememberedDevices)},
 		{"MFA sessions revoked", when(s.SessionsRevokedAt)},
