@@ -658,3 +658,53 @@ func TestEnrollPINAndQuestionsOnATerminal(t *testing.T) {
 		t.Errorf("outbox table: %s", out)
 	}
 }
+
+func TestMockServeVerificationKnobs(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "v.json")
+	os.WriteFile(good, []byte(`{"codeTtl":"5m","lockoutDenials":3}`), 0o600)
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"codeTtl":"5 minutes"}`), 0o600)
+	tests := []struct {
+		args  []string
+		check func(*verify.Config) bool
+	}{
+		{nil, func(c *verify.Config) bool { return c == nil }},
+		{[]string{"--verify-config", good}, func(c *verify.Config) bool { return c.CodeTTL == 5*time.Minute && c.LockoutDenials == 3 }},
+		{[]string{"--verify-config", good, "--lockout-denials", "0", "--remember-days", "90"}, func(c *verify.Config) bool {
+			return c.CodeTTL == 5*time.Minute && c.LockoutDenials == 0 && c.RememberDeviceDays == 90
+		}},
+		{[]string{"--code-ttl", "1m"}, func(c *verify.Config) bool { return c.CodeTTL == time.Minute && c.LockoutDenials == 5 }},
+		{[]string{"--remember-days", "400"}, nil},
+		{[]string{"--verify-config", bad}, nil},
+		{[]string{"--verify-config", filepath.Join(dir, "missing.json")}, nil},
+	}
+	for _, tt := range tests {
+		ios, _, _, _ := iostreams.Test()
+		var got *MockServeOptions
+		c := NewCmdMockServe(cmdutil.New(ios, "test"), func(_ context.Context, o *MockServeOptions) error { got = o; return nil })
+		c.SetArgs(tt.args)
+		c.SetOut(&bytes.Buffer{})
+		c.SetErr(&bytes.Buffer{})
+		err := c.Execute()
+		switch {
+		case tt.check == nil && (err == nil || cmdutil.ExitCodeOf(err) != cmdutil.ExitUsage):
+			t.Errorf("%v: err %v, want a usage error", tt.args, err)
+		case tt.check != nil && (err != nil || !tt.check(got.Verify)):
+			t.Errorf("%v: err %v, config %+v", tt.args, err, got)
+		}
+	}
+}
+
+func TestVerifyWaitGivesUp(t *testing.T) {
+	cli := newVerifyCLI(t)
+	c := cli.jsonOut("verify", uAdele, "--method", "push", "--send")["challenge"].(map[string]any)
+	id := c["id"].(string)
+	cli.must(1, "verify", uAdele, "--challenge", id, "--wait", "--timeout", "1ns")
+	if !strings.Contains(cli.stderr.String(), "no decision") || !strings.Contains(cli.stderr.String(), "mock device approve") {
+		t.Errorf("timeout: %s", cli.stderr)
+	}
+	// The challenge is still open: the phone can still approve it.
+	cli.must(0, "mock", "device", "approve", uAdele, "--number", itoa(int(c["number"].(float64))))
+	cli.must(0, "verify", uAdele, "--challenge", id, "--wait")
+}
