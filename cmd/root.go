@@ -98,7 +98,7 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 		NewCmdWHfB(f), NewCmdPlatform(f), NewCmdTAP(f), NewCmdDefault(f), NewCmdMFAState(f))
 	add("methods", NewCmdToken(f))
 	add("account", NewCmdSessions(f), NewCmdPassword(f))
-	add("mock", NewCmdMock(f))
+	add("mock", NewCmdMock(f), NewCmdVerify(f, nil), NewCmdEnroll(f))
 	add("setup", NewCmdAuth(f), NewCmdConfig(f), NewCmdVersion(f))
 	root.SetCompletionCommandGroupID("setup")
 	root.SetHelpCommandGroupID("setup")
