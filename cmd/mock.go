@@ -6,12 +6,14 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/config"
 	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/methods/verify"
 	"github.com/mfactl/mfactl/mock"
 )
 
@@ -26,6 +28,9 @@ inside mfactl itself; "mock serve" serves it over HTTP for any Graph client.`,
 	}
 	c.AddCommand(NewCmdMockServe(f, nil))
 	c.AddCommand(NewCmdMockSeed(f, nil), NewCmdMockReset(f, nil), NewCmdMockClock(f, nil), NewCmdMockHealth(f, nil))
+	// The emulated phone and the admin side of the emulated second factor.
+	c.AddCommand(NewCmdMockOutbox(f, nil), NewCmdMockDevice(f, nil), NewCmdMockUserVerb(f, "code", nil),
+		NewCmdMockUserVerb(f, "block", nil), NewCmdMockUserVerb(f, "unblock", nil), NewCmdMockUserVerb(f, "verification", nil))
 	return c
 }
 
@@ -53,8 +58,45 @@ type MockServeOptions struct {
 	CertFile string
 	KeyFile  string
 
+	// Verification engine: a settings file and the most used knobs, which
+	// win over the file (resolved into Verify by resolveVerify).
+	VerifyConfig   string
+	LockoutDenials int
+	CodeTTL        time.Duration
+	RememberDays   int
+	Verify         *verify.Config
+
 	// Ready, when set, is called with the server once it listens (tests).
 	Ready func(*mock.Server)
+}
+
+// resolveVerify builds the engine configuration from --verify-config and
+// the individual knobs that were given.
+func (o *MockServeOptions) resolveVerify(changed func(string) bool) error {
+	if o.VerifyConfig == "" && !changed("lockout-denials") && !changed("code-ttl") && !changed("remember-days") {
+		return nil
+	}
+	cfg := verify.DefaultConfig()
+	if o.VerifyConfig != "" {
+		var err error
+		if cfg, err = mock.LoadVerifyConfig(o.VerifyConfig); err != nil {
+			return cmdutil.FlagErrorf("--verify-config: %v", err)
+		}
+	}
+	if changed("lockout-denials") {
+		cfg.LockoutDenials = o.LockoutDenials
+	}
+	if changed("code-ttl") {
+		cfg.CodeTTL = o.CodeTTL
+	}
+	if changed("remember-days") {
+		cfg.RememberDeviceDays = o.RememberDays
+	}
+	if err := cfg.Validate(); err != nil {
+		return cmdutil.FlagErrorWrap(err)
+	}
+	o.Verify = &cfg
+	return nil
 }
 
 // Validate parses the knobs and checks the TLS flags, before anything is
@@ -119,6 +161,9 @@ a given --fail-seed.`,
 			if err := opts.Validate(); err != nil {
 				return err
 			}
+			if err := opts.resolveVerify(cmd.Flags().Changed); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -138,6 +183,10 @@ a given --fail-seed.`,
 	c.Flags().StringVar(&opts.KeyOut, "tls-key-out", "", "also write the generated private key to this PEM `file` (0600)")
 	c.Flags().StringVar(&opts.CertFile, "tls-cert", "", "serve HTTPS with this PEM certificate `file` (with --tls-key)")
 	c.Flags().StringVar(&opts.KeyFile, "tls-key", "", "PEM private key `file` of --tls-cert")
+	c.Flags().StringVar(&opts.VerifyConfig, "verify-config", "", "JSON `file` of verification settings (lockout, code TTL, remember days, PIN and question policy, ...)")
+	c.Flags().IntVar(&opts.LockoutDenials, "lockout-denials", 5, "wrong codes, PINs or denied pushes within 10 minutes that lock a user for 15 (0 turns lockout off)")
+	c.Flags().DurationVar(&opts.CodeTTL, "code-ttl", 180*time.Second, "how long a texted or spoken code stays valid")
+	c.Flags().IntVar(&opts.RememberDays, "remember-days", 30, "how long a remembered device skips MFA, in days (1 to 365)")
 	_ = c.RegisterFlagCompletionFunc("throttle", cobra.FixedCompletions([]string{"graph", "off"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
@@ -173,7 +222,7 @@ func mockServeRun(ctx context.Context, opts *MockServeOptions) error {
 	if err != nil {
 		return err
 	}
-	mo := mock.Options{StatePath: state, AdminToken: opts.Token, Realism: opts.Realism}
+	mo := mock.Options{StatePath: state, AdminToken: opts.Token, Realism: opts.Realism, Verify: opts.Verify}
 	if opts.Log {
 		mo.Log = f.IOStreams.ErrOut
 	}

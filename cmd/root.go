@@ -103,7 +103,7 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 	add("methods", NewCmdToken(f))
 	add("account", NewCmdSessions(f), NewCmdPassword(f))
 	add("helpdesk", NewCmdReset(f, nil), NewCmdAudit(f))
-	add("mock", NewCmdMock(f))
+	add("mock", NewCmdMock(f), NewCmdVerify(f, nil), NewCmdEnroll(f))
 	add("setup", NewCmdAuth(f), NewCmdConfig(f), NewCmdVersion(f))
 	root.SetCompletionCommandGroupID("setup")
 	root.SetHelpCommandGroupID("setup")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -93,6 +94,12 @@ func (e *Emulator) SetClockOffset(ctx context.Context, d time.Duration) (*Emulat
 const maxEmulatorBody = 1 << 20
 
 func (e *Emulator) do(ctx context.Context, op, method, path string, in, out any) error {
+	return e.doRaw(ctx, op, method, path, in, out)
+}
+
+// doRaw sends one request and decodes the answer into every non-nil out
+// (a verdict wrapper and the typed answer read the same body).
+func (e *Emulator) doRaw(ctx context.Context, op, method, path string, in any, outs ...any) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -128,9 +135,14 @@ func (e *Emulator) do(ctx context.Context, op, method, path string, in, out any)
 	if resp.StatusCode >= 300 {
 		return emulatorError(op, resp, raw)
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return &Error{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("the server's answer is not the mock's JSON: %w", err),
-			Message: "unexpected answer; is this mfactl's mock server?"}
+	for _, out := range outs {
+		if out == nil {
+			continue
+		}
+		if err := json.Unmarshal(raw, out); err != nil {
+			return &Error{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("the server's answer is not the mock's JSON: %w", err),
+				Message: "unexpected answer; is this mfactl's mock server?"}
+		}
 	}
 	return nil
 }
@@ -162,8 +174,11 @@ func emulatorError(op string, resp *http.Response, raw []byte) error {
 	switch {
 	case e.Status == 403:
 		e.Hint = "the emulator's control endpoints need the admin token (mock-admin-token, or the one `mock serve --token` set)"
-	case e.Status == 404:
+	case e.Status == 404 && (e.Code == "" || strings.HasPrefix(e.Message, "The emulator has no endpoint")):
 		e.Hint = "this server has no such /_mock/ endpoint: is it mfactl's mock server (`mfactl mock serve`), as recent as this mfactl?"
+	case e.Status == 404:
+		// An unknown user, challenge or method: the message says which.
+		e.Hint = ""
 	}
 	return e
 }

@@ -35,6 +35,7 @@ func (s *Server) controlRoutes(c *controlRouter) {
 	c.public("GET", "/clock", s.mockClock)
 	c.admin("POST", "/clock", s.mockSetClock)
 	c.admin("POST", "/tokens/{serial}/resync", s.resyncToken)
+	s.verifyRoutes(c)
 }
 
 // controlRouter registers /_mock/ endpoints with their access rule.
@@ -331,12 +332,21 @@ func (s *Server) mockSetClock(r *request) (*response, error) {
 		if next > maxClockOffset || next < -maxClockOffset {
 			return errBadRequest(codeBadBody, "The clock offset would be %s, beyond a century; reset the clock first.", FormatOffset(next))
 		}
-		return store.PutJSON(tx, bucketMeta, metaClock, clockRecord{OffsetNanos: int64(next)})
+		if err := store.PutJSON(tx, bucketMeta, metaClock, clockRecord{OffsetNanos: int64(next)}); err != nil {
+			return err
+		}
+		// Cached while the write transaction is held: stored after it, two
+		// concurrent advances could cache their offsets in the wrong order.
+		s.emu.offsetNanos.Store(int64(next))
+		return nil
 	})
 	if err != nil {
+		// A failed commit may have cached an offset that was not kept.
+		if lerr := s.loadEmulatorState(); lerr != nil {
+			return nil, lerr
+		}
 		return nil, err
 	}
-	s.emu.offsetNanos.Store(int64(next))
 	return ok(s.clock())
 }
 

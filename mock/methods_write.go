@@ -143,21 +143,8 @@ func (s *Server) createPhone(r *request) (*response, error) {
 	}
 	var body map[string]any
 	err = s.methodWrite(r, func(tx store.Tx, u *userRecord, ms []methodRecord) error {
-		if findPhone(ms, t) != nil {
-			return ruleError(CodePhoneTypeExists, "The user already has a phone method of type '%s'; update it or delete it first.", t)
-		}
-		if t == methods.PhoneAlternateMobile && findPhone(ms, methods.PhoneMobile) == nil {
-			return ruleError(CodeMobileRequired, "An alternateMobile phone requires a mobile phone; add the mobile phone first.")
-		}
-		pol, err := smsPolicy(tx)
+		rec, err := addPhone(tx, u, ms, *b.PhoneNumber, t)
 		if err != nil {
-			return err
-		}
-		rec := &methodRecord{UserID: u.ID, Method: methods.Method{
-			ID: methods.PhoneMethodID(t), Kind: methods.KindPhone, PhoneType: t, PhoneNumber: *b.PhoneNumber,
-			SMSSignInState: initialSMSState(t, pol),
-		}}
-		if err := putMethod(tx, rec); err != nil {
 			return err
 		}
 		body = renderMethod(rec, masksPhones(r.caller, u))
@@ -168,6 +155,40 @@ func (s *Server) createPhone(r *request) (*response, error) {
 		return nil, err
 	}
 	return created(body)
+}
+
+// checkPhoneAdd applies the rules of adding a phone of type t to a user
+// with methods ms: one phone per type, and an alternateMobile needs a
+// mobile. The number's format is checked before (ValidEntraFormat).
+func checkPhoneAdd(ms []methodRecord, t methods.PhoneType) error {
+	if findPhone(ms, t) != nil {
+		return ruleError(CodePhoneTypeExists, "The user already has a phone method of type '%s'; update it or delete it first.", t)
+	}
+	if t == methods.PhoneAlternateMobile && findPhone(ms, methods.PhoneMobile) == nil {
+		return ruleError(CodeMobileRequired, "An alternateMobile phone requires a mobile phone; add the mobile phone first.")
+	}
+	return nil
+}
+
+// addPhone stores a new phone method after the rules of POST phoneMethods:
+// the Graph endpoint and the emulator's phone enrolment both add phones
+// through it, so the two can never disagree.
+func addPhone(tx store.Tx, u *userRecord, ms []methodRecord, number string, t methods.PhoneType) (*methodRecord, error) {
+	if err := checkPhoneAdd(ms, t); err != nil {
+		return nil, err
+	}
+	pol, err := smsPolicy(tx)
+	if err != nil {
+		return nil, err
+	}
+	rec := &methodRecord{UserID: u.ID, Method: methods.Method{
+		ID: methods.PhoneMethodID(t), Kind: methods.KindPhone, PhoneType: t, PhoneNumber: number,
+		SMSSignInState: initialSMSState(t, pol),
+	}}
+	if err := putMethod(tx, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
 }
 
 func (s *Server) updatePhone(r *request) (*response, error) {

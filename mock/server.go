@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mfactl/mfactl/methods/verify"
 	"github.com/mfactl/mfactl/mock/store"
 )
 
@@ -43,6 +44,10 @@ type Options struct {
 	// Realism adds latency, Graph's throttling and injected faults to
 	// /v1.0 and /beta (all off by default); see Realism.
 	Realism Realism
+	// Verify configures the emulated verification engine served under
+	// /_mock/ (lockout, code TTL, remember-device days, ...); nil keeps
+	// verify.DefaultConfig. See ParseVerifyConfig for the JSON form.
+	Verify *verify.Config
 }
 
 // Server is a mock Graph server.
@@ -59,6 +64,9 @@ type Server struct {
 	// realism knobs throttle and fail inner requests one by one, as Graph
 	// does, so they wrap it as they wrap handler.
 	inner http.Handler
+	// verify is the verification engine; each request binds it to its own
+	// transaction with WithStore.
+	verify *verify.Engine
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -79,6 +87,11 @@ func NewServer(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: opts, store: opts.Store}
+	engine, err := newVerifyEngine(opts.Verify, s.now)
+	if err != nil {
+		return nil, err
+	}
+	s.verify = engine
 	if s.store == nil {
 		if opts.StatePath == "" {
 			s.store = store.NewMemory()

@@ -70,6 +70,10 @@ type methodRecord struct {
 	TokenID string `json:"tokenId,omitempty"`
 	// PassHash is the salted hash of a Temporary Access Pass.
 	PassHash string `json:"passHash,omitempty"`
+	// OathState is what the verification engine learned about a software
+	// OATH method (last used step, drift): persisted after every accepted
+	// code, so a code is never accepted twice.
+	OathState *methods.OATHState `json:"oathState,omitempty"`
 }
 
 // tokenRecord is a hardware OATH token in the inventory.

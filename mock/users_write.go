@@ -40,7 +40,13 @@ func (s *Server) revokeSignInSessions(r *request) (*response, error) {
 			return err
 		}
 		u.SessionsValidFrom = s.now().UTC().Truncate(time.Second)
-		return putUser(tx, u)
+		if err := putUser(tx, u); err != nil {
+			return err
+		}
+		// Revoking sessions also revokes the MFA sessions: every
+		// remembered device of the user must do MFA again (MS-SETTINGS).
+		_, err = s.verify.WithStore(verifyStore{tx}).RevokeSessions(u.ID)
+		return err
 	})
 	if err != nil {
 		return nil, err

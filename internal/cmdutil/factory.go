@@ -141,7 +141,11 @@ func (f *Factory) newGraph() (*graph.Client, error) {
 		if err != nil {
 			return nil, WithExit(ExitUsage, err, "")
 		}
-		srv, err := mock.NewServer(mock.Options{StatePath: cfg.MockState, Realism: realism})
+		vcfg, err := mock.VerifyConfigFromEnv(os.Getenv)
+		if err != nil {
+			return nil, WithExit(ExitUsage, err, "")
+		}
+		srv, err := mock.NewServer(mock.Options{StatePath: cfg.MockState, Realism: realism, Verify: vcfg})
 		if err != nil {
 			return nil, WithExit(ExitFailure, err, "")
 		}

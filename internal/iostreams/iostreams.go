@@ -123,19 +123,20 @@ func (s *IOStreams) readLine() (string, error) {
 	return s.reader.ReadString('\n')
 }
 
-// PromptSecret reads a secret (a password) from the terminal without
-// echoing it. Without a terminal it returns ErrNoTTY.
+// PromptSecret asks for a secret (a PIN, an answer, a pass) on the
+// terminal without echoing it: the terminal's echo is turned off for the
+// line with term.ReadPassword on stdin's descriptor. Without a terminal it
+// returns ErrNoTTY; when In is not a file (tests) it reads a line.
 func (s *IOStreams) PromptSecret(question string) (string, error) {
 	if !s.CanPrompt() {
 		return "", ErrNoTTY
 	}
 	fmt.Fprintf(s.ErrOut, "%s: ", question)
-	if f, ok := s.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if f, ok := s.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) && (s.reader == nil || s.reader.Buffered() == 0) {
 		b, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(s.ErrOut)
 		return string(b), err
 	}
-	// Streams that only claim to be terminals (tests) are read as lines.
 	line, err := s.readLine()
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err

@@ -1,0 +1,383 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/methods"
+	"github.com/mfactl/mfactl/methods/verify"
+)
+
+// The emulated phone and the admin side of the emulated second factor:
+// `mock outbox`, `mock device`, `mock code`, `mock block|unblock` and
+// `mock verification`. Like the other emulator verbs they go through
+// /_mock/, against --mock and --endpoint alike.
+
+// MockOutboxOptions are the inputs of `mock outbox`.
+type MockOutboxOptions struct {
+	EmulatorOptions
+	User   string
+	Since  time.Duration
+	Follow bool
+	// PollInterval is how often --follow asks for new messages.
+	PollInterval time.Duration
+}
+
+// NewCmdMockOutbox builds `mfactl mock outbox`.
+func NewCmdMockOutbox(f *cmdutil.Factory, runF func(context.Context, *MockOutboxOptions) error) *cobra.Command {
+	opts := &MockOutboxOptions{EmulatorOptions: newEmulatorOptions(f), PollInterval: time.Second}
+	c := &cobra.Command{
+		Use:   "outbox [--user U] [--since D] [--follow]",
+		Short: "Show the emulated texts, calls and notifications (the codes users receive)",
+		Long: `The emulated phone: every text (with its code), call (what it says, codes read
+aloud) and Authenticator notification the mock has sent, oldest first. --follow keeps
+printing new ones until interrupted. The outbox holds codes in clear: it is the phone.`,
+		Example: `  mfactl --mock mock outbox --user adele.vance@contoso.example
+  mfactl --mock mock outbox --since 10m -o json
+  mfactl --endpoint http://127.0.0.1:8080 mock outbox --follow`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Since < 0 {
+				return cmdutil.FlagErrorf("--since is how far back to look, a positive duration like 10m")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return mockOutboxRun(cmd.Context(), opts)
+		},
+	}
+	c.Flags().StringVarP(&opts.User, "user", "u", "", "only this user's messages")
+	c.Flags().DurationVar(&opts.Since, "since", 0, "only messages of the last duration (at the mock's clock), e.g. 10m")
+	c.Flags().BoolVarP(&opts.Follow, "follow", "f", false, "keep printing new messages until interrupted")
+	return c
+}
+
+func mockOutboxRun(ctx context.Context, opts *MockOutboxOptions) error {
+	em, printer, err := opts.emulator("mock outbox")
+	if err != nil {
+		return err
+	}
+	var since time.Time
+	if opts.Since > 0 {
+		clock, err := em.Clock(ctx)
+		if err != nil {
+			return err
+		}
+		since = clock.Now.Add(-opts.Since)
+	}
+	user := opts.User
+	if user != "" {
+		if err := graph.ValidateUserRef(user); err != nil {
+			return err
+		}
+	}
+	page, err := em.Outbox(ctx, user, 0, since)
+	if err != nil {
+		return err
+	}
+	if !opts.Follow {
+		if len(page.Value) == 0 && printer.Format == output.Table {
+			opts.IO.Notef("The outbox is empty.")
+			return nil
+		}
+		return printer.Print(outboxView(page.Value))
+	}
+	// Following: one line per message, as text or as JSON Lines.
+	emit := func(ms []graph.OutboxMessage) error {
+		for _, m := range ms {
+			if printer.Format == output.Table {
+				if _, err := fmt.Fprintln(opts.IO.Out, outboxLine(m)); err != nil {
+					return err
+				}
+				continue
+			}
+			// JSON Lines: one compact object per message, for tail-like use.
+			if err := json.NewEncoder(opts.IO.Out).Encode(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := emit(page.Value); err != nil {
+		return err
+	}
+	cursor := page.Cursor
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(opts.PollInterval):
+		}
+		next, err := em.Outbox(ctx, user, cursor, time.Time{})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if err := emit(next.Value); err != nil {
+			return err
+		}
+		cursor = next.Cursor
+	}
+}
+
+func outboxLine(m graph.OutboxMessage) string {
+	return fmt.Sprintf("%s  %-5s  %-32s  %-22s  %s", m.At.Format(time.RFC3339), m.Channel, m.UserPrincipalName, m.To, m.Text)
+}
+
+type outboxView []graph.OutboxMessage
+
+func (v outboxView) Table() output.TableData {
+	t := output.TableData{Header: []string{"time", "channel", "user", "to", "text"}}
+	for _, m := range v {
+		t.Rows = append(t.Rows, []string{m.At.Format(time.RFC3339), string(m.Channel), m.UserPrincipalName, m.To, m.Text})
+	}
+	return t
+}
+
+// MockDeviceOptions are the inputs of `mock device`.
+type MockDeviceOptions struct {
+	EmulatorOptions
+	User      string
+	Action    string
+	Number    int
+	Challenge string
+}
+
+// NewCmdMockDevice builds `mfactl mock device pending|approve|deny|report <user>`.
+func NewCmdMockDevice(f *cmdutil.Factory, runF func(context.Context, *MockDeviceOptions) error) *cobra.Command {
+	opts := &MockDeviceOptions{EmulatorOptions: newEmulatorOptions(f)}
+	c := &cobra.Command{
+		Use:   "device <command>",
+		Short: "Act as the user's phone with Microsoft Authenticator: approve, deny, report",
+		Long: `The emulated Authenticator app. A push sign-in (mfactl verify --method push) shows a
+two-digit number on the sign-in side; approve types it on the phone. Deny is "No, it's
+not me"; report also reports fraud, which blocks the user until "mfactl mock unblock".
+Without --challenge the newest pending notification is used.`,
+	}
+	verb := func(action, short, example string) *cobra.Command {
+		v := &cobra.Command{
+			Use:     action + " <user>",
+			Short:   short,
+			Example: example,
+			Args:    exactArgs(1, "mock device "+action+" needs one <user>"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				opts.User, opts.Action = args[0], action
+				if action == "approve" && !cmd.Flags().Changed("number") {
+					return cmdutil.FlagErrorf("approve needs --number: the two-digit number the sign-in shows")
+				}
+				if action == "approve" && (opts.Number < 10 || opts.Number > 99) {
+					return cmdutil.FlagErrorf("--number is the two-digit number the sign-in shows (10 to 99)")
+				}
+				if runF != nil {
+					return runF(cmd.Context(), opts)
+				}
+				return mockDeviceRun(cmd.Context(), opts)
+			},
+		}
+		if action != "pending" {
+			v.Flags().StringVar(&opts.Challenge, "challenge", "", "the notification's challenge id (default: the newest pending)")
+		}
+		if action == "approve" {
+			v.Flags().IntVarP(&opts.Number, "number", "n", 0, "the number shown at sign-in")
+		}
+		return v
+	}
+	c.AddCommand(
+		verb("pending", "List the notifications waiting on the phone", "  mfactl --mock mock device pending adele.vance@contoso.example"),
+		verb("approve", "Approve the notification by typing the number shown at sign-in", "  mfactl --mock mock device approve adele.vance@contoso.example --number 42"),
+		verb("deny", `Deny the notification ("No, it's not me")`, "  mfactl --mock mock device deny adele.vance@contoso.example"),
+		verb("report", "Deny the notification and report fraud (blocks the user)", "  mfactl --mock mock device report adele.vance@contoso.example"),
+	)
+	return c
+}
+
+func mockDeviceRun(ctx context.Context, opts *MockDeviceOptions) (err error) {
+	var u methods.User
+	defer func() { err = explainVerdict(err, u) }()
+	em, printer, u, err := opts.enrollTarget(ctx, "mock device", opts.User)
+	if err != nil {
+		return err
+	}
+	if opts.Action == "pending" {
+		ps, err := em.PendingPushes(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if len(ps) == 0 && printer.Format == output.Table {
+			opts.IO.Notef("No notification is waiting for %s.", u.UserPrincipalName)
+			return nil
+		}
+		return printer.Print(pushesView(ps))
+	}
+	res, err := em.Device(ctx, u.ID, graph.DeviceAction(opts.Action), opts.Number, opts.Challenge)
+	if err != nil {
+		return err
+	}
+	if printer.Format == output.Table {
+		opts.IO.Notef("%s: notification %s is now %s.", u.UserPrincipalName, res.Challenge.ID, res.Challenge.State)
+		return nil
+	}
+	return printer.Print(res.Challenge)
+}
+
+type pushesView []verify.PushPrompt
+
+func (v pushesView) Table() output.TableData {
+	t := output.TableData{Header: []string{"challenge", "purpose", "sent", "expires"}}
+	for _, p := range v {
+		t.Rows = append(t.Rows, []string{p.ChallengeID, string(p.Purpose), p.CreatedAt.Format(time.RFC3339), p.ExpiresAt.Format(time.RFC3339)})
+	}
+	return t
+}
+
+// MockUserOptions are the inputs of the per-user emulator verbs.
+type MockUserOptions struct {
+	EmulatorOptions
+	User   string
+	Action string
+	// Kind and MethodID choose the token of `mock code`.
+	Kind     string
+	MethodID string
+}
+
+// NewCmdMockUserVerb builds `mock block`, `mock unblock`, `mock verification`
+// and `mock code`.
+func NewCmdMockUserVerb(f *cmdutil.Factory, action string, runF func(context.Context, *MockUserOptions) error) *cobra.Command {
+	opts := &MockUserOptions{EmulatorOptions: newEmulatorOptions(f), Action: action}
+	c := &cobra.Command{
+		Use:  action + " <user>",
+		Args: exactArgs(1, "mock "+action+" needs one <user>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.User = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return mockUserRun(cmd.Context(), opts)
+		},
+	}
+	switch action {
+	case "block":
+		c.Short = "Block a user from MFA (every attempt denied for 90 days or until unblocked)"
+		c.Example = "  mfactl --mock mock block adele.vance@contoso.example"
+	case "unblock":
+		c.Short = "Lift a user's MFA block, fraud block, lockout and method locks"
+		c.Example = "  mfactl --mock mock unblock adele.vance@contoso.example"
+	case "verification":
+		c.Short = "Show a user's emulated verification state: lockout, block, PIN, questions, devices"
+		c.Example = "  mfactl --mock mock verification lee.gu@contoso.example"
+	case "code":
+		c.Use = "code <user> [--method oath|app|hardware] [--method-id ID]"
+		c.Short = "Print the code the user's app or hardware token shows now (emulator only)"
+		c.Long = `Print the current code of the user's authenticator app (software OATH) or hardware
+token, at the mock's clock: what the user would read off the app or token. This is an
+emulator-only helper for scripted flows; nothing like it exists in Entra. A code
+accepted once is refused again (replay): wait for the next one (or advance the clock).`
+		c.Example = `  mfactl --mock mock code adele.vance@contoso.example
+  mfactl --mock mock code grady.archie@contoso.example --method hardware
+  mfactl --mock verify grady.archie@contoso.example --method hardware --code "$(mfactl --mock mock code grady.archie@contoso.example --method hardware)"`
+		c.Flags().StringVarP(&opts.Kind, "method", "m", "oath", "whose code: app (software OATH), hardware, or oath (either, app first)")
+		c.Flags().StringVar(&opts.MethodID, "method-id", "", "the method id, when the user has several")
+		_ = c.RegisterFlagCompletionFunc("method", cobra.FixedCompletions([]string{"oath", "app", "hardware"}, cobra.ShellCompDirectiveNoFileComp))
+	}
+	return c
+}
+
+func mockUserRun(ctx context.Context, opts *MockUserOptions) (err error) {
+	var u methods.User
+	defer func() { err = explainVerdict(err, u) }()
+	em, printer, u, err := opts.enrollTarget(ctx, "mock "+opts.Action, opts.User)
+	if err != nil {
+		return err
+	}
+	var st *graph.VerificationStatus
+	switch opts.Action {
+	case "code":
+		kind := map[string]string{"oath": "", "app": string(methods.KindSoftwareOath), "hardware": string(methods.KindHardwareOath)}
+		k, ok := kind[opts.Kind]
+		if !ok {
+			return cmdutil.FlagErrorf("--method %q: use oath, app or hardware", opts.Kind)
+		}
+		c, err := em.CurrentCode(ctx, u.ID, k, opts.MethodID)
+		if err != nil {
+			return err
+		}
+		if printer.Format == output.Table {
+			// Just the code on stdout, so $(mfactl mock code U) works.
+			fmt.Fprintln(opts.IO.Out, c.Code)
+			return nil
+		}
+		return printer.Print(c)
+	case "block":
+		st, err = em.Block(ctx, u.ID)
+	case "unblock":
+		st, err = em.Unblock(ctx, u.ID)
+	default:
+		st, err = em.VerificationStatus(ctx, u.ID)
+	}
+	if err != nil {
+		return err
+	}
+	if opts.Action != "verification" && printer.Format == output.Table {
+		what := "Unblocked " + u.UserPrincipalName + ": MFA works again"
+		if opts.Action == "block" {
+			what = "Blocked " + u.UserPrincipalName + " from MFA until " + st.Block.Until.Format(time.RFC3339) + " (or `mfactl mock unblock`)"
+		}
+		opts.IO.Notef("%s.", what)
+		return nil
+	}
+	return printer.Print(statusView{st})
+}
+
+type statusView struct{ *graph.VerificationStatus }
+
+func (v statusView) MarshalJSON() ([]byte, error) { return json.Marshal(v.VerificationStatus) }
+
+func (v statusView) pairs() [][2]string {
+	s := v.VerificationStatus
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.Format(time.RFC3339)
+	}
+	blocked := "no"
+	if s.Blocked {
+		blocked = fmt.Sprintf("yes (%s) until %s", s.Block.Reason, when(s.Block.Until))
+	}
+	pin := "no"
+	if s.PINRegistered {
+		pin = "yes, set " + when(s.PINSetAt)
+	}
+	locked := "no"
+	if s.Locked {
+		locked = "yes, until " + when(s.LockedUntil)
+	}
+	return [][2]string{
+		{"user", s.UserPrincipalName},
+		{"blocked", blocked},
+		{"locked", locked},
+		{"denials", strconv.Itoa(s.Denials)},
+		{"locked methods", strings.Join(s.LockedMethods, ", ")},
+		{"fraud reports", strconv.Itoa(len(s.FraudReports))},
+		{"PIN", pin},
+		{"security questions", strconv.Itoa(len(s.Questions))},
+		{"remembered devices", strconv.Itoa(s.RememberedDevices)},
+		{"MFA sessions revoked", when(s.SessionsRevokedAt)},
+		{"last verified", when(s.LastVerifiedAt)},
+	}
+}
+
+func (v statusView) RenderTable(w io.Writer) error { return renderPairs(w, v.pairs()) }
+func (v statusView) Table() output.TableData       { return pairsTable(v.pairs()) }
