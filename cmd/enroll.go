@@ -34,6 +34,11 @@ key) and kept only when its first code verifies; a phone is saved only after a t
 text or call; the phone-call PIN and the security questions are stored hashed.`,
 	}
 	c.AddCommand(NewCmdEnrollApp(f, nil), NewCmdEnrollPhone(f, nil), NewCmdEnrollPIN(f, nil), NewCmdEnrollQuestions(f, nil))
+	// Enrolment registers methods (through the emulator): audited like
+	// every other change.
+	for _, verb := range c.Commands() {
+		markMutating(verb)
+	}
 	return c
 }
 

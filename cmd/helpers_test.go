@@ -3,7 +3,9 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/mfactl/mfactl/graph"
@@ -27,6 +29,27 @@ type testCLI struct {
 	// transport, when set, wraps the mock's in-process transport (fault
 	// injection layered over the handler).
 	transport func(http.RoundTripper) http.RoundTripper
+	// answer, when set, replaces stdin: it is asked for the line to type
+	// at each prompt, given the prompt's text without its ": " (questions
+	// asked in an order only the server knows).
+	answer func(prompt string) string
+}
+
+// promptReader types answer(prompt) whenever the command reads a line.
+type promptReader struct {
+	errOut *bytes.Buffer
+	answer func(string) string
+}
+
+func (r *promptReader) Read(p []byte) (int, error) {
+	// Prompts end in ": " without a newline, so several can share a line.
+	text := strings.TrimSuffix(r.errOut.String(), ": ")
+	prompt := text[max(strings.LastIndex(text, "\n"), strings.LastIndex(text, ": ")+1)+1:]
+	line := r.answer(strings.TrimSpace(prompt))
+	if line == "" {
+		return 0, io.EOF
+	}
+	return copy(p, line+"\n"), nil
 }
 
 func newTestCLI(t *testing.T) *testCLI {
@@ -55,6 +78,9 @@ func (c *testCLI) run(args ...string) int {
 	c.t.Helper()
 	ios, in, out, errOut := iostreams.Test()
 	in.WriteString(c.stdin)
+	if c.answer != nil {
+		ios.In = &promptReader{errOut: errOut, answer: c.answer}
+	}
 	ios.SetTTY(c.tty)
 	c.stdout, c.stderr = out, errOut
 	return Execute(context.Background(), c.factory(ios), args)

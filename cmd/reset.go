@@ -35,11 +35,19 @@ type ResetOptions struct {
 	Once     bool
 
 	RevokeSessions bool
+
+	// Verification before anything changes: offered (--verify-first) or
+	// mandatory (--require-verify), through the emulator's verify flow.
+	Emulator      EmulatorOptions
+	VerifyFirst   bool
+	RequireVerify bool
+	VerifyMethod  string
+	VerifyCode    string
 }
 
 // NewCmdReset builds `mfactl reset <user> ...`, the lost-device runbook.
 func NewCmdReset(f *cmdutil.Factory, runF func(context.Context, *ResetOptions) error) *cobra.Command {
-	opts := &ResetOptions{deps: newDeps(f), Now: f.Now}
+	opts := &ResetOptions{deps: newDeps(f), Now: f.Now, Emulator: newEmulatorOptions(f)}
 	c := &cobra.Command{
 		Use:   "reset <user> {--lost-device NAME | --method ID... | --all} [--tap [--lifetime 1h] [--once]] [--revoke-sessions] [--ticket ID]",
 		Short: "Helpdesk runbook: remove a lost device's methods safely, with a ticket-ready summary",
@@ -73,13 +81,23 @@ the same command again to finish: it plans from the tenant as it now is, so the
 removals already made are not repeated. A reset that leaves the user with no MFA
 method needs --tap (so they can register again) or --yes.
 
+--verify-first has the user prove who they are before anything is removed, with a
+method they keep (a code from the app or token they still have, a text or call to
+the office phone, security questions, ...), as ` + "`mfactl verify`" + ` does: on a
+terminal it asks which, and a failed verification can still be overridden there.
+--require-verify makes it mandatory: no override, and without a terminal it needs
+--verify-method app|hardware|tap with --verify-code (the code the user reads out).
+Verification runs against the emulated tenant (--mock, mock serve) only.
+
 Asks for confirmation on a terminal; without one, --yes is required. Every run
 (not --dry-run) is recorded in the audit log with the ticket id.`,
 		Example: `  mfactl --mock reset adele.vance@contoso.example --lost-device "iPhone 15" --dry-run
   mfactl reset adele@contoso.com --lost-device "iPhone 15" --revoke-sessions --tap --lifetime 8h --once --ticket INC-1234 --yes
   mfactl reset grady@contoso.com --lost-device HWT-1001 --tap --yes -o md >> ticket.md
   mfactl reset diego@contoso.com --method mobile --tap --yes
-  mfactl reset lee@contoso.com --all --revoke-sessions --tap --ticket INC-1240`,
+  mfactl reset lee@contoso.com --all --revoke-sessions --tap --ticket INC-1240
+  mfactl --mock reset johanna.lorenz@contoso.example --method mobile --verify-first
+  mfactl --mock reset adele.vance@contoso.example --lost-device "iPhone 15" --keep-oath --require-verify --verify-method app --verify-code 123456 --yes`,
 		Args: exactArgs(1, "reset needs one <user>: a user principal name or object id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
@@ -98,6 +116,10 @@ Asks for confirmation on a terminal; without one, --yes is required. Every run
 	fl.StringVar(&opts.Lifetime, "lifetime", "", "with --tap: how long the pass works (1h, 8h, 1d; default: the policy's)")
 	fl.BoolVar(&opts.Once, "once", false, "with --tap: the pass works for one sign-in only")
 	fl.BoolVar(&opts.RevokeSessions, "revoke-sessions", false, "sign the user out everywhere: sessions and remembered MFA devices")
+	fl.BoolVar(&opts.VerifyFirst, "verify-first", false, "on a terminal, have the user prove their identity with a method they keep before anything changes")
+	fl.BoolVar(&opts.RequireVerify, "require-verify", false, "like --verify-first, but mandatory: no reset without a verified identity")
+	fl.StringVar(&opts.VerifyMethod, "verify-method", "", "the method the user proves their identity with (push, app, hardware, sms, voice, voice-otp, voice-pin, questions, tap)")
+	fl.StringVar(&opts.VerifyCode, "verify-code", "", "with --verify-method app, hardware or tap: the code (or pass) the user reads out, for a run without a terminal")
 	addMutationFlags(c, &opts.Mutation, true)
 	c.MarkFlagsMutuallyExclusive("lost-device", "method", "all")
 	return c
@@ -116,6 +138,17 @@ func (o *ResetOptions) validate() (*runbook.TAPSpec, error) {
 	}
 	if o.KeepOath && o.LostDevice == "" {
 		return nil, cmdutil.FlagErrorf("--keep-oath goes with --lost-device")
+	}
+	if (o.VerifyMethod != "" || o.VerifyCode != "") && !o.VerifyFirst && !o.RequireVerify {
+		return nil, cmdutil.FlagErrorf("--verify-method and --verify-code go with --verify-first or --require-verify")
+	}
+	if o.VerifyMethod != "" {
+		if _, err := parseVerifyMethod(o.VerifyMethod); err != nil {
+			return nil, cmdutil.FlagErrorf("--verify-method %q: use one of %s", o.VerifyMethod, strings.Join(verifyMethodNames(), ", "))
+		}
+	}
+	if o.VerifyCode != "" && o.VerifyMethod != "app" && o.VerifyMethod != "hardware" && o.VerifyMethod != "tap" {
+		return nil, cmdutil.FlagErrorf("--verify-code needs --verify-method app, hardware or tap (other methods send something first: verify on a terminal)")
 	}
 	if !o.TAP {
 		if o.Lifetime != "" || o.Once {
@@ -239,6 +272,11 @@ func resetRun(ctx context.Context, opts *ResetOptions) error {
 				"add --tap to issue a Temporary Access Pass for registering a new one, or --yes to accept")
 		}
 	}
+	ver, err := verifyBeforeReset(ctx, opts, s, r, plan)
+	if err != nil {
+		return err
+	}
+	rep.Verification = ver
 	if !opts.DryRun && !opts.Yes && s.IO.CanPrompt() {
 		// The plan, for the person about to confirm it.
 		if err := rep.RenderTable(s.IO.ErrOut); err != nil {
@@ -319,6 +357,8 @@ type resetReport struct {
 	Time       time.Time    `json:"time"`
 	DryRun     bool         `json:"dryRun"`
 	Status     string       `json:"status"`
+	// Verification is how the user proved who they are (nil: not asked).
+	Verification *resetVerification `json:"verification,omitempty"`
 	// Plan's After and DefaultAfter are the prediction until readAfter
 	// replaces them with what Graph has after the run.
 	runbook.Plan
@@ -388,6 +428,9 @@ func (r *resetReport) RenderTable(w io.Writer) error {
 		fmt.Fprintf(w, "Status:       %s\n", r.Status)
 	}
 	fmt.Fprintf(w, "Default:      %s -> %s\n", defaultWord(r.DefaultBefore), defaultWord(defAfter))
+	if v := r.Verification; v != nil {
+		fmt.Fprintf(w, "Identity:     %s\n", v.describe())
+	}
 	list := func(title string, ms []methods.Method) {
 		fmt.Fprintf(w, "%s:\n", title)
 		if len(ms) == 0 {
@@ -457,6 +500,9 @@ func (r *resetReport) RenderMarkdown(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "| Status | %s |\n", mdCell(r.Status))
 	fmt.Fprintf(w, "| Default method | %s → %s |\n", defaultWord(r.DefaultBefore), defaultWord(defAfter))
+	if v := r.Verification; v != nil {
+		fmt.Fprintf(w, "| Identity | %s |\n", mdCell(v.describe()))
+	}
 	if r.TAP != nil {
 		fmt.Fprintf(w, "| Temporary Access Pass | issued, %s (handed over separately) |\n", tapTerms(*r.TAP))
 	}

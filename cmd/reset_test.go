@@ -377,3 +377,97 @@ func TestResetFlagParsing(t *testing.T) {
 		t.Fatalf("%+v %v", spec, err)
 	}
 }
+
+// --require-verify: the user proves who they are with a method they keep,
+// or nothing changes.
+func TestResetRequiresVerification(t *testing.T) {
+	cli := newVerifyCLI(t)
+	// Verification keeps challenges in the mock's state: compare methods.
+	before := cli.ok("methods", "list", adeleUPN, "-o", "json")
+	lost := []string{"reset", adeleUPN, "--lost-device", "iPhone 15", "--keep-oath", "--require-verify", "--yes"}
+	cli.fails(cmdutil.ExitUsage, []string{"nothing was changed: --require-verify needs a terminal", "--verify-code"}, lost...)
+	cli.fails(cmdutil.ExitUsage, []string{"--verify-method push: adele.vance@contoso.example has no such method that stays after this reset", "use one of app, sms, voice"},
+		append(lost, "--verify-method", "push")...)
+	cli.fails(cmdutil.ExitFailure, []string{"nothing was changed: adele.vance@contoso.example did not prove their identity with app", "wrong code"},
+		append(lost, "--verify-method", "app", "--verify-code", "000000")...)
+	if before != cli.ok("methods", "list", adeleUPN, "-o", "json") {
+		t.Fatal("an unverified reset changed the tenant")
+	}
+	var rep resetJSON
+	var raw map[string]any
+	cli.jsonOf(&raw, append(lost, "--verify-method", "app", "--verify-code", cli.code(adeleUPN))...)
+	b, _ := json.Marshal(raw)
+	_ = json.Unmarshal(b, &rep)
+	if v, _ := raw["verification"].(map[string]any); v["method"] != "app" || v["verified"] != true || rep.Status != "completed: 2 of 2 step(s) done" {
+		t.Fatalf("%v %q", raw["verification"], rep.Status)
+	}
+	// The code never reaches the audit log.
+	rs := cli.auditRecords()
+	last := rs[len(rs)-1]
+	if !strings.Contains(last.Command, "--verify-code [REDACTED]") || len(last.Requests) != 4 || !strings.Contains(string(last.Requests[1].Body), "[REDACTED]") {
+		t.Fatalf("%s %+v", last.Command, last.Requests)
+	}
+	// --verify-first without a terminal goes on, and says so.
+	out := cli.ok("reset", nestorUPN, "--lost-device", "iPhone 15 Pro", "--verify-first", "--yes")
+	if !strings.Contains(out, "Identity:     not verified (no terminal)") || !strings.Contains(cli.stderr.String(), "no terminal to verify") {
+		t.Errorf("%s\n%s", out, cli.stderr)
+	}
+	cli.fails(cmdutil.ExitUsage, []string{"--verify-method and --verify-code go with --verify-first or --require-verify"}, "reset", adeleUPN, "--all", "--verify-method", "sms")
+	cli.fails(cmdutil.ExitUsage, []string{"--verify-code needs --verify-method app, hardware or tap"}, "reset", adeleUPN, "--all", "--verify-first", "--verify-method", "sms", "--verify-code", "1")
+}
+
+// The seed pages' "lost your phone? sign in with your security questions":
+// on a terminal the user answers them, then the reset runs.
+func TestResetVerifiedWithSecurityQuestions(t *testing.T) {
+	t.Setenv("CI", "")
+	cli := newVerifyCLI(t)
+	answers := map[string]string{"City of birth?": "Springfield", "First pet?": "Rex the dog", "First school?": "Lincoln Elementary", "Favourite teacher?": "Mrs Krabappel"}
+	cli.stdin = "City of birth? | Springfield\nFirst pet? | Rex the dog\nFirst school? | Lincoln Elementary\nFavourite teacher? | Mrs Krabappel\n"
+	cli.ok("enroll", "questions", diegoUPN, "--file", "-")
+	cli.tty = true
+	var prompts []string
+	cli.answer = func(prompt string) string {
+		prompts = append(prompts, prompt)
+		if len(prompts) > 20 {
+			t.Fatalf("prompted again and again: %q\n%s", prompts, cli.stderr)
+		}
+		switch {
+		case strings.HasPrefix(prompt, "Choose"):
+			return "questions"
+		case strings.HasSuffix(prompt, "[y/N]"):
+			return "y"
+		}
+		return answers[prompt]
+	}
+	out := cli.ok("reset", diegoUPN, "--method", "mobile", "--tap", "--verify-first")
+	if !strings.Contains(out, "Identity:     verified with questions") || !strings.Contains(out, "completed: 2 of 2 step(s) done") {
+		t.Fatalf("%s\n%s\nprompts %q", out, cli.stderr, prompts)
+	}
+	if !strings.Contains(cli.stderr.String(), "Verify Diego Siciliani <diego.siciliani@contoso.example> first, with a method they keep:") ||
+		strings.Contains(cli.stderr.String(), "Springfield") || strings.Contains(cli.stderr.String(), "Rex the dog") {
+		t.Errorf("stderr:\n%s", cli.stderr)
+	}
+	// A failed verification may be overridden on a terminal with
+	// --verify-first, never with --require-verify.
+	cli.answer = func(prompt string) string {
+		switch {
+		case strings.HasPrefix(prompt, "Choose"):
+			return "questions"
+		case strings.HasPrefix(prompt, "Reset anyway"):
+			return "n"
+		}
+		return "not the answer"
+	}
+	before := cli.ok("methods", "list", diegoUPN, "-o", "json")
+	cli.fails(cmdutil.ExitFailure, []string{"canceled: nothing was changed"}, "reset", diegoUPN, "--all", "--verify-first")
+	if !strings.Contains(cli.stderr.String(), "did not prove their identity with questions") {
+		t.Errorf("%s", cli.stderr)
+	}
+	if code := cli.run("reset", diegoUPN, "--all", "--require-verify"); code == 0 || !strings.Contains(cli.stderr.String(), "nothing was changed: diego.siciliani@contoso.example did not prove their identity with questions") ||
+		strings.Contains(cli.stderr.String(), "Reset anyway") {
+		t.Errorf("exit %d\n%s", code, cli.stderr)
+	}
+	if before != cli.ok("methods", "list", diegoUPN, "-o", "json") {
+		t.Fatal("an unverified reset changed the tenant")
+	}
+}

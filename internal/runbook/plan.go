@@ -407,6 +407,15 @@ func Build(before []methods.Method, preferred methods.DefaultMethod, o Options) 
 			s.preferred = d
 		}
 	}
+	if slices.ContainsFunc(remove, func(c Choice) bool {
+		return c.Method.Kind == methods.KindPhone && c.Method.PhoneType == methods.PhoneMobile
+	}) &&
+		slices.ContainsFunc(kept, func(m methods.Method) bool {
+			return m.Kind == methods.KindPhone && m.PhoneType == methods.PhoneAlternateMobile
+		}) {
+		return Plan{}, &Error{Msg: "Graph keeps the mobile phone while the user has an alternateMobile phone, which this reset keeps",
+			Hint: "remove both (--method mobile,alternateMobile), or give the mobile a new number with `mfactl phone update`"}
+	}
 	targets := make([]Choice, len(remove))
 	copy(targets, remove)
 	slices.SortStableFunc(targets, func(a, b Choice) int {
