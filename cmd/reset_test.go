@@ -471,3 +471,20 @@ func TestResetVerifiedWithSecurityQuestions(t *testing.T) {
 		t.Fatal("an unverified reset changed the tenant")
 	}
 }
+
+// --revoke-sessions also forgets the devices where the user ticked
+// "remember me": a token issued before the reset no longer skips MFA.
+func TestResetRevokesRememberedDevices(t *testing.T) {
+	cli := newVerifyCLI(t)
+	done := cli.jsonOut("verify", adeleUPN, "--method", "app", "--code", cli.code(adeleUPN), "--remember")
+	tok := done["deviceToken"].(map[string]any)["token"].(string)
+	cli.must(0, "verify", adeleUPN, "--device-token", tok)
+	cli.ok("reset", adeleUPN, "--lost-device", "iPhone 15", "--revoke-sessions", "--yes")
+	cli.must(1, "verify", adeleUPN, "--device-token", tok)
+	if !strings.Contains(cli.stderr.String(), "revoked") {
+		t.Errorf("%s", cli.stderr)
+	}
+	if rs := cli.auditRecords(); strings.Contains(string(mustJSON(t, rs)), tok) {
+		t.Error("the device token reached the audit log")
+	}
+}
