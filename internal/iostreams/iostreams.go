@@ -25,6 +25,9 @@ type IOStreams struct {
 	stdoutTTY bool
 	stderrTTY bool
 	width     int
+	// neverPrompt is set when CI is: a CI job with a pseudo-terminal must
+	// still never hang on a question.
+	neverPrompt bool
 
 	// reader buffers In across prompts so no typed-ahead input is lost.
 	reader *bufio.Reader
@@ -36,6 +39,7 @@ func System() *IOStreams {
 	s.stdinTTY = isTerminal(os.Stdin)
 	s.stdoutTTY = isTerminal(os.Stdout)
 	s.stderrTTY = isTerminal(os.Stderr)
+	s.neverPrompt = os.Getenv("CI") != ""
 	if s.stdoutTTY {
 		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
 			s.width = w
@@ -67,9 +71,10 @@ func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
 func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
 
 // CanPrompt reports whether the user can answer questions: both stdin and
-// stderr must be terminals, and CI must not be set.
+// stderr must be terminals, and (for the process's own streams) CI must not
+// be set.
 func (s *IOStreams) CanPrompt() bool {
-	return s.stdinTTY && s.stderrTTY && os.Getenv("CI") == ""
+	return s.stdinTTY && s.stderrTTY && !s.neverPrompt
 }
 
 // TerminalWidth is the width of stdout when it is a terminal, else 0.
