@@ -708,3 +708,22 @@ func TestVerifyWaitGivesUp(t *testing.T) {
 	cli.must(0, "mock", "device", "approve", uAdele, "--number", itoa(int(c["number"].(float64))))
 	cli.must(0, "verify", uAdele, "--challenge", id, "--wait")
 }
+
+// Input that ends while questions are asked interactively ends the command
+// instead of asking again forever.
+func TestVerifyQuestionsEndOfInputStops(t *testing.T) {
+	cli := newVerifyCLI(t)
+	cli.stdin = "City of birth? | Springfield\nFirst pet? | Rex the dog\nFirst school? | Lincoln Elementary\n"
+	cli.must(0, "enroll", "questions", uAlex, "--file", "-")
+	cli.stdin, cli.tty = "", true
+	done := make(chan int, 1)
+	go func() { done <- cli.run("verify", uAlex, "--method", "questions") }()
+	select {
+	case code := <-done:
+		if code == 0 || !strings.Contains(cli.stderr.String(), "input ended") {
+			t.Errorf("exit %d: %s", code, cli.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("verify kept asking after the input ended")
+	}
+}

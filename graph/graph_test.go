@@ -79,6 +79,10 @@ func TestRedact(t *testing.T) {
 		{`{"answers":["a","b"]}`, `{"answers":"[REDACTED]"}`},
 		{`otpauth://totp/x?secret=JBSWY3DP&issuer=mfactl`, `otpauth://totp/x?secret=[REDACTED]&issuer=mfactl`},
 		{`{"error":{"code":"Request_ResourceNotFound"}}`, `{"error":{"code":"Request_ResourceNotFound"}}`},
+		{`{"code":"123456"}`, `{"code":"[REDACTED]"}`},
+		{`{"keys":"12345678#"}`, `{"keys":"[REDACTED]"}`},
+		{`{"codes":["123456","234567"]}`, `{"codes":"[REDACTED]"}`},
+		{`{"token":"rmb-abc"}`, `{"token":"[REDACTED]"}`},
 	}
 	for _, tt := range tests {
 		if got := Redact(tt.in); got != tt.want {

@@ -115,10 +115,27 @@ func (s *IOStreams) Prompt(question string) (string, error) {
 	}
 	fmt.Fprintf(s.ErrOut, "%s: ", question)
 	line, err := s.readLine()
-	if err != nil && !errors.Is(err, io.EOF) {
+	if err := endOfInput(line, err); err != nil {
 		return "", err
 	}
 	return strings.TrimSpace(line), nil
+}
+
+// ErrEndOfInput is returned by the prompts when input ends (Ctrl-D, a
+// closed pipe) before anything was typed, so a question is never asked
+// again and again of a stream that has nothing more to say.
+var ErrEndOfInput = errors.New("input ended before an answer was given")
+
+func endOfInput(line string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, io.EOF) && line == "":
+		return ErrEndOfInput
+	case errors.Is(err, io.EOF):
+		return nil
+	}
+	return err
 }
 
 func (s *IOStreams) readLine() (string, error) {
@@ -140,10 +157,13 @@ func (s *IOStreams) PromptSecret(question string) (string, error) {
 	if f, ok := s.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) && (s.reader == nil || s.reader.Buffered() == 0) {
 		b, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(s.ErrOut)
-		return string(b), err
+		if err := endOfInput(string(b), err); err != nil {
+			return "", err
+		}
+		return string(b), nil
 	}
 	line, err := s.readLine()
-	if err != nil && !errors.Is(err, io.EOF) {
+	if err := endOfInput(line, err); err != nil {
 		return "", err
 	}
 	return strings.TrimRight(line, "\r\n"), nil

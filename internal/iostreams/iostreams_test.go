@@ -55,3 +55,18 @@ func TestTestStreamsIgnoreCI(t *testing.T) {
 		t.Error("the process's streams must never prompt under CI")
 	}
 }
+
+func TestPromptsReportEndOfInput(t *testing.T) {
+	ios, in, _, _ := Test()
+	ios.SetTTY(true)
+	in.WriteString("last")
+	if got, err := ios.Prompt("q"); got != "last" || err != nil {
+		t.Errorf("a final line without newline: %q %v", got, err)
+	}
+	if _, err := ios.Prompt("q"); !errors.Is(err, ErrEndOfInput) {
+		t.Errorf("Prompt at end of input: %v", err)
+	}
+	if _, err := ios.PromptSecret("q"); !errors.Is(err, ErrEndOfInput) {
+		t.Errorf("PromptSecret at end of input: %v", err)
+	}
+}
