@@ -30,8 +30,8 @@ var (
 	secretFields = regexp.MustCompile(`("(?i:secretKey|temporaryAccessPass|newPassword|password|verificationCode|otp|pin|answers?|secret|keys|codes|deviceToken|token)"\s*:\s*)("(?:[^"\\]|\\.)*"|\[[^\]]*\])`)
 	// codeField hides one-time codes ("code":"123456") but not OData error
 	// codes ("code":"Request_ResourceNotFound"), which are not secret.
-	codeField = regexp.MustCompile(`("(?i:code)"\s*:\s*)"[0-9 ]*"`)
-	secretQuery  = regexp.MustCompile(`(?i)(secret=)[A-Z2-7=]+`)
+	codeField   = regexp.MustCompile(`("(?i:code)"\s*:\s*)"[0-9 ]*"`)
+	secretQuery = regexp.MustCompile(`(?i)(secret=)[A-Z2-7=]+`)
 )
 
 // Redact removes secrets from a JSON body or URL for display.
