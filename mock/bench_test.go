@@ -151,15 +151,19 @@ func BenchmarkServe100k(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 	})
+	// Each POST adds an office phone to a user who has none; the benchmark
+	// harness calls this function several times with growing b.N, so the
+	// next user to use is kept across calls.
+	nextNoOffice := 0
 	b.Run("post-phoneMethods/tcp", func(b *testing.B) {
 		c := benchClient(nil)
-		probe, _ := send(c, "POST", t.srv.URL()+"/v1.0/users/"+t.noOffice[0]+"/authentication/phoneMethods", `{"phoneNumber":"+1 2065550100","phoneType":"office"}`)
-		if probe == http.StatusBadRequest || probe == http.StatusMethodNotAllowed {
-			b.Skip("POST phoneMethods is not served on this branch; see store-write-phone and post-clock")
+		if nextNoOffice+b.N > len(t.noOffice) {
+			b.Skipf("only %d users without an office phone are left", len(t.noOffice)-nextNoOffice)
 		}
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			id := t.noOffice[(1+i)%len(t.noOffice)]
+			id := t.noOffice[nextNoOffice]
+			nextNoOffice++
 			if code, err := send(c, "POST", t.srv.URL()+"/v1.0/users/"+id+"/authentication/phoneMethods", `{"phoneNumber":"+1 2065550100","phoneType":"office"}`); err != nil || code != 201 {
 				b.Fatalf("%d %v", code, err)
 			}
