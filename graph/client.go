@@ -104,6 +104,11 @@ func New(opts Options) (*Client, error) {
 		abs.RegisterDefaultSerializer(func() serialization.SerializationWriterFactory { return textser.NewTextSerializationWriterFactory() })
 		abs.RegisterDefaultDeserializer(func() serialization.ParseNodeFactory { return jsonser.NewJsonParseNodeFactory() })
 		abs.RegisterDefaultDeserializer(func() serialization.ParseNodeFactory { return textser.NewTextParseNodeFactory() })
+		// msgraph-sdk-go-core creates its error-mapping registry lazily
+		// with an unsynchronised double-checked lock, so concurrent $batch
+		// sends race on its first use. Creating it here, before any request,
+		// leaves only concurrent reads.
+		msgraphcore.GetErrorFactoryFromRegistry("")
 	})
 
 	u, _ := url.Parse(root)
