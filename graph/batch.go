@@ -89,6 +89,8 @@ func (c *Client) Batch(ctx context.Context, items iter.Seq[BatchItem], opts Batc
 		item     BatchItem
 		attempts int
 		notAfter time.Time
+		class    RequestClass
+		cost     int
 	}
 	batches := make(chan []pending)
 	var (
@@ -178,6 +180,17 @@ func (c *Client) Batch(ctx context.Context, items iter.Seq[BatchItem], opts Batc
 			case <-ctx.Done():
 			}
 		}
+		// Each step is charged to its budget: Graph throttles steps one
+		// by one, and the outer request is free.
+		for _, p := range group {
+			if err := c.limiter.Wait(ctx, p.class, p.cost); err != nil {
+				for _, p := range group {
+					deliver(BatchResult{Key: p.item.Key, Err: err, Attempts: p.attempts})
+					finish()
+				}
+				return
+			}
+		}
 		req := msgraphcore.NewBatchRequest(adapter)
 		ids := make(map[string]pending, len(group))
 		for _, p := range group {
@@ -212,6 +225,7 @@ func (c *Client) Batch(ctx context.Context, items iter.Seq[BatchItem], opts Batc
 			seen[id] = true
 			status := int(deref(item.GetStatus()))
 			headers := item.GetHeaders()
+			c.limiter.Observe(p.class, p.cost, status, func(name string) string { return headerValue(headers, name) })
 			var body []byte
 			if b := item.GetBody(); b != nil {
 				body, _ = json.Marshal(map[string]any(b))
@@ -287,7 +301,13 @@ func (c *Client) Batch(ctx context.Context, items iter.Seq[BatchItem], opts Batc
 			break
 		}
 		addItem()
-		group = append(group, pending{item: item})
+		p := pending{item: item}
+		if u, err := item.Request.GetUri(); err == nil {
+			p.class, p.cost = ClassifyRequest(string(item.Request.Method.String()), u.Path, u.Query())
+		} else {
+			p.class, p.cost = ClassIdentity, 1
+		}
+		group = append(group, p)
 		if len(group) == opts.Size && !flush() {
 			stopped = true
 			break
@@ -334,15 +354,22 @@ func (c *Client) Batch(ctx context.Context, items iter.Seq[BatchItem], opts Batc
 
 func retryable(status int) bool { return status == 429 || status == 503 || status == 504 }
 
+// headerValue is the value of an inner response's header, whatever its
+// case ("" when absent).
+func headerValue(h map[string]string, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
 // retryAfterHeader reads Retry-After from an inner response's headers
 // (whole seconds); without one, a short back-off.
 func retryAfterHeader(h map[string]string) time.Duration {
-	for k, v := range h {
-		if strings.EqualFold(k, "Retry-After") {
-			if secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && secs >= 0 {
-				return time.Duration(secs * float64(time.Second))
-			}
-		}
+	if secs, err := strconv.ParseFloat(strings.TrimSpace(headerValue(h, "Retry-After")), 64); err == nil && secs >= 0 {
+		return time.Duration(secs * float64(time.Second))
 	}
 	return time.Second
 }

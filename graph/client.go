@@ -84,6 +84,8 @@ type Client struct {
 	scopes []string
 	// observers hear of every write sent (ObserveWrites).
 	observers *observers
+	// limiter paces every request to Graph's throttling budgets.
+	limiter *Limiter
 }
 
 var registerSerializers sync.Once
@@ -124,8 +126,9 @@ func New(opts Options) (*Client, error) {
 	}
 
 	obs := &observers{}
-	hc := newHTTPClient(opts, obs)
-	c := &Client{root: root, httpClient: hc, cred: opts.Credential, scopes: scopes, observers: obs}
+	lim := NewLimiter()
+	hc := newHTTPClient(opts, obs, lim)
+	c := &Client{root: root, httpClient: hc, cred: opts.Credential, scopes: scopes, observers: obs, limiter: lim}
 	for _, v := range []struct {
 		version string
 		dst     *abs.RequestAdapter
@@ -144,7 +147,7 @@ func New(opts Options) (*Client, error) {
 // newHTTPClient assembles Graph's middleware in a fixed order (the SDK's own
 // factory ranges over a map, so its order changes from run to run) on top of
 // the parent transport.
-func newHTTPClient(opts Options, obs *observers) *http.Client {
+func newHTTPClient(opts Options, obs *observers, lim *Limiter) *http.Client {
 	parent := opts.Transport
 	if parent == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -157,6 +160,8 @@ func newHTTPClient(opts Options, obs *observers) *http.Client {
 		parent = &traceTransport{next: parent, w: opts.Debug}
 	}
 	parent = &recordTransport{next: parent, obs: obs}
+	// Under the retry handler, so every attempt waits for its budget.
+	parent = &limitTransport{next: parent, limiter: lim}
 	retries := opts.MaxRetries
 	if retries <= 0 {
 		retries = 3
@@ -220,3 +225,7 @@ func (c *Client) Root() string { return c.root }
 
 // V1 returns the v1.0 request adapter (for tests and the batch helper).
 func (c *Client) V1() abs.RequestAdapter { return c.v1 }
+
+// Limiter is the client's pacer to Graph's throttling budgets (shared by
+// copies of the client, such as DryRun's).
+func (c *Client) Limiter() *Limiter { return c.limiter }

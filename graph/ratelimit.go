@@ -1,0 +1,410 @@
+package graph
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Graph's published throttling budgets (concepts/throttling-limits.md) for
+// one app in one tenant, which the client-side limiter paces itself to.
+const (
+	// ThrottleWindow is the span of the identity and reports budgets.
+	ThrottleWindow = 10 * time.Second
+	// WriteWindow is the span of the write budget.
+	WriteWindow = 150 * time.Second
+	// WriteBudget is the number of writes allowed per WriteWindow.
+	WriteBudget = 3000
+	// ReportsBudget is the number of /reports requests allowed per
+	// ThrottleWindow.
+	ReportsBudget = 5
+	// limiterSlack is added to every charge's lifetime: the server starts
+	// its window when a request arrives, a little after the client sent it.
+	limiterSlack = 250 * time.Millisecond
+)
+
+// IdentityBudget is the resource units (RU) per ThrottleWindow that Graph's
+// identity and access service allows one app in a tenant of this many
+// users: 3,500 (under 50), 5,000 (50 to 500), 8,000 (more).
+func IdentityBudget(users int) int {
+	switch {
+	case users < 50:
+		return 3500
+	case users <= 500:
+		return 5000
+	}
+	return 8000
+}
+
+// RequestClass is which of Graph's budgets a request draws on.
+type RequestClass int
+
+// Request classes.
+const (
+	// ClassIdentity is a read of the identity and access service (users,
+	// authentication methods, directory roles, policies): resource units.
+	ClassIdentity RequestClass = iota
+	// ClassWrite is a POST, PATCH, PUT or DELETE: resource units and the
+	// write budget.
+	ClassWrite
+	// ClassReports is a /reports request: 5 per 10 seconds.
+	ClassReports
+)
+
+func (c RequestClass) String() string {
+	switch c {
+	case ClassWrite:
+		return "write"
+	case ClassReports:
+		return "reports"
+	}
+	return "identity"
+}
+
+// ClassifyRequest returns the budget a request draws on and its estimated
+// resource units under Graph's rules: 1 per request, 2 for GET /users; a
+// $select takes one off, an $expand adds one, a $top under 20 takes one
+// off; never below 1. path is the URL path, with or without the version.
+func ClassifyRequest(method, path string, q url.Values) (RequestClass, int) {
+	p := strings.Trim(path, "/")
+	for _, v := range []string{"v1.0/", "beta/"} {
+		p = strings.TrimPrefix(p, v)
+	}
+	if strings.HasPrefix(p, "reports/") || p == "reports" {
+		return ClassReports, 1
+	}
+	cost := 1
+	if method == http.MethodGet && strings.EqualFold(p, "users") {
+		cost = 2
+	}
+	if q.Get("$select") != "" {
+		cost--
+	}
+	if q.Get("$expand") != "" {
+		cost++
+	}
+	if top, err := strconv.Atoi(q.Get("$top")); err == nil && top < 20 {
+		cost--
+	}
+	cost = max(cost, 1)
+	if isWrite(method) {
+		return ClassWrite, cost
+	}
+	return ClassIdentity, cost
+}
+
+// LimiterStats count what the limiter saw.
+type LimiterStats struct {
+	// Requests is every request charged: each attempt of a plain request
+	// and each step of a $batch (the outer $batch request is free).
+	Requests int `json:"requests"`
+	// Throttled is how many of them were answered 429.
+	Throttled int `json:"throttled"`
+	// ResourceUnits is the identity resource units charged.
+	ResourceUnits int `json:"resourceUnits"`
+	// Waited is the total time requests waited for a budget (summed over
+	// concurrent requests).
+	Waited time.Duration `json:"waited"`
+	// Metered says whether the server meters requests as Graph does.
+	Metered bool `json:"metered"`
+}
+
+// Limiter paces a client to Graph's throttling budgets, so that almost no
+// request is wasted on a 429. It keeps a sliding window per budget, as
+// Graph counts them: resource units per 10 s (sized by SetTenantSize), writes
+// per 2 min 30 s, and reports requests per 10 s.
+//
+// It adapts to what the server says: until a response carries Graph's
+// x-ms-resource-unit header or a 429, the server is taken not to meter
+// requests (a mock without throttling, a proxy) and nothing waits, though
+// everything is counted. After that every request waits for room in its
+// budget. x-ms-resource-unit corrects the estimated cost of a request,
+// x-ms-throttle-limit-percentage (sent above 80 % of the budget) reveals
+// usage by other clients of the same app, and a 429's Retry-After closes
+// its budget until then.
+type Limiter struct {
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+
+	mu       sync.Mutex
+	metered  bool
+	identity slidingWindow
+	writes   slidingWindow
+	reports  slidingWindow
+	stats    LimiterStats
+}
+
+// NewLimiter returns a limiter for a tenant of unknown size (the smallest
+// identity budget, until SetTenantSize).
+func NewLimiter() *Limiter {
+	return &Limiter{
+		now:      time.Now,
+		sleep:    sleepContext,
+		identity: slidingWindow{span: ThrottleWindow, limit: IdentityBudget(0)},
+		writes:   slidingWindow{span: WriteWindow, limit: WriteBudget},
+		reports:  slidingWindow{span: ThrottleWindow, limit: ReportsBudget},
+	}
+}
+
+// SetTenantSize sizes the identity budget for a tenant of this many users.
+func (l *Limiter) SetTenantSize(users int) {
+	l.mu.Lock()
+	l.identity.limit = IdentityBudget(users)
+	l.mu.Unlock()
+}
+
+// SetMetered forces pacing on (or off) regardless of what the server says.
+func (l *Limiter) SetMetered(on bool) {
+	l.mu.Lock()
+	l.metered = on
+	l.mu.Unlock()
+}
+
+// Metered reports whether the limiter paces requests.
+func (l *Limiter) Metered() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.metered
+}
+
+// Stats returns the counts so far.
+func (l *Limiter) Stats() LimiterStats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.stats
+	s.Metered = l.metered
+	return s
+}
+
+// windowsOf are the budgets a class charges.
+func (l *Limiter) windowsOf(c RequestClass) []*slidingWindow {
+	switch c {
+	case ClassReports:
+		return []*slidingWindow{&l.reports}
+	case ClassWrite:
+		return []*slidingWindow{&l.identity, &l.writes}
+	}
+	return []*slidingWindow{&l.identity}
+}
+
+// Wait blocks until a request of this class and cost fits its budgets
+// (only once the server is known to meter), then charges it.
+func (l *Limiter) Wait(ctx context.Context, c RequestClass, cost int) error {
+	if l == nil {
+		return nil
+	}
+	var waited time.Duration
+	for {
+		l.mu.Lock()
+		now := l.now()
+		ws := l.windowsOf(c)
+		var until time.Time
+		if l.metered {
+			for _, w := range ws {
+				if t := w.freeAt(now, unitsOf(c, w, cost)); t.After(until) {
+					until = t
+				}
+			}
+		}
+		if !until.After(now) {
+			for _, w := range ws {
+				w.add(now, unitsOf(c, w, cost))
+			}
+			l.stats.Requests++
+			if c != ClassReports {
+				l.stats.ResourceUnits += cost
+			}
+			l.stats.Waited += waited
+			l.mu.Unlock()
+			return nil
+		}
+		l.mu.Unlock()
+		d := until.Sub(now)
+		if err := l.sleep(ctx, d); err != nil {
+			l.mu.Lock()
+			l.stats.Waited += waited
+			l.mu.Unlock()
+			return err
+		}
+		waited += d
+	}
+}
+
+func sleepContext(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// unitsOf is what a request costs in window w: resource units in the
+// identity window, one request in the others.
+func unitsOf(c RequestClass, w *slidingWindow, cost int) int {
+	if c == ClassReports || w.span == WriteWindow {
+		return 1
+	}
+	return cost
+}
+
+// Observe learns from an answer to a request of class c charged at cost:
+// status and the response headers (get returns a header's value, "" when
+// absent).
+func (l *Limiter) Observe(c RequestClass, cost, status int, get func(string) string) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if ru := get("x-ms-resource-unit"); ru != "" {
+		l.metered = true
+		if actual, err := strconv.Atoi(strings.TrimSpace(ru)); err == nil && c != ClassReports && actual != cost {
+			l.identity.add(now, actual-cost)
+			l.stats.ResourceUnits += actual - cost
+		}
+	}
+	if p := get("x-ms-throttle-limit-percentage"); p != "" && c != ClassReports {
+		// Usage is at least this share of the budget: others (another
+		// process of this app) spend it too.
+		if f, err := strconv.ParseFloat(strings.TrimSpace(p), 64); err == nil && f > 0 {
+			l.metered = true
+			l.identity.expire(now)
+			if floor := int(f * float64(l.identity.limit)); floor > l.identity.used {
+				l.identity.add(now, floor-l.identity.used)
+			}
+		}
+	}
+	if status != http.StatusTooManyRequests {
+		return
+	}
+	l.metered = true
+	l.stats.Throttled++
+	after := parseRetryAfter(get("Retry-After"))
+	if after <= 0 {
+		after = time.Second
+	}
+	w := &l.identity
+	switch {
+	case c == ClassReports:
+		w = &l.reports
+	case strings.Contains(get("x-ms-throttle-information"), "WriteLimitExceeded"):
+		w = &l.writes
+	}
+	// Nothing more fits until Retry-After has passed.
+	w.closeUntil(now.Add(after))
+}
+
+// slidingWindow is a budget of limit units per span: each charge leaves the
+// window span (plus limiterSlack) after it was made.
+type slidingWindow struct {
+	span   time.Duration
+	limit  int
+	used   int
+	log    []windowCharge
+	head   int
+	closed time.Time // nothing fits before this (a 429's Retry-After)
+}
+
+type windowCharge struct {
+	at   time.Time
+	cost int
+}
+
+func (w *slidingWindow) expire(now time.Time) {
+	life := w.span + limiterSlack
+	for w.head < len(w.log) && !w.log[w.head].at.Add(life).After(now) {
+		w.used -= w.log[w.head].cost
+		w.head++
+	}
+	if w.head > 64 && w.head > len(w.log)/2 {
+		w.log = append(w.log[:0], w.log[w.head:]...)
+		w.head = 0
+	}
+}
+
+// freeAt is when cost fits: now, once enough earlier charges have left
+// and the window is not closed. A cost larger than the whole budget fits
+// an empty window.
+func (w *slidingWindow) freeAt(now time.Time, cost int) time.Time {
+	w.expire(now)
+	at := now
+	if w.closed.After(at) {
+		at = w.closed
+	}
+	need := w.used + min(cost, w.limit) - w.limit
+	if need <= 0 {
+		return at
+	}
+	life := w.span + limiterSlack
+	for i := w.head; i < len(w.log); i++ {
+		need -= w.log[i].cost
+		if need <= 0 {
+			if t := w.log[i].at.Add(life); t.After(at) {
+				at = t
+			}
+			return at
+		}
+	}
+	return at
+}
+
+// add charges cost at now; charges within 10 ms of the last share its
+// entry, so the log stays short under heavy load. A negative cost (a
+// correction from x-ms-resource-unit) is taken off the newest entries.
+func (w *slidingWindow) add(now time.Time, cost int) {
+	w.expire(now)
+	if cost < 0 {
+		for i := len(w.log) - 1; i >= w.head && cost < 0; i-- {
+			take := min(w.log[i].cost, -cost)
+			w.log[i].cost -= take
+			w.used -= take
+			cost += take
+		}
+		return
+	}
+	if n := len(w.log); n > w.head && now.Sub(w.log[n-1].at) < 10*time.Millisecond {
+		w.log[n-1].cost += cost
+	} else {
+		w.log = append(w.log, windowCharge{now, cost})
+	}
+	w.used += cost
+}
+
+// closeUntil keeps the window full until t.
+func (w *slidingWindow) closeUntil(t time.Time) {
+	if t.After(w.closed) {
+		w.closed = t
+	}
+}
+
+// limitTransport paces every request the client sends (each attempt the
+// SDK's retry handler makes passes through it) and lets the limiter learn
+// from every answer. The outer $batch request is free: Batch charges its
+// steps.
+type limitTransport struct {
+	next    http.RoundTripper
+	limiter *Limiter
+}
+
+func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/$batch") {
+		return t.next.RoundTrip(req)
+	}
+	class, cost := ClassifyRequest(req.Method, req.URL.Path, req.URL.Query())
+	if err := t.limiter.Wait(req.Context(), class, cost); err != nil {
+		return nil, err
+	}
+	resp, err := t.next.RoundTrip(req)
+	if err == nil {
+		t.limiter.Observe(class, cost, resp.StatusCode, resp.Header.Get)
+	}
+	return resp, err
+}

@@ -1,0 +1,253 @@
+package graph
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+)
+
+// fakeClock drives a limiter: sleeping advances the clock.
+type fakeClock struct {
+	t     time.Time
+	slept time.Duration
+}
+
+func testLimiter() (*Limiter, *fakeClock) {
+	c := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l := NewLimiter()
+	l.now = func() time.Time { return c.t }
+	l.sleep = func(_ context.Context, d time.Duration) error {
+		c.t = c.t.Add(d)
+		c.slept += d
+		return nil
+	}
+	return l, c
+}
+
+func headers(kv ...string) func(string) string {
+	h := http.Header{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		h.Set(kv[i], kv[i+1])
+	}
+	return h.Get
+}
+
+func TestClassifyRequest(t *testing.T) {
+	for _, tc := range []struct {
+		method, url string
+		class       RequestClass
+		cost        int
+	}{
+		{"GET", "/v1.0/users", ClassIdentity, 2},
+		{"GET", "/v1.0/users?$select=id", ClassIdentity, 1},
+		{"GET", "/v1.0/users?$top=5", ClassIdentity, 1},
+		{"GET", "/v1.0/users?$select=id&$expand=manager", ClassIdentity, 2},
+		{"GET", "/beta/users/a@b/authentication/methods", ClassIdentity, 1},
+		{"GET", "/users/a@b/authentication/signInPreferences", ClassIdentity, 1},
+		{"GET", "/v1.0/users/$count", ClassIdentity, 1},
+		{"POST", "/v1.0/users/a@b/authentication/phoneMethods", ClassWrite, 1},
+		{"DELETE", "/beta/directory/authenticationMethodDevices/hardwareOathDevices/1", ClassWrite, 1},
+		{"GET", "/v1.0/reports/authenticationMethods/userRegistrationDetails?$top=999", ClassReports, 1},
+		{"GET", "/beta/reports/authenticationMethods/usersRegisteredByMethod()", ClassReports, 1},
+	} {
+		u, err := url.Parse(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		class, cost := ClassifyRequest(tc.method, u.Path, u.Query())
+		if class != tc.class || cost != tc.cost {
+			t.Errorf("%s %s: %v/%d, want %v/%d", tc.method, tc.url, class, cost, tc.class, tc.cost)
+		}
+	}
+}
+
+func TestIdentityBudget(t *testing.T) {
+	for users, want := range map[int]int{0: 3500, 49: 3500, 50: 5000, 500: 5000, 501: 8000, 100000: 8000} {
+		if got := IdentityBudget(users); got != want {
+			t.Errorf("IdentityBudget(%d) = %d, want %d", users, got, want)
+		}
+	}
+}
+
+func TestLimiterDoesNotWaitUntilTheServerMeters(t *testing.T) {
+	l, c := testLimiter()
+	ctx := context.Background()
+	for i := 0; i < 20; i++ {
+		if err := l.Wait(ctx, ClassReports, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.slept != 0 {
+		t.Fatalf("an unmetered server made the client wait %s", c.slept)
+	}
+	if st := l.Stats(); st.Requests != 20 || st.Metered {
+		t.Fatalf("stats %+v", st)
+	}
+	// The first identity answer with Graph's header switches pacing on:
+	// the 20 reports requests already sent fill the window.
+	l.Observe(ClassIdentity, 1, 200, headers("x-ms-resource-unit", "1"))
+	if !l.Metered() {
+		t.Fatal("x-ms-resource-unit did not make the limiter pace")
+	}
+	if err := l.Wait(ctx, ClassReports, 1); err != nil {
+		t.Fatal(err)
+	}
+	if want := ThrottleWindow + limiterSlack; c.slept < want {
+		t.Fatalf("waited %s with a full reports window, want at least %s", c.slept, want)
+	}
+}
+
+func TestLimiterPacesReportsToFivePerTenSeconds(t *testing.T) {
+	l, c := testLimiter()
+	l.SetMetered(true)
+	start := c.t
+	var at []time.Duration
+	for i := 0; i < 12; i++ {
+		if err := l.Wait(context.Background(), ClassReports, 1); err != nil {
+			t.Fatal(err)
+		}
+		at = append(at, c.t.Sub(start))
+	}
+	// 5 at once, 5 once the first window has passed, then 2 more.
+	window := ThrottleWindow + limiterSlack
+	for i, d := range at {
+		want := time.Duration(i/ReportsBudget) * window
+		if d != want {
+			t.Errorf("request %d sent at %s, want %s", i+1, d, want)
+		}
+	}
+}
+
+func TestLimiterIdentityBudgetBySize(t *testing.T) {
+	l, c := testLimiter()
+	l.SetMetered(true)
+	l.SetTenantSize(10000)
+	ctx := context.Background()
+	// 8,000 RU fit at once; the next request waits for the window.
+	for i := 0; i < 4000; i++ {
+		if err := l.Wait(ctx, ClassIdentity, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.slept != 0 {
+		t.Fatalf("waited %s within the budget", c.slept)
+	}
+	if err := l.Wait(ctx, ClassIdentity, 1); err != nil {
+		t.Fatal(err)
+	}
+	if c.slept != ThrottleWindow+limiterSlack {
+		t.Fatalf("waited %s beyond the budget, want %s", c.slept, ThrottleWindow+limiterSlack)
+	}
+	if st := l.Stats(); st.ResourceUnits != 8001 || st.Requests != 4001 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestLimiterHonoursRetryAfter(t *testing.T) {
+	l, c := testLimiter()
+	l.SetTenantSize(10000)
+	ctx := context.Background()
+	if err := l.Wait(ctx, ClassIdentity, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Another client spent the budget: the server throttles us.
+	l.Observe(ClassIdentity, 1, http.StatusTooManyRequests, headers("Retry-After", "7", "x-ms-throttle-information", "ResourceUnitLimitExceeded"))
+	if err := l.Wait(ctx, ClassIdentity, 1); err != nil {
+		t.Fatal(err)
+	}
+	if c.slept != 7*time.Second {
+		t.Fatalf("waited %s after Retry-After: 7, want 7s", c.slept)
+	}
+	// Reports are a separate budget: not closed by an identity 429.
+	before := c.slept
+	if err := l.Wait(ctx, ClassReports, 1); err != nil || c.slept != before {
+		t.Fatalf("a reports request waited %s for an identity 429 (%v)", c.slept-before, err)
+	}
+	if st := l.Stats(); st.Throttled != 1 || !st.Metered {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestLimiterWriteThrottleClosesTheWriteBudget(t *testing.T) {
+	l, c := testLimiter()
+	ctx := context.Background()
+	l.Observe(ClassWrite, 1, http.StatusTooManyRequests, headers("Retry-After", "30", "x-ms-throttle-information", "WriteLimitExceeded"))
+	if err := l.Wait(ctx, ClassIdentity, 1); err != nil || c.slept != 0 {
+		t.Fatalf("a read waited %s for a write 429", c.slept)
+	}
+	if err := l.Wait(ctx, ClassWrite, 1); err != nil || c.slept != 30*time.Second {
+		t.Fatalf("a write waited %s after Retry-After: 30", c.slept)
+	}
+}
+
+func TestLimiterLearnsFromThrottleHeaders(t *testing.T) {
+	l, c := testLimiter()
+	l.SetTenantSize(10000)
+	ctx := context.Background()
+	// The server says 90 % of the budget is used (by another process):
+	// only 10 % is left for us before the window turns.
+	if err := l.Wait(ctx, ClassIdentity, 1); err != nil {
+		t.Fatal(err)
+	}
+	l.Observe(ClassIdentity, 1, 200, headers("x-ms-resource-unit", "1", "x-ms-throttle-limit-percentage", "0.9"))
+	for i := 0; i < 800; i++ {
+		if err := l.Wait(ctx, ClassIdentity, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.slept != 0 {
+		t.Fatalf("waited %s within the 10 %% left", c.slept)
+	}
+	if err := l.Wait(ctx, ClassIdentity, 1); err != nil {
+		t.Fatal(err)
+	}
+	if c.slept == 0 {
+		t.Fatal("the limiter ignored x-ms-throttle-limit-percentage")
+	}
+}
+
+func TestLimiterCorrectsTheCostFromTheServer(t *testing.T) {
+	l, _ := testLimiter()
+	l.SetTenantSize(10000)
+	if err := l.Wait(context.Background(), ClassIdentity, 1); err != nil {
+		t.Fatal(err)
+	}
+	l.Observe(ClassIdentity, 1, 200, headers("x-ms-resource-unit", "3"))
+	if st := l.Stats(); st.ResourceUnits != 3 {
+		t.Fatalf("resource units %d after the server said 3", st.ResourceUnits)
+	}
+	if err := l.Wait(context.Background(), ClassIdentity, 2); err != nil {
+		t.Fatal(err)
+	}
+	l.Observe(ClassIdentity, 2, 200, headers("x-ms-resource-unit", "1"))
+	if st := l.Stats(); st.ResourceUnits != 4 {
+		t.Fatalf("resource units %d after a cheaper answer, want 4", st.ResourceUnits)
+	}
+	l.mu.Lock()
+	used := l.identity.used
+	l.mu.Unlock()
+	if used != 4 {
+		t.Fatalf("window holds %d RU, want 4", used)
+	}
+}
+
+func TestLimiterWaitStopsWithTheContext(t *testing.T) {
+	l := NewLimiter()
+	l.SetMetered(true)
+	for i := 0; i < ReportsBudget; i++ {
+		if err := l.Wait(context.Background(), ClassReports, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := l.Wait(ctx, ClassReports, 1); err == nil {
+		t.Fatal("a full window let a request through")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Wait ignored the context for %s", d)
+	}
+}
