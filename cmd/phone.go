@@ -295,13 +295,17 @@ the user has other methods. Asks for confirmation on a terminal; --yes otherwise
 		},
 	}
 	c.Flags().StringVarP(&opts.Type, "type", "t", "", "phone type to remove: mobile, alternateMobile or office")
-	_ = c.MarkFlagRequired("type")
 	_ = c.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"mobile", "alternateMobile", "office"}, cobra.ShellCompDirectiveNoFileComp))
 	addMutationFlags(c, &opts.Mutation, true)
 	return c
 }
 
 func phoneRemoveRun(ctx context.Context, opts *PhoneRemoveOptions) error {
+	// Checked here rather than with Cobra's MarkFlagRequired, whose error
+	// would exit 1 instead of 2.
+	if opts.Type == "" {
+		return cmdutil.FlagErrorf("phone remove needs --type mobile, alternateMobile or office")
+	}
 	t, err := methods.ParsePhoneType(opts.Type)
 	if err != nil {
 		return cmdutil.FlagErrorf("--type: %v", err)

@@ -342,7 +342,7 @@ func TestResetFlagErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{adeleUPN}, "exactly one of --lost-device NAME, --method ID and --all"},
-		{[]string{adeleUPN, "--all", "--lost-device", "x"}, "none of the others can be"},
+		{[]string{adeleUPN, "--all", "--lost-device", "x"}, "exactly one of --lost-device NAME, --method ID and --all"},
 		{[]string{adeleUPN, "--all", "--lifetime", "1h"}, "--lifetime and --once describe the pass: add --tap"},
 		{[]string{adeleUPN, "--all", "--keep-oath"}, "--keep-oath goes with --lost-device"},
 		{[]string{adeleUPN, "--all", "--tap", "--lifetime", "9h"}, "--lifetime 9h is outside the tenant's Temporary Access Pass policy"},
