@@ -293,7 +293,7 @@ func TestDestructiveVerbsConfirm(t *testing.T) {
 	before := cli.state()
 	cli.fails(cmdutil.ExitUsage, []string{"needs confirmation and there is no terminal", "pass --yes"}, "phone", "remove", johannaUPN, "--type", "office")
 	cli.fails(cmdutil.ExitUsage, []string{"pass --yes"}, "sessions", "revoke", alexUPN)
-	cli.fails(cmdutil.ExitUsage, []string{"pass --yes"}, "password", "reset", alexUPN)
+	cli.fails(cmdutil.ExitUsage, []string{"Reset the password of Alex Wilber <alex.wilber@contoso.example> needs confirmation and there is no terminal to ask on", "pass --yes"}, "password", "reset", alexUPN)
 	if !bytes.Equal(before, cli.state()) {
 		t.Fatal("a refused verb changed the tenant")
 	}

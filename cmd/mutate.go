@@ -89,7 +89,10 @@ func (s *session) confirm(m Mutation, question string) error {
 	}
 	ok, err := s.IO.Confirm(question)
 	if errors.Is(err, iostreams.ErrNoTTY) {
-		return cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("%s needs confirmation and there is no terminal to ask on", strings.TrimSuffix(question, "?")), "pass --yes to confirm (or --dry-run to see the requests)")
+		// The question's first sentence names the change; what follows
+		// the "?" is a warning for the prompt.
+		what, _, _ := strings.Cut(question, "?")
+		return cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("%s needs confirmation and there is no terminal to ask on", what), "pass --yes to confirm (or --dry-run to see the requests)")
 	}
 	if err != nil {
 		return err

@@ -370,7 +370,7 @@ func tokenDeleteRun(ctx context.Context, opts *TokenDeleteOptions) error {
 		return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("%s is %s (assigned to %s); only an available token can be deleted", tok.SerialNumber, tok.Status, assignee(tok)),
 			fmt.Sprintf("`mfactl token unassign %s` first", tok.SerialNumber))
 	}
-	if err := s.confirm(opts.Mutation, fmt.Sprintf("Delete hardware token %s (%s %s) from the inventory", tok.SerialNumber, tok.Manufacturer, tok.Model)); err != nil {
+	if err := s.confirm(opts.Mutation, fmt.Sprintf("Delete hardware token %s (%s %s) from the inventory?", tok.SerialNumber, tok.Manufacturer, tok.Model)); err != nil {
 		return err
 	}
 	if err := s.client.DeleteHardwareToken(ctx, tok.ID); err != nil {
