@@ -1,0 +1,598 @@
+package reports
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// The HTML report in a real headless browser (issue 7): the page loads with
+// no console error, uncaught exception or CSP violation, requests nothing,
+// shows the JSON report's numbers, and its script sorts and filters the user
+// table. Chromium comes from the system packages (.ci/run installs it); the
+// test skips without it, except under CI, where it fails.
+
+// browserTimeout bounds the whole browser session: a hung browser fails the
+// test instead of hanging it.
+const browserTimeout = 60 * time.Second
+
+// findChromium returns the browser to drive: $MFACTL_CHROMIUM, then
+// /usr/bin/chromium, then chromium, chromium-browser or google-chrome in PATH.
+func findChromium() (string, error) {
+	if p := os.Getenv("MFACTL_CHROMIUM"); p != "" {
+		if _, err := exec.LookPath(p); err != nil {
+			return "", fmt.Errorf("MFACTL_CHROMIUM=%s: %w", p, err)
+		}
+		return p, nil
+	}
+	if _, err := exec.LookPath("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium", nil
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("no Chromium: set MFACTL_CHROMIUM, or install Debian's chromium (apt-get install chromium; .ci/run does)")
+}
+
+func chromiumOrSkip(t *testing.T) string {
+	t.Helper()
+	if testing.Short() && os.Getenv("CI") == "" {
+		t.Skip("browser test skipped in -short mode")
+	}
+	p, err := findChromium()
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set, so the browser test must run: %v", err)
+		}
+		t.Skipf("skipping the browser test: %v", err)
+	}
+	return p
+}
+
+// lockedBuffer collects the browser's output, written from another goroutine.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// testLogf forwards chromedp's messages to t.Logf while the test runs and
+// drops those that come after it (t.Logf would panic then).
+type testLogf struct {
+	mu   sync.Mutex
+	t    *testing.T
+	done bool
+}
+
+func (l *testLogf) logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.done {
+		l.t.Logf("chromedp: "+format, args...)
+	}
+}
+
+func (l *testLogf) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.done = true
+}
+
+// startBrowser starts headless Chromium with the flags known to work on a
+// closed network as root, and returns a context for opening tabs in it. The
+// browser stops when the test ends or browserTimeout passes.
+func startBrowser(t *testing.T, bin string) context.Context {
+	t.Helper()
+	lg := &testLogf{t: t}
+	out := &lockedBuffer{}
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), browserTimeout)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(bin),
+		chromedp.UserDataDir(t.TempDir()), // a fresh profile; removed after the browser stopped
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-breakpad", true),
+		chromedp.Flag("metrics-recording-only", true),
+		chromedp.Flag("password-store", "basic"),
+		chromedp.WindowSize(1280, 900),
+		chromedp.CombinedOutput(out),
+	)
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithLogf(lg.logf), chromedp.WithErrorf(lg.logf))
+	// Cleanups run last in, first out: stop the browser (and wait for it),
+	// then the allocator, then the timeout; the profile directory goes after.
+	t.Cleanup(func() {
+		if t.Failed() {
+			if s := out.String(); s != "" {
+				t.Logf("chromium output:\n%s", s)
+			}
+		}
+		lg.stop()
+	})
+	t.Cleanup(cancelTimeout)
+	t.Cleanup(cancelAlloc)
+	t.Cleanup(func() {
+		if err := chromedp.Cancel(browserCtx); err != nil && !errors.Is(err, context.Canceled) {
+			t.Logf("closing chromium: %v", err)
+		}
+		cancelBrowser()
+	})
+	start := time.Now()
+	if err := chromedp.Do(browserCtx); err != nil {
+		t.Fatalf("starting %s: %v\n%s", bin, err, out.String())
+	}
+	v, err := chromedp.CallBrowser(browserCtx, browser.GetVersion, cdp.Empty{})
+	if err == nil {
+		t.Logf("%s started in %v", v.Product, time.Since(start).Round(time.Millisecond))
+	}
+	return browserCtx
+}
+
+// pageEvents is what a tab reported while the test drove it.
+type pageEvents struct {
+	mu       sync.Mutex
+	errors   []string // console errors and assertions, uncaught exceptions, browser log errors
+	warnings []string
+	requests []string // URLs of every request the page made
+}
+
+func (p *pageEvents) listen(ev any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch ev := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		var args []string
+		for _, a := range ev.Args {
+			var str string
+			switch {
+			case a.Type == runtime.RemoteObjectTypeString && json.Unmarshal(a.Value, &str) == nil:
+				args = append(args, str)
+			case len(a.Value) > 0:
+				args = append(args, string(a.Value))
+			case a.Description != "":
+				args = append(args, a.Description)
+			default:
+				args = append(args, string(a.Type))
+			}
+		}
+		msg := fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(args, " "))
+		switch ev.Type {
+		case runtime.ConsoleAPICalledTypeError, runtime.ConsoleAPICalledTypeAssert:
+			p.errors = append(p.errors, msg)
+		case runtime.ConsoleAPICalledTypeWarning:
+			p.warnings = append(p.warnings, msg)
+		}
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		msg := d.Text
+		if d.Exception != nil && d.Exception.Description != "" {
+			msg += " " + d.Exception.Description
+		}
+		p.errors = append(p.errors, fmt.Sprintf("uncaught exception at %s:%d: %s", d.URL, d.LineNumber+1, msg))
+	case *log.EventEntryAdded:
+		e := ev.Entry
+		msg := fmt.Sprintf("browser log (%s, %s): %s %s", e.Source, e.Level, e.Text, e.URL)
+		switch e.Level {
+		case log.EntryLevelError:
+			p.errors = append(p.errors, msg)
+		case log.EntryLevelWarning:
+			p.warnings = append(p.warnings, msg)
+		}
+	case *network.EventRequestWillBeSent:
+		p.requests = append(p.requests, ev.Request.URL)
+	}
+}
+
+func (p *pageEvents) snapshot() (errs, warnings, requests []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.errors), slices.Clone(p.warnings), slices.Clone(p.requests)
+}
+
+// cspRecorder runs before the page's own script and records every
+// securitypolicyviolation event: DevTools scripts are not subject to the CSP.
+const cspRecorder = `window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', function (e) {
+  window.__cspViolations.push(e.violatedDirective + ' blocked ' + (e.blockedURI || '?') + (e.sample ? ' (' + e.sample + ')' : ''));
+}, true);`
+
+// openPage opens a new tab on the file and waits for its load event.
+func openPage(t *testing.T, browserCtx context.Context, file string) (context.Context, *pageEvents) {
+	t.Helper()
+	ev := &pageEvents{}
+	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithListener(ev.listen))
+	t.Cleanup(cancel)
+	addRecorder := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspRecorder})
+		return err
+	})
+	if err := chromedp.Do(ctx, addRecorder, chromedp.Navigate(fileURL(file))); err != nil {
+		t.Fatalf("loading %s: %v", file, err)
+	}
+	return ctx, ev
+}
+
+func fileURL(path string) string {
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
+}
+
+// eval runs a JavaScript expression in the page and decodes its value.
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluating %s: %v", expr, err)
+	}
+	return v
+}
+
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// checkClean fails the test on any console error, uncaught exception,
+// browser log error, CSP violation, or request for anything but the page.
+func checkClean(t *testing.T, ctx context.Context, ev *pageEvents, pageURL string) {
+	t.Helper()
+	for _, v := range eval[[]string](t, ctx, `window.__cspViolations || ['the CSP recorder did not run']`) {
+		t.Errorf("CSP violation: %s", v)
+	}
+	errs, warnings, requests := ev.snapshot()
+	for _, e := range errs {
+		t.Errorf("%s", e)
+	}
+	for _, w := range warnings {
+		t.Logf("warning: %s", w)
+	}
+	for _, u := range requests {
+		if u != pageURL && !strings.HasPrefix(u, "data:") {
+			t.Errorf("the page requested %s: it must be self-contained", u)
+		}
+	}
+}
+
+// pageRow is a row of the user table as the browser shows it.
+type pageRow struct {
+	UPN     string `json:"upn"`
+	Visible bool   `json:"visible"`
+}
+
+const readRows = `Array.from(document.getElementById('user-table').tBodies[0].rows, function (r) {
+  return {upn: r.cells[0].childNodes[0].textContent, visible: r.getClientRects().length > 0};
+})`
+
+// checkRows compares the table's rows, in page order, with want (the rows in
+// the expected order) and the visible rows with those that pass keep.
+func checkRows(t *testing.T, ctx context.Context, step string, want []Row, keep func(Row) bool) {
+	t.Helper()
+	got := eval[[]pageRow](t, ctx, readRows)
+	var gotAll, gotVisible, wantAll, wantVisible []string
+	for _, r := range got {
+		gotAll = append(gotAll, r.UPN)
+		if r.Visible {
+			gotVisible = append(gotVisible, r.UPN)
+		}
+	}
+	for _, r := range want {
+		wantAll = append(wantAll, r.UserPrincipalName)
+		if keep(r) {
+			wantVisible = append(wantVisible, r.UserPrincipalName)
+		}
+	}
+	if !slices.Equal(gotAll, wantAll) {
+		t.Errorf("%s: the table's rows are out of order or wrong: %s", step, firstDiff(gotAll, wantAll))
+	}
+	if !slices.Equal(gotVisible, wantVisible) {
+		t.Errorf("%s: %d rows visible, want %d: %s", step, len(gotVisible), len(wantVisible), firstDiff(gotVisible, wantVisible))
+	}
+	if shown := eval[string](t, ctx, `document.getElementById('f-shown').textContent`); shown != strconv.Itoa(len(wantVisible)) {
+		t.Errorf("%s: the counter says %s users shown, want %d", step, shown, len(wantVisible))
+	}
+}
+
+func firstDiff(got, want []string) string {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return fmt.Sprintf("row %d is %q, want %q", i, got[i], want[i])
+		}
+	}
+	return fmt.Sprintf("%d rows, want %d", len(got), len(want))
+}
+
+// waitShown waits until the "N of M users shown" counter says n: the search
+// box applies the filter after a short debounce.
+func waitShown(t *testing.T, ctx context.Context, step string, n int) {
+	t.Helper()
+	expr := fmt.Sprintf(`document.getElementById('f-shown').textContent === %q`, strconv.Itoa(n))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		shown, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('f-shown').textContent`))
+		t.Fatalf("%s: the counter says %q users shown, want %d: %v", step, shown, n, err)
+	}
+}
+
+// checkPageMetrics checks, in the browser, that every data-metric element is
+// visible and shows the JSON report's number at its path, and that every
+// required number is there.
+func checkPageMetrics(t *testing.T, ctx context.Context, page, report []byte) {
+	t.Helper()
+	type metric struct {
+		Path    string `json:"path"`
+		Text    string `json:"text"`
+		Visible bool   `json:"visible"`
+	}
+	ms := eval[[]metric](t, ctx, `Array.from(document.querySelectorAll('[data-metric]'), function (e) {
+  return {path: e.getAttribute('data-metric'), text: e.textContent, visible: e.checkVisibility()};
+})`)
+	if want := len(metricRe.FindAllIndex(page, -1)); len(ms) != want {
+		t.Errorf("the browser found %d data-metric elements, the page source has %d", len(ms), want)
+	}
+	// checkMetrics compares the data-metric elements of a page with the JSON
+	// summary: give it what the browser shows, element by element.
+	var shown bytes.Buffer
+	for _, m := range ms {
+		if !m.Visible {
+			t.Errorf("data-metric %q (%q) is not visible", m.Path, m.Text)
+		}
+		fmt.Fprintf(&shown, "<span data-metric=\"%s\">%s</span>\n", html.EscapeString(m.Path), html.EscapeString(m.Text))
+	}
+	checkMetrics(t, shown.Bytes(), report)
+}
+
+func renderCoverage(t *testing.T, f Format) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := WriteCoverage(t.Context(), &buf, population(11, 1237), genTokens(11, 91), CoverageOptions{Format: f, TempDir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestHTMLInBrowser(t *testing.T) {
+	bin := chromiumOrSkip(t)
+	start := time.Now()
+	defer func() { t.Logf("browser test took %v", time.Since(start).Round(time.Millisecond)) }()
+	page, report := renderCoverage(t, FormatHTML), renderCoverage(t, FormatJSON)
+	var users []Row
+	if _, err := ReadCoverage(bytes.NewReader(report), func(r Row) error {
+		users = append(users, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "coverage.html")
+	if err := os.WriteFile(file, page, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	browserCtx := startBrowser(t, bin)
+	ctx, ev := openPage(t, browserCtx, file)
+	// The script ran when it showed the controls and made the headers buttons.
+	do(t, ctx, "waiting for the page's script", chromedp.WaitVisible(chromedp.ID("user-controls")))
+	if n := eval[int](t, ctx, `document.querySelectorAll('#user-table thead th > button').length`); n != 10 {
+		t.Fatalf("%d sort buttons, want one per column (10)", n)
+	}
+	if title := eval[string](t, ctx, `document.title`); title != "MFA coverage report" {
+		t.Errorf("title %q", title)
+	}
+
+	t.Run("metrics", func(t *testing.T) { checkPageMetrics(t, ctx, page, report) })
+
+	t.Run("table", func(t *testing.T) {
+		all := func(Row) bool { return true }
+		order := slices.Clone(users)
+		checkRows(t, ctx, "as loaded", order, all)
+
+		// Sorting: each click on a header sorts by that column, ascending
+		// first, then descending on a second click; ties keep the order
+		// they had (the sort is stable).
+		userKey := func(r Row) string { return strings.ToLower(r.UserPrincipalName + r.DisplayName) }
+		sorts := []struct {
+			col  int // 1-based
+			name string
+			dir  string
+			cmp  func(a, b Row) int
+		}{
+			{5, "Methods", "ascending", func(a, b Row) int { return cmp.Compare(a.MethodCount, b.MethodCount) }},
+			{5, "Methods", "descending", func(a, b Row) int { return cmp.Compare(b.MethodCount, a.MethodCount) }},
+			{7, "Strongest", "ascending", func(a, b Row) int { return cmp.Compare(a.StrongestClass.Rank(), b.StrongestClass.Rank()) }},
+			{1, "User", "ascending", func(a, b Row) int { return cmp.Compare(userKey(a), userKey(b)) }},
+			{1, "User", "descending", func(a, b Row) int { return cmp.Compare(userKey(b), userKey(a)) }},
+		}
+		for _, s := range sorts {
+			step := fmt.Sprintf("sort by %s, %s", s.name, s.dir)
+			th := fmt.Sprintf("#user-table thead th:nth-child(%d)", s.col)
+			do(t, ctx, step, chromedp.Click(chromedp.CSS(th+" > button")))
+			if got := eval[string](t, ctx, fmt.Sprintf(`document.querySelector(%q).getAttribute('aria-sort') || ''`, th)); got != s.dir {
+				t.Errorf("%s: aria-sort is %q", step, got)
+			}
+			if n := eval[int](t, ctx, `document.querySelectorAll('#user-table thead th[aria-sort]').length`); n != 1 {
+				t.Errorf("%s: %d headers have aria-sort, want 1", step, n)
+			}
+			slices.SortStableFunc(order, s.cmp)
+			checkRows(t, ctx, step, order, all)
+		}
+		if order[0].UserPrincipalName <= order[len(order)-1].UserPrincipalName {
+			t.Errorf("after sorting by User descending the first row is %s", order[0].UserPrincipalName)
+		}
+
+		// Filtering: typing in the search box (case-insensitive, on the
+		// UPN and the display name), then the admins-only checkbox, then
+		// a finding from the select, then clearing them all.
+		const query = "User0001"
+		matches := func(r Row) bool { return strings.Contains(userKey(r), strings.ToLower(query)) }
+		count := func(keep func(Row) bool) int {
+			n := 0
+			for _, r := range order {
+				if keep(r) {
+					n++
+				}
+			}
+			return n
+		}
+		if n := count(matches); n == 0 || n == len(users) {
+			t.Fatalf("the query %q matches %d of %d users: pick one that filters", query, n, len(users))
+		}
+		do(t, ctx, "typing in the search box", chromedp.SendKeys(chromedp.ID("f-search"), query))
+		waitShown(t, ctx, "search "+query, count(matches))
+		checkRows(t, ctx, "search "+query, order, matches)
+
+		admins := func(r Row) bool { return matches(r) && r.IsAdmin }
+		do(t, ctx, "ticking admins only", chromedp.Click(chromedp.ID("f-admins")))
+		waitShown(t, ctx, "admins only", count(admins))
+		checkRows(t, ctx, "search and admins only", order, admins)
+		do(t, ctx, "unticking admins only", chromedp.Click(chromedp.ID("f-admins")))
+		waitShown(t, ctx, "admins only off", count(matches))
+
+		do(t, ctx, "clearing the search box", chromedp.SendKeys(chromedp.ID("f-search"), strings.Repeat(kb.Backspace, len(query))))
+		waitShown(t, ctx, "search cleared", len(users))
+		checkRows(t, ctx, "search cleared", order, all)
+
+		single := func(r Row) bool { return slices.Contains(r.Findings, FindingSingleMFA) }
+		do(t, ctx, "choosing a finding",
+			chromedp.SetValue(chromedp.ID("f-finding"), string(FindingSingleMFA)),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById('f-finding').dispatchEvent(new Event('change'))`))
+		waitShown(t, ctx, "finding "+string(FindingSingleMFA), count(single))
+		checkRows(t, ctx, "finding "+string(FindingSingleMFA), order, single)
+	})
+
+	t.Run("clean", func(t *testing.T) {
+		checkClean(t, ctx, ev, fileURL(file))
+	})
+
+	// The fixture tenant: every class and finding, hostile display names.
+	t.Run("fixture", func(t *testing.T) {
+		page, _ := renderFixture(t, FormatHTML, true)
+		report, _ := renderFixture(t, FormatJSON, true)
+		var users []Row
+		if _, err := ReadCoverage(bytes.NewReader(report), func(r Row) error {
+			users = append(users, r)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "fixture.html")
+		if err := os.WriteFile(file, page, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctx, ev := openPage(t, browserCtx, file)
+		do(t, ctx, "waiting for the page's script", chromedp.WaitVisible(chromedp.ID("user-controls")))
+		checkPageMetrics(t, ctx, page, report)
+		checkRows(t, ctx, "as loaded", users, func(Row) bool { return true })
+		if n := eval[int](t, ctx, `document.querySelectorAll('script').length`); n != 1 {
+			t.Errorf("%d script elements in the DOM: a display name became markup", n)
+		}
+		checkClean(t, ctx, ev, fileURL(file))
+	})
+
+	// The checks above pass on a page with no error only if they see
+	// errors at all: tampered copies of the page must trip each of them.
+	t.Run("harness", func(t *testing.T) {
+		dir := t.TempDir()
+		write := func(name, text string) string {
+			t.Helper()
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		text := string(page)
+		if !strings.Contains(text, reportJS) || !strings.Contains(text, cspHash(reportJS)) {
+			t.Fatal("the page does not hold its script and the script's hash")
+		}
+		// A script that is not the one the CSP hashes must be blocked.
+		blocked := write("blocked.html", strings.Replace(text, reportJS, reportJS+"\n", 1))
+		// A script with the right hash that logs an error, throws, and loads
+		// an image from a server on loopback (allowed by an extended
+		// img-src, so that the request is made).
+		var hits atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		defer srv.Close()
+		badJS := `console.error('boom'); throw new Error('bang');`
+		bad := strings.Replace(text, reportJS, badJS, 1)
+		bad = strings.Replace(bad, cspHash(reportJS), cspHash(badJS), 1)
+		bad = strings.Replace(bad, "img-src data:", "img-src data: "+srv.URL, 1)
+		bad = strings.Replace(bad, "<main>", `<main><img alt="" src="`+srv.URL+`/pixel.png">`, 1)
+		noisy := write("noisy.html", bad)
+
+		ctx, ev := openPage(t, browserCtx, blocked)
+		if v := eval[[]string](t, ctx, `window.__cspViolations`); len(v) == 0 || !strings.Contains(v[0], "script-src") {
+			t.Errorf("a tampered script gave no script-src violation: %q", v)
+		}
+		if hidden := eval[bool](t, ctx, `document.getElementById('user-controls').hidden`); !hidden {
+			t.Error("a tampered script ran")
+		}
+		if errs, _, _ := ev.snapshot(); !strings.Contains(strings.Join(errs, "\n"), "Content Security Policy") {
+			t.Errorf("the browser log did not report the blocked script: %q", errs)
+		}
+
+		ctx, ev = openPage(t, browserCtx, noisy)
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('img').complete`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+			t.Errorf("waiting for the image: %v", err)
+		}
+		errs, _, requests := ev.snapshot()
+		joined := strings.Join(errs, "\n")
+		for _, want := range []string{"console.error: boom", "uncaught exception", "bang"} {
+			if !strings.Contains(joined, want) {
+				t.Errorf("the events lack %q:\n%s", want, joined)
+			}
+		}
+		if !slices.Contains(requests, srv.URL+"/pixel.png") || hits.Load() == 0 {
+			t.Errorf("the image request was not seen (%d hits): %q", hits.Load(), requests)
+		}
+	})
+}
