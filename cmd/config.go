@@ -3,10 +3,12 @@ package cmd
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/config"
 	"github.com/mfactl/mfactl/internal/output"
@@ -77,22 +79,27 @@ func newCmdConfigSet(f *cmdutil.Factory) *cobra.Command {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := f.Config()
+			// Not f.Config(): that refuses a profile the file does not
+			// define yet, which is how `config set --profile NEW` creates one.
+			profile, err := config.SelectedProfile(cmd.Flags())
 			if err != nil {
 				return err
 			}
-			profile := cfg.Profile
 			if global {
 				profile = ""
 			}
-			if err := config.Set(cfg.Path, profile, args[0], args[1]); err != nil {
+			if err := validateSetting(args[0], args[1]); err != nil {
+				return err
+			}
+			path := config.FilePath()
+			if err := config.Set(path, profile, args[0], args[1]); err != nil {
 				return cmdutil.WithExit(cmdutil.ExitUsage, err, "")
 			}
 			where := "profile " + profile
 			if profile == "" {
 				where = "all profiles"
 			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "set %s for %s in %s\n", args[0], where, cfg.Path)
+			fmt.Fprintf(f.IOStreams.ErrOut, "set %s for %s in %s\n", args[0], where, path)
 			return nil
 		},
 	}
@@ -107,6 +114,22 @@ func newCmdConfigUse(f *cmdutil.Factory) *cobra.Command {
 		Args:  exactArgs(1, "config use needs a <profile>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := config.FilePath()
+			// An undefined current profile would stop every later command
+			// (config show and config set included).
+			if args[0] != config.DefaultProfile {
+				known, err := config.Profiles(path)
+				if err != nil {
+					return err
+				}
+				if !slices.Contains(known, args[0]) {
+					if !slices.Contains(known, config.DefaultProfile) {
+						known = append([]string{config.DefaultProfile}, known...)
+					}
+					return cmdutil.WithExit(cmdutil.ExitUsage,
+						fmt.Errorf("profile %q is not defined in %s (known: %s)", args[0], path, strings.Join(known, ", ")),
+						fmt.Sprintf("create it with `mfactl config set <key> <value> --profile %s` first", args[0]))
+				}
+			}
 			if err := config.Set(path, "", "current-profile", args[0]); err != nil {
 				return cmdutil.WithExit(cmdutil.ExitUsage, err, "")
 			}
@@ -126,4 +149,27 @@ func newCmdConfigPath(f *cmdutil.Factory) *cobra.Command {
 			return err
 		},
 	}
+}
+
+// validateSetting refuses, before it is written, a value that would make
+// every later command fail to start.
+func validateSetting(key, value string) error {
+	if value == "" {
+		return nil // removes the key
+	}
+	switch key {
+	case config.KeyOutput:
+		if _, err := output.ParseFormat(value); err != nil {
+			return cmdutil.FlagErrorf("output: %v", err)
+		}
+	case config.KeyMock, config.KeyDebug:
+		if _, err := strconv.ParseBool(value); err != nil {
+			return cmdutil.FlagErrorf("%s takes true or false, not %q", key, value)
+		}
+	case config.KeyAuth:
+		if !slices.Contains(graph.AuthMethods, value) {
+			return cmdutil.FlagErrorf("unknown auth method %q (want one of %s)", value, strings.Join(graph.AuthMethods, ", "))
+		}
+	}
+	return nil
 }

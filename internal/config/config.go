@@ -174,6 +174,45 @@ func Load(flags *pflag.FlagSet) (*Config, error) {
 	return c, nil
 }
 
+// SelectedProfile names the profile a run selects, as Load does: --profile,
+// MFACTL_PROFILE, the file's current-profile, else "default". Unlike Load it
+// does not need the profile to be defined, so that `config set --profile NEW`
+// can create it.
+func SelectedProfile(flags *pflag.FlagSet) (string, error) {
+	file, err := readFile(FilePath())
+	if err != nil {
+		return "", err
+	}
+	if flags != nil {
+		if f := flags.Lookup(keyProfile); f != nil && f.Changed && f.Value.String() != "" {
+			return f.Value.String(), nil
+		}
+	}
+	if p := os.Getenv(envPrefix + "_PROFILE"); p != "" {
+		return p, nil
+	}
+	if p, ok := file[keyCurrentProfile].(string); ok && p != "" {
+		return p, nil
+	}
+	return DefaultProfile, nil
+}
+
+// Profiles lists the profiles the file at path defines, sorted. "default"
+// is always usable, defined or not.
+func Profiles(path string) ([]string, error) {
+	file, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	profiles, _ := file[keyProfiles].(map[string]any)
+	names := make([]string, 0, len(profiles))
+	for n := range profiles {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
 // profileLayer merges the file's top-level keys with the selected profile's.
 func profileLayer(file map[string]any, profile, path string) (map[string]any, error) {
 	layer := map[string]any{}

@@ -169,3 +169,29 @@ func TestCACertFromEnvAndProfile(t *testing.T) {
 		t.Fatalf("env over profile: %q %v", cfg.CACert, err)
 	}
 }
+
+func TestSelectedProfileNeedsNoDefinition(t *testing.T) {
+	path := writeConfig(t, sample)
+	for _, tt := range []struct {
+		env  string
+		args []string
+		want string
+	}{
+		{"", nil, "contoso"},
+		{"lab", nil, "lab"},
+		{"lab", []string{"--profile", "new"}, "new"},
+	} {
+		t.Setenv("MFACTL_PROFILE", tt.env)
+		if got, err := SelectedProfile(flags(tt.args...)); err != nil || got != tt.want {
+			t.Errorf("env %q args %v: %q %v, want %q", tt.env, tt.args, got, err, tt.want)
+		}
+	}
+	if names, err := Profiles(path); err != nil || strings.Join(names, ",") != "contoso,lab" {
+		t.Errorf("profiles %v %v", names, err)
+	}
+	t.Setenv("MFACTL_PROFILE", "")
+	writeConfig(t, "")
+	if got, _ := SelectedProfile(flags()); got != DefaultProfile {
+		t.Errorf("no file: %q", got)
+	}
+}
