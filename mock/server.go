@@ -225,6 +225,7 @@ func (s *Server) buildRoutes() *router {
 	s.methodWriteRoutes(rt)
 	s.signInRoutes(rt)
 	s.userWriteRoutes(rt)
+	s.directoryRoutes(rt)
 	s.hardwareRoutes(rt)
 	s.reportRoutes(rt)
 	s.policyRoutes(rt)

@@ -28,8 +28,12 @@ const bucketDisplayName = "displayName" // lower-case display name + "\x00" + id
 
 func displayNameKey(u *userRecord) string { return strings.ToLower(u.DisplayName) + "\x00" + u.ID }
 
-// updateUserIndexes replaces old's index entries (old may be nil) with u's.
+// updateUserIndexes replaces old's index entries (old may be nil) with u's:
+// the upn and display-name indexes, and the role members of directory.go.
 func updateUserIndexes(tx store.Tx, old, u *userRecord) error {
+	if err := updateRoleIndex(tx, old, u); err != nil {
+		return err
+	}
 	if old != nil {
 		if k := strings.ToLower(old.UPN); k != strings.ToLower(u.UPN) {
 			if err := tx.Delete(bucketUPN, k); err != nil {
@@ -48,11 +52,21 @@ func updateUserIndexes(tx store.Tx, old, u *userRecord) error {
 	return tx.Put(bucketDisplayName, displayNameKey(u), []byte(u.ID))
 }
 
-// ensureUserIndexes rebuilds the display-name index of a state written
+// ensureUserIndexes rebuilds the indexes of a state written before they
+// existed: the display-name index here, the role members in
+// ensureRoleIndex (directory.go).
+func ensureUserIndexes(s store.Store) error {
+	if err := ensureDisplayNameIndex(s); err != nil {
+		return err
+	}
+	return ensureRoleIndex(s)
+}
+
+// ensureDisplayNameIndex rebuilds the display-name index of a state written
 // before the index existed (or by a writer that bypassed putUser): when the
 // index and the users bucket differ in size, the index is rebuilt in one
 // transaction. It costs two counts when nothing is to be done.
-func ensureUserIndexes(s store.Store) error {
+func ensureDisplayNameIndex(s store.Store) error {
 	stale := false
 	if err := s.View(func(tx store.Tx) error {
 		stale = tx.Count(bucketDisplayName) != tx.Count(bucketUsers)
