@@ -22,6 +22,19 @@ func (c *testCLI) auditRecords() []audit.Record {
 	return rs
 }
 
+// The emulator's admin actions on a user are changes too: recorded.
+func TestMockBlockAndUnblockAreRecorded(t *testing.T) {
+	cli := newTestCLI(t)
+	cli.ok("mock", "verification", alexUPN)
+	cli.ok("mock", "block", alexUPN)
+	cli.ok("mock", "unblock", alexUPN)
+	rs := cli.auditRecords()
+	if len(rs) != 2 || rs[0].Command != "mfactl mock block "+alexUPN ||
+		rs[1].Command != "mfactl mock unblock "+alexUPN || rs[1].Outcome != audit.OutcomeSucceeded || rs[1].Actor.UPN != "mfa.admin@contoso.example" {
+		t.Errorf("records: %+v", rs)
+	}
+}
+
 // Every mutating verb leaves one record; reads and dry runs leave none.
 func TestEveryChangeIsRecorded(t *testing.T) {
 	cli := newTestCLI(t)

@@ -271,9 +271,11 @@ func NewCmdMockUserVerb(f *cmdutil.Factory, action string, runF func(context.Con
 	case "block":
 		c.Short = "Block a user from MFA (every attempt denied for 90 days or until unblocked)"
 		c.Example = "  mfactl --mock mock block adele.vance@contoso.example"
+		markMutating(c) // an admin's change to the user: audited
 	case "unblock":
 		c.Short = "Lift a user's MFA block, fraud block, lockout and method locks"
 		c.Example = "  mfactl --mock mock unblock adele.vance@contoso.example"
+		markMutating(c)
 	case "verification":
 		c.Short = "Show a user's emulated verification state: lockout, block, PIN, questions, devices"
 		c.Example = "  mfactl --mock mock verification lee.gu@contoso.example"

@@ -420,6 +420,7 @@ or replace it.`,
 		},
 	}
 	c.Flags().StringArrayVar(&opts.Codes, "code", nil, "a code the token shows; give two consecutive codes, oldest first")
+	markMutating(c) // a resync changes the token: it is audited like every change
 	return c
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock"
@@ -505,6 +506,18 @@ func TestTokenCheckResyncsADriftedToken(t *testing.T) {
 	}
 	if code := cli.run("token", "check", "HWT-1004", "--code", "123456", "--code", "654321"); code != 1 || !strings.Contains(cli.stderr.String(), "tokenResyncFailed") {
 		t.Fatalf("exit %d: %s", code, cli.stderr)
+	}
+	// A resync changes the token, so each run that reached the mock is in
+	// the audit log, its codes redacted.
+	var checks []audit.Record
+	for _, r := range cli.auditRecords() {
+		if strings.HasPrefix(r.Command, "mfactl token check HWT-1004") {
+			checks = append(checks, r)
+		}
+	}
+	if len(checks) != 2 || checks[0].Outcome != audit.OutcomeSucceeded || checks[1].Outcome != audit.OutcomeFailed ||
+		checks[1].Command != "mfactl token check HWT-1004 --code [REDACTED] --code [REDACTED]" {
+		t.Errorf("token check records: %+v", checks)
 	}
 }
 
