@@ -88,6 +88,7 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 		&cobra.Group{ID: "methods", Title: "Method types:"},
 		&cobra.Group{ID: "account", Title: "Sessions and passwords:"},
 		&cobra.Group{ID: "helpdesk", Title: "Helpdesk and audit:"},
+		&cobra.Group{ID: "reports", Title: "Reports:"},
 		&cobra.Group{ID: "mock", Title: "Offline tenant:"},
 		&cobra.Group{ID: "setup", Title: "Setup:"},
 	)
@@ -103,6 +104,7 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 	add("methods", NewCmdToken(f))
 	add("account", NewCmdSessions(f), NewCmdPassword(f))
 	add("helpdesk", NewCmdReset(f, nil), NewCmdAudit(f))
+	add("reports", NewCmdReport(f))
 	add("mock", NewCmdMock(f), NewCmdVerify(f, nil), NewCmdEnroll(f))
 	add("setup", NewCmdAuth(f), NewCmdConfig(f), NewCmdVersion(f))
 	root.SetCompletionCommandGroupID("setup")

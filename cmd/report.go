@@ -1,0 +1,436 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/config"
+	"github.com/mfactl/mfactl/internal/coverage"
+	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/methods"
+	"github.com/mfactl/mfactl/reports"
+)
+
+// NewCmdReport is the auditors' noun: coverage, tokens and diff.
+func NewCmdReport(f *cmdutil.Factory) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "report <command>",
+		Short: "Coverage reports for auditors: who has MFA, backups, SMS-only users, admins, tokens",
+		Long: `Reports over the whole tenant, read-only: the MFA coverage of every user with
+findings (no method, no backup, SMS/voice only, admins without a phishing-resistant
+method, disabled users holding methods, outstanding Temporary Access Passes,
+hardware tokens unassigned or not activated), the hardware token inventory, and
+what changed between two coverage reports.`,
+	}
+	c.AddCommand(NewCmdReportCoverage(f, nil), NewCmdReportTokens(f, nil), NewCmdReportDiff(f, nil))
+	return c
+}
+
+// ReportCoverageOptions are the flags of `report coverage`.
+type ReportCoverageOptions struct {
+	IO     *iostreams.IOStreams
+	Graph  func() (*graph.Client, error)
+	Config func() (*config.Config, error)
+	Now    func() time.Time
+
+	Source      string
+	Filter      string
+	Out         string
+	Concurrency int
+	Samples     int
+	NoTokens    bool
+	Stats       bool
+	Title       string
+}
+
+// NewCmdReportCoverage builds `mfactl report coverage`.
+func NewCmdReportCoverage(f *cmdutil.Factory, runF func(context.Context, *ReportCoverageOptions) error) *cobra.Command {
+	opts := &ReportCoverageOptions{IO: f.IOStreams, Graph: f.Graph, Config: f.Config, Now: f.Now, Source: coverage.SourceAuto, Concurrency: 8, Samples: reports.DefaultSampleLimit}
+	c := &cobra.Command{
+		Use:   "coverage [--source auto|registration|methods] [--filter F] [-o table|csv|json|md|html] [--out FILE]",
+		Short: "MFA coverage of every user, with findings",
+		Long: `One row per user: methods (all but the password), default method, MFA capable,
+strongest class (phishingResistant, authenticatorApp, otp, phone, none), a backup
+(two MFA methods or more; email and Temporary Access Passes are not MFA methods),
+SMS/voice only, admin; then a summary with totals, percentages per class and per
+method, and findings with counts and the users concerned.
+
+Sources (--source):
+  registration  pages through Graph's userRegistrationDetails report, 999 users a
+                request (needs AuditLog.Read.All and Reports Reader, Security Reader
+                or Global Reader). It leaves out disabled users.
+  methods       lists the users and reads each one's method list and sign-in
+                preferences through $batch (20 reads a request, --concurrency
+                requests in flight; needs UserAuthenticationMethod.Read.All).
+  auto          (default) counts the users, plans from the tenant size and Graph's
+                throttling budgets (registration: 5 requests per 10 s; methods:
+                resource units per 10 s), reads the registration report and adds
+                the disabled users through their method lists, and says in the
+                summary which source each part came from. Where the registration
+                report is refused it reads every user's methods instead.
+
+Requests are paced to Graph's budgets once the server shows it meters them (its
+x-ms-resource-unit header, or a 429), and adapt to Retry-After and the throttle
+headers, so almost no request is throttled; every 429 is still honoured.
+
+Rows stream to the output (memory does not grow with the tenant). --out writes the
+file atomically: an interrupted run (Ctrl-C, network loss) leaves no half-written
+file. -o html is one self-contained page with charts and a sortable, filterable user
+table; csv has the rows only; json is {"users": [...], "summary": {...}}, which
+` + "`mfactl report diff`" + ` compares. A progress bar shows on a terminal.`,
+		Example: `  mfactl --mock report coverage
+  mfactl report coverage -o html --out coverage.html
+  mfactl report coverage -o json --out 2026-q4.json
+  mfactl report coverage --filter admins -o md
+  mfactl report coverage --source methods --concurrency 16 -o csv > coverage.csv`,
+		Args: exactArgs(0, "report coverage takes no arguments: choose users with --filter"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return reportCoverageRun(cmd.Context(), opts)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&opts.Source, "source", opts.Source, "where to read methods from: auto, registration or methods")
+	fl.StringVar(&opts.Filter, "filter", "", "only these users: all, or admins, guests, members, enabled (comma-separated, all must match)")
+	fl.StringVar(&opts.Out, "out", "", "write the report to this `file` (atomically, mode 0600) instead of standard output")
+	fl.IntVar(&opts.Concurrency, "concurrency", opts.Concurrency, "$batch requests in flight for the methods source (1-64)")
+	fl.IntVar(&opts.Samples, "samples", opts.Samples, "users listed per finding in the summary (counts are always exact; 0 lists none)")
+	fl.BoolVar(&opts.NoTokens, "no-tokens", false, "do not read the hardware token inventory (no token findings)")
+	fl.BoolVar(&opts.Stats, "stats", false, "print the plan and the request counts (requests, throttled, waited) on stderr")
+	fl.StringVar(&opts.Title, "title", "", "title of the md and html reports")
+	_ = c.RegisterFlagCompletionFunc("source", cobra.FixedCompletions(coverage.Sources, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("filter", cobra.FixedCompletions(append([]string{"all"}, reports.FilterTerms...), cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+// reportFormat reads -o for a report: its formats are not the printer's.
+func reportFormat(cfg func() (*config.Config, error), allowed ...reports.Format) (reports.Format, error) {
+	c, err := cfg()
+	if err != nil {
+		return "", err
+	}
+	f := reports.FormatTable
+	if c.Output != "" {
+		f, err = reports.ParseFormat(c.Output)
+	}
+	if err != nil {
+		return "", cmdutil.FlagErrorf("-o: %v", err)
+	}
+	for _, a := range allowed {
+		if f == a {
+			return f, nil
+		}
+	}
+	return "", cmdutil.FlagErrorf("-o %s is not a format of this report (use one of %s)", f, formatList(allowed))
+}
+
+func formatList(fs []reports.Format) string {
+	s := ""
+	for i, f := range fs {
+		if i > 0 {
+			s += ", "
+		}
+		s += string(f)
+	}
+	return s
+}
+
+func reportCoverageRun(ctx context.Context, opts *ReportCoverageOptions) error {
+	format, err := reportFormat(opts.Config, reports.FormatTable, reports.FormatCSV, reports.FormatJSON, reports.FormatMarkdown, reports.FormatHTML)
+	if err != nil {
+		return err
+	}
+	source, err := coverage.ParseSource(opts.Source)
+	if err != nil {
+		return cmdutil.FlagErrorf("--source: %v", err)
+	}
+	filter, err := reports.ParseFilter(opts.Filter)
+	if err != nil {
+		return cmdutil.FlagErrorf("--filter: %v", err)
+	}
+	if opts.Concurrency < 1 || opts.Concurrency > 64 {
+		return cmdutil.FlagErrorf("--concurrency must be between 1 and 64, not %d", opts.Concurrency)
+	}
+	if opts.Samples < 0 {
+		return cmdutil.FlagErrorf("--samples must be 0 or more")
+	}
+	client, err := opts.Graph()
+	if err != nil {
+		return err
+	}
+
+	plan, err := coverage.Prepare(ctx, client, coverage.Options{Source: source, Filter: filter, Concurrency: opts.Concurrency, Tokens: !opts.NoTokens})
+	if err != nil {
+		return err
+	}
+	if opts.Stats || opts.IO.IsStderrTTY() {
+		opts.IO.Notef("plan: %s", plan.Describe())
+	}
+	samples := opts.Samples
+	if samples == 0 {
+		samples = -1 // none
+	}
+	progress := newRowProgress(opts.IO, plan.Total())
+	users := func(yield func(reports.UserInput, error) bool) {
+		for in, err := range plan.Inputs(ctx) {
+			if err == nil {
+				progress.add(1)
+			}
+			if !yield(in, err) {
+				return
+			}
+		}
+	}
+	copts := reports.CoverageOptions{
+		Format: format, Filter: filter, SampleLimit: samples, GeneratedAt: opts.Now().UTC(),
+		Title: opts.Title, TempDir: os.TempDir(), SourceScopes: plan.SourceScopes(),
+	}
+	start := time.Now()
+	var summary reports.Summary
+	write := func(w io.Writer) error {
+		var err error
+		summary, err = reports.WriteCoverage(ctx, w, users, plan.TokenSource(ctx), copts)
+		return err
+	}
+	if opts.Out != "" {
+		err = reports.WriteFileAtomic(opts.Out, write)
+	} else {
+		err = write(opts.IO.Out)
+	}
+	progress.finish()
+	for _, n := range plan.Notes {
+		opts.IO.Warnf("%s", n)
+	}
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
+			err = errors.Join(context.Canceled, err)
+		}
+		if opts.Out != "" {
+			return fmt.Errorf("report coverage (nothing written to %s): %w", opts.Out, err)
+		}
+		return fmt.Errorf("report coverage: %w", err)
+	}
+	if opts.Stats {
+		st := client.Limiter().Stats()
+		pct := 0.0
+		if st.Requests > 0 {
+			pct = 100 * float64(st.Throttled) / float64(st.Requests)
+		}
+		opts.IO.Notef("stats: %d users in %s; %d requests (%d resource units), %d throttled (%.2f%%), waited %s in all, metered %v",
+			summary.Users.Total, time.Since(start).Round(time.Millisecond), st.Requests, st.ResourceUnits, st.Throttled, pct, st.Waited.Round(time.Millisecond), st.Metered)
+	}
+	if opts.Out != "" {
+		opts.IO.Notef("wrote %s: %d users, %s%% MFA capable, %s%% with a backup", opts.Out, summary.Users.Total,
+			formatPct(summary.Users.MFACapable.Percent), formatPct(summary.Users.HasBackup.Percent))
+	}
+	return nil
+}
+
+func formatPct(p float64) string { return fmt.Sprintf("%.1f", p) }
+
+// rowProgress is a progress bar of users read, on stderr on a terminal only.
+type rowProgress struct{ bar *progressbar.ProgressBar }
+
+func newRowProgress(ios *iostreams.IOStreams, total int) *rowProgress {
+	if !ios.IsStderrTTY() {
+		return nil
+	}
+	if total <= 0 {
+		total = -1 // unknown: a spinner
+	}
+	return &rowProgress{bar: progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(ios.ErrOut),
+		progressbar.OptionSetDescription("Reading users"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("users"),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)}
+}
+
+func (p *rowProgress) add(n int) {
+	if p != nil {
+		_ = p.bar.Add(n)
+	}
+}
+
+func (p *rowProgress) finish() {
+	if p != nil {
+		_ = p.bar.Finish()
+	}
+}
+
+// ReportTokensOptions are the flags of `report tokens`.
+type ReportTokensOptions struct {
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Config  func() (*config.Config, error)
+	Status  string
+	Out     string
+	Samples int
+}
+
+// NewCmdReportTokens builds `mfactl report tokens`.
+func NewCmdReportTokens(f *cmdutil.Factory, runF func(context.Context, *ReportTokensOptions) error) *cobra.Command {
+	opts := &ReportTokensOptions{IO: f.IOStreams, Graph: f.Graph, Config: f.Config, Samples: reports.DefaultSampleLimit}
+	c := &cobra.Command{
+		Use:   "tokens [--status S] [-o table|csv|json|md] [--out FILE]",
+		Short: "The hardware token inventory by status, manufacturer and model",
+		Long: `Counts the tenant's hardware OATH tokens by status (available, assigned, activated,
+failedActivation), by manufacturer and by model, with the tokens that are unassigned
+or assigned but not activated. Needs a role that reads the inventory (Authentication
+Policy Administrator or Global Reader).`,
+		Example: `  mfactl --mock report tokens
+  mfactl report tokens -o csv --out tokens.csv
+  mfactl report tokens --status failedActivation -o json`,
+		Args: exactArgs(0, "report tokens takes no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return reportTokensRun(cmd.Context(), opts)
+		},
+	}
+	c.Flags().StringVar(&opts.Status, "status", "", "only tokens in this status: available, assigned, activated or failedActivation")
+	c.Flags().StringVar(&opts.Out, "out", "", "write the report to this `file` (atomically, mode 0600)")
+	c.Flags().IntVar(&opts.Samples, "samples", opts.Samples, "tokens listed per finding (counts are always exact; 0 lists none)")
+	_ = c.RegisterFlagCompletionFunc("status", cobra.FixedCompletions([]string{"available", "assigned", "activated", "failedActivation"}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+func reportTokensRun(ctx context.Context, opts *ReportTokensOptions) error {
+	format, err := reportFormat(opts.Config, reports.FormatTable, reports.FormatCSV, reports.FormatJSON, reports.FormatMarkdown)
+	if err != nil {
+		return err
+	}
+	var status methods.HardwareTokenStatus
+	if opts.Status != "" {
+		if status, err = methods.ParseTokenStatus(opts.Status); err != nil {
+			return cmdutil.FlagErrorf("--status: %v", err)
+		}
+	}
+	samples := opts.Samples
+	if samples == 0 {
+		samples = -1
+	}
+	client, err := opts.Graph()
+	if err != nil {
+		return err
+	}
+	tokens := func(yield func(methods.HardwareToken, error) bool) {
+		stopped := false
+		err := client.ListHardwareTokens(ctx, graph.HardwareTokenFilter{Status: status}, func(t methods.HardwareToken) bool {
+			stopped = !yield(t, nil)
+			return !stopped
+		})
+		if err != nil && !stopped {
+			yield(methods.HardwareToken{}, err)
+		}
+	}
+	write := func(w io.Writer) error {
+		s, err := reports.WriteTokenReport(ctx, w, tokens, reports.TokenReportOptions{Format: format, SampleLimit: samples})
+		if err == nil && s.Total == 0 {
+			opts.IO.Notef("no hardware tokens%s", map[bool]string{true: " with status " + string(status), false: " in the inventory"}[status != ""])
+		}
+		return err
+	}
+	if opts.Out != "" {
+		err = reports.WriteFileAtomic(opts.Out, write)
+	} else {
+		err = write(opts.IO.Out)
+	}
+	if err != nil {
+		return fmt.Errorf("report tokens: %w", err)
+	}
+	return nil
+}
+
+// ReportDiffOptions are the arguments of `report diff`.
+type ReportDiffOptions struct {
+	IO     *iostreams.IOStreams
+	Config func() (*config.Config, error)
+	Old    string
+	New    string
+	Out    string
+}
+
+// NewCmdReportDiff builds `mfactl report diff`.
+func NewCmdReportDiff(f *cmdutil.Factory, runF func(context.Context, *ReportDiffOptions) error) *cobra.Command {
+	opts := &ReportDiffOptions{IO: f.IOStreams, Config: f.Config}
+	c := &cobra.Command{
+		Use:   "diff <old.json> <new.json> [-o table|csv|json|md]",
+		Short: "What changed between two coverage reports",
+		Long: `Compares two JSON coverage reports (` + "`mfactl report coverage -o json`" + `): users who gained
+or lost MFA, a backup or a phishing-resistant method, who became (or stopped being)
+SMS/voice-only, and users added or removed. It reads no tenant: only the files.
+The old report is held as a small map of its users; the new one is streamed.`,
+		Example: `  mfactl report diff 2026-q3.json 2026-q4.json
+  mfactl report diff 2026-q3.json 2026-q4.json -o md --out changes.md`,
+		Args: exactArgs(2, "report diff needs two JSON coverage reports: <old.json> <new.json>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Old, opts.New = args[0], args[1]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return reportDiffRun(cmd.Context(), opts)
+		},
+	}
+	c.Flags().StringVar(&opts.Out, "out", "", "write the changes to this `file` (atomically, mode 0600)")
+	return c
+}
+
+func reportDiffRun(ctx context.Context, opts *ReportDiffOptions) error {
+	format, err := reportFormat(opts.Config, reports.FormatTable, reports.FormatCSV, reports.FormatJSON, reports.FormatMarkdown)
+	if err != nil {
+		return err
+	}
+	open := func(path string) (*os.File, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("report diff: %w", err), "give two files written by `mfactl report coverage -o json`")
+		}
+		return f, nil
+	}
+	oldF, err := open(opts.Old)
+	if err != nil {
+		return err
+	}
+	defer oldF.Close()
+	newF, err := open(opts.New)
+	if err != nil {
+		return err
+	}
+	defer newF.Close()
+	var s reports.DiffSummary
+	write := func(w io.Writer) error {
+		var err error
+		s, err = reports.WriteDiff(ctx, w, oldF, newF, reports.DiffOptions{Format: format, TempDir: os.TempDir()})
+		return err
+	}
+	if opts.Out != "" {
+		err = reports.WriteFileAtomic(opts.Out, write)
+	} else {
+		err = write(opts.IO.Out)
+	}
+	if err != nil {
+		return cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("report diff: %w", err), "both files must be JSON coverage reports (`mfactl report coverage -o json`)")
+	}
+	for _, w := range s.Warnings {
+		opts.IO.Warnf("%s", w)
+	}
+	return nil
+}
