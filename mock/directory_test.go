@@ -270,6 +270,9 @@ func TestDirectoryRoleGetByIDAndTemplate(t *testing.T) {
 			"/beta/directoryRoles/roleTemplateId=" + globalAdminTemplate,
 			"/v1.0/directoryRoles/roleTemplateId='" + globalAdminTemplate + "'",
 			"/v1.0/directoryRoles/roleTemplateId%3D" + globalAdminTemplate,
+			// The parenthesised alternate key the SDK sends.
+			"/v1.0/directoryRoles(roleTemplateId='" + globalAdminTemplate + "')",
+			"/beta/directoryRoles(roleTemplateId=%27" + globalAdminTemplate + "%27)",
 		}
 		for _, p := range paths {
 			r := c.do("GET", p, GlobalReaderToken, "")

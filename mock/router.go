@@ -168,6 +168,14 @@ func (s *Server) dispatch(r *request) (*response, error) {
 		return nil, errBadRequest("BadRequest", "Invalid version: %s", first)
 	}
 	r.version, segs = segs[0], segs[1:]
+	// The alternate key of a directory role, directoryRoles(roleTemplateId='{id}')
+	// (the SDK's DirectoryRolesWithRoleTemplateId), is one segment on the
+	// wire; the routes take the key as the next segment.
+	if len(segs) > 0 {
+		if name, key, ok := strings.Cut(segs[0], "("); ok && strings.EqualFold(name, "directoryRoles") && strings.HasSuffix(key, ")") {
+			segs = append([]string{name, strings.TrimSuffix(key, ")")}, segs[1:]...)
+		}
+	}
 
 	principal, ok := s.tokens.lookup(r.http.Header.Get("Authorization"))
 	if !ok {
