@@ -17,7 +17,8 @@ const (
 	bucketTokens  = "tokens"  // hardware token id -> tokenRecord
 	bucketSerials = "serials" // upper-case serial number -> token id
 	bucketMeta    = "meta"    // tenant-wide settings
-	// bucketDisplayName (userscan.go) indexes users by display name.
+	// bucketDisplayName (userscan.go) and bucketRoleMembers (directory.go)
+	// index users by display name and by directory role.
 )
 
 // metaTenant is the key of the tenant record in bucketMeta.
@@ -110,7 +111,7 @@ func getUser(tx store.Tx, ref string) (*userRecord, error) {
 	return &u, nil
 }
 
-// putUser stores a user and keeps the upn and display-name indexes (see
+// putUser stores a user and keeps the upn, display-name and role indexes (see
 // userscan.go) in step; every write of a user must go through it.
 func putUser(tx store.Tx, u *userRecord) error {
 	var old userRecord
