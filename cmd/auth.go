@@ -73,6 +73,9 @@ func newCmdAuthLogin(f *cmdutil.Factory) *cobra.Command {
 				return nil
 			}
 			opts := f.CredentialOptions(cfg)
+			if _, err := graph.ResolveMethod(opts); err != nil {
+				return cmdutil.FlagErrorWrap(err) // a bad --auth value: nothing was tried
+			}
 			acct, warning, err := graph.Login(cmd.Context(), opts)
 			if warning != "" {
 				f.IOStreams.Warnf("%s", warning)

@@ -164,6 +164,9 @@ func (f *Factory) newGraph() (*graph.Client, error) {
 		f.backend = Backend{Kind: "endpoint", Root: cfg.Endpoint, Auth: "static token"}
 	default:
 		copts := f.CredentialOptions(cfg)
+		if _, err := graph.ResolveMethod(copts); err != nil {
+			return nil, WithExit(ExitUsage, err, "see `mfactl auth --help`") // a bad value, not a failed sign-in
+		}
 		cred, warning, err := graph.NewCredential(copts)
 		if err != nil {
 			return nil, WithExit(ExitAuth, err, "see `mfactl auth --help`")
