@@ -296,3 +296,14 @@ func TestReportDiffAfterAChange(t *testing.T) {
 	os.WriteFile(bad, []byte("{not json"), 0o600)
 	cli.fails(2, []string{"JSON coverage reports"}, "report", "diff", bad, after)
 }
+
+func TestUnknownCommandsExit2(t *testing.T) {
+	cli := newTestCLI(t)
+	cli.fails(2, []string{`unknown command "nosuch" for "mfactl"`}, "nosuch")
+	cli.fails(2, []string{`unknown command "nosuch" for "mfactl phone"`}, "phone", "nosuch")
+	cli.fails(2, []string{`did you mean "coverage"?`}, "report", "coverag")
+	// A noun alone shows its commands.
+	if out := cli.ok("report"); !strings.Contains(out, "coverage") || !strings.Contains(out, "diff") {
+		t.Errorf("mfactl report:\n%s", out)
+	}
+}

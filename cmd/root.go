@@ -6,6 +6,7 @@ package cmd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -75,7 +76,7 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 	pf := root.PersistentFlags()
 	pf.Bool("mock", false, "use the embedded mock tenant (no login, no network); MFACTL_MOCK=1")
 	pf.String("mock-state", "", "file of the embedded mock's state (default under the user's state directory); MFACTL_MOCK_STATE")
-	pf.String("endpoint", "", "root URL of a Graph-compatible server such as `mfactl mock serve`, used with MFACTL_TOKEN")
+	pf.String("endpoint", "", "root `URL` of a Graph-compatible server such as 'mfactl mock serve', used with MFACTL_TOKEN")
 	pf.String("ca-cert", "", "PEM `file` of certificates to trust for HTTPS instead of the system's (e.g. from `mock serve --tls`); MFACTL_CA_CERT")
 	pf.String("profile", "", "configuration profile to use; MFACTL_PROFILE")
 	pf.StringP("output", "o", "", "output format: table, json, yaml or csv, and md where a command offers it (default table)")
@@ -109,5 +110,30 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 	add("setup", NewCmdAuth(f), NewCmdConfig(f), NewCmdVersion(f))
 	root.SetCompletionCommandGroupID("setup")
 	root.SetHelpCommandGroupID("setup")
+	refuseUnknownSubcommands(root)
 	return root
+}
+
+// refuseUnknownSubcommands makes every noun (a command with subcommands and
+// no action of its own) show its help when called alone and refuse an
+// unknown subcommand with exit code 2: Cobra's default prints the help and
+// exits 0 for `mfactl phone nosuch`, and exits 1 for `mfactl nosuch`.
+func refuseUnknownSubcommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		refuseUnknownSubcommands(sub)
+	}
+	if !c.HasSubCommands() || c.Run != nil || c.RunE != nil {
+		return
+	}
+	c.Args = cobra.ArbitraryArgs
+	c.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return c.Help()
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+		}
+		return cmdutil.FlagErrorf("%s; run `%s --help` for its commands", msg, c.CommandPath())
+	}
 }

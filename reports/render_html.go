@@ -9,20 +9,25 @@ import (
 	"html/template"
 	"io"
 	"strconv"
+	"sync"
 )
 
 //go:embed assets/coverage.html.tmpl assets/report.css assets/report.js
 var assets embed.FS
 
 var (
-	reportCSS  = mustAsset("assets/report.css")
-	reportJS   = mustAsset("assets/report.js")
-	htmlReport = template.Must(template.New("coverage").Funcs(template.FuncMap{
-		"pct":  formatPercent,
-		"bit":  func(b bool) string { return map[bool]string{true: "1", false: "0"}[b] },
-		"tags": func(fs []FindingID) string { return joinNames(fs, " ") },
-		"list": func(ms []MethodName) string { return joinNames(ms, ", ") },
-	}).ParseFS(assets, "assets/coverage.html.tmpl"))
+	reportCSS = mustAsset("assets/report.css")
+	reportJS  = mustAsset("assets/report.js")
+	// htmlReport is parsed on first use, not at start-up: every mfactl run
+	// (--help included) would pay for it otherwise.
+	htmlReport = sync.OnceValue(func() *template.Template {
+		return template.Must(template.New("coverage").Funcs(template.FuncMap{
+			"pct":  formatPercent,
+			"bit":  func(b bool) string { return map[bool]string{true: "1", false: "0"}[b] },
+			"tags": func(fs []FindingID) string { return joinNames(fs, " ") },
+			"list": func(ms []MethodName) string { return joinNames(ms, ", ") },
+		}).ParseFS(assets, "assets/coverage.html.tmpl"))
+	})
 	// reportCSP allows nothing but the page's own style and script, by hash:
 	// the page makes no network request, and injected markup could not run.
 	reportCSP = fmt.Sprintf("default-src 'none'; style-src '%s'; script-src '%s'; img-src data:; base-uri 'none'; form-action 'none'",
@@ -177,19 +182,19 @@ func newHTMLRenderer(w io.Writer, opts RenderOptions) (*htmlRenderer, error) {
 
 func (h *htmlRenderer) WriteRow(r Row) error {
 	h.rows++
-	return htmlReport.ExecuteTemplate(h.spool.w, "row", r)
+	return htmlReport().ExecuteTemplate(h.spool.w, "row", r)
 }
 
 func (h *htmlRenderer) Finish(s Summary) error {
 	w := bufio.NewWriterSize(h.out, 64<<10)
 	v := newHTMLView(h.title, s, h.rows)
-	if err := htmlReport.ExecuteTemplate(w, "head", v); err != nil {
+	if err := htmlReport().ExecuteTemplate(w, "head", v); err != nil {
 		return err
 	}
 	if err := h.spool.copyTo(w); err != nil {
 		return err
 	}
-	if err := htmlReport.ExecuteTemplate(w, "tail", v); err != nil {
+	if err := htmlReport().ExecuteTemplate(w, "tail", v); err != nil {
 		return err
 	}
 	return w.Flush()
