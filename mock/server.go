@@ -134,6 +134,15 @@ func NewServer(opts Options) (*Server, error) {
 }
 
 func (s *Server) seedIfEmpty() error {
+	// Look first: a write transaction would change the file's bytes on
+	// every run, even when there is nothing to seed.
+	seeded := false
+	if err := s.store.View(func(tx store.Tx) error {
+		_, seeded = tx.Get(bucketMeta, metaTenant)
+		return nil
+	}); err != nil || seeded {
+		return err
+	}
 	return s.store.Update(func(tx store.Tx) error {
 		if _, ok := tx.Get(bucketMeta, metaTenant); ok {
 			return nil

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The README's main command: the coverage report of the embedded mock,
+// through the built binary, in every format; and the same JSON from
+// `mock serve` through --endpoint.
+func TestReportCoverageE2E(t *testing.T) {
+	e := newEnv(t)
+	r := e.run(nil, "--mock", "report", "coverage")
+	if r.code != 0 || !strings.Contains(r.stdout, "alex.wilber@contoso.example") || !strings.Contains(r.stdout, "noMfaMethod") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, f := range []string{"csv", "json", "md", "html"} {
+		r := e.run(nil, "--mock", "report", "coverage", "-o", f)
+		if r.code != 0 || r.stdout == "" {
+			t.Errorf("-o %s: exit %d: %s", f, r.code, r.stderr)
+		}
+	}
+	out := filepath.Join(e.dir, "cov.json")
+	if r := e.run(nil, "--mock", "report", "coverage", "-o", "json", "--out", out); r.code != 0 || r.stdout != "" {
+		t.Fatalf("--out: exit %d, stdout %q, %s", r.code, r.stdout, r.stderr)
+	}
+	local, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srv := startServe(t, e, e.dir+"/served.db")
+	remote := e.run([]string{"MFACTL_ENDPOINT=" + srv, "MFACTL_TOKEN=mock-admin-token"}, "report", "coverage", "-o", "json")
+	if remote.code != 0 {
+		t.Fatalf("--endpoint: exit %d: %s", remote.code, remote.stderr)
+	}
+	// Only the time the report was made differs.
+	stamp := regexp.MustCompile(`"generatedAt": *"[^"]*"`)
+	a, b := stamp.ReplaceAll(local, nil), stamp.ReplaceAll([]byte(remote.stdout), nil)
+	if !bytes.Equal(bytes.TrimSpace(a), bytes.TrimSpace(b)) {
+		t.Errorf("--mock and --endpoint reports differ:\n%s\n---\n%s", a, b)
+	}
+	var doc struct {
+		Users   []json.RawMessage `json:"users"`
+		Summary struct {
+			Users struct {
+				Total int `json:"total"`
+			} `json:"users"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal(local, &doc); err != nil || len(doc.Users) != doc.Summary.Users.Total || len(doc.Users) < 10 {
+		t.Fatalf("json report: %v, %d rows, total %d", err, len(doc.Users), doc.Summary.Users.Total)
+	}
+}
+
+// Reads and dry runs leave the embedded mock's state file byte for byte as
+// it was.
+func TestReadsAndDryRunsLeaveTheStateFileUnchanged(t *testing.T) {
+	e := newEnv(t)
+	state := filepath.Join(e.dir, "mock.db")
+	if r := e.run(nil, "--mock", "user", "show", "adele.vance@contoso.example"); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	sum := func() [32]byte {
+		b, err := os.ReadFile(state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sha256.Sum256(b)
+	}
+	before := sum()
+	for _, args := range [][]string{
+		{"user", "show", "adele.vance@contoso.example"},
+		{"report", "coverage", "-o", "csv"},
+		{"phone", "add", "alex.wilber@contoso.example", "+14255550177", "--type", "mobile", "--dry-run"},
+		{"tap", "create", "alex.wilber@contoso.example", "--dry-run"},
+		{"reset", "adele.vance@contoso.example", "--all", "--dry-run"},
+	} {
+		if r := e.run(nil, append([]string{"--mock"}, args...)...); r.code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, r.code, r.stderr)
+		}
+		if sum() != before {
+			t.Fatalf("%v changed the state file", args)
+		}
+	}
+}
