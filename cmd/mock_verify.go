@@ -247,9 +247,12 @@ type MockUserOptions struct {
 	EmulatorOptions
 	User   string
 	Action string
-	// Kind and MethodID choose the token of `mock code`.
+	// Kind and MethodID choose the token of `mock code`; Serial names a
+	// hardware token directly (no user), Steps reads a later code.
 	Kind     string
 	MethodID string
+	Serial   string
+	Steps    int
 }
 
 // NewCmdMockUserVerb builds `mock block`, `mock unblock`, `mock verification`
@@ -260,7 +263,9 @@ func NewCmdMockUserVerb(f *cmdutil.Factory, action string, runF func(context.Con
 		Use:  action + " <user>",
 		Args: exactArgs(1, "mock "+action+" needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.User = args[0]
+			if len(args) > 0 {
+				opts.User = args[0]
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -280,15 +285,34 @@ func NewCmdMockUserVerb(f *cmdutil.Factory, action string, runF func(context.Con
 		c.Short = "Show a user's emulated verification state: lockout, block, PIN, questions, devices"
 		c.Example = "  mfactl --mock mock verification lee.gu@contoso.example"
 	case "code":
-		c.Use = "code <user> [--method oath|app|hardware] [--method-id ID]"
+		c.Use = "code {<user> [--method oath|app|hardware] [--method-id ID] | --serial S [--steps N]}"
 		c.Short = "Print the code the user's app or hardware token shows now (emulator only)"
 		c.Long = `Print the current code of the user's authenticator app (software OATH) or hardware
 token, at the mock's clock: what the user would read off the app or token. This is an
 emulator-only helper for scripted flows; nothing like it exists in Entra. A code
-accepted once is refused again (replay): wait for the next one (or advance the clock).`
+accepted once is refused again (replay): wait for the next one (or advance the clock).
+
+--serial reads a hardware token of the inventory by serial number, whatever its
+status: a key fob shows codes before it is assigned or activated, and its code is
+what activation asks for. --steps N gives the code N time steps (30 or 60 s) later,
+or earlier when negative: the code a fob whose clock runs N steps off shows now, to
+rehearse ` + "`mfactl token check`" + `.`
 		c.Example = `  mfactl --mock mock code adele.vance@contoso.example
   mfactl --mock mock code grady.archie@contoso.example --method hardware
-  mfactl --mock verify grady.archie@contoso.example --method hardware --code "$(mfactl --mock mock code grady.archie@contoso.example --method hardware)"`
+  mfactl --mock verify grady.archie@contoso.example --method hardware --code "$(mfactl --mock mock code grady.archie@contoso.example --method hardware)"
+  mfactl --mock token activate HWT-1004 --code "$(mfactl --mock mock code --serial HWT-1004)"
+  mfactl --mock token check HWT-1001 --code "$(mfactl --mock mock code --serial HWT-1001 --steps 3)" --code "$(mfactl --mock mock code --serial HWT-1001 --steps 4)"`
+		c.Args = func(_ *cobra.Command, args []string) error {
+			switch {
+			case opts.Serial != "" && len(args) > 0:
+				return cmdutil.FlagErrorf("mock code takes a <user> or --serial, not both")
+			case opts.Serial == "" && len(args) != 1:
+				return cmdutil.FlagErrorf("mock code needs one <user>, or --serial S for a hardware token")
+			}
+			return nil
+		}
+		c.Flags().StringVar(&opts.Serial, "serial", "", "read the hardware token with this serial number (any status) instead of a user's")
+		c.Flags().IntVar(&opts.Steps, "steps", 0, "with --serial: the code this many time steps later (negative: earlier), as a drifted token shows it")
 		c.Flags().StringVarP(&opts.Kind, "method", "m", "oath", "whose code: app (software OATH), hardware, or oath (either, app first)")
 		c.Flags().StringVar(&opts.MethodID, "method-id", "", "the method id, when the user has several")
 		_ = c.RegisterFlagCompletionFunc("method", cobra.FixedCompletions([]string{"oath", "app", "hardware"}, cobra.ShellCompDirectiveNoFileComp))
@@ -299,6 +323,12 @@ accepted once is refused again (replay): wait for the next one (or advance the c
 func mockUserRun(ctx context.Context, opts *MockUserOptions) (err error) {
 	var u methods.User
 	defer func() { err = explainVerdict(err, u) }()
+	if opts.Action == "code" && opts.Serial != "" {
+		return mockTokenCodeRun(ctx, opts)
+	}
+	if opts.Steps != 0 {
+		return cmdutil.FlagErrorf("--steps goes with --serial")
+	}
 	em, printer, u, err := opts.enrollTarget(ctx, "mock "+opts.Action, opts.User)
 	if err != nil {
 		return err
@@ -383,3 +413,23 @@ func (v statusView) pairs() [][2]string {
 
 func (v statusView) RenderTable(w io.Writer) error { return renderPairs(w, v.pairs()) }
 func (v statusView) Table() output.TableData       { return pairsTable(v.pairs()) }
+
+// mockTokenCodeRun prints the code a hardware token of the inventory shows.
+func mockTokenCodeRun(ctx context.Context, opts *MockUserOptions) error {
+	if opts.Steps < -100 || opts.Steps > 100 {
+		return cmdutil.FlagErrorf("--steps must be between -100 and 100")
+	}
+	em, printer, err := opts.emulator("mock code")
+	if err != nil {
+		return err
+	}
+	c, err := em.TokenCode(ctx, opts.Serial, opts.Steps)
+	if err != nil {
+		return err
+	}
+	if printer.Format == output.Table {
+		fmt.Fprintln(opts.IO.Out, c.Code)
+		return nil
+	}
+	return printer.Print(c)
+}

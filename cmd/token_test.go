@@ -664,3 +664,35 @@ func TestTokenImportProgressOnlyOnATerminal(t *testing.T) {
 		t.Fatalf("stdout %q\nstderr %q", cli.stdout, cli.stderr)
 	}
 }
+
+// An admin activates a token with the code the fob shows, read through
+// `mock code --serial` before the token is activated; a drifted fob is
+// rehearsed with --steps and resynchronised with `token check`.
+func TestMockCodeOfAFobBySerial(t *testing.T) {
+	cli := newTestCLI(t)
+	code := strings.TrimSpace(cli.ok("mock", "code", "--serial", "HWT-1004"))
+	if len(code) != 6 {
+		t.Fatalf("code %q", code)
+	}
+	cli.ok("token", "activate", "HWT-1004", "--code", code)
+	if out := cli.ok("token", "list", "--status", "activated"); !strings.Contains(out, "HWT-1004") {
+		t.Fatalf("HWT-1004 is not activated:\n%s", out)
+	}
+	// An available token (no user) shows codes too.
+	var c map[string]any
+	cli.jsonOf(&c, "mock", "code", "--serial", "HWT-1002", "--steps", "2")
+	if c["serialNumber"] != "HWT-1002" || len(c["code"].(string)) != 6 || c["kind"] != "hardwareOath" {
+		t.Errorf("json %v", c)
+	}
+	// A fob 5 steps fast: its codes fail until `token check` learns the drift.
+	a := strings.TrimSpace(cli.ok("mock", "code", "--serial", "HWT-1001", "--steps", "4"))
+	b := strings.TrimSpace(cli.ok("mock", "code", "--serial", "HWT-1001", "--steps", "5"))
+	cli.ok("token", "check", "HWT-1001", "--code", a, "--code", b)
+	if s := cli.stdout.String() + cli.stderr.String(); !strings.Contains(s, "(5 steps) ahead") {
+		t.Errorf("token check: %s", s)
+	}
+	cli.fails(3, []string{"HWT-9999"}, "mock", "code", "--serial", "HWT-9999")
+	cli.fails(2, []string{"not both"}, "mock", "code", alexUPN, "--serial", "HWT-1002")
+	cli.fails(2, []string{"--steps goes with --serial"}, "mock", "code", "grady.archie@contoso.example", "--steps", "1")
+	cli.fails(2, []string{"between -100 and 100"}, "mock", "code", "--serial", "HWT-1002", "--steps", "500")
+}

@@ -333,6 +333,18 @@ func (e *Emulator) CurrentCode(ctx context.Context, user, kind, methodID string)
 	return &c, e.do(ctx, "read the current code of "+user, http.MethodGet, path, nil, &c)
 }
 
+// TokenCode reads the code a hardware token (by serial number) shows at the
+// mock's clock, whatever its status; steps reads the code that many time
+// steps away, as a token whose clock drifted shows now (emulator only).
+func (e *Emulator) TokenCode(ctx context.Context, serial string, steps int) (*CurrentCode, error) {
+	path := "tokens/" + url.PathEscape(serial) + "/code"
+	if steps != 0 {
+		path += "?steps=" + strconv.Itoa(steps)
+	}
+	var c CurrentCode
+	return &c, e.do(ctx, "read the current code of token "+serial, http.MethodGet, path, nil, &c)
+}
+
 // userVerdictCall is a user operation whose answer may be a verdict (a PIN
 // or questions that break the policy, questions for an admin).
 func (e *Emulator) userVerdictCall(ctx context.Context, op, method, path string, in any, out any) error {

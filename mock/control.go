@@ -35,6 +35,7 @@ func (s *Server) controlRoutes(c *controlRouter) {
 	c.public("GET", "/clock", s.mockClock)
 	c.admin("POST", "/clock", s.mockSetClock)
 	c.admin("POST", "/tokens/{serial}/resync", s.resyncToken)
+	c.admin("GET", "/tokens/{serial}/code", s.tokenCode)
 	s.verifyRoutes(c)
 }
 

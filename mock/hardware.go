@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -948,6 +949,52 @@ const (
 	CodeResyncFailed   = "tokenResyncFailed"
 	CodeResyncReplayed = "tokenResyncReplayed"
 )
+
+// tokenCode is the emulator's GET /_mock/tokens/{serial}/code: the code
+// the key fob shows at the mock's clock, whatever its status (a fob shows
+// codes before it is assigned or activated, which is how an admin
+// activates it), and ?steps=N the code N time steps later (or earlier), as
+// a fob whose clock is N steps off shows now. Emulator only.
+func (s *Server) tokenCode(r *request) (*response, error) {
+	steps := 0
+	if v := r.query.Get("steps"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < -100 || n > 100 {
+			return nil, errBadRequest(codeInvalidValue, "steps must be a whole number of time steps from -100 to 100, not '%s'.", v)
+		}
+		steps = n
+	}
+	var out CurrentCode
+	err := s.store.View(func(tx store.Tx) error {
+		t, found, err := getTokenBySerial(tx, r.params["serial"])
+		if err != nil {
+			return err
+		}
+		if !found {
+			return errNotFound("No hardware OATH token with serial number '%s' is in the directory.", r.params["serial"])
+		}
+		key, err := t.oathKey()
+		if err != nil {
+			return err
+		}
+		at := s.now().Add(time.Duration(steps) * time.Duration(key.Period) * time.Second)
+		code, err := key.Code(at)
+		if err != nil {
+			return err
+		}
+		step, err := key.Step(at)
+		if err != nil {
+			return err
+		}
+		out = CurrentCode{Code: code, MethodID: t.ID, Kind: string(methods.KindHardwareOath), SerialNumber: t.SerialNumber, Step: step,
+			ValidUntil: time.Unix(int64(step+1)*int64(key.Period), 0).UTC().Add(-time.Duration(steps) * time.Duration(key.Period) * time.Second)}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ok(out)
+}
 
 // resyncToken is the emulator's POST /_mock/tokens/{serial}/resync with
 // {"codes":["123456","234567"]}: two consecutive codes the token shows fix
