@@ -288,7 +288,7 @@ func (p *pacer) wait(ctx context.Context) error {
 func tokenActivateFileRun(ctx context.Context, opts *TokenActivateOptions) error {
 	f, err := os.Open(opts.File)
 	if err != nil {
-		return cmdutil.WithExit(cmdutil.ExitUsage, err, "")
+		return cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("token activate --file: %w", err), "give a CSV file with the header "+seedfile.ActivationHeader)
 	}
 	parsed, err := seedfile.ParseActivations(f)
 	f.Close()

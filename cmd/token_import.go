@@ -288,7 +288,7 @@ func tokenImportRun(ctx context.Context, opts *TokenImportOptions) error {
 func readSeedFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, cmdutil.WithExit(cmdutil.ExitUsage, err, "")
+		return nil, cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("token import: %w", err), "give the vendor's seed file: Entra's CSV or a PSKC document")
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxSeedFile+1))

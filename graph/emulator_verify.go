@@ -127,7 +127,13 @@ func challengePath(id, rest string) string {
 // text, a call or a notification. The result carries what the sign-in
 // screen shows (the push number, the questions); codes are in the outbox.
 func (e *Emulator) StartChallenge(ctx context.Context, req StartChallengeRequest) (*VerifyResult, error) {
-	return e.challengeCall(ctx, "verify "+req.User, http.MethodPost, "verify/challenges", req)
+	// The mock's message names the user and the missing method.
+	r, err := e.challengeCall(ctx, "start the verification", http.MethodPost, "verify/challenges", req)
+	var ge *Error
+	if errors.As(err, &ge) && ge.Status == http.StatusNotFound && ge.Hint == "" {
+		ge.Hint = "`mfactl methods list <user>` shows what the user has registered; `mfactl verify <user>` without --method offers those methods"
+	}
+	return r, err
 }
 
 // Challenge polls a challenge. A challenge that ended without success
