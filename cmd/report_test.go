@@ -307,3 +307,16 @@ func TestUnknownCommandsExit2(t *testing.T) {
 		t.Errorf("mfactl report:\n%s", out)
 	}
 }
+
+func TestReportCoverageProgressOnATerminalOnly(t *testing.T) {
+	cli := newTestCLI(t)
+	cli.ok("report", "coverage", "-o", "csv")
+	if strings.Contains(cli.stderr.String(), "Reading users") {
+		t.Errorf("a progress bar without a terminal: %q", cli.stderr)
+	}
+	cli.tty = true
+	cli.ok("report", "coverage", "-o", "csv", "--out", filepath.Join(t.TempDir(), "c.csv"))
+	if s := cli.stderr.String(); !strings.Contains(s, "Reading users") || !strings.Contains(s, "plan: ") {
+		t.Errorf("no progress bar or plan on a terminal: %q", s)
+	}
+}
