@@ -194,3 +194,48 @@ func FuzzParseSince(f *testing.F) {
 		}
 	})
 }
+
+// A $batch is recorded by its write steps, each with its own URL, redacted
+// body and status; a batch of reads (the coverage report) is a read.
+func TestBatchedWritesAreRecordedStepByStep(t *testing.T) {
+	cli := newTestCLI(t)
+	dir := t.TempDir()
+	csvFile := dir + "/tokens.csv"
+	const seedA, seedB = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"
+	if err := os.WriteFile(csvFile, []byte("upn,serial number,secret key,time interval,manufacturer,model\n"+
+		alexUPN+",AUD-1,"+seedA+",30,Contoso,OTP\n,AUD-2,"+seedB+",30,Contoso,OTP\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cli.ok("report", "coverage", "--source", "methods", "-o", "csv")
+	if rs := cli.auditRecords(); len(rs) != 0 {
+		t.Fatalf("a read-only report left %d audit record(s): %+v", len(rs), rs)
+	}
+	cli.ok("token", "import", csvFile)
+	rs := cli.auditRecords()
+	if len(rs) != 1 {
+		t.Fatalf("%d records", len(rs))
+	}
+	var creates []audit.Request
+	for _, r := range rs[0].Requests {
+		if strings.HasSuffix(r.URL, "/$batch") {
+			t.Errorf("the batch itself was recorded: %+v", r)
+		}
+		if r.Method == "POST" && strings.HasSuffix(r.URL, "/beta/directory/authenticationMethodDevices/hardwareOathDevices") {
+			creates = append(creates, r)
+		}
+	}
+	if len(creates) != 2 {
+		t.Fatalf("want the 2 creates as requests, got %+v", rs[0].Requests)
+	}
+	for _, r := range creates {
+		var body bytes.Buffer
+		_ = json.Compact(&body, r.Body)
+		if r.Status != 201 || !strings.Contains(body.String(), `"secretKey":"[REDACTED]"`) || !strings.Contains(body.String(), `"serialNumber":"AUD-`) {
+			t.Errorf("create %+v", r)
+		}
+	}
+	raw, _ := os.ReadFile(os.Getenv("XDG_STATE_HOME") + "/mfactl/audit.log")
+	if strings.Contains(string(raw), seedA) || strings.Contains(string(raw), seedB) {
+		t.Error("a seed is in the audit log")
+	}
+}

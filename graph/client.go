@@ -39,6 +39,10 @@ const PublicCloudRoot = "https://graph.microsoft.com"
 // DefaultScope is the scope mfactl asks for: the app's configured permissions.
 const DefaultScope = "https://graph.microsoft.com/.default"
 
+// maxIdleConnsPerHost bounds the idle connections kept to Graph: above any
+// concurrency mfactl uses (reports and imports go to 64).
+const maxIdleConnsPerHost = 64
+
 // sdkVersion is the msgraph-sdk-go version pinned in go.mod, reported in the
 // SdkVersion header as the full SDK client would.
 const sdkVersion = "1.89.0"
@@ -151,6 +155,11 @@ func newHTTPClient(opts Options, obs *observers, lim *Limiter) *http.Client {
 	parent := opts.Transport
 	if parent == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
+		// Keep a connection per request in flight: net/http keeps only 2
+		// idle ones per host by default, so concurrent $batch requests
+		// would close and dial connections all the time.
+		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
+		t.MaxIdleConns = maxIdleConnsPerHost
 		if opts.RootCAs != nil {
 			t.TLSClientConfig = &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12}
 		}

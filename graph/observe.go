@@ -76,6 +76,7 @@ func (t *recordTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.next.RoundTrip(req)
 	}
 	ex := Exchange{Time: time.Now().UTC(), Method: req.Method, URL: Redact(req.URL.String())}
+	var plain []byte
 	if req.Body != nil && req.Body != http.NoBody {
 		b, err := io.ReadAll(req.Body)
 		req.Body.Close()
@@ -83,7 +84,13 @@ func (t *recordTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		req.Body = io.NopCloser(bytes.NewReader(b))
-		ex.Body = redactedBody(redactRequest(maybeGunzip(b, req.Header.Get("Content-Encoding"))))
+		plain = maybeGunzip(b, req.Header.Get("Content-Encoding"))
+	}
+	if strings.HasSuffix(req.URL.Path, "/$batch") {
+		return t.batch(req, ex, plain)
+	}
+	if plain != nil {
+		ex.Body = redactedBody(redactRequest(plain))
 	}
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
@@ -92,6 +99,85 @@ func (t *recordTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		ex.Status = resp.StatusCode
 	}
 	t.obs.notify(ex)
+	return resp, err
+}
+
+// batchSteps is the part of a $batch request body the recorder reads.
+type batchSteps struct {
+	Requests []struct {
+		ID     string          `json:"id"`
+		Method string          `json:"method"`
+		URL    string          `json:"url"`
+		Body   json.RawMessage `json:"body"`
+	} `json:"requests"`
+}
+
+// batch records a $batch by its steps: the writes in it, each with its
+// own URL, body and status, as if sent alone; a batch of reads (a
+// coverage report's method lists) is a read and is not recorded.
+func (t *recordTransport) batch(req *http.Request, ex Exchange, plain []byte) (*http.Response, error) {
+	var in batchSteps
+	if json.Unmarshal(plain, &in) != nil {
+		// Not a batch mfactl can read: record it whole, as any write.
+		ex.Body = redactedBody(redactRequest(plain))
+		resp, err := t.next.RoundTrip(req)
+		if err != nil {
+			ex.Err = err.Error()
+		} else {
+			ex.Status = resp.StatusCode
+		}
+		t.obs.notify(ex)
+		return resp, err
+	}
+	var writes []Exchange
+	ids := map[string]int{}
+	root := strings.TrimSuffix(req.URL.String(), "/$batch")
+	for _, step := range in.Requests {
+		if !isWrite(strings.ToUpper(step.Method)) {
+			continue
+		}
+		w := Exchange{Time: ex.Time, Method: strings.ToUpper(step.Method), URL: Redact(root + "/" + strings.TrimLeft(step.URL, "/"))}
+		if len(step.Body) > 0 && string(step.Body) != "null" {
+			w.Body = redactedBody(redactRequest(step.Body))
+		}
+		ids[step.ID] = len(writes)
+		writes = append(writes, w)
+	}
+	resp, err := t.next.RoundTrip(req)
+	if len(writes) == 0 {
+		return resp, err
+	}
+	if err != nil {
+		for i := range writes {
+			writes[i].Err = err.Error()
+		}
+	} else {
+		body, rerr := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		var out struct {
+			Responses []struct {
+				ID     string `json:"id"`
+				Status int    `json:"status"`
+			} `json:"responses"`
+		}
+		if rerr == nil {
+			_ = json.Unmarshal(maybeGunzip(body, resp.Header.Get("Content-Encoding")), &out)
+		}
+		for _, r := range out.Responses {
+			if i, ok := ids[r.ID]; ok {
+				writes[i].Status = r.Status
+			}
+		}
+		for i := range writes {
+			if writes[i].Status == 0 {
+				writes[i].Err = fmt.Sprintf("no answer in the $batch response (HTTP %d)", resp.StatusCode)
+			}
+		}
+	}
+	for _, w := range writes {
+		t.obs.notify(w)
+	}
 	return resp, err
 }
 
