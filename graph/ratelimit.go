@@ -8,37 +8,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mfactl/mfactl/internal/throttling"
 )
 
-// Graph's published throttling budgets (concepts/throttling-limits.md) for
-// one app in one tenant, which the client-side limiter paces itself to.
-const (
-	// ThrottleWindow is the span of the identity and reports budgets.
-	ThrottleWindow = 10 * time.Second
-	// WriteWindow is the span of the write budget.
-	WriteWindow = 150 * time.Second
-	// WriteBudget is the number of writes allowed per WriteWindow.
-	WriteBudget = 3000
-	// ReportsBudget is the number of /reports requests allowed per
-	// ThrottleWindow.
-	ReportsBudget = 5
-	// limiterSlack is added to every charge's lifetime: the server starts
-	// its window when a request arrives, a little after the client sent it.
-	limiterSlack = 250 * time.Millisecond
-)
-
-// IdentityBudget is the resource units (RU) per ThrottleWindow that Graph's
-// identity and access service allows one app in a tenant of this many
-// users: 3,500 (under 50), 5,000 (50 to 500), 8,000 (more).
-func IdentityBudget(users int) int {
-	switch {
-	case users < 50:
-		return 3500
-	case users <= 500:
-		return 5000
-	}
-	return 8000
-}
+// limiterSlack is added to every charge's stay in the client's windows:
+// the server starts its window when a request arrives, a little after the
+// client sent it.
+const limiterSlack = 250 * time.Millisecond
 
 // RequestClass is which of Graph's budgets a request draws on.
 type RequestClass int
@@ -66,32 +43,19 @@ func (c RequestClass) String() string {
 }
 
 // ClassifyRequest returns the budget a request draws on and its estimated
-// resource units under Graph's rules: 1 per request, 2 for GET /users; a
-// $select takes one off, an $expand adds one, a $top under 20 takes one
-// off; never below 1. path is the URL path, with or without the version.
+// resource units under Graph's rules (throttling.ResourceUnits). path is
+// the URL path, with or without the version.
 func ClassifyRequest(method, path string, q url.Values) (RequestClass, int) {
 	p := strings.Trim(path, "/")
 	for _, v := range []string{"v1.0/", "beta/"} {
 		p = strings.TrimPrefix(p, v)
 	}
-	if strings.HasPrefix(p, "reports/") || p == "reports" {
+	segs := strings.Split(p, "/")
+	if throttling.IsReports(segs) {
 		return ClassReports, 1
 	}
-	cost := 1
-	if method == http.MethodGet && strings.EqualFold(p, "users") {
-		cost = 2
-	}
-	if q.Get("$select") != "" {
-		cost--
-	}
-	if q.Get("$expand") != "" {
-		cost++
-	}
-	if top, err := strconv.Atoi(q.Get("$top")); err == nil && top < 20 {
-		cost--
-	}
-	cost = max(cost, 1)
-	if isWrite(method) {
+	cost := throttling.ResourceUnits(method, segs, q)
+	if throttling.IsWrite(method) {
 		return ClassWrite, cost
 	}
 	return ClassIdentity, cost
@@ -132,28 +96,31 @@ type Limiter struct {
 
 	mu       sync.Mutex
 	metered  bool
-	identity slidingWindow
-	writes   slidingWindow
-	reports  slidingWindow
+	identity throttling.SlidingWindow
+	writes   throttling.SlidingWindow
+	reports  throttling.SlidingWindow
 	stats    LimiterStats
 }
 
 // NewLimiter returns a limiter for a tenant of unknown size (the smallest
 // identity budget, until SetTenantSize).
 func NewLimiter() *Limiter {
+	window := func(span time.Duration, limit int) throttling.SlidingWindow {
+		return throttling.SlidingWindow{Span: span, Limit: limit, Slack: limiterSlack, Coalesce: 10 * time.Millisecond}
+	}
 	return &Limiter{
 		now:      time.Now,
 		sleep:    sleepContext,
-		identity: slidingWindow{span: ThrottleWindow, limit: IdentityBudget(0)},
-		writes:   slidingWindow{span: WriteWindow, limit: WriteBudget},
-		reports:  slidingWindow{span: ThrottleWindow, limit: ReportsBudget},
+		identity: window(throttling.Window, throttling.IdentityBudget(0)),
+		writes:   window(throttling.WriteWindow, throttling.WriteBudget),
+		reports:  window(throttling.Window, throttling.ReportsBudget),
 	}
 }
 
 // SetTenantSize sizes the identity budget for a tenant of this many users.
 func (l *Limiter) SetTenantSize(users int) {
 	l.mu.Lock()
-	l.identity.limit = IdentityBudget(users)
+	l.identity.Limit = throttling.IdentityBudget(users)
 	l.mu.Unlock()
 }
 
@@ -181,14 +148,14 @@ func (l *Limiter) Stats() LimiterStats {
 }
 
 // windowsOf are the budgets a class charges.
-func (l *Limiter) windowsOf(c RequestClass) []*slidingWindow {
+func (l *Limiter) windowsOf(c RequestClass) []*throttling.SlidingWindow {
 	switch c {
 	case ClassReports:
-		return []*slidingWindow{&l.reports}
+		return []*throttling.SlidingWindow{&l.reports}
 	case ClassWrite:
-		return []*slidingWindow{&l.identity, &l.writes}
+		return []*throttling.SlidingWindow{&l.identity, &l.writes}
 	}
-	return []*slidingWindow{&l.identity}
+	return []*throttling.SlidingWindow{&l.identity}
 }
 
 // Wait blocks until a request of this class and cost fits its budgets
@@ -205,14 +172,14 @@ func (l *Limiter) Wait(ctx context.Context, c RequestClass, cost int) error {
 		var until time.Time
 		if l.metered {
 			for _, w := range ws {
-				if t := w.freeAt(now, unitsOf(c, w, cost)); t.After(until) {
+				if t := w.FreeAt(now, unitsOf(c, w, cost)); t.After(until) {
 					until = t
 				}
 			}
 		}
 		if !until.After(now) {
 			for _, w := range ws {
-				w.add(now, unitsOf(c, w, cost))
+				w.Add(now, unitsOf(c, w, cost))
 			}
 			l.stats.Requests++
 			if c != ClassReports {
@@ -247,8 +214,8 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 
 // unitsOf is what a request costs in window w: resource units in the
 // identity window, one request in the others.
-func unitsOf(c RequestClass, w *slidingWindow, cost int) int {
-	if c == ClassReports || w.span == WriteWindow {
+func unitsOf(c RequestClass, w *throttling.SlidingWindow, cost int) int {
+	if c == ClassReports || w.Span == throttling.WriteWindow {
 		return 1
 	}
 	return cost
@@ -267,7 +234,7 @@ func (l *Limiter) Observe(c RequestClass, cost, status int, get func(string) str
 	if ru := get("x-ms-resource-unit"); ru != "" {
 		l.metered = true
 		if actual, err := strconv.Atoi(strings.TrimSpace(ru)); err == nil && c != ClassReports && actual != cost {
-			l.identity.add(now, actual-cost)
+			l.identity.Add(now, actual-cost)
 			l.stats.ResourceUnits += actual - cost
 		}
 	}
@@ -276,9 +243,8 @@ func (l *Limiter) Observe(c RequestClass, cost, status int, get func(string) str
 		// process of this app) spend it too.
 		if f, err := strconv.ParseFloat(strings.TrimSpace(p), 64); err == nil && f > 0 {
 			l.metered = true
-			l.identity.expire(now)
-			if floor := int(f * float64(l.identity.limit)); floor > l.identity.used {
-				l.identity.add(now, floor-l.identity.used)
+			if floor, used := int(f*float64(l.identity.Limit)), l.identity.Used(now); floor > used {
+				l.identity.Add(now, floor-used)
 			}
 		}
 	}
@@ -299,90 +265,7 @@ func (l *Limiter) Observe(c RequestClass, cost, status int, get func(string) str
 		w = &l.writes
 	}
 	// Nothing more fits until Retry-After has passed.
-	w.closeUntil(now.Add(after))
-}
-
-// slidingWindow is a budget of limit units per span: each charge leaves the
-// window span (plus limiterSlack) after it was made.
-type slidingWindow struct {
-	span   time.Duration
-	limit  int
-	used   int
-	log    []windowCharge
-	head   int
-	closed time.Time // nothing fits before this (a 429's Retry-After)
-}
-
-type windowCharge struct {
-	at   time.Time
-	cost int
-}
-
-func (w *slidingWindow) expire(now time.Time) {
-	life := w.span + limiterSlack
-	for w.head < len(w.log) && !w.log[w.head].at.Add(life).After(now) {
-		w.used -= w.log[w.head].cost
-		w.head++
-	}
-	if w.head > 64 && w.head > len(w.log)/2 {
-		w.log = append(w.log[:0], w.log[w.head:]...)
-		w.head = 0
-	}
-}
-
-// freeAt is when cost fits: now, once enough earlier charges have left
-// and the window is not closed. A cost larger than the whole budget fits
-// an empty window.
-func (w *slidingWindow) freeAt(now time.Time, cost int) time.Time {
-	w.expire(now)
-	at := now
-	if w.closed.After(at) {
-		at = w.closed
-	}
-	need := w.used + min(cost, w.limit) - w.limit
-	if need <= 0 {
-		return at
-	}
-	life := w.span + limiterSlack
-	for i := w.head; i < len(w.log); i++ {
-		need -= w.log[i].cost
-		if need <= 0 {
-			if t := w.log[i].at.Add(life); t.After(at) {
-				at = t
-			}
-			return at
-		}
-	}
-	return at
-}
-
-// add charges cost at now; charges within 10 ms of the last share its
-// entry, so the log stays short under heavy load. A negative cost (a
-// correction from x-ms-resource-unit) is taken off the newest entries.
-func (w *slidingWindow) add(now time.Time, cost int) {
-	w.expire(now)
-	if cost < 0 {
-		for i := len(w.log) - 1; i >= w.head && cost < 0; i-- {
-			take := min(w.log[i].cost, -cost)
-			w.log[i].cost -= take
-			w.used -= take
-			cost += take
-		}
-		return
-	}
-	if n := len(w.log); n > w.head && now.Sub(w.log[n-1].at) < 10*time.Millisecond {
-		w.log[n-1].cost += cost
-	} else {
-		w.log = append(w.log, windowCharge{now, cost})
-	}
-	w.used += cost
-}
-
-// closeUntil keeps the window full until t.
-func (w *slidingWindow) closeUntil(t time.Time) {
-	if t.After(w.closed) {
-		w.closed = t
-	}
+	w.CloseUntil(now.Add(after))
 }
 
 // limitTransport paces every request the client sends (each attempt the

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/mfactl/mfactl/internal/throttling"
 )
 
 // fakeClock drives a limiter: sleeping advances the clock.
@@ -63,14 +65,6 @@ func TestClassifyRequest(t *testing.T) {
 	}
 }
 
-func TestIdentityBudget(t *testing.T) {
-	for users, want := range map[int]int{0: 3500, 49: 3500, 50: 5000, 500: 5000, 501: 8000, 100000: 8000} {
-		if got := IdentityBudget(users); got != want {
-			t.Errorf("IdentityBudget(%d) = %d, want %d", users, got, want)
-		}
-	}
-}
-
 func TestLimiterDoesNotWaitUntilTheServerMeters(t *testing.T) {
 	l, c := testLimiter()
 	ctx := context.Background()
@@ -94,7 +88,7 @@ func TestLimiterDoesNotWaitUntilTheServerMeters(t *testing.T) {
 	if err := l.Wait(ctx, ClassReports, 1); err != nil {
 		t.Fatal(err)
 	}
-	if want := ThrottleWindow + limiterSlack; c.slept < want {
+	if want := throttling.Window + limiterSlack; c.slept < want {
 		t.Fatalf("waited %s with a full reports window, want at least %s", c.slept, want)
 	}
 }
@@ -111,9 +105,9 @@ func TestLimiterPacesReportsToFivePerTenSeconds(t *testing.T) {
 		at = append(at, c.t.Sub(start))
 	}
 	// 5 at once, 5 once the first window has passed, then 2 more.
-	window := ThrottleWindow + limiterSlack
+	window := throttling.Window + limiterSlack
 	for i, d := range at {
-		want := time.Duration(i/ReportsBudget) * window
+		want := time.Duration(i/throttling.ReportsBudget) * window
 		if d != want {
 			t.Errorf("request %d sent at %s, want %s", i+1, d, want)
 		}
@@ -137,8 +131,8 @@ func TestLimiterIdentityBudgetBySize(t *testing.T) {
 	if err := l.Wait(ctx, ClassIdentity, 1); err != nil {
 		t.Fatal(err)
 	}
-	if c.slept != ThrottleWindow+limiterSlack {
-		t.Fatalf("waited %s beyond the budget, want %s", c.slept, ThrottleWindow+limiterSlack)
+	if c.slept != throttling.Window+limiterSlack {
+		t.Fatalf("waited %s beyond the budget, want %s", c.slept, throttling.Window+limiterSlack)
 	}
 	if st := l.Stats(); st.ResourceUnits != 8001 || st.Requests != 4001 {
 		t.Fatalf("stats %+v", st)
@@ -226,7 +220,7 @@ func TestLimiterCorrectsTheCostFromTheServer(t *testing.T) {
 		t.Fatalf("resource units %d after a cheaper answer, want 4", st.ResourceUnits)
 	}
 	l.mu.Lock()
-	used := l.identity.used
+	used := l.identity.Used(l.now())
 	l.mu.Unlock()
 	if used != 4 {
 		t.Fatalf("window holds %d RU, want 4", used)
@@ -236,7 +230,7 @@ func TestLimiterCorrectsTheCostFromTheServer(t *testing.T) {
 func TestLimiterWaitStopsWithTheContext(t *testing.T) {
 	l := NewLimiter()
 	l.SetMetered(true)
-	for i := 0; i < ReportsBudget; i++ {
+	for i := 0; i < throttling.ReportsBudget; i++ {
 		if err := l.Wait(context.Background(), ClassReports, 1); err != nil {
 			t.Fatal(err)
 		}

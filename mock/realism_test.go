@@ -7,50 +7,15 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mfactl/mfactl/internal/throttling"
 )
-
-func TestRequestCost(t *testing.T) {
-	tests := []struct {
-		method, path, query string
-		want                int
-	}{
-		{"GET", "users", "", 2},
-		{"GET", "Users", "", 2},
-		{"GET", "users", "$select=id", 1},
-		{"GET", "users", "$select=id&$top=5", 1},
-		{"GET", "users", "$expand=manager", 3},
-		{"GET", "users", "$top=20", 2},
-		{"GET", "users", "$top=19", 1},
-		{"GET", "users", "$top=abc", 2},
-		{"GET", "users/u1", "", 1},
-		{"GET", "users/u1/authentication/methods", "$select=id", 1},
-		{"GET", "users/u1/authentication/methods", "$expand=device", 2},
-		{"POST", "users", "", 1},
-		{"POST", "users/u1/authentication/phoneMethods", "", 1},
-		{"DELETE", "users/u1/authentication/phoneMethods/x", "$top=1&$select=id", 1},
-	}
-	for _, tt := range tests {
-		q, _ := url.ParseQuery(tt.query)
-		if got := requestCost(tt.method, splitPath(tt.path), q); got != tt.want {
-			t.Errorf("%s %s?%s costs %d, want %d", tt.method, tt.path, tt.query, got, tt.want)
-		}
-	}
-}
-
-func TestRUBudgetBySize(t *testing.T) {
-	for users, want := range map[int]int{0: 3500, 16: 3500, 49: 3500, 50: 5000, 500: 5000, 501: 8000, 100000: 8000} {
-		if got := ruBudget(users); got != want {
-			t.Errorf("ruBudget(%d) = %d, want %d", users, got, want)
-		}
-	}
-}
 
 func throttledServer(t *testing.T) (*Server, *fakeClock, rawClient) {
 	t.Helper()
@@ -166,7 +131,7 @@ func TestThrottleWriteQuota(t *testing.T) {
 	}
 	// 1,000 writes at 0 s, 11 s and 22 s (keeping clear of the RU budget),
 	// then one more at 33 s: it fits when the first ones leave at 150 s.
-	for i := 0; i < writeQuota; i++ {
+	for i := 0; i < throttling.WriteBudget; i++ {
 		if gerr := write(); gerr != nil {
 			t.Fatalf("write %d: %v", i, gerr)
 		}

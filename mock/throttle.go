@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mfactl/mfactl/internal/throttling"
 )
 
 // Throttling (`--throttle graph`) applies Graph's published budgets
@@ -52,101 +53,9 @@ func ParseThrottle(s string) (Throttle, error) {
 	return "", fmt.Errorf("unknown throttling model %q (use graph, or off)", s)
 }
 
-// Budgets of Graph's identity and access service and its reports.
-const (
-	throttleWindow      = 10 * time.Second
-	writeWindow         = 150 * time.Second
-	writeQuota          = 3000
-	reportsQuota        = 5
-	percentageThreshold = 0.8
-)
-
-// ruBudget is the RU quota per 10 s for a tenant of this many users.
-func ruBudget(users int) int {
-	switch {
-	case users < 50:
-		return 3500
-	case users <= 500:
-		return 5000
-	}
-	return 8000
-}
-
-// requestCost is a request's resource units under Graph's identity rules.
-// segs is the path after the version.
-func requestCost(method string, segs []string, q url.Values) int {
-	cost := 1
-	if method == http.MethodGet && len(segs) == 1 && strings.EqualFold(segs[0], "users") {
-		cost = 2
-	}
-	if q.Get("$select") != "" {
-		cost--
-	}
-	if q.Get("$expand") != "" {
-		cost++
-	}
-	if top, err := strconv.Atoi(q.Get("$top")); err == nil && top < 20 {
-		cost--
-	}
-	return max(cost, 1)
-}
-
-func isWrite(method string) bool {
-	switch method {
-	case http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete:
-		return true
-	}
-	return false
-}
-
-// window is a sliding-window budget: charges in time order, each leaving
-// the window span after it was made.
-type window struct {
-	span  time.Duration
-	limit int
-	used  int
-	log   []charge
-	head  int
-}
-
-type charge struct {
-	at   time.Time
-	cost int
-}
-
-func (w *window) expire(now time.Time) {
-	for w.head < len(w.log) && !w.log[w.head].at.Add(w.span).After(now) {
-		w.used -= w.log[w.head].cost
-		w.head++
-	}
-	if w.head > 64 && w.head > len(w.log)/2 {
-		w.log = append(w.log[:0], w.log[w.head:]...)
-		w.head = 0
-	}
-}
-
-func (w *window) fits(cost int) bool { return w.used+cost <= w.limit }
-
-// freeAt is when cost fits: the moment enough earlier charges have left.
-func (w *window) freeAt(now time.Time, cost int) time.Time {
-	need := w.used + cost - w.limit
-	for i := w.head; i < len(w.log); i++ {
-		need -= w.log[i].cost
-		if need <= 0 {
-			return w.log[i].at.Add(w.span)
-		}
-	}
-	return now.Add(w.span) // cost alone exceeds the limit
-}
-
-func (w *window) add(now time.Time, cost int) {
-	w.log = append(w.log, charge{now, cost})
-	w.used += cost
-}
-
 // appBudget is one app+tenant pair's budgets.
 type appBudget struct {
-	ru, writes, reports window
+	ru, writes, reports throttling.SlidingWindow
 }
 
 // throttler keeps the budgets of every app+tenant pair.
@@ -187,46 +96,43 @@ func (t *throttler) admit(r *http.Request) (map[string]string, *graphError) {
 	b := t.apps[appID+"/"+tenantID]
 	if b == nil {
 		b = &appBudget{
-			ru:      window{span: throttleWindow},
-			writes:  window{span: writeWindow, limit: writeQuota},
-			reports: window{span: throttleWindow, limit: reportsQuota},
+			ru:      throttling.SlidingWindow{Span: throttling.Window},
+			writes:  throttling.SlidingWindow{Span: throttling.WriteWindow, Limit: throttling.WriteBudget},
+			reports: throttling.SlidingWindow{Span: throttling.Window, Limit: throttling.ReportsBudget},
 		}
 		t.apps[appID+"/"+tenantID] = b
 	}
-	b.ru.limit = ruBudget(users)
+	b.ru.Limit = throttling.IdentityBudget(users)
 	scope := func(limit string) string { return "Tenant_Application/" + limit + "/" + appID + "/" + tenantID }
 
-	if strings.EqualFold(segs[0], "reports") {
-		b.reports.expire(now)
-		if !b.reports.fits(1) {
-			return nil, throttled(now, b.reports.freeAt(now, 1), "activityLimitReached",
-				fmt.Sprintf("The app exceeded the reports budget of %d requests per %d seconds for this tenant.", reportsQuota, int(throttleWindow/time.Second)),
+	if throttling.IsReports(segs) {
+		if !b.reports.Fits(now, 1) {
+			return nil, throttled(now, b.reports.FreeAt(now, 1), "activityLimitReached",
+				fmt.Sprintf("The app exceeded the reports budget of %d requests per %d seconds for this tenant.", throttling.ReportsBudget, int(throttling.Window/time.Second)),
 				scope("Read"), "RequestLimitExceeded")
 		}
-		b.reports.add(now, 1)
+		b.reports.Add(now, 1)
 		return nil, nil
 	}
 
-	cost := requestCost(r.Method, segs, r.URL.Query())
-	write := isWrite(r.Method)
-	b.ru.expire(now)
-	b.writes.expire(now)
-	if !b.ru.fits(cost) {
-		return nil, throttled(now, b.ru.freeAt(now, cost), "TooManyRequests",
-			fmt.Sprintf("The app exceeded its budget of %d resource units per %d seconds for this tenant.", b.ru.limit, int(throttleWindow/time.Second)),
+	cost := throttling.ResourceUnits(r.Method, segs, r.URL.Query())
+	write := throttling.IsWrite(r.Method)
+	if !b.ru.Fits(now, cost) {
+		return nil, throttled(now, b.ru.FreeAt(now, cost), "TooManyRequests",
+			fmt.Sprintf("The app exceeded its budget of %d resource units per %d seconds for this tenant.", b.ru.Limit, int(throttling.Window/time.Second)),
 			scope("ReadWrite"), "ResourceUnitLimitExceeded")
 	}
-	if write && !b.writes.fits(1) {
-		return nil, throttled(now, b.writes.freeAt(now, 1), "TooManyRequests",
-			fmt.Sprintf("The app exceeded its write quota of %d requests per %s for this tenant.", writeQuota, writeWindow),
+	if write && !b.writes.Fits(now, 1) {
+		return nil, throttled(now, b.writes.FreeAt(now, 1), "TooManyRequests",
+			fmt.Sprintf("The app exceeded its write quota of %d requests per %s for this tenant.", throttling.WriteBudget, throttling.WriteWindow),
 			scope("Write"), "WriteLimitExceeded")
 	}
-	b.ru.add(now, cost)
+	b.ru.Add(now, cost)
 	if write {
-		b.writes.add(now, 1)
+		b.writes.Add(now, 1)
 	}
 	h := map[string]string{"x-ms-resource-unit": strconv.Itoa(cost)}
-	if pct := float64(b.ru.used) / float64(b.ru.limit); pct > percentageThreshold {
+	if pct := float64(b.ru.Used(now)) / float64(b.ru.Limit); pct > throttling.PercentageThreshold {
 		h["x-ms-throttle-limit-percentage"] = strconv.FormatFloat(math.Floor(pct*100)/100, 'f', 2, 64)
 	}
 	return h, nil

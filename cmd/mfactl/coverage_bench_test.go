@@ -20,6 +20,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/throttling"
 )
 
 // The coverage benchmarks of issue 7, side by side in one run against a
@@ -84,17 +85,17 @@ func BenchmarkCoverage(b *testing.B) {
 		defer srv.stop()
 		disabled := countDisabled(b, srv.url)
 		enabled := throttled - disabled
-		ru := graph.IdentityBudget(throttled)
+		ru := throttling.IdentityBudget(throttled)
 		// Requests needed / requests allowed per second, per budget.
 		regPages := ceilDiv(enabled, graph.MaxPageSize)
-		regBound := float64(regPages) / (float64(graph.ReportsBudget) / graph.ThrottleWindow.Seconds())
+		regBound := float64(regPages) / (float64(throttling.ReportsBudget) / throttling.Window.Seconds())
 		methodsRU := func(n int) int { return ceilDiv(n, graph.MaxPageSize) + 2*n }
-		methBound := float64(methodsRU(throttled)) / (float64(ru) / graph.ThrottleWindow.Seconds())
-		disabledBound := float64(methodsRU(disabled)) / (float64(ru) / graph.ThrottleWindow.Seconds())
+		methBound := float64(methodsRU(throttled)) / (float64(ru) / throttling.Window.Seconds())
+		disabledBound := float64(methodsRU(disabled)) / (float64(ru) / throttling.Window.Seconds())
 		bounds := map[string]float64{"auto": math.Max(regBound, disabledBound), "registration": regBound, "methods": methBound}
 		for _, source := range []string{"auto", "registration", "methods"} {
 			// Each run starts with fresh budgets: wait out the last one's.
-			time.Sleep(graph.ThrottleWindow + time.Second)
+			time.Sleep(throttling.Window + time.Second)
 			run := runCoverage(b, dir, srv.url, source)
 			ratio := run.elapsed.Seconds() / bounds[source]
 			b.Logf("--source %-12s %8.2fs  bound %6.1fs  ratio %.2f  %d of %d requests throttled (%.2f%%)",

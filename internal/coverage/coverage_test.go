@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/throttling"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock"
 	"github.com/mfactl/mfactl/mock/store"
@@ -292,7 +293,7 @@ func TestPlanUnderThrottling(t *testing.T) {
 func TestPlanEstimates(t *testing.T) {
 	p := &Plan{Users: 100000, Disabled: 4000, Metered: true, opts: Options{Concurrency: 8}}
 	reg := p.registrationPart(96000)
-	if reg.Requests != 97 || reg.Estimate != 190*graph.ThrottleWindow/10 {
+	if reg.Requests != 97 || reg.Estimate != 190*throttling.Window/10 {
 		t.Errorf("registration for 96,000 users: %+v", reg)
 	}
 	meth := p.methodsPart("all users", 100000)

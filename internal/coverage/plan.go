@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/throttling"
 	"github.com/mfactl/mfactl/reports"
 )
 
@@ -232,7 +233,7 @@ func (p *Plan) registrationPart(n int) Part {
 	pages := max(1, ceilDiv(n, graph.MaxPageSize))
 	est := time.Duration(pages) * p.rtt
 	if p.Metered {
-		est = max(est, windowsTime(pages, graph.ReportsBudget))
+		est = max(est, windowsTime(pages, throttling.ReportsBudget))
 	}
 	return Part{Source: SourceRegistration, Scope: "enabled users", Users: n, Requests: pages, Estimate: est}
 }
@@ -246,20 +247,20 @@ func (p *Plan) methodsPart(scope string, n int) Part {
 	est := time.Duration(pages)*p.rtt + time.Duration(ceilDiv(batches, p.opts.Concurrency))*p.rtt
 	if p.Metered {
 		// $select makes a user page cost 1 RU.
-		est = max(est, windowsTime(pages+steps, graph.IdentityBudget(p.Users)))
+		est = max(est, windowsTime(pages+steps, throttling.IdentityBudget(p.Users)))
 	}
 	return Part{Source: SourceMethods, Scope: scope, Users: n, Requests: pages + steps, Estimate: est}
 }
 
 // windowsTime is how long n requests take under a sliding-window budget of
-// limit per ThrottleWindow starting empty: limit at once, then limit more
+// limit per throttling.Window starting empty: limit at once, then limit more
 // each time a window has passed.
 func windowsTime(n, limit int) time.Duration {
 	if n <= limit {
 		return 0
 	}
 	windows := ceilDiv(n, limit) - 1
-	return time.Duration(windows) * graph.ThrottleWindow
+	return time.Duration(windows) * throttling.Window
 }
 
 func ceilDiv(a, b int) int {
