@@ -345,12 +345,7 @@ func mockUserRun(ctx context.Context, opts *MockUserOptions) (err error) {
 		if err != nil {
 			return err
 		}
-		if printer.Format == output.Table {
-			// Just the code on stdout, so $(mfactl mock code U) works.
-			fmt.Fprintln(opts.IO.Out, c.Code)
-			return nil
-		}
-		return printer.Print(c)
+		return printCode(opts.IO.Out, printer, c)
 	case "block":
 		st, err = em.Block(ctx, u.ID)
 	case "unblock":
@@ -427,8 +422,14 @@ func mockTokenCodeRun(ctx context.Context, opts *MockUserOptions) error {
 	if err != nil {
 		return err
 	}
+	return printCode(opts.IO.Out, printer, c)
+}
+
+// printCode prints just the code as a table, so $(mfactl mock code U)
+// works, and the whole record in the other formats.
+func printCode(out io.Writer, printer *output.Printer, c *graph.CurrentCode) error {
 	if printer.Format == output.Table {
-		fmt.Fprintln(opts.IO.Out, c.Code)
+		fmt.Fprintln(out, c.Code)
 		return nil
 	}
 	return printer.Print(c)

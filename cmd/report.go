@@ -203,11 +203,7 @@ func reportCoverageRun(ctx context.Context, opts *ReportCoverageOptions) error {
 		summary, err = reports.WriteCoverage(ctx, w, users, plan.TokenSource(ctx), copts)
 		return err
 	}
-	if opts.Out != "" {
-		err = reports.WriteFileAtomic(opts.Out, write)
-	} else {
-		err = write(opts.IO.Out)
-	}
+	err = writeReport(opts.IO.Out, opts.Out, write)
 	progress.finish()
 	for _, n := range plan.Notes {
 		opts.IO.Warnf("%s", n)
@@ -348,11 +344,7 @@ func reportTokensRun(ctx context.Context, opts *ReportTokensOptions) error {
 		}
 		return err
 	}
-	if opts.Out != "" {
-		err = reports.WriteFileAtomic(opts.Out, write)
-	} else {
-		err = write(opts.IO.Out)
-	}
+	err = writeReport(opts.IO.Out, opts.Out, write)
 	if err != nil {
 		return fmt.Errorf("report tokens: %w", err)
 	}
@@ -421,11 +413,7 @@ func reportDiffRun(ctx context.Context, opts *ReportDiffOptions) error {
 		s, err = reports.WriteDiff(ctx, w, oldF, newF, reports.DiffOptions{Format: format, TempDir: os.TempDir()})
 		return err
 	}
-	if opts.Out != "" {
-		err = reports.WriteFileAtomic(opts.Out, write)
-	} else {
-		err = write(opts.IO.Out)
-	}
+	err = writeReport(opts.IO.Out, opts.Out, write)
 	if err != nil {
 		return cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("report diff: %w", err), "both files must be JSON coverage reports (`mfactl report coverage -o json`)")
 	}
@@ -433,4 +421,13 @@ func reportDiffRun(ctx context.Context, opts *ReportDiffOptions) error {
 		opts.IO.Warnf("%s", w)
 	}
 	return nil
+}
+
+// writeReport gives write the file at path, replaced atomically so a
+// failed report leaves the old one, or stdout when path is empty.
+func writeReport(stdout io.Writer, path string, write func(io.Writer) error) error {
+	if path == "" {
+		return write(stdout)
+	}
+	return reports.WriteFileAtomic(path, write)
 }

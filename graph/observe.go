@@ -92,6 +92,11 @@ func (t *recordTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if plain != nil {
 		ex.Body = redactedBody(redactRequest(plain))
 	}
+	return t.send(req, ex)
+}
+
+// send carries a write and tells the observers how it ended.
+func (t *recordTransport) send(req *http.Request, ex Exchange) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
 		ex.Err = err.Error()
@@ -120,14 +125,7 @@ func (t *recordTransport) batch(req *http.Request, ex Exchange, plain []byte) (*
 	if json.Unmarshal(plain, &in) != nil {
 		// Not a batch mfactl can read: record it whole, as any write.
 		ex.Body = redactedBody(redactRequest(plain))
-		resp, err := t.next.RoundTrip(req)
-		if err != nil {
-			ex.Err = err.Error()
-		} else {
-			ex.Status = resp.StatusCode
-		}
-		t.obs.notify(ex)
-		return resp, err
+		return t.send(req, ex)
 	}
 	var writes []Exchange
 	ids := map[string]int{}

@@ -90,6 +90,23 @@ func tokenNotFound(ref string) *graphError {
 	return errNotFound("The hardware OATH token '%s' was not found in the directory.", ref)
 }
 
+// tokenKeyBySerial is the token with a serial number and its OATH key,
+// or a 404 naming the serial when the directory has no such token.
+func tokenKeyBySerial(tx store.Tx, serial string) (*tokenRecord, methods.OATHKey, error) {
+	t, found, err := getTokenBySerial(tx, serial)
+	if err != nil {
+		return nil, methods.OATHKey{}, err
+	}
+	if !found {
+		return nil, methods.OATHKey{}, errNotFound("No hardware OATH token with serial number '%s' is in the directory.", serial)
+	}
+	key, err := t.oathKey()
+	if err != nil {
+		return nil, methods.OATHKey{}, err
+	}
+	return t, key, nil
+}
+
 // getTokenBySerial finds a token by serial number, case-insensitively.
 func getTokenBySerial(tx store.Tx, serial string) (*tokenRecord, bool, error) {
 	id, ok := tx.Get(bucketSerials, strings.ToUpper(serial))
@@ -966,14 +983,7 @@ func (s *Server) tokenCode(r *request) (*response, error) {
 	}
 	var out CurrentCode
 	err := s.store.View(func(tx store.Tx) error {
-		t, found, err := getTokenBySerial(tx, r.params["serial"])
-		if err != nil {
-			return err
-		}
-		if !found {
-			return errNotFound("No hardware OATH token with serial number '%s' is in the directory.", r.params["serial"])
-		}
-		key, err := t.oathKey()
+		t, key, err := tokenKeyBySerial(tx, r.params["serial"])
 		if err != nil {
 			return err
 		}
@@ -1019,14 +1029,7 @@ func (s *Server) resyncToken(r *request) (*response, error) {
 	var out TokenResync
 	var failed error
 	err := s.store.Update(func(tx store.Tx) error {
-		t, found, err := getTokenBySerial(tx, r.params["serial"])
-		if err != nil {
-			return err
-		}
-		if !found {
-			return errNotFound("No hardware OATH token with serial number '%s' is in the directory.", r.params["serial"])
-		}
-		key, err := t.oathKey()
+		t, key, err := tokenKeyBySerial(tx, r.params["serial"])
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -145,6 +146,16 @@ func startCoverageServe(b *testing.B, dir, state string, flags ...string) *serve
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
+	s := &served{stop: func() { cancel(); cmd.Wait() }}
+	s.url = listeningURL(b, stdout, s.stop)
+	return s
+}
+
+// listeningURL is the URL `mfactl mock serve` prints on stdout once it
+// listens; the benchmark fails (and the server is stopped) when it does
+// not start within two minutes (seeding a large state takes a while).
+func listeningURL(b *testing.B, stdout io.Reader, stop func()) string {
+	b.Helper()
 	urls := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -154,14 +165,14 @@ func startCoverageServe(b *testing.B, dir, state string, flags ...string) *serve
 			}
 		}
 	}()
-	s := &served{stop: func() { cancel(); cmd.Wait() }}
 	select {
-	case s.url = <-urls:
+	case u := <-urls:
+		return u
 	case <-time.After(2 * time.Minute):
-		s.stop()
+		stop()
 		b.Fatal("mock serve did not start")
+		return ""
 	}
-	return s
 }
 
 // countDisabled asks the served mock how many users are disabled.

@@ -122,21 +122,7 @@ func startLoggedServe(b *testing.B, dir, state, latency string) *loggedServe {
 			}
 		}
 	}()
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				urls <- u
-			}
-		}
-	}()
-	select {
-	case s.url = <-urls:
-	case <-time.After(60 * time.Second):
-		s.stop()
-		b.Fatal("mock serve did not start")
-	}
+	s.url = listeningURL(b, stdout, s.stop)
 	return s
 }
 
