@@ -88,6 +88,9 @@ func newCmdConfigSet(f *cmdutil.Factory) *cobra.Command {
 			if global {
 				profile = ""
 			}
+			if args[0] == config.KeyCurrentProfile {
+				return useProfile(f, args[1])
+			}
 			if err := validateSetting(args[0], args[1]); err != nil {
 				return err
 			}
@@ -113,30 +116,39 @@ func newCmdConfigUse(f *cmdutil.Factory) *cobra.Command {
 		Short: "Make a profile the current one",
 		Args:  exactArgs(1, "config use needs a <profile>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := config.FilePath()
-			// An undefined current profile would stop every later command
-			// (config show and config set included).
-			if args[0] != config.DefaultProfile {
-				known, err := config.Profiles(path)
-				if err != nil {
-					return err
-				}
-				if !slices.Contains(known, args[0]) {
-					if !slices.Contains(known, config.DefaultProfile) {
-						known = append([]string{config.DefaultProfile}, known...)
-					}
-					return cmdutil.WithExit(cmdutil.ExitUsage,
-						fmt.Errorf("profile %q is not defined in %s (known: %s)", args[0], path, strings.Join(known, ", ")),
-						fmt.Sprintf("create it with `mfactl config set <key> <value> --profile %s` first", args[0]))
-				}
-			}
-			if err := config.Set(path, "", "current-profile", args[0]); err != nil {
-				return cmdutil.WithExit(cmdutil.ExitUsage, err, "")
-			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "current profile is now %s\n", args[0])
-			return nil
+			return useProfile(f, args[0])
 		},
 	}
+}
+
+// useProfile makes name the current profile (`config use`, and
+// `config set current-profile`), refusing one the file does not define:
+// an undefined current profile would stop every later command, config
+// show and config set included.
+func useProfile(f *cmdutil.Factory, name string) error {
+	path := config.FilePath()
+	if name != config.DefaultProfile && name != "" {
+		known, err := config.Profiles(path)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(known, name) {
+			if !slices.Contains(known, config.DefaultProfile) {
+				known = append([]string{config.DefaultProfile}, known...)
+			}
+			return cmdutil.WithExit(cmdutil.ExitUsage,
+				fmt.Errorf("profile %q is not defined in %s (known: %s)", name, path, strings.Join(known, ", ")),
+				fmt.Sprintf("create it with `mfactl config set <key> <value> --profile %s` first", name))
+		}
+	}
+	if err := config.Set(path, "", config.KeyCurrentProfile, name); err != nil {
+		return cmdutil.WithExit(cmdutil.ExitUsage, err, "")
+	}
+	if name == "" {
+		name = config.DefaultProfile
+	}
+	fmt.Fprintf(f.IOStreams.ErrOut, "current profile is now %s\n", name)
+	return nil
 }
 
 func newCmdConfigPath(f *cmdutil.Factory) *cobra.Command {

@@ -32,6 +32,8 @@ func TestConfigSetCreatesProfilesAndRefusesBadValues(t *testing.T) {
 	cli.fails(cmdutil.ExitUsage, []string{`mock takes true or false, not "yes please"`}, "config", "set", "mock", "yes please")
 	cli.fails(cmdutil.ExitUsage, []string{`unknown auth method "password"`, "device-code"}, "config", "set", "auth", "password")
 	cli.fails(cmdutil.ExitUsage, []string{`profile "nope" is not defined in ` + path + " (known: default, contoso, lab)", "config set <key> <value> --profile nope"}, "config", "use", "nope")
+	// The key itself, set directly, is held to the same rule.
+	cli.fails(cmdutil.ExitUsage, []string{`profile "nope" is not defined in ` + path}, "config", "set", "current-profile", "nope")
 	if after, _ := os.ReadFile(path); string(after) != string(before) {
 		t.Errorf("a refused setting changed the file:\n%s", after)
 	}
@@ -40,4 +42,8 @@ func TestConfigSetCreatesProfilesAndRefusesBadValues(t *testing.T) {
 	cli.ok("config", "set", "mock", "", "--profile", "lab")
 	cli.ok("config", "use", "default")
 	cli.ok("config", "show")
+	cli.ok("config", "set", "current-profile", "contoso")
+	if out := cli.ok("config", "show", "-o", "json"); !strings.Contains(out, `"profile": "contoso"`) {
+		t.Errorf("config show after set current-profile contoso:\n%s", out)
+	}
 }

@@ -50,7 +50,7 @@ const (
 	KeyDebug            = "debug"
 	KeyAuditLog         = "audit-log"
 	keyProfile          = "profile"
-	keyCurrentProfile   = "current-profile"
+	KeyCurrentProfile   = "current-profile"
 	keyProfiles         = "profiles"
 	DefaultProfile      = "default"
 	envPrefix           = "MFACTL"
@@ -131,7 +131,7 @@ func Load(flags *pflag.FlagSet) (*Config, error) {
 
 	profile := v.GetString(keyProfile)
 	if profile == "" {
-		if s, ok := file[keyCurrentProfile].(string); ok && s != "" {
+		if s, ok := file[KeyCurrentProfile].(string); ok && s != "" {
 			profile = s
 		} else {
 			profile = DefaultProfile
@@ -191,7 +191,7 @@ func SelectedProfile(flags *pflag.FlagSet) (string, error) {
 	if p := os.Getenv(envPrefix + "_PROFILE"); p != "" {
 		return p, nil
 	}
-	if p, ok := file[keyCurrentProfile].(string); ok && p != "" {
+	if p, ok := file[KeyCurrentProfile].(string); ok && p != "" {
 		return p, nil
 	}
 	return DefaultProfile, nil
@@ -217,7 +217,7 @@ func Profiles(path string) ([]string, error) {
 func profileLayer(file map[string]any, profile, path string) (map[string]any, error) {
 	layer := map[string]any{}
 	for k, val := range file {
-		if k == keyProfiles || k == keyCurrentProfile {
+		if k == keyProfiles || k == KeyCurrentProfile {
 			continue
 		}
 		layer[k] = val
@@ -265,7 +265,7 @@ func readFile(path string) (map[string]any, error) {
 		return nil, fmt.Errorf("config %s is not valid YAML: %w", path, err)
 	}
 	for k := range m {
-		if k != keyProfiles && k != keyCurrentProfile && !slices.Contains(Keys, k) {
+		if k != keyProfiles && k != KeyCurrentProfile && !slices.Contains(Keys, k) {
 			return nil, fmt.Errorf("config %s: unknown key %q (known: %s)", path, k, strings.Join(Keys, ", "))
 		}
 	}
@@ -294,7 +294,7 @@ func (c *Config) Redacted() map[string]string {
 // Set writes key=value into the config file, in the given profile (or at the
 // top level when profile is empty), keeping the file 0600.
 func Set(path, profile, key, value string) error {
-	if !slices.Contains(Keys, key) && key != keyCurrentProfile {
+	if !slices.Contains(Keys, key) && key != KeyCurrentProfile {
 		return fmt.Errorf("unknown key %q (known: %s)", key, strings.Join(Keys, ", "))
 	}
 	file, err := readFile(path)
@@ -302,7 +302,7 @@ func Set(path, profile, key, value string) error {
 		return err
 	}
 	target := file
-	if profile != "" && key != keyCurrentProfile {
+	if profile != "" && key != KeyCurrentProfile {
 		profiles, _ := file[keyProfiles].(map[string]any)
 		if profiles == nil {
 			profiles = map[string]any{}
