@@ -374,45 +374,78 @@ func loadImportTenant(ctx context.Context, client *graph.Client, parsed *seedfil
 	return t, t.loadUsers(ctx, upns, concurrency)
 }
 
-// loadUsers looks up users and their OATH method counts, concurrency at a
-// time.
+// loadUsers looks up users and their OATH method counts through $batch:
+// two reads a user (the user and their beta method list), 20 reads a
+// request, concurrency requests in flight. A user Graph does not know is
+// recorded as not found (both reads answer 404); a guest's method list is
+// not needed (guests are refused), so its failure is not an error.
 func (t *importTenant) loadUsers(ctx context.Context, upns []string, concurrency int) error {
-	work := make(chan string)
-	errc := make(chan error, concurrency)
-	var wg sync.WaitGroup
-	for i := 0; i < concurrency; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for upn := range work {
-				if _, err := t.lookup(ctx, upn); err != nil {
-					errc <- err
-					return
-				}
+	const userKey, methodsKey = "user ", "methods of "
+	items := func(yield func(graph.BatchItem) bool) {
+		for _, upn := range upns {
+			if !yield(graph.BatchItem{Key: userKey + upn, Request: t.client.UserRequest(upn)}) ||
+				!yield(graph.BatchItem{Key: methodsKey + upn, Request: t.client.MethodListRequest(upn)}) {
+				return
 			}
-		}()
-	}
-	var err error
-feed:
-	for _, upn := range upns {
-		select {
-		case work <- upn:
-		case err = <-errc:
-			break feed
 		}
 	}
-	close(work)
-	wg.Wait()
-	if err == nil {
-		select {
-		case err = <-errc:
-		default:
+	loaded := make(map[string]*importUser, len(upns))
+	entry := func(upn string) *importUser {
+		u := loaded[upn]
+		if u == nil {
+			u = &importUser{}
+			loaded[upn] = u
+		}
+		return u
+	}
+	methodErrs := map[string]error{}
+	err := t.client.Batch(ctx, items, graph.BatchOptions{Beta: true, Concurrency: concurrency, Op: "read", Role: graph.RoleReadMethods}, func(r graph.BatchResult) error {
+		if upn, ok := strings.CutPrefix(r.Key, userKey); ok {
+			switch {
+			case graph.IsNotFound(r.Err):
+				entry(upn)
+			case r.Err != nil:
+				return r.Err
+			default:
+				user, err := graph.DecodeUser(r.Body)
+				if err != nil {
+					return err
+				}
+				u := entry(upn)
+				u.user, u.found = user, true
+			}
+			return nil
+		}
+		upn := strings.TrimPrefix(r.Key, methodsKey)
+		if r.Err != nil {
+			methodErrs[upn] = r.Err
+			return nil
+		}
+		n, err := graph.CountOathMethods(r.Body)
+		if err != nil {
+			return err
+		}
+		entry(upn).oath = n
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for upn, u := range loaded {
+		if err := methodErrs[upn]; err != nil && u.found && !u.user.IsGuest() {
+			return err
 		}
 	}
-	return err
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for upn, u := range loaded {
+		t.users[strings.ToLower(upn)] = u
+	}
+	return nil
 }
 
-// lookup reads one user (and their OATH methods) unless already known.
+// lookup is a user of the file (and their OATH method count), read by
+// loadUsers before the checks, or now when the checks ask for another.
 func (t *importTenant) lookup(ctx context.Context, upn string) (*importUser, error) {
 	key := strings.ToLower(upn)
 	t.mu.Lock()
@@ -421,23 +454,14 @@ func (t *importTenant) lookup(ctx context.Context, upn string) (*importUser, err
 	if ok {
 		return u, nil
 	}
-	u = &importUser{}
-	user, err := t.client.GetUser(ctx, upn)
-	switch {
-	case graph.IsNotFound(err):
-	case err != nil:
+	if err := t.loadUsers(ctx, []string{upn}, 1); err != nil {
 		return nil, err
-	default:
-		u.user, u.found = user, true
-		if !user.IsGuest() {
-			if u.oath, err = t.client.OathMethodCount(ctx, user.ID); err != nil {
-				return nil, err
-			}
-		}
 	}
 	t.mu.Lock()
-	t.users[key] = u
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	if u, ok = t.users[key]; !ok {
+		return nil, fmt.Errorf("graph: no answer for user %s", upn)
+	}
 	return u, nil
 }
 

@@ -436,14 +436,9 @@ func init() {
 // oathKinds are the method types Entra's five-per-user limit counts.
 var oathKinds = map[methods.Kind]bool{methods.KindAuthenticator: true, methods.KindSoftwareOath: true, methods.KindHardwareOath: true}
 
-// OathMethodsRequest builds the read behind OathMethodCount (the beta
-// method list, which includes hardware tokens), for JSON batching.
-func (c *Client) OathMethodsRequest(user string) *abs.RequestInformation {
-	return rawRequest(c.beta, abs.GET, "/users/{user%2Did}/authentication/methods", map[string]string{"user%2Did": user})
-}
-
-// CountOathMethods counts the OATH and authenticator app methods in a beta
-// method list answer.
+// CountOathMethods counts, in an answer to MethodListRequest, the methods
+// Entra's limit of five per user counts: hardware and software OATH and
+// Microsoft Authenticator.
 func CountOathMethods(raw []byte) (int, error) {
 	var page struct {
 		Value []struct {
@@ -460,15 +455,4 @@ func CountOathMethods(raw []byte) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// OathMethodCount is how many methods count against Entra's limit of five
-// OATH and authenticator app methods per user (hardware and software OATH,
-// Microsoft Authenticator).
-func (c *Client) OathMethodCount(ctx context.Context, user string) (int, error) {
-	var raw json.RawMessage
-	if err := getJSON(ctx, c.beta, c.OathMethodsRequest(user), &raw); err != nil {
-		return 0, userError("list methods of", user, RoleReadMethods, err)
-	}
-	return CountOathMethods(raw)
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -36,6 +37,24 @@ func (c *Client) GetUser(ctx context.Context, user string) (methods.User, error)
 		return methods.User{}, userError("get user", user, RoleReadUsers, err)
 	}
 	return convertUser(u), nil
+}
+
+// UserRequest is GetUser's read (the user with mfactl's properties) as a
+// step of a beta $batch, beside MethodListRequest; the user resource's
+// properties are the same on beta.
+func (c *Client) UserRequest(user string) *abs.RequestInformation {
+	ri := rawRequest(c.beta, abs.GET, "/users/{user%2Did}{?%24select}", map[string]string{"user%2Did": user})
+	ri.QueryParameters["%24select"] = strings.Join(userSelect, ",")
+	return ri
+}
+
+// DecodeUser decodes the answer of UserRequest.
+func DecodeUser(body []byte) (methods.User, error) {
+	var u methods.User
+	if err := json.Unmarshal(body, &u); err != nil {
+		return methods.User{}, fmt.Errorf("graph: decode user: %w", err)
+	}
+	return u, nil
 }
 
 // userError turns a 404 into "user X not found" so the one line on stderr

@@ -49,6 +49,13 @@ func TestTokenImportDebugRedactsSeedsAndReimportSkips(t *testing.T) {
 	if !strings.Contains(r.stderr, `"secretKey":"[REDACTED]"`) || !strings.Contains(r.stderr, "hardwareOathDevices") {
 		t.Fatalf("no redacted create in the trace:\n%s", r.stderr)
 	}
+	// The file's users are read through $batch with their method lists,
+	// not one GET at a time.
+	if strings.Contains(r.stderr, "> GET http://localhost/v1.0/users/") || strings.Contains(r.stderr, "> GET http://localhost/beta/users/") ||
+		!strings.Contains(r.stderr, `"method":"GET","url":"/users/alex.wilber%40contoso.example?%24select=`) ||
+		!strings.Contains(r.stderr, `"method":"GET","url":"/users/alex.wilber%40contoso.example/authentication/methods"`) {
+		t.Fatalf("the import did not read its users through $batch:\n%s", r.stderr)
+	}
 	r = e.run(nil, "--mock", "token", "import", file, "-o", "json")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
