@@ -1308,6 +1308,7 @@ func compareValues(val any, op string, lit filterLiteral) bool {
 type filterHints struct {
 	ids       []string // lower-case, sorted, unique; nil when unknown
 	upnPrefix string   // lower-case; "" when unknown
+	disabled  bool     // the filter requires accountEnabled eq false
 }
 
 func (f *compiledFilter) hints() filterHints {
@@ -1326,6 +1327,10 @@ func (f *compiledFilter) hints() filterHints {
 		case filterCompare:
 			p, ok := x.l.(filterProp)
 			lit, _ := x.r.(filterLiteral)
+			if ok && x.op == "eq" && lit.kind == litBool && !lit.b && strings.EqualFold(p.name, "accountEnabled") {
+				h.disabled = true
+				return
+			}
 			if !ok || x.op != "eq" || (lit.kind != litString && lit.kind != litGUID) {
 				return
 			}

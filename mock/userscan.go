@@ -16,6 +16,11 @@ import (
 //   - by display name: the displayName bucket (lower-case display name +
 //     "\x00" + id -> id), maintained by putUser like the upn bucket.
 //
+// A filter on `accountEnabled eq false` (the disabled users a coverage
+// report adds to the registration report) walks the disabled bucket (id ->
+// id, the disabled users only), still in id order, so counting or listing
+// a tenant's few thousand disabled users does not read all its users.
+//
 // Descending orders walk the same buckets backwards (Tx.ScanReverse). The
 // $skiptoken is the last key of the walked bucket, so paging is keyset
 // paging: stable under concurrent writes, and resuming is a seek. The price
@@ -28,10 +33,64 @@ const bucketDisplayName = "displayName" // lower-case display name + "\x00" + id
 
 func displayNameKey(u *userRecord) string { return strings.ToLower(u.DisplayName) + "\x00" + u.ID }
 
+// bucketDisabled indexes the users whose account is disabled; its sentinel
+// (which sorts before every id) says the index is complete.
+const (
+	bucketDisabled        = "disabled" // user id -> user id
+	disabledIndexSentinel = "\x00layout-v1"
+)
+
+// updateDisabledIndex keeps u's entry in the disabled index (old may be nil).
+func updateDisabledIndex(tx store.Tx, old, u *userRecord) error {
+	switch {
+	case !u.AccountEnabled && (old == nil || old.AccountEnabled):
+		if err := tx.Put(bucketDisabled, u.ID, []byte(u.ID)); err != nil {
+			return err
+		}
+		return tx.Put(bucketDisabled, disabledIndexSentinel, nil)
+	case u.AccountEnabled && old != nil && !old.AccountEnabled:
+		return tx.Delete(bucketDisabled, u.ID)
+	}
+	return nil
+}
+
+// ensureDisabledIndex builds the disabled index of a state written before
+// it existed, in one transaction: one Get when the index is there. A state
+// without disabled users gets its sentinel once; one without users is left
+// unwritten.
+func ensureDisabledIndex(s store.Store) error {
+	current := false
+	if err := s.View(func(tx store.Tx) error {
+		_, current = tx.Get(bucketDisabled, disabledIndexSentinel)
+		current = current || tx.Count(bucketUsers) == 0
+		return nil
+	}); err != nil || current {
+		return err
+	}
+	return s.Update(func(tx store.Tx) error {
+		if err := tx.DropBucket(bucketDisabled); err != nil {
+			return err
+		}
+		if err := store.ScanJSON(tx, bucketUsers, "", "", func(_ string, u userRecord) (bool, error) {
+			if u.AccountEnabled {
+				return true, nil
+			}
+			return true, tx.Put(bucketDisabled, u.ID, []byte(u.ID))
+		}); err != nil {
+			return err
+		}
+		return tx.Put(bucketDisabled, disabledIndexSentinel, nil)
+	})
+}
+
 // updateUserIndexes replaces old's index entries (old may be nil) with u's:
-// the upn and display-name indexes, and the role members of directory.go.
+// the upn, display-name and disabled indexes, and the role members of
+// directory.go.
 func updateUserIndexes(tx store.Tx, old, u *userRecord) error {
 	if err := updateRoleIndex(tx, old, u); err != nil {
+		return err
+	}
+	if err := updateDisabledIndex(tx, old, u); err != nil {
 		return err
 	}
 	if old != nil {
@@ -53,10 +112,13 @@ func updateUserIndexes(tx store.Tx, old, u *userRecord) error {
 }
 
 // ensureUserIndexes rebuilds the indexes of a state written before they
-// existed: the display-name index here, the role members in
+// existed: the display-name and disabled indexes here, the role members in
 // ensureRoleIndex (directory.go).
 func ensureUserIndexes(s store.Store) error {
 	if err := ensureDisplayNameIndex(s); err != nil {
+		return err
+	}
+	if err := ensureDisabledIndex(s); err != nil {
 		return err
 	}
 	return ensureRoleIndex(s)
@@ -102,6 +164,9 @@ type userScan struct {
 	ids []string
 	// upnPrefix narrows a walk of the upn bucket to one prefix.
 	upnPrefix string
+	// disabled walks (in id order) only the users whose account is
+	// disabled: the filter requires accountEnabled eq false.
+	disabled bool
 }
 
 // planUserScan chooses the walk for a listing: the requested order's
@@ -121,6 +186,8 @@ func planUserScan(orderBy string, desc bool, h filterHints) userScan {
 		return userScan{order: orderByID, ids: h.ids}
 	case h.upnPrefix != "":
 		return userScan{order: orderByUPN, upnPrefix: h.upnPrefix}
+	case h.disabled:
+		return userScan{order: orderByID, disabled: true}
 	}
 	return userScan{order: orderByID}
 }
@@ -148,7 +215,7 @@ func (sc userScan) each(tx store.Tx, after string, fn func(key string, u *userRe
 		}
 		return nil
 	}
-	if sc.order == orderByID && !sc.desc {
+	if sc.order == orderByID && !sc.desc && !sc.disabled {
 		from := ""
 		if after != "" {
 			from = after + "\x00"
@@ -164,8 +231,14 @@ func (sc userScan) each(tx store.Tx, after string, fn func(key string, u *userRe
 	case orderByDisplayName:
 		bucket = bucketDisplayName
 	}
+	if sc.disabled {
+		bucket = bucketDisabled
+	}
 	var inner error
 	visit := func(key string, value []byte) bool {
+		if strings.HasPrefix(key, "\x00") {
+			return true // an index's sentinel
+		}
 		id := key
 		if bucket != bucketUsers {
 			id = string(value)
