@@ -185,39 +185,21 @@ func updateRoleIndex(tx store.Tx, old, u *userRecord) error {
 		}
 	}
 	if wrote {
-		return tx.Put(bucketRoleMembers, roleIndexSentinel, []byte("complete"))
+		return tx.Put(bucketRoleMembers, roleIndexSentinel, []byte(indexComplete))
 	}
 	return nil
 }
 
 // ensureRoleIndex rebuilds the roleMembers index of a state written before
-// it existed (or in another layout), in one transaction: one Get when the
-// index is there. A state without users has nothing to index and is left
-// unwritten.
+// it existed (or in another layout).
 func ensureRoleIndex(s store.Store) error {
-	current := false
-	if err := s.View(func(tx store.Tx) error {
-		_, current = tx.Get(bucketRoleMembers, roleIndexSentinel)
-		current = current || tx.Count(bucketUsers) == 0
-		return nil
-	}); err != nil || current {
-		return err
-	}
-	return s.Update(func(tx store.Tx) error {
-		if err := tx.DropBucket(bucketRoleMembers); err != nil {
-			return err
-		}
-		if err := store.ScanJSON(tx, bucketUsers, "", "", func(_ string, u userRecord) (bool, error) {
-			for _, e := range userRoleEntries(&u) {
-				if err := tx.Put(bucketRoleMembers, roleMemberKey(e.templateID, u.ID), []byte(e.name)); err != nil {
-					return false, err
-				}
+	return ensureUserIndex(s, bucketRoleMembers, roleIndexSentinel, func(tx store.Tx, u *userRecord) error {
+		for _, e := range userRoleEntries(u) {
+			if err := tx.Put(bucketRoleMembers, roleMemberKey(e.templateID, u.ID), []byte(e.name)); err != nil {
+				return err
 			}
-			return true, nil
-		}); err != nil {
-			return err
 		}
-		return tx.Put(bucketRoleMembers, roleIndexSentinel, []byte("complete"))
+		return nil
 	})
 }
 

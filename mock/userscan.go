@@ -47,7 +47,7 @@ func updateDisabledIndex(tx store.Tx, old, u *userRecord) error {
 		if err := tx.Put(bucketDisabled, u.ID, []byte(u.ID)); err != nil {
 			return err
 		}
-		return tx.Put(bucketDisabled, disabledIndexSentinel, nil)
+		return tx.Put(bucketDisabled, disabledIndexSentinel, []byte(indexComplete))
 	case u.AccountEnabled && old != nil && !old.AccountEnabled:
 		return tx.Delete(bucketDisabled, u.ID)
 	}
@@ -55,31 +55,42 @@ func updateDisabledIndex(tx store.Tx, old, u *userRecord) error {
 }
 
 // ensureDisabledIndex builds the disabled index of a state written before
-// it existed, in one transaction: one Get when the index is there. A state
-// without disabled users gets its sentinel once; one without users is left
-// unwritten.
+// it existed.
 func ensureDisabledIndex(s store.Store) error {
+	return ensureUserIndex(s, bucketDisabled, disabledIndexSentinel, func(tx store.Tx, u *userRecord) error {
+		if u.AccountEnabled {
+			return nil
+		}
+		return tx.Put(bucketDisabled, u.ID, []byte(u.ID))
+	})
+}
+
+// indexComplete is the value of an index's sentinel key.
+const indexComplete = "complete"
+
+// ensureUserIndex rebuilds an index of the users whose sentinel key is
+// missing, in one transaction: add writes one user's entries, then the
+// sentinel marks the index complete. It costs one Get when the index is
+// there; a state without users has nothing to index and is left unwritten.
+func ensureUserIndex(s store.Store, bucket, sentinel string, add func(tx store.Tx, u *userRecord) error) error {
 	current := false
 	if err := s.View(func(tx store.Tx) error {
-		_, current = tx.Get(bucketDisabled, disabledIndexSentinel)
+		_, current = tx.Get(bucket, sentinel)
 		current = current || tx.Count(bucketUsers) == 0
 		return nil
 	}); err != nil || current {
 		return err
 	}
 	return s.Update(func(tx store.Tx) error {
-		if err := tx.DropBucket(bucketDisabled); err != nil {
+		if err := tx.DropBucket(bucket); err != nil {
 			return err
 		}
 		if err := store.ScanJSON(tx, bucketUsers, "", "", func(_ string, u userRecord) (bool, error) {
-			if u.AccountEnabled {
-				return true, nil
-			}
-			return true, tx.Put(bucketDisabled, u.ID, []byte(u.ID))
+			return true, add(tx, &u)
 		}); err != nil {
 			return err
 		}
-		return tx.Put(bucketDisabled, disabledIndexSentinel, nil)
+		return tx.Put(bucket, sentinel, []byte(indexComplete))
 	})
 }
 
