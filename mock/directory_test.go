@@ -379,16 +379,7 @@ func TestDirectoryRolesSyntheticTenant(t *testing.T) {
 		next := strings.TrimPrefix(first.body["@odata.nextLink"].(string), c.base)
 		ids := values(t, first)
 		admins := len(roleHolders(t, st)[globalAdminTemplate])
-		if err := st.Update(func(tx store.Tx) error {
-			u, err := getUser(tx, ids[0]["id"].(string))
-			if err != nil {
-				return err
-			}
-			u.Roles = nil
-			return putUser(tx, u)
-		}); err != nil {
-			t.Fatal(err)
-		}
+		changeUser(t, st, ids[0]["id"].(string), func(u *userRecord) { u.Roles = nil })
 		rest, _ := listMembers(t, c, next)
 		if len(rest) != admins-2 || rest[0]["id"].(string) <= ids[1]["id"].(string) {
 			t.Errorf("after the first page: %d members from %v", len(rest), rest[0]["id"])
@@ -405,16 +396,7 @@ func TestDirectoryRoleIndexFollowsUserWrites(t *testing.T) {
 	st := s.Store()
 	setRoles := func(upn string, roles ...string) {
 		t.Helper()
-		if err := st.Update(func(tx store.Tx) error {
-			u, err := getUser(tx, upn)
-			if err != nil {
-				return err
-			}
-			u.Roles = roles
-			return putUser(tx, u)
-		}); err != nil {
-			t.Fatal(err)
-		}
+		changeUser(t, st, upn, func(u *userRecord) { u.Roles = roles })
 	}
 	setRoles("megan.bowen@" + DemoDomain)                                                   // the only Global Administrator
 	setRoles("lee.gu@"+DemoDomain, RoleHelpdeskAdmin, RoleSecurityAdmin, RoleSecurityAdmin) // was User Administrator

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mfactl/mfactl/mock/store"
 )
 
 // rawClient sends plain HTTP requests to a server, in-process or over TCP.
@@ -104,3 +106,19 @@ type fakeClock struct{ t time.Time }
 
 func (c *fakeClock) now() time.Time          { return c.t }
 func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+// changeUser rewrites one user through putUser (so every index follows),
+// as the endpoints that change users do; change edits the record.
+func changeUser(t *testing.T, st store.Store, ref string, change func(u *userRecord)) {
+	t.Helper()
+	if err := st.Update(func(tx store.Tx) error {
+		u, err := getUser(tx, ref)
+		if err != nil {
+			return err
+		}
+		change(u)
+		return putUser(tx, u)
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -633,17 +633,7 @@ func TestDisplayNameIndexIsRebuiltAndKeptInStep(t *testing.T) {
 	}
 	defer srv.Close()
 	rename := func(upn, name string) {
-		err := st.Update(func(tx store.Tx) error {
-			u, err := getUser(tx, upn)
-			if err != nil {
-				return err
-			}
-			u.DisplayName = name
-			return putUser(tx, u)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		changeUser(t, st, upn, func(u *userRecord) { u.DisplayName = name })
 	}
 	rename("user000007@"+DemoDomain, "Aaron First")
 	rename("user000008@"+DemoDomain, "zz Last")

@@ -110,16 +110,7 @@ func TestDisabledUsersIndex(t *testing.T) {
 	}
 	set := func(id string, enabled bool) {
 		t.Helper()
-		if err := st.Update(func(tx store.Tx) error {
-			u, err := getUser(tx, id)
-			if err != nil {
-				return err
-			}
-			u.AccountEnabled = enabled
-			return putUser(tx, u)
-		}); err != nil {
-			t.Fatal(err)
-		}
+		changeUser(t, st, id, func(u *userRecord) { u.AccountEnabled = enabled })
 	}
 	set(enable[0], true)
 	set(disable[0], false)
