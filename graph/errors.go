@@ -15,14 +15,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
-)
 
-// Exit codes mfactl uses (DESIGN.md §3); Error.ExitCode maps onto them.
-const (
-	exitError    = 1
-	exitNotFound = 3
-	exitAuth     = 4
-	exitThrottle = 5
+	"github.com/mfactl/mfactl/internal/exitcode"
 )
 
 // Error is a failed Graph request translated into one readable line: what
@@ -91,13 +85,13 @@ func (e *Error) HintText() string { return e.Hint }
 func (e *Error) ExitCode() int {
 	switch {
 	case e.Status == 404:
-		return exitNotFound
+		return exitcode.NotFound
 	case e.Status == 401 || e.Status == 403 || e.AuthFailed:
-		return exitAuth
+		return exitcode.Auth
 	case e.Status == 429:
-		return exitThrottle
+		return exitcode.Partial
 	}
-	return exitError
+	return exitcode.Failure
 }
 
 // IsNotFound reports whether err is a Graph 404.
