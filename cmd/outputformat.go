@@ -69,7 +69,9 @@ func checkOutputFormat(f *cmdutil.Factory, c *cobra.Command) error {
 	}
 	cfg, err := f.Config()
 	if err != nil {
-		return err
+		// A damaged configuration is reported by the commands that need it
+		// (`config set` must still run, to repair it).
+		return nil
 	}
 	if cfg.Output == "" {
 		return nil
