@@ -82,12 +82,12 @@ type Config struct {
 	// MockStateDefault is set when MockState is the default file under the
 	// state directory (no flag, variable or key named one).
 	MockStateDefault bool
-	Endpoint  string
-	CACert    string // PEM file trusted instead of the system roots (mock serve --tls)
-	Token     string
-	Output    string
-	Debug     bool
-	AuditLog  string
+	Endpoint         string
+	CACert           string // PEM file trusted instead of the system roots (mock serve --tls)
+	Token            string
+	Output           string
+	Debug            bool
+	AuditLog         string
 
 	Auth Auth
 
