@@ -58,6 +58,7 @@ func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
 	c, err := root.ExecuteContextC(ctx)
+	err = withPermissionHint(f, c, err)
 	err = hook.finish(ctx, c, args, err)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = cerr
