@@ -64,16 +64,16 @@ type Requirement struct {
 // Entra built-in roles and their template ids (the wids claim of a token),
 // from Entra's built-in roles reference.
 const (
-	GlobalAdministrator                  = "Global Administrator"
-	GlobalReader                         = "Global Reader"
-	AuthenticationAdministrator          = "Authentication Administrator"
+	GlobalAdministrator                   = "Global Administrator"
+	GlobalReader                          = "Global Reader"
+	AuthenticationAdministrator           = "Authentication Administrator"
 	PrivilegedAuthenticationAdministrator = "Privileged Authentication Administrator"
-	AuthenticationPolicyAdministrator    = "Authentication Policy Administrator"
-	ReportsReader                        = "Reports Reader"
-	SecurityReader                       = "Security Reader"
-	SecurityAdministrator                = "Security Administrator"
-	HelpdeskAdministrator                = "Helpdesk Administrator"
-	UserAdministrator                    = "User Administrator"
+	AuthenticationPolicyAdministrator     = "Authentication Policy Administrator"
+	ReportsReader                         = "Reports Reader"
+	SecurityReader                        = "Security Reader"
+	SecurityAdministrator                 = "Security Administrator"
+	HelpdeskAdministrator                 = "Helpdesk Administrator"
+	UserAdministrator                     = "User Administrator"
 )
 
 // RoleTemplateIDs maps the roles of the table to their template ids.
