@@ -102,6 +102,9 @@ type authStatus struct {
 	SignedIn bool              `json:"signedIn"`
 	Account  *graph.Account    `json:"account,omitempty"`
 	Settings map[string]string `json:"settings"`
+	// Access is what the token holds and what Graph will refuse
+	// (auth_permissions.go).
+	Access *accessReport `json:"access,omitempty"`
 }
 
 func newCmdAuthStatus(f *cmdutil.Factory) *cobra.Command {
@@ -150,12 +153,16 @@ func newCmdAuthStatus(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if st.SignedIn {
+				st.Access = readAccess(cmd.Context(), f)
+			}
 			if printer.Format == "json" || printer.Format == "yaml" {
 				if err := printer.Print(st); err != nil {
 					return err
 				}
 			} else {
 				printAuthStatus(f.IOStreams.Out, st)
+				printAccess(f.IOStreams.Out, st.Access)
 			}
 			if !st.SignedIn {
 				return cmdutil.WithExit(cmdutil.ExitAuth, cmdutil.ErrSilent, "")

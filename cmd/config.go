@@ -3,7 +3,6 @@ package cmd
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -175,7 +174,7 @@ func validateSetting(key, value string) error {
 			return cmdutil.FlagErrorf("output: %v", err)
 		}
 	case config.KeyMock, config.KeyDebug:
-		if _, err := strconv.ParseBool(value); err != nil {
+		if _, err := config.ParseBool(value); err != nil {
 			return cmdutil.FlagErrorf("%s takes true or false, not %q", key, value)
 		}
 	case config.KeyAuth:

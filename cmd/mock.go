@@ -214,9 +214,14 @@ func mockServeRun(ctx context.Context, opts *MockServeOptions) error {
 	if err != nil {
 		return err
 	}
-	state := opts.State
-	if state == "" {
-		state = cfg.MockState
+	state, given := opts.State, opts.State != ""
+	if !given {
+		state, given = cfg.MockState, !cfg.MockStateDefault
+	}
+	if given {
+		if err := cmdutil.CheckStateDir(state); err != nil {
+			return err
+		}
 	}
 	cert, err := serveCert(opts)
 	if err != nil {

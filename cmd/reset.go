@@ -123,6 +123,7 @@ Asks for confirmation on a terminal; without one, --yes is required. Every run
 	addMutationFlags(c, &opts.Mutation, true)
 	// validate checks that exactly one of --lost-device, --method and --all
 	// is given: Cobra's flag groups would fail with exit 1, not 2.
+	offerOutputFormats(c, output.Table, output.JSON, output.YAML, output.CSV, output.Markdown)
 	return c
 }
 

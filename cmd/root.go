@@ -23,9 +23,32 @@ import (
 func Main() int {
 	ios := iostreams.System()
 	f := cmdutil.New(ios, buildinfo.Get().Version)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext(context.Background())
 	defer stop()
 	return Execute(ctx, f, os.Args[1:])
+}
+
+// signalContext is canceled by SIGINT or SIGTERM, with the signal as its
+// cause (cmdutil.Interrupted), so the exit code says which one: 130 for
+// SIGINT, 143 for SIGTERM. Later signals are caught and ignored until
+// stop, as with signal.NotifyContext.
+func signalContext(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			cancel(cmdutil.Interrupted(s))
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
 }
 
 // Execute runs the command line args with factory f and returns the exit
@@ -35,13 +58,16 @@ func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
 	c, err := root.ExecuteContextC(ctx)
+	err = withPermissionHint(f, c, err)
 	err = hook.finish(ctx, c, args, err)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
 	if err != nil {
-		if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
-			err = errors.Join(context.Canceled, err)
+		if ctx.Err() != nil {
+			// Interrupted: the signal decides the exit code, whatever the
+			// command returned on its way out.
+			err = errors.Join(cmdutil.InterruptCause(ctx), err)
 		}
 		cmdutil.PrintError(f.IOStreams.ErrOut, err)
 		return cmdutil.ExitCodeOf(err)
@@ -71,7 +97,12 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 	root.SetIn(f.IOStreams.In)
 	root.SetVersionTemplate(buildinfo.Get().String() + "\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.FlagErrorWrap(err) })
-	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return auditPreRun(f, c) }
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		if err := checkOutputFormat(f, c); err != nil {
+			return err
+		}
+		return auditPreRun(f, c)
+	}
 
 	pf := root.PersistentFlags()
 	pf.Bool("mock", false, "use the embedded mock tenant (no login, no network); MFACTL_MOCK=1")
@@ -105,7 +136,9 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 	add("methods", NewCmdToken(f))
 	add("account", NewCmdSessions(f), NewCmdPassword(f))
 	add("helpdesk", NewCmdReset(f, nil), NewCmdAudit(f))
-	add("reports", NewCmdReport(f))
+	report := NewCmdReport(f)
+	readsOwnOutput(report) // a report's formats (html) are its own: reportFormat
+	add("reports", report)
 	add("mock", NewCmdMock(f), NewCmdVerify(f, nil), NewCmdEnroll(f))
 	add("setup", NewCmdAuth(f), NewCmdConfig(f), NewCmdVersion(f))
 	root.SetCompletionCommandGroupID("setup")

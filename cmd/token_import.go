@@ -121,6 +121,8 @@ type importRow struct {
 	ID      string `json:"id,omitempty"`
 	Status  string `json:"status,omitempty"`
 	Detail  string `json:"detail,omitempty"`
+	// err is why a failed row failed (not printed: Detail says it).
+	err error
 }
 
 // importResult is what `token import` prints.
@@ -275,7 +277,9 @@ func tokenImportRun(ctx context.Context, opts *TokenImportOptions) error {
 			return err
 		}
 	}
-	switch {
+	switch refused := result.refusedEverywhere(); {
+	case refused != nil:
+		return cmdutil.WithExit(cmdutil.ExitAuth, fmt.Errorf("none of the %d tokens was imported: %w", result.Failed, refused), "")
 	case result.Failed > 0:
 		return cmdutil.WithExit(cmdutil.ExitPartial, fmt.Errorf("%d of %d tokens were not imported", result.Failed, len(result.Rows)),
 			"run the same command again to retry them: tokens already imported are skipped")
@@ -613,9 +617,31 @@ func importOutcome(row importRow, created methods.HardwareToken, err error) impo
 		// Created meanwhile (another run, the portal): the serial is there.
 		row.Outcome, row.Detail = "skipped", "already in the inventory (added while this import ran)"
 	default:
-		row.Outcome, row.Detail = "failed", oneLine(err)
+		row.Outcome, row.Detail, row.err = "failed", oneLine(err), err
 	}
 	return row
+}
+
+// refusedEverywhere returns the error of the failed rows when nothing was
+// imported and every failure was a refusal of the caller's permission
+// (exit 4): that is "not allowed", not a partial import.
+func (r *importResult) refusedEverywhere() error {
+	if r.Imported > 0 || r.Failed == 0 {
+		return nil
+	}
+	var first error
+	for _, row := range r.Rows {
+		if row.Outcome != "failed" {
+			continue
+		}
+		if row.err == nil || cmdutil.ExitCodeOf(row.err) != cmdutil.ExitAuth {
+			return nil
+		}
+		if first == nil {
+			first = row.err
+		}
+	}
+	return first
 }
 
 // sendImport creates the tokens and records each outcome. A dry run plans

@@ -421,9 +421,16 @@ func finishVerified(ctx context.Context, em *graph.Emulator, opts *VerifyOptions
 	}
 	switch c := res.Challenge; {
 	case c.State.Open():
-		// A call that only confirmed the extension waits for more keys.
-		return nil, cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("challenge %s is still %s: the call waits for more keys", c.ID, c.State),
-			"press # (or the PIN and #) with --keys")
+		// A call that only confirmed the extension goes on: this step
+		// succeeded (exit 0, like --send), the challenge is open, and the
+		// outcome says so (verified false, its state) rather than failing.
+		out.Sent = true
+		what := "#"
+		if c.Method == verify.MethodVoicePIN {
+			what = "the PIN and #"
+		}
+		opts.IO.Notef("The call reached the extension and goes on: press %s with --challenge %s --keys.", what, c.ID)
+		return out, nil
 	case c.State != verify.StateVerified:
 		// The phone's own decision (fraud reported with 0#): the sign-in
 		// side hears the reason the challenge ended.
@@ -582,6 +589,11 @@ func runChallengeOnTerminal(ctx context.Context, em *graph.Emulator, ios *iostre
 			res, err = em.PressKeys(ctx, c.ID, keys)
 			if err == nil && res.Challenge.State == verify.StateFraudReported {
 				return em.Challenge(ctx, c.ID)
+			}
+			if err == nil && res.Challenge.State.Open() {
+				// Only the extension was confirmed: the call goes on.
+				c = res.Challenge
+				continue
 			}
 		case verify.MethodQuestions:
 			answers := make([]string, len(c.Questions))

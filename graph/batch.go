@@ -397,6 +397,7 @@ func innerError(op string, role RoleHint, key string, status int, body []byte, h
 	if status == 429 {
 		e.RetryAfter = retryAfterHeader(headers)
 	}
-	e.Hint = hintFor(e, role)
+	e.Access = role
+	e.Hint = hintFor(e)
 	return e
 }

@@ -136,9 +136,6 @@ type DirectoryRole struct {
 	RoleTemplateID string `json:"roleTemplateId"`
 }
 
-// RoleDirectory is the role hint of reading directory roles.
-const RoleDirectory RoleHint = "reading directory roles needs RoleManagement.Read.Directory or Directory.Read.All"
-
 // ListDirectoryRoles lists the tenant's activated directory roles
 // (GET /directoryRoles).
 func (c *Client) ListDirectoryRoles(ctx context.Context) ([]DirectoryRole, error) {

@@ -170,7 +170,7 @@ func emulatorError(op string, resp *http.Response, raw []byte) error {
 	} else {
 		e.Message = http2text(resp.StatusCode)
 	}
-	e.Hint = hintFor(e, "")
+	e.Hint = hintFor(e)
 	switch {
 	case e.Status == 403:
 		e.Hint = "the emulator's control endpoints need the admin token (mock-admin-token, or the one `mock serve --token` set)"

@@ -15,14 +15,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
-)
 
-// Exit codes mfactl uses (DESIGN.md §3); Error.ExitCode maps onto them.
-const (
-	exitError    = 1
-	exitNotFound = 3
-	exitAuth     = 4
-	exitThrottle = 5
+	"github.com/mfactl/mfactl/internal/exitcode"
+	"github.com/mfactl/mfactl/internal/permissions"
 )
 
 // Error is a failed Graph request translated into one readable line: what
@@ -42,6 +37,9 @@ type Error struct {
 	RetryAfter time.Duration
 	// Hint tells the user how to fix it.
 	Hint string
+	// Access is the kind of access the request needed (its entry in
+	// internal/permissions), for the hint of a 403.
+	Access permissions.Access
 	// AuthFailed is set when no token could be obtained (sign-in needed or
 	// refused): exit code 4 like a 401.
 	AuthFailed bool
@@ -91,13 +89,13 @@ func (e *Error) HintText() string { return e.Hint }
 func (e *Error) ExitCode() int {
 	switch {
 	case e.Status == 404:
-		return exitNotFound
+		return exitcode.NotFound
 	case e.Status == 401 || e.Status == 403 || e.AuthFailed:
-		return exitAuth
+		return exitcode.Auth
 	case e.Status == 429:
-		return exitThrottle
+		return exitcode.Partial
 	}
-	return exitError
+	return exitcode.Failure
 }
 
 // IsNotFound reports whether err is a Graph 404.
@@ -124,19 +122,27 @@ func CodeOf(err error) string {
 	return ""
 }
 
-// RoleHint names the Entra role an operation needs; it becomes the hint of a
-// 403 so the user knows whom to ask.
-type RoleHint string
+// RoleHint is the kind of access an operation needs: its entry in the
+// permissions table (internal/permissions). A failed request carries it in
+// Error.Access, and cmd turns a 403 into a hint naming the permission or
+// role the table says is missing; graph itself phrases no role.
+type RoleHint = permissions.Access
 
-// Role hints for the operations mfactl performs.
+// The access kinds of the operations mfactl performs.
 const (
-	RoleReadMethods  RoleHint = "reading another user's methods needs the Authentication Administrator, Privileged Authentication Administrator or Global Reader role (and UserAuthenticationMethod.Read.All)"
-	RoleWriteMethods RoleHint = "changing another user's methods needs the Authentication Administrator role, or Privileged Authentication Administrator when the user is an admin (and UserAuthenticationMethod.ReadWrite.All)"
-	RoleReadUsers    RoleHint = "reading users needs User.Read.All (or Directory.Read.All)"
-	RoleReports      RoleHint = "registration reports need the Reports Reader, Security Reader or Global Reader role (and AuditLog.Read.All)"
-	RolePolicy       RoleHint = "this needs the Authentication Policy Administrator role (and Policy.ReadWrite.AuthenticationMethod)"
-	RoleSessions     RoleHint = "revoking sessions needs the User Administrator or Helpdesk Administrator role (and User.RevokeSessions.All or User.ReadWrite.All)"
-	RolePolicyRead   RoleHint = "reading the authentication methods policy needs Policy.Read.All and a role such as Authentication Policy Administrator or Global Reader"
+	RoleReadMethods   = permissions.ReadMethods
+	RoleWriteMethods  = permissions.WriteMethods
+	RoleReadUsers     = permissions.ReadUsers
+	RoleReports       = permissions.ReadReports
+	RoleSessions      = permissions.RevokeSessions
+	RolePolicyRead    = permissions.ReadPolicy
+	RoleReadMFAState  = permissions.ReadMFAState
+	RoleWriteMFAState = permissions.WriteMFAState
+	RoleReadTokens    = permissions.ReadTokens
+	// RolePolicy is writing the hardware token inventory.
+	RolePolicy    = permissions.WriteTokens
+	RoleDirectory = permissions.ReadRoles
+	RoleOwnRoles  = permissions.ReadOwnRoles
 )
 
 // Codes of the rule errors of Entra's authentication-methods service, as
@@ -241,11 +247,12 @@ func wrap(op string, role RoleHint, err error) error {
 	if e.Message == "" && e.Status != 0 {
 		e.Message = http2text(e.Status)
 	}
-	e.Hint = hintFor(e, role)
+	e.Access = role
+	e.Hint = hintFor(e)
 	return e
 }
 
-func hintFor(e *Error, role RoleHint) string {
+func hintFor(e *Error) string {
 	if h, ok := RuleHints[e.Code]; ok {
 		return h
 	}
@@ -253,10 +260,7 @@ func hintFor(e *Error, role RoleHint) string {
 	case e.Status == 401:
 		return "the access token was rejected: run `mfactl auth login` (for --endpoint or --mock, check MFACTL_TOKEN)"
 	case e.Status == 403:
-		if role != "" {
-			return string(role)
-		}
-		return "your account lacks the permission or role for this operation"
+		return "" // cmd names the permission or role (Error.Access)
 	case e.Status == 404:
 		return "check the user principal name or object id"
 	case e.Status == 429:

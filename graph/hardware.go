@@ -101,8 +101,8 @@ func ConvertHardwareToken(raw []byte) (methods.HardwareToken, error) {
 }
 
 // tokenError turns a 404 on an inventory item into "no token X".
-func tokenError(op, ref string, err error) error {
-	werr := wrap(op, RolePolicy, err)
+func tokenError(op, ref string, role RoleHint, err error) error {
+	werr := wrap(op, role, err)
 	if ge, ok := werr.(*Error); ok && ge.Status == 404 {
 		ge.Hint = "`mfactl token list` shows the inventory"
 		if ge.Message == "" {
@@ -127,7 +127,7 @@ func (c *Client) ListHardwareTokens(ctx context.Context, f HardwareTokenFilter, 
 			NextLink string            `json:"@odata.nextLink"`
 		}
 		if err := getJSON(ctx, c.beta, ri, &page); err != nil {
-			return wrap(op, RolePolicy, err)
+			return wrap(op, RoleReadTokens, err)
 		}
 		for _, raw := range page.Value {
 			t, err := ConvertHardwareToken(raw)
@@ -179,7 +179,7 @@ func (c *Client) GetHardwareToken(ctx context.Context, id string) (methods.Hardw
 	ri := rawRequest(c.beta, abs.GET, inventoryTemplate+"/{id}", map[string]string{"id": id})
 	var raw json.RawMessage
 	if err := getJSON(ctx, c.beta, ri, &raw); err != nil {
-		return methods.HardwareToken{}, tokenError("get hardware token "+id, id, err)
+		return methods.HardwareToken{}, tokenError("get hardware token "+id, id, RoleReadTokens, err)
 	}
 	return ConvertHardwareToken(raw)
 }
@@ -223,14 +223,14 @@ func (c *Client) UpdateHardwareToken(ctx context.Context, id string, u HardwareT
 		return err
 	}
 	_, err := c.send(ctx, c.beta, ri, nil)
-	return tokenError("update hardware token "+id, id, err)
+	return tokenError("update hardware token "+id, id, RolePolicy, err)
 }
 
 // DeleteHardwareToken removes an unassigned token from the inventory.
 func (c *Client) DeleteHardwareToken(ctx context.Context, id string) error {
 	ri := rawRequest(c.beta, abs.DELETE, inventoryTemplate+"/{id}", map[string]string{"id": id})
 	_, err := c.send(ctx, c.beta, ri, nil)
-	return tokenError("delete hardware token "+id, id, err)
+	return tokenError("delete hardware token "+id, id, RolePolicy, err)
 }
 
 // hardwareMethodJSON is a user's hardwareOathAuthenticationMethod.

@@ -20,7 +20,7 @@ import (
 // (or operation) is gone, not the user.
 func wrapWrite(op string, err error) error {
 	werr := wrap(op, RoleWriteMethods, err)
-	if ge, ok := werr.(*Error); ok && ge.Status == 404 && ge.Hint == hintFor(&Error{Status: 404}, "") {
+	if ge, ok := werr.(*Error); ok && ge.Status == 404 && ge.Hint == hintFor(&Error{Status: 404}) {
 		ge.Hint = "the method does not exist (any more): list the user's methods with `mfactl methods list <user>`"
 	}
 	return werr

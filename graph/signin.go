@@ -65,7 +65,7 @@ func (c *Client) GetMFAState(ctx context.Context, user string) (methods.MFAState
 	var w requirementsJSON
 	ri := rawRequest(c.beta, abs.GET, requirementsPath, map[string]string{"user%2Did": user})
 	if err := getJSON(ctx, c.beta, ri, &w); err != nil {
-		return "", userError("read the per-user MFA state of", user, RolePolicy, err)
+		return "", userError("read the per-user MFA state of", user, RoleReadMFAState, err)
 	}
 	return methods.MFAState(w.PerUserMFAState), nil
 }
@@ -78,7 +78,7 @@ func (c *Client) SetMFAState(ctx context.Context, user string, state methods.MFA
 		return err
 	}
 	_, err := c.send(ctx, c.beta, ri, nil)
-	return wrap(op, RolePolicy, err)
+	return wrap(op, RoleWriteMFAState, err)
 }
 
 // TAPPolicy is the tenant's Temporary Access Pass configuration, the bounds

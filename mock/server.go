@@ -235,6 +235,7 @@ func (s *Server) buildRoutes() *router {
 	s.signInRoutes(rt)
 	s.userWriteRoutes(rt)
 	s.directoryRoutes(rt)
+	s.memberOfRoutes(rt)
 	s.hardwareRoutes(rt)
 	s.reportRoutes(rt)
 	s.policyRoutes(rt)

@@ -8,19 +8,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"syscall"
+
+	"github.com/mfactl/mfactl/internal/exitcode"
 )
 
-// Exit codes (DESIGN.md §3).
+// Exit codes (DESIGN.md §3), defined once in package exitcode.
 const (
-	ExitOK       = 0
-	ExitFailure  = 1
-	ExitUsage    = 2
-	ExitNotFound = 3
-	ExitAuth     = 4
-	ExitPartial  = 5
-	// ExitInterrupted follows the shell convention for SIGINT.
-	ExitInterrupted = 130
+	ExitOK       = exitcode.OK
+	ExitFailure  = exitcode.Failure
+	ExitUsage    = exitcode.Usage
+	ExitNotFound = exitcode.NotFound
+	ExitAuth     = exitcode.Auth
+	ExitPartial  = exitcode.Partial
+	// ExitInterrupted follows the shell convention for SIGINT (128+2).
+	ExitInterrupted = exitcode.Interrupted
+	// ExitTerminated follows the shell convention for SIGTERM (128+15).
+	ExitTerminated = exitcode.Terminated
 )
 
 // FlagError is a usage problem found while parsing arguments (exit 2).
@@ -67,6 +73,42 @@ func WithExit(code int, err error, hint string) error {
 // Errorf builds an error with an explicit exit code.
 func Errorf(code int, format string, args ...any) error {
 	return &ExitError{Code: code, Err: fmt.Errorf(format, args...)}
+}
+
+// InterruptError is how a run ended by a signal: it is context.Canceled
+// (so it prints as "interrupted") and exits 130 for SIGINT, 143 for
+// SIGTERM.
+type InterruptError struct{ Signal os.Signal }
+
+// Interrupted returns the InterruptError of signal s.
+func Interrupted(s os.Signal) error { return &InterruptError{Signal: s} }
+
+func (e *InterruptError) Error() string {
+	if e.Signal == nil {
+		return "interrupted"
+	}
+	return "interrupted (" + e.Signal.String() + ")"
+}
+
+// Is makes an InterruptError match context.Canceled.
+func (e *InterruptError) Is(target error) bool { return target == context.Canceled }
+
+// ExitCode is 143 for SIGTERM, else 130.
+func (e *InterruptError) ExitCode() int {
+	if e.Signal == syscall.SIGTERM {
+		return ExitTerminated
+	}
+	return ExitInterrupted
+}
+
+// InterruptCause returns the InterruptError that ended ctx: its cause when
+// that is one, else a SIGINT-like interruption (130).
+func InterruptCause(ctx context.Context) error {
+	var ie *InterruptError
+	if errors.As(context.Cause(ctx), &ie) {
+		return ie
+	}
+	return &InterruptError{}
 }
 
 // ErrSilent means the command already told the user what went wrong; only

@@ -137,6 +137,11 @@ func (f *Factory) newGraph() (*graph.Client, error) {
 	case cfg.Mock && cfg.Endpoint != "":
 		return nil, Errorf(ExitUsage, "use either --mock or --endpoint, not both")
 	case cfg.Mock:
+		if !cfg.MockStateDefault {
+			if err := CheckStateDir(cfg.MockState); err != nil {
+				return nil, err
+			}
+		}
 		realism, err := mock.RealismFromEnv(os.Getenv)
 		if err != nil {
 			return nil, WithExit(ExitUsage, err, "")
@@ -189,6 +194,25 @@ func (f *Factory) newGraph() (*graph.Client, error) {
 	}
 	f.client = client
 	return client, nil
+}
+
+// CheckStateDir refuses a mock state file whose directory does not exist
+// (exit 2): a typo in --mock-state would otherwise create a directory tree
+// and seed a new tenant there. The default file's directory is created on
+// first use, and `mock seed --state FILE` creates the directory it is asked
+// to.
+func CheckStateDir(path string) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return Errorf(ExitUsage, "mock state %s: the directory %s does not exist; create it first, or create the state with `mfactl mock seed --state %s`", path, dir, path)
+	case err != nil:
+		return Errorf(ExitUsage, "mock state %s: %v", path, err)
+	case !st.IsDir():
+		return Errorf(ExitUsage, "mock state %s: %s is not a directory", path, dir)
+	}
+	return nil
 }
 
 // LoadCACert reads a PEM file of certificates to trust (ca-cert).

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -78,12 +79,15 @@ type Config struct {
 
 	Mock      bool
 	MockState string
-	Endpoint  string
-	CACert    string // PEM file trusted instead of the system roots (mock serve --tls)
-	Token     string
-	Output    string
-	Debug     bool
-	AuditLog  string
+	// MockStateDefault is set when MockState is the default file under the
+	// state directory (no flag, variable or key named one).
+	MockStateDefault bool
+	Endpoint         string
+	CACert           string // PEM file trusted instead of the system roots (mock serve --tls)
+	Token            string
+	Output           string
+	Debug            bool
+	AuditLog         string
 
 	Auth Auth
 
@@ -144,6 +148,9 @@ func Load(flags *pflag.FlagSet) (*Config, error) {
 	if err := v.MergeConfigMap(layer); err != nil {
 		return nil, err
 	}
+	if err := checkBools(flags, layer, path, profile); err != nil {
+		return nil, err
+	}
 
 	c := &Config{
 		Profile:   profile,
@@ -170,8 +177,68 @@ func Load(flags *pflag.FlagSet) (*Config, error) {
 	}
 	if c.MockState == "" {
 		c.MockState = filepath.Join(StateDir(), defaultMockFileName)
+		c.MockStateDefault = true
 	}
 	return c, nil
+}
+
+// boolKeys are the settings that are booleans.
+var boolKeys = []string{KeyMock, KeyDebug}
+
+// checkBools refuses a boolean setting whose value is not a boolean: Viper
+// reads "yes please" as false, which would silently run against real Graph
+// instead of the mock. The value that wins is checked where it comes from:
+// a flag (parsed by its own type), the MFACTL_ variable, else the file.
+func checkBools(flags *pflag.FlagSet, layer map[string]any, path, profile string) error {
+	for _, k := range boolKeys {
+		if flags != nil {
+			if f := flags.Lookup(k); f != nil && f.Changed {
+				continue
+			}
+		}
+		env := envPrefix + "_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
+		if val, ok := os.LookupEnv(env); ok {
+			if _, err := ParseBool(val); err != nil {
+				return fmt.Errorf("%s=%q is not a boolean (use true or false, 1 or 0)", env, val)
+			}
+			continue
+		}
+		val, ok := layer[k]
+		if !ok || val == nil {
+			continue
+		}
+		if _, err := boolValue(val); err != nil {
+			return fmt.Errorf("config %s (profile %s): %s: %v is not a boolean (use true or false)", path, profile, k, quoteValue(val))
+		}
+	}
+	return nil
+}
+
+// ParseBool reads a boolean setting as strconv.ParseBool does (true,
+// false, 1, 0, t, f in any case); anything else is an error.
+func ParseBool(s string) (bool, error) {
+	return strconv.ParseBool(strings.TrimSpace(s))
+}
+
+func boolValue(v any) (bool, error) {
+	switch b := v.(type) {
+	case bool:
+		return b, nil
+	case string:
+		return ParseBool(b)
+	case int:
+		if b == 0 || b == 1 {
+			return b == 1, nil
+		}
+	}
+	return false, fmt.Errorf("not a boolean: %v", v)
+}
+
+func quoteValue(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprint(v)
 }
 
 // SelectedProfile names the profile a run selects, as Load does: --profile,

@@ -235,7 +235,8 @@ func TestAutoFallsBackWhenTheReportIsRefused(t *testing.T) {
 	if !strings.Contains(strings.Join(p.Notes, "\n"), "registration report was refused") {
 		t.Errorf("no note of the fallback: %q", p.Notes)
 	}
-	// --source registration does not fall back: the error says which role.
+	// --source registration does not fall back: the error says which access
+	// was refused (cmd names its roles).
 	p, err := Prepare(context.Background(), c, Options{Source: SourceRegistration})
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +246,7 @@ func TestAutoFallsBackWhenTheReportIsRefused(t *testing.T) {
 			t.Fatal("the Authentication Administrator read the registration report")
 		}
 		var ge *graph.Error
-		if !errors.As(err, &ge) || ge.Status != 403 || !strings.Contains(ge.Hint, "Reports Reader") {
+		if !errors.As(err, &ge) || ge.Status != 403 || ge.Access != graph.RoleReports {
 			t.Fatalf("error %v", err)
 		}
 		break

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/permissions"
 	"github.com/mfactl/mfactl/internal/throttling"
 	"github.com/mfactl/mfactl/reports"
 )
@@ -275,7 +276,7 @@ func ceilDiv(a, b int) int {
 // without it says so instead of showing an empty inventory.
 func (p *Plan) probeTokens(ctx context.Context) {
 	q := graph.PageQuery{Beta: true, Path: "/directory/authenticationMethodDevices/hardwareOathDevices", Query: url.Values{"$top": {"1"}},
-		Op: "list hardware tokens", Role: graph.RolePolicy}
+		Op: "list hardware tokens", Role: graph.RoleReadTokens}
 	err := p.client.ListPages(ctx, q, func(json.RawMessage) error { return errStop })
 	if err != nil && !errors.Is(err, errStop) {
 		p.Tokens = false
@@ -287,6 +288,13 @@ func oneLine(err error) string {
 	s := err.Error()
 	if h, ok := err.(interface{ HintText() string }); ok && h.HintText() != "" {
 		s += " (" + h.HintText() + ")"
+	}
+	var ge *graph.Error
+	if errors.As(err, &ge) && ge.Status == 403 {
+		// The role the permissions table names for what was refused.
+		if req, ok := permissions.Lookup(ge.Access); ok && len(req.Roles) > 0 {
+			s += " (a signed-in person needs the role " + strings.Join(req.Roles, " or ") + ")"
+		}
 	}
 	return s
 }

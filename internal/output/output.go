@@ -16,6 +16,8 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mfactl/mfactl/internal/exitcode"
 )
 
 // Format is an output format.
@@ -70,6 +72,16 @@ type MarkdownRenderer interface {
 	RenderMarkdown(w io.Writer) error
 }
 
+// FormatError is a format a value cannot be printed in: bad input (exit
+// 2). Commands check -o before they start (cmd's checkOutputFormat); this
+// is the last line of defence.
+type FormatError struct{ msg string }
+
+func (e *FormatError) Error() string { return e.msg }
+
+// ExitCode is 2: a usage error.
+func (e *FormatError) ExitCode() int { return exitcode.Usage }
+
 // Printer writes values in one format.
 type Printer struct {
 	Format Format
@@ -89,14 +101,14 @@ func (p *Printer) Print(v any) error {
 		if r, ok := v.(MarkdownRenderer); ok {
 			return r.RenderMarkdown(p.Out)
 		}
-		return fmt.Errorf("output: this command has no Markdown form; use -o table, json, yaml or csv")
+		return &FormatError{msg: "output: this command has no Markdown form; use -o table, json, yaml or csv"}
 	case CSV, Table, "":
 		if r, ok := v.(TableRenderer); ok && p.Format != CSV {
 			return r.RenderTable(p.Out)
 		}
 		t, ok := v.(Tabular)
 		if !ok {
-			return fmt.Errorf("output: %T cannot be shown as %s; use -o json or -o yaml", v, p.formatName())
+			return &FormatError{msg: fmt.Sprintf("output: %T cannot be shown as %s; use -o json or -o yaml", v, p.formatName())}
 		}
 		if p.Format == CSV {
 			return WriteCSV(p.Out, t.Table())

@@ -139,7 +139,7 @@ func TestExitCodes(t *testing.T) {
 	want := map[Reason]int{
 		ReasonWrongCode: 1, ReasonReplayed: 1, ReasonExpired: 1, ReasonWrongNumber: 1, ReasonDenied: 1,
 		ReasonNoAnswer: 1, ReasonCanceled: 1, ReasonSuperseded: 1, ReasonClosed: 1, ReasonNotYetValid: 1,
-		ReasonUsed: 1, ReasonRevoked: 1,
+		ReasonUsed: 1, ReasonRevoked: 1, ReasonNotRemembered: 1,
 		ReasonLocked: 4, ReasonBlocked: 4, ReasonFraudReported: 4,
 		ReasonMalformed: 2, ReasonPolicy: 2, ReasonNotAllowed: 2, ReasonInvalidRequest: 2,
 		ReasonNotFound: 3, ReasonNotRegistered: 3,

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mfactl/mfactl/internal/exitcode"
 )
 
 // Reason says why an operation was refused or why a challenge ended. The
@@ -24,6 +26,7 @@ const (
 	ReasonNotYetValid    Reason = "notYetValid"    // 1: a Temporary Access Pass before its start time
 	ReasonUsed           Reason = "used"           // 1: a one-time Temporary Access Pass already used
 	ReasonRevoked        Reason = "revoked"        // 1: a remembered device whose MFA sessions were revoked
+	ReasonNotRemembered  Reason = "notRemembered"  // 1: a device token that is not one of this user's remembered devices (another user's, tampered, garbage)
 	ReasonLocked         Reason = "locked"         // 4: too many denials: the user or the method is locked for a while
 	ReasonBlocked        Reason = "blocked"        // 4: the user is blocked (by an admin or after a fraud report)
 	ReasonFraudReported  Reason = "fraudReported"  // 4: the user reported fraud on this challenge
@@ -31,26 +34,27 @@ const (
 	ReasonPolicy         Reason = "policy"         // 2: a PIN or security questions that break the policy
 	ReasonNotAllowed     Reason = "notAllowed"     // 2: the method cannot be used this way (SMS to an office phone, questions for an admin)
 	ReasonInvalidRequest Reason = "invalidRequest" // 2: the caller passed inconsistent data
-	ReasonNotFound       Reason = "notFound"       // 3: no such challenge or device token
+	ReasonNotFound       Reason = "notFound"       // 3: no such challenge
 	ReasonNotRegistered  Reason = "notRegistered"  // 3: no PIN or security questions registered
 	ReasonRateLimited    Reason = "rateLimited"    // 5: too many texts or calls in the window
 )
 
-// ExitCode maps a reason to mfactl's exit codes: 1 rejected (wrong,
-// expired, replayed, denied), 2 bad input, 3 not found, 4 locked or
-// blocked, 5 throttled.
+// ExitCode maps a reason to mfactl's exit codes (package exitcode, README
+// "Verification exit codes"): 1 rejected (wrong, expired, replayed,
+// denied, a device token that is not remembered), 2 bad input, 3 not
+// found, 4 locked or blocked, 5 throttled.
 func (r Reason) ExitCode() int {
 	switch r {
 	case ReasonLocked, ReasonBlocked, ReasonFraudReported:
-		return 4
+		return exitcode.Auth
 	case ReasonMalformed, ReasonPolicy, ReasonNotAllowed, ReasonInvalidRequest:
-		return 2
+		return exitcode.Usage
 	case ReasonNotFound, ReasonNotRegistered:
-		return 3
+		return exitcode.NotFound
 	case ReasonRateLimited:
-		return 5
+		return exitcode.Partial
 	}
-	return 1
+	return exitcode.Failure
 }
 
 // Error is the engine's verdict when it refuses input or an operation. It
@@ -86,13 +90,13 @@ func (e *Error) Error() string {
 // for an *Error, 1 for anything else.
 func ExitCode(err error) int {
 	if err == nil {
-		return 0
+		return exitcode.OK
 	}
 	var ve *Error
 	if errors.As(err, &ve) {
 		return ve.Reason.ExitCode()
 	}
-	return 1
+	return exitcode.Failure
 }
 
 // ReasonOf returns the reason of an *Error in err's chain, or "".

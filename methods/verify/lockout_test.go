@@ -273,7 +273,7 @@ func TestRememberDevice(t *testing.T) {
 		{bob, tok.Token}, {alice, tok.Token + "x"}, {alice, tok.ID + ".AAAA"}, {alice, "garbage"}, {alice, ""},
 	} {
 		_, err := h.e.CheckDevice(bad.user, bad.token)
-		h.wantReason(err, ReasonNotFound)
+		h.wantReason(err, ReasonNotRemembered)
 	}
 }
 

@@ -123,7 +123,10 @@ func verdictErr(v *Error) error {
 }
 
 func (e *Engine) findDevice(u *UserState, token string, now time.Time) (RememberedDevice, *Error) {
-	unknown := newError(ReasonNotFound, "", "this device is not remembered", "complete MFA to sign in")
+	// Another user's token, a tampered one and garbage are all the same
+	// rejection (exit 1, like an expired or revoked token): which of them
+	// it was is not said, so a token cannot be probed across users.
+	unknown := newError(ReasonNotRemembered, "", "this device is not remembered", "complete MFA to sign in")
 	if u.Block.Active(now) {
 		return RememberedDevice{}, errBlocked(*u, "")
 	}
