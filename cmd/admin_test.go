@@ -225,12 +225,12 @@ func TestRuleErrorMessages(t *testing.T) {
 		t.Errorf("no policy warning: %s", cli.stderr)
 	}
 	// Missing roles.
-	cli.fails(4, []string{"remove microsoftAuthenticator method", "of megan.bowen@contoso.example", "Insufficient privileges", "HTTP 403 Authorization_RequestDenied", "Privileged Authentication Administrator when the user is an admin"},
+	cli.fails(4, []string{"remove microsoftAuthenticator method", "of megan.bowen@contoso.example", "Insufficient privileges", "HTTP 403 Authorization_RequestDenied", "Privileged Authentication Administrator reaches everyone"},
 		"authenticator", "remove", meganUPN, "--device", "Surface Duo", "--yes")
 	cli.fails(4, []string{"per-user MFA state", "Authentication Policy Administrator"}, "mfa-state", "set", alexUPN, "enforced")
 	cli.token = mock.GlobalReaderToken
 	cli.fails(4, []string{"add email method for alex.wilber@contoso.example", "HTTP 403 Authorization_RequestDenied"}, "email", "set", alexUPN, "alex@outlook.example")
-	cli.fails(4, []string{"revoke the sign-in sessions", "User Administrator or Helpdesk Administrator"}, "sessions", "revoke", alexUPN, "--yes")
+	cli.fails(4, []string{"revoke the sign-in sessions", "User.RevokeSessions.All", "Helpdesk Administrator, Authentication Administrator, User Administrator"}, "sessions", "revoke", alexUPN, "--yes")
 	cli.token = mock.ReportsReaderToken
 	cli.fails(4, []string{"HTTP 403"}, "tap", "create", alexUPN)
 }

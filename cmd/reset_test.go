@@ -161,7 +161,7 @@ func TestResetAdminNeedsPrivilegedRole(t *testing.T) {
 	cli.token = mock.AuthAdminToken
 	before := cli.state()
 	cli.fails(cmdutil.ExitAuth, []string{"reset of megan.bowen@contoso.example stopped at step 1 of 2", "of megan.bowen@contoso.example", "HTTP 403 Authorization_RequestDenied",
-		"Privileged Authentication Administrator when the user is an admin"},
+		"Privileged Authentication Administrator reaches everyone"},
 		"reset", meganUPN, "--lost-device", "Surface Duo", "--revoke-sessions", "--yes")
 	if !bytes.Equal(before, cli.state()) {
 		t.Fatal("a refused reset changed the tenant")

@@ -106,7 +106,7 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 
 	pf := root.PersistentFlags()
 	pf.Bool("mock", false, "use the embedded mock tenant (no login, no network); MFACTL_MOCK=1")
-	pf.String("mock-state", "", "file of the embedded mock's state (default under the user's state directory); MFACTL_MOCK_STATE")
+	pf.String("mock-state", "", "file of the embedded mock's state (default under the user's state directory; another file's directory must exist, or create it with 'mock seed --state'); MFACTL_MOCK_STATE")
 	pf.String("endpoint", "", "root `URL` of a Graph-compatible server such as 'mfactl mock serve', used with MFACTL_TOKEN")
 	pf.String("ca-cert", "", "PEM `file` of certificates to trust for HTTPS instead of the system's (e.g. from `mock serve --tls`); MFACTL_CA_CERT")
 	pf.String("profile", "", "configuration profile to use; MFACTL_PROFILE")

@@ -33,5 +33,6 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 			return cmdutil.FlagErrorf("version supports -o table, json or yaml")
 		},
 	}
+	offerOutputFormats(c, output.Table, output.JSON, output.YAML)
 	return c
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
+	"github.com/mfactl/mfactl/internal/exitcode"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -94,7 +95,7 @@ type UsageError struct{ Msg string }
 func (e *UsageError) Error() string { return e.Msg }
 
 // ExitCode is 2: bad input.
-func (e *UsageError) ExitCode() int { return 2 }
+func (e *UsageError) ExitCode() int { return exitcode.Usage }
 
 // ListUsersOptions filter a user listing.
 type ListUsersOptions struct {

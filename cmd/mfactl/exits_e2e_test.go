@@ -221,3 +221,24 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// auth status against the mock: the static token is opaque, the roles
+// come from Graph, and the helpdesk agent is told which commands Graph
+// will refuse; a refused command then names the role.
+func TestAuthStatusAndA403ThroughTheBinary(t *testing.T) {
+	e := newEnv(t)
+	helpdesk := []string{"MFACTL_TOKEN=mock-authadmin-token"}
+	r := e.run(helpdesk, "--mock", "auth", "status")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"token:     opaque", "roles:     Authentication Administrator, Helpdesk Administrator (from Graph)", "refused:", "mfa-state set", "Authentication Policy Administrator"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("auth status lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = e.run(helpdesk, "--mock", "mfa-state", "set", "adele.vance@contoso.example", "enforced")
+	if r.code != 4 || !strings.Contains(r.stderr, "Policy.ReadWrite.AuthenticationMethod") || !strings.Contains(r.stderr, "Authentication Policy Administrator") {
+		t.Errorf("403: exit %d: %s", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,45 @@
+package cmdutil
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"syscall"
+	"testing"
+)
+
+func TestExitCodeOf(t *testing.T) {
+	failed := Errorf(ExitFailure, "graph said no")
+	for _, tc := range []struct {
+		name string
+		err  error
+		code int
+		line string
+	}{
+		{"nil", nil, 0, ""},
+		{"plain", errors.New("boom"), 1, "mfactl: boom\n"},
+		{"usage", FlagErrorf("bad -o"), 2, "mfactl: bad -o\nRun with --help for usage.\n"},
+		{"coded with hint", WithExit(ExitAuth, errors.New("denied"), "ask for a role"), 4, "mfactl: denied; ask for a role\n"},
+		{"canceled", context.Canceled, 130, "mfactl: interrupted\n"},
+		{"SIGINT over a failure", errors.Join(Interrupted(os.Interrupt), failed), 130, "mfactl: interrupted\n"},
+		{"SIGTERM over a failure", errors.Join(Interrupted(syscall.SIGTERM), failed), 143, "mfactl: interrupted\n"},
+		{"a cause-less interrupt", errors.Join(InterruptCause(context.Background()), failed), 130, "mfactl: interrupted\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ExitCodeOf(tc.err); got != tc.code {
+				t.Errorf("exit %d, want %d", got, tc.code)
+			}
+			var b bytes.Buffer
+			PrintError(&b, tc.err)
+			if b.String() != tc.line {
+				t.Errorf("printed %q, want %q", b.String(), tc.line)
+			}
+		})
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(Interrupted(syscall.SIGTERM))
+	if got := ExitCodeOf(InterruptCause(ctx)); got != ExitTerminated {
+		t.Errorf("the cause of a SIGTERM-canceled context exits %d", got)
+	}
+}
