@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -266,8 +267,15 @@ func entraError(w http.ResponseWriter, status int, oauthErr string, code int, ms
 }
 
 func (e *Entra) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
+	// The tenant is the one of the authorisation endpoint MSAL asks about.
+	tenant := "common"
+	if u, err := url.Parse(r.URL.Query().Get("authorization_endpoint")); err == nil {
+		if seg, _, _ := strings.Cut(strings.Trim(u.Path, "/"), "/"); seg != "" {
+			tenant = seg
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"tenant_discovery_endpoint": "https://" + EntraHost + "/common/v2.0/.well-known/openid-configuration",
+		"tenant_discovery_endpoint": "https://" + EntraHost + "/" + url.PathEscape(tenant) + "/v2.0/.well-known/openid-configuration",
 		"api-version":               "1.1",
 		"metadata": []map[string]any{{
 			"preferred_network": EntraHost, "preferred_cache": "login.windows.net",
@@ -408,7 +416,7 @@ func (e *Entra) token(w http.ResponseWriter, r *http.Request, t tenantRecord) {
 		case !app.Consented:
 			entraError(w, http.StatusBadRequest, "invalid_grant", aadstsConsentRequired, fmt.Sprintf("The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource.", app.ID, app.Name))
 		default:
-			e.issueForUser(w, t, app, dc.userID, cae)
+			e.issueForUser(w, t, app, dc.userID, dc.scopes, cae)
 		}
 	case "refresh_token":
 		claims, err := e.parse(f.Get("refresh_token"), "refresh")
@@ -417,7 +425,7 @@ func (e *Entra) token(w http.ResponseWriter, r *http.Request, t tenantRecord) {
 			return
 		}
 		uid, _ := claims["oid"].(string)
-		e.issueForUser(w, t, app, uid, cae)
+		e.issueForUser(w, t, app, uid, strings.Fields(f.Get("scope")), cae)
 	default:
 		entraError(w, http.StatusBadRequest, "unsupported_grant_type", aadstsUnsupportedGrant, fmt.Sprintf("The app requested an unsupported grant type '%s'.", grant))
 	}
@@ -450,7 +458,9 @@ func (e *Entra) clientAuthenticated(w http.ResponseWriter, app *EntraApp, secret
 // minutes).
 const tokenLifetime = time.Hour
 
-func (e *Entra) issueForUser(w http.ResponseWriter, t tenantRecord, app *EntraApp, userID string, cae bool) {
+// issueForUser answers with a delegated token; requested are the scopes
+// the client asked for, granted in full (the consented ones are in scp).
+func (e *Entra) issueForUser(w http.ResponseWriter, t tenantRecord, app *EntraApp, userID string, requested []string, cae bool) {
 	var u *userRecord
 	err := e.srv.store.View(func(tx store.Tx) error {
 		var err error
@@ -461,13 +471,13 @@ func (e *Entra) issueForUser(w http.ResponseWriter, t tenantRecord, app *EntraAp
 		entraError(w, http.StatusBadRequest, "invalid_grant", 50057, "The user account is disabled or no longer exists.")
 		return
 	}
-	e.issue(w, t, app, u, app.Scopes, cae)
+	e.issue(w, t, app, u, requested, cae)
 }
 
 // issue answers a token request: an app-only token (u nil) with the app's
 // roles, or a delegated one with the consented scopes and the user's
 // directory roles as wids.
-func (e *Entra) issue(w http.ResponseWriter, t tenantRecord, app *EntraApp, u *userRecord, scopes []string, cae bool) {
+func (e *Entra) issue(w http.ResponseWriter, t tenantRecord, app *EntraApp, u *userRecord, requested []string, cae bool) {
 	now := time.Now()
 	claims := jwt.MapClaims{
 		"aud": "https://" + GraphHost, "iss": "https://sts.windows.net/" + t.ID + "/",
@@ -488,8 +498,9 @@ func (e *Entra) issue(w http.ResponseWriter, t tenantRecord, app *EntraApp, u *u
 			wids = append(wids, roleTemplateID(r))
 		}
 		claims["oid"], claims["sub"], claims["upn"], claims["unique_name"], claims["name"] = u.ID, u.ID, u.UPN, u.UPN, u.DisplayName
-		claims["scp"], claims["wids"], claims["idtyp"] = strings.Join(scopes, " "), wids, "user"
-		resp["scope"] = strings.Join(append(slices.Clone(scopes), "openid", "profile", "offline_access"), " ")
+		claims["scp"], claims["wids"], claims["idtyp"] = strings.Join(app.Scopes, " "), wids, "user"
+		granted := slices.DeleteFunc(slices.Clone(requested), func(s string) bool { return s == "openid" || s == "profile" || s == "offline_access" })
+		resp["scope"] = strings.Join(append(granted, "openid", "profile", "offline_access"), " ")
 		rt, err := e.sign(jwt.MapClaims{"use": "refresh", "oid": u.ID, "appid": app.ID, "tid": t.ID, "iat": now.Unix(), "exp": now.Add(90 * 24 * time.Hour).Unix()})
 		if err != nil {
 			entraError(w, http.StatusInternalServerError, "server_error", 50000, err.Error())
