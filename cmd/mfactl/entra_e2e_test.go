@@ -186,3 +186,48 @@ func TestEntraBehindProxyDeviceCode(t *testing.T) {
 		t.Errorf("status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// The other ways in and the refusals admins meet: a certificate (OpenSSL
+// 3's default PFX, which azidentity alone cannot read), an app without
+// admin consent (65001) and device code on an app whose public client
+// flows are off (7000218), each with its hint.
+func TestEntraBehindProxyCertificateAndRefusals(t *testing.T) {
+	e := newEnv(t)
+	const app = "5a1b8c2d-0000-4000-8000-00000000e2e3"
+	testdata := filepath.Join("..", "..", "internal", "certfile", "testdata")
+	certPEM, err := filepath.Abs(filepath.Join(testdata, "cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pfx, _ := filepath.Abs(filepath.Join(testdata, "openssl3.pfx"))
+	s := startEntraServe(t, e, "--app-id", app, "--app-secret", "e2e-secret", "--app-cert", certPEM)
+	profile := fmt.Sprintf("e2e-cert-%d", os.Getpid())
+	net := []string{"HTTPS_PROXY=" + s.proxy, "SSL_CERT_FILE=" + s.ca, "MFACTL_PROFILE=" + profile}
+	if r := e.run(nil, "config", "set", "cloud", "global", "--profile", profile); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	t.Cleanup(func() { e.run(net, "auth", "logout") })
+	r := e.run(append(net, "MFACTL_CLIENT_CERTIFICATE_PASSWORD=test-password", "MFACTL_CLIENT_CERTIFICATE="+pfx), "auth", "login", "--auth", "client-certificate", "--tenant-id", "contoso.example", "--client-id", app)
+	if r.code != 0 {
+		t.Fatalf("certificate login: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := e.run(append(net, "MFACTL_CLIENT_CERTIFICATE_PASSWORD=test-password", "MFACTL_CLIENT_CERTIFICATE="+pfx), "user", "show", "adele.vance@contoso.example"); r.code != 0 {
+		t.Fatalf("user show: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, tt := range []struct {
+		env  []string
+		args []string
+		want []string
+	}{
+		{[]string{"MFACTL_CLIENT_SECRET=e2e-secret"}, []string{"--auth", "client-secret", "--client-id", "00000000-0000-0000-0000-000000065001"}, []string{"AADSTS65001", "Grant admin consent"}},
+		{nil, []string{"--auth", "device-code", "--client-id", "00000000-0000-0000-0000-000007000218"}, []string{"AADSTS7000218", "Allow public client flows"}},
+		{[]string{"MFACTL_CLIENT_CERTIFICATE_PASSWORD=wrong", "MFACTL_CLIENT_CERTIFICATE=" + pfx}, []string{"--auth", "client-certificate", "--client-id", app}, []string{"the password does not decrypt the file", "the certificate password is wrong"}},
+	} {
+		r := e.run(append(net, tt.env...), append([]string{"auth", "login", "--tenant-id", "contoso.example"}, tt.args...)...)
+		for _, w := range tt.want {
+			if r.code != 4 || !strings.Contains(r.stderr, w) {
+				t.Errorf("%v: exit %d, want %q in\n%s", tt.args, r.code, w, r.stderr)
+			}
+		}
+	}
+}
