@@ -101,6 +101,12 @@ func TestEntraBehindProxyClientSecret(t *testing.T) {
 			t.Errorf("auth status:\n%s", r.stdout)
 		}
 	}
+	// --debug traces the token request too, its secret and token redacted.
+	r = e.run(withSecret, "--debug", "user", "show", "adele.vance@contoso.example")
+	if r.code != 0 || !strings.Contains(r.stderr, "> POST https://login.microsoftonline.com/contoso.example/oauth2/v2.0/token") ||
+		!strings.Contains(r.stderr, "client_secret=[REDACTED]") || strings.Contains(r.stderr, secret) || strings.Contains(r.stderr, "eyJ") {
+		t.Errorf("--debug: exit %d\n%s", r.code, r.stderr)
+	}
 	// Logout forgets it: the secret alone no longer says which app.
 	if r := e.run(withSecret, "auth", "logout"); r.code != 0 || !strings.Contains(r.stdout, "signed out of profile "+profile) {
 		t.Fatalf("logout: %d %s%s", r.code, r.stdout, r.stderr)
