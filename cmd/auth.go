@@ -1,9 +1,12 @@
 package cmd
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,18 +24,27 @@ func NewCmdAuth(f *cmdutil.Factory) *cobra.Command {
 "auth" in the config file):
 
   device-code         a code to enter at https://microsoft.com/devicelogin (default; works over SSH)
-  browser             the system browser (needs redirect-url with your own client-id)
+  browser             the system browser (your own client-id needs http://localhost as a redirect
+                      URI, or redirect-url set to the one registered)
   client-secret       an app registration's secret (tenant-id, client-id, client-secret)
-  client-certificate  an app registration's certificate (PEM or PFX: client-certificate)
+  client-certificate  an app registration's certificate (PEM or PFX, OpenSSL 3's included:
+                      client-certificate, client-certificate-password)
+  workload-identity   a federated token file (AKS workload identity, GitHub Actions OIDC):
+                      AZURE_FEDERATED_TOKEN_FILE, AZURE_TENANT_ID, AZURE_CLIENT_ID
   azure-cli           the account of "az login"
   managed-identity    the Azure managed identity of this machine (managed-identity-client-id for a user-assigned one)
-  environment         AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH
+  environment         AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH
+                      or AZURE_FEDERATED_TOKEN_FILE
 
-With AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH set and no method chosen,
-mfactl uses the environment. "auth login" saves the interactive sign-in's
-authentication record (no secret) so later runs reuse the cached token instead of
-prompting; where the OS has no secure token cache (some containers) you sign in
-once per process.`,
+With one of those AZURE_* credentials set and no method chosen, mfactl uses the
+environment. "cloud" selects the deployment: global (default), usgov (GCC High),
+usgovdod (DoD) or china; it sets the sign-in authority, the Graph root and the scope.
+
+"auth login" signs in and saves the profile's sign-in (method, cloud, tenant,
+client and, for a person, the account; never a secret) so that every later command
+builds the same credential and reuses the cached token without prompting. Each
+profile has its own token cache, removed by "auth logout". Where the OS has no
+secure token cache (some containers) a person signs in once per process.`,
 	}
 	c.AddCommand(newCmdAuthLogin(f), newCmdAuthStatus(f), newCmdAuthLogout(f))
 	return c
@@ -42,7 +54,9 @@ func addAuthFlags(c *cobra.Command) {
 	c.Flags().String(config.KeyAuth, "", "sign-in method: "+strings.Join(graph.AuthMethods, ", "))
 	c.Flags().String(config.KeyTenantID, "", "tenant id or domain (MFACTL_TENANT_ID or AZURE_TENANT_ID)")
 	c.Flags().String(config.KeyClientID, "", "application (client) id of your app registration (MFACTL_CLIENT_ID or AZURE_CLIENT_ID)")
+	c.Flags().String(config.KeyCloud, "", "Microsoft cloud: "+strings.Join(graph.CloudNames(), ", ")+" (MFACTL_CLOUD; default global)")
 	_ = c.RegisterFlagCompletionFunc(config.KeyAuth, cobra.FixedCompletions(graph.AuthMethods, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc(config.KeyCloud, cobra.FixedCompletions(graph.CloudNames(), cobra.ShellCompDirectiveNoFileComp))
 }
 
 // authConfig loads the configuration with the auth command's own flags,
@@ -56,12 +70,30 @@ func authConfig(cmd *cobra.Command) (*config.Config, error) {
 	return cfg, nil
 }
 
+// authOptions are the credential options of an auth command, with a bad
+// method or cloud refused as usage (nothing was tried).
+func authOptions(f *cmdutil.Factory, cfg *config.Config, fresh bool) (graph.CredentialOptions, error) {
+	opts, err := f.CredentialOptions(cfg)
+	if err != nil {
+		return opts, err
+	}
+	if _, err := graph.Resolve(opts, fresh); err != nil {
+		var damaged *graph.DamagedSessionError
+		if errors.As(err, &damaged) {
+			return opts, cmdutil.WithExit(cmdutil.ExitAuth, err, "run `mfactl auth logout` and `mfactl auth login`")
+		}
+		return opts, cmdutil.FlagErrorWrap(err)
+	}
+	return opts, nil
+}
+
 func newCmdAuthLogin(f *cmdutil.Factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "login",
-		Short: "Sign in to Microsoft Graph and remember the account",
+		Short: "Sign in to Microsoft Graph and remember how, for this profile",
 		Example: `  mfactl auth login --tenant-id contoso.onmicrosoft.com --client-id <app id>
-  mfactl auth login --auth client-secret   # with MFACTL_CLIENT_SECRET set`,
+  mfactl auth login --auth client-secret   # with MFACTL_CLIENT_SECRET set
+  mfactl auth login --cloud usgov --tenant-id contoso.onmicrosoft.us --client-id <app id>`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := authConfig(cmd)
@@ -72,22 +104,27 @@ func newCmdAuthLogin(f *cmdutil.Factory) *cobra.Command {
 				fmt.Fprintln(f.IOStreams.ErrOut, "nothing to sign in to: --mock and --endpoint use a static bearer token (MFACTL_TOKEN)")
 				return nil
 			}
-			opts := f.CredentialOptions(cfg)
-			if _, err := graph.ResolveMethod(opts); err != nil {
-				return cmdutil.FlagErrorWrap(err) // a bad --auth value: nothing was tried
+			opts, err := authOptions(f, cfg, true)
+			if err != nil {
+				return err
 			}
 			acct, warning, err := graph.Login(cmd.Context(), opts)
 			if warning != "" {
 				f.IOStreams.Warnf("%s", warning)
 			}
 			if err != nil {
-				return cmdutil.WithExit(cmdutil.ExitAuth, fmt.Errorf("sign-in failed: %s", firstLine(err.Error())), "check tenant-id, client-id and the app's permissions (UserAuthenticationMethod.ReadWrite.All)")
+				var sf *graph.SignInFailure
+				var ce *graph.CertificateError
+				if errors.As(err, &sf) || errors.As(err, &ce) {
+					return cmdutil.WithExit(cmdutil.ExitAuth, err, "check tenant-id, client-id, the credential and the app's permissions (UserAuthenticationMethod.ReadWrite.All)")
+				}
+				return cmdutil.WithExit(cmdutil.ExitAuth, fmt.Errorf("sign-in failed: %w", err), "see `mfactl auth --help`")
 			}
 			who := acct.Username
 			if who == "" {
 				who = "application " + acct.ClientID
 			}
-			fmt.Fprintf(f.IOStreams.Out, "signed in as %s (tenant %s, %s)\n", who, acct.TenantID, acct.Method)
+			fmt.Fprintf(f.IOStreams.Out, "signed in as %s (tenant %s, %s, cloud %s)\n", who, acct.TenantID, acct.Method, acct.Cloud)
 			return nil
 		},
 	}
@@ -96,21 +133,26 @@ func newCmdAuthLogin(f *cmdutil.Factory) *cobra.Command {
 }
 
 type authStatus struct {
-	Profile  string            `json:"profile"`
-	Backend  string            `json:"backend"`
-	Method   string            `json:"method"`
-	SignedIn bool              `json:"signedIn"`
-	Account  *graph.Account    `json:"account,omitempty"`
+	Profile  string         `json:"profile"`
+	Backend  string         `json:"backend"`
+	Method   string         `json:"method"`
+	SignedIn bool           `json:"signedIn"`
+	Account  *graph.Account `json:"account,omitempty"`
+	// Problem is why no token can be obtained silently.
+	Problem  string            `json:"problem,omitempty"`
 	Settings map[string]string `json:"settings"`
 	// Access is what the token holds and what Graph will refuse
 	// (auth_permissions.go).
 	Access *accessReport `json:"access,omitempty"`
 }
 
+// statusTimeout bounds the silent token request of `auth status`.
+const statusTimeout = 30 * time.Second
+
 func newCmdAuthStatus(f *cmdutil.Factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "status",
-		Short: "Show how mfactl signs in and as whom",
+		Short: "Show how mfactl signs in and as whom (signed in = a token comes without prompting)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := authConfig(cmd)
@@ -118,7 +160,7 @@ func newCmdAuthStatus(f *cmdutil.Factory) *cobra.Command {
 				return err
 			}
 			st := authStatus{Profile: cfg.Profile, Settings: map[string]string{}}
-			for _, k := range []string{config.KeyTenantID, config.KeyClientID, config.KeyClientSecret, config.KeyCertificate} {
+			for _, k := range []string{config.KeyTenantID, config.KeyClientID, config.KeyClientSecret, config.KeyCertificate, config.KeyCloud} {
 				if v := cfg.Redacted()[k]; v != "" {
 					st.Settings[k] = v
 				}
@@ -129,23 +171,19 @@ func newCmdAuthStatus(f *cmdutil.Factory) *cobra.Command {
 			case cfg.Endpoint != "":
 				st.Backend, st.Method, st.SignedIn = "endpoint "+cfg.Endpoint, "static token", cfg.Token != ""
 			default:
-				opts := f.CredentialOptions(cfg)
-				method, err := graph.ResolveMethod(opts)
+				opts, err := authOptions(f, cfg, false)
 				if err != nil {
-					return cmdutil.FlagErrorWrap(err)
+					return err
 				}
-				st.Backend, st.Method = "Microsoft Graph "+graph.PublicCloudRoot, method
-				if graph.IsInteractive(method) {
-					acct, ok, err := graph.RecordAccount(opts.RecordPath)
-					if err != nil {
-						return err
-					}
-					if ok {
-						acct.Method = method
-						st.Account, st.SignedIn = &acct, true
-					}
+				r, _ := graph.Resolve(opts, false)
+				st.Backend, st.Method = "Microsoft Graph "+r.Cloud.GraphRoot, r.Method
+				ctx, cancel := context.WithTimeout(cmd.Context(), statusTimeout)
+				acct, err := graph.Probe(ctx, opts)
+				cancel()
+				st.Account = &acct
+				if err != nil {
+					st.Problem = statusProblem(err)
 				} else {
-					// App credentials sign in on demand; nothing to remember.
 					st.SignedIn = true
 				}
 			}
@@ -174,47 +212,64 @@ func newCmdAuthStatus(f *cmdutil.Factory) *cobra.Command {
 	return c
 }
 
+// statusProblem says in one line why no token came silently.
+func statusProblem(err error) string {
+	if graph.IsNotSignedIn(err) {
+		return "not signed in; run `mfactl auth login`"
+	}
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	if hint := cmdutil.HintOf(withSignInHint(err)); hint != "" {
+		msg += "; " + hint
+	}
+	return msg
+}
+
 func printAuthStatus(w io.Writer, st authStatus) {
 	fmt.Fprintf(w, "profile:   %s\nbackend:   %s\nsign-in:   %s\n", st.Profile, st.Backend, st.Method)
-	for _, k := range []string{config.KeyTenantID, config.KeyClientID, config.KeyClientSecret, config.KeyCertificate} {
+	for _, k := range []string{config.KeyTenantID, config.KeyClientID, config.KeyClientSecret, config.KeyCertificate, config.KeyCloud} {
 		if v, ok := st.Settings[k]; ok {
 			fmt.Fprintf(w, "%-10s %s\n", k+":", v)
 		}
 	}
+	if a := st.Account; a != nil {
+		who := a.Username
+		if who == "" && a.ClientID != "" {
+			who = "application " + a.ClientID
+		}
+		if who != "" || a.TenantID != "" {
+			fmt.Fprintf(w, "account:   %s (tenant %s)\n", dash(who), dash(a.TenantID))
+		}
+	}
 	switch {
-	case st.Account != nil:
-		fmt.Fprintf(w, "account:   %s (tenant %s)\n", st.Account.Username, st.Account.TenantID)
-	case !st.SignedIn:
-		fmt.Fprintln(w, "account:   not signed in; run `mfactl auth login`")
+	case st.SignedIn && st.Account != nil && st.Account.TokenExpires != nil:
+		fmt.Fprintf(w, "status:    signed in (a token was obtained silently; it expires %s)\n", st.Account.TokenExpires.Format(time.RFC3339))
+	case st.SignedIn:
+		fmt.Fprintln(w, "status:    signed in")
+	default:
+		fmt.Fprintf(w, "status:    %s\n", st.Problem)
 	}
 }
 
 func newCmdAuthLogout(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "logout",
-		Short: "Forget the signed-in account of this profile",
+		Short: "Forget this profile's sign-in and remove its cached tokens",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.Config()
 			if err != nil {
 				return err
 			}
-			path := cmdutil.RecordPath(cfg.Profile)
-			_, ok, _ := graph.LoadRecord(path)
-			if err := graph.RemoveRecord(path); err != nil {
+			had, err := graph.Logout(graph.CredentialOptions{Profile: cfg.Profile, RecordPath: cmdutil.RecordPath(cfg.Profile)})
+			if err != nil {
 				return err
 			}
-			if ok {
-				fmt.Fprintf(f.IOStreams.Out, "signed out of profile %s\n", cfg.Profile)
+			if had {
+				fmt.Fprintf(f.IOStreams.Out, "signed out of profile %s (its saved sign-in and token cache removed)\n", cfg.Profile)
 			} else {
-				fmt.Fprintf(f.IOStreams.Out, "profile %s was not signed in\n", cfg.Profile)
+				fmt.Fprintf(f.IOStreams.Out, "profile %s was not signed in (its token cache, if any, removed)\n", cfg.Profile)
 			}
 			return nil
 		},
 	}
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return line
 }

@@ -1,7 +1,10 @@
 package cmd
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -66,11 +69,18 @@ func newCmdConfigShow(f *cmdutil.Factory) *cobra.Command {
 func newCmdConfigSet(f *cmdutil.Factory) *cobra.Command {
 	var global bool
 	c := &cobra.Command{
-		Use:   "set <key> <value>",
-		Short: "Set a key in the selected profile (an empty value removes it)",
+		Use:   "set <key> [<value>]",
+		Short: "Set a key in the selected profile (an empty value removes it; secrets are read from standard input)",
+		Long: `Set a key in the selected profile, or with --global for every profile. An empty
+value removes the key. Secrets (` + strings.Join(config.SecretKeys(), ", ") + `) are never taken on
+the command line, where shell history and the process list would keep them: give
+only the key, and type the secret at the prompt or pipe it on standard input.`,
 		Example: `  mfactl config set tenant-id contoso.onmicrosoft.com --profile contoso
+  mfactl config set cloud usgov --profile contoso-gov
+  mfactl config set client-secret --profile contoso          # asks for it, without echo
+  printf '%s' "$SECRET" | mfactl config set client-secret   # from a pipe
   mfactl config set mock true --profile lab`,
-		Args: exactArgs(2, "config set needs <key> <value>"),
+		Args: cobra.RangeArgs(1, 2),
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 			if len(args) == 0 {
 				return config.Keys, cobra.ShellCompDirectiveNoFileComp
@@ -87,26 +97,64 @@ func newCmdConfigSet(f *cmdutil.Factory) *cobra.Command {
 			if global {
 				profile = ""
 			}
-			if args[0] == config.KeyCurrentProfile {
-				return useProfile(f, args[1])
+			key := args[0]
+			secret := slices.Contains(config.SecretKeys(), key)
+			var value string
+			switch {
+			case secret && len(args) == 2 && args[1] != "":
+				return cmdutil.FlagErrorf("%s is a secret and is not taken on the command line (shell history keeps it): run `mfactl config set %s` and type it, or pipe it on standard input", key, key)
+			case secret && len(args) == 1:
+				if value, err = readSecretValue(f, key); err != nil {
+					return err
+				}
+			case len(args) == 1:
+				return cmdutil.FlagErrorf("config set needs <key> <value> (an empty value \"\" removes the key)")
+			default:
+				value = args[1]
 			}
-			if err := validateSetting(args[0], args[1]); err != nil {
+			if key == config.KeyCurrentProfile {
+				return useProfile(f, value)
+			}
+			if err := validateSetting(key, value); err != nil {
 				return err
 			}
 			path := config.FilePath()
-			if err := config.Set(path, profile, args[0], args[1]); err != nil {
+			if err := config.Set(path, profile, key, value); err != nil {
 				return cmdutil.WithExit(cmdutil.ExitUsage, err, "")
 			}
 			where := "profile " + profile
 			if profile == "" {
 				where = "all profiles"
 			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "set %s for %s in %s\n", args[0], where, path)
+			fmt.Fprintf(f.IOStreams.ErrOut, "set %s for %s in %s\n", key, where, path)
 			return nil
 		},
 	}
 	c.Flags().BoolVar(&global, "global", false, "set the key at the top level, for every profile")
 	return c
+}
+
+// readSecretValue reads a secret setting: at the terminal without echo,
+// else the first line of standard input.
+func readSecretValue(f *cmdutil.Factory, key string) (string, error) {
+	var value string
+	if f.IOStreams.CanPrompt() {
+		v, err := f.IOStreams.PromptSecret(key)
+		if err != nil {
+			return "", err
+		}
+		value = v
+	} else {
+		line, err := bufio.NewReader(io.LimitReader(f.IOStreams.In, 64<<10)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", err
+		}
+		value = strings.TrimRight(line, "\r\n")
+	}
+	if value == "" {
+		return "", cmdutil.FlagErrorf("no %s was given on standard input (to remove it: `mfactl config set %s \"\"`)", key, key)
+	}
+	return value, nil
 }
 
 func newCmdConfigUse(f *cmdutil.Factory) *cobra.Command {
@@ -180,6 +228,10 @@ func validateSetting(key, value string) error {
 	case config.KeyAuth:
 		if !slices.Contains(graph.AuthMethods, value) {
 			return cmdutil.FlagErrorf("unknown auth method %q (want one of %s)", value, strings.Join(graph.AuthMethods, ", "))
+		}
+	case config.KeyCloud:
+		if _, err := graph.LookupCloud(value); err != nil {
+			return cmdutil.FlagErrorWrap(err)
 		}
 	}
 	return nil

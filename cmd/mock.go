@@ -28,6 +28,7 @@ inside mfactl itself; "mock serve" serves it over HTTP for any Graph client.`,
 	}
 	c.AddCommand(NewCmdMockServe(f, nil))
 	c.AddCommand(NewCmdMockSeed(f, nil), NewCmdMockReset(f, nil), NewCmdMockClock(f, nil), NewCmdMockHealth(f, nil))
+	c.AddCommand(NewCmdMockSignin(f))
 	// The emulated phone and the admin side of the emulated second factor.
 	c.AddCommand(NewCmdMockOutbox(f, nil), NewCmdMockDevice(f, nil), NewCmdMockUserVerb(f, "code", nil),
 		NewCmdMockUserVerb(f, "block", nil), NewCmdMockUserVerb(f, "unblock", nil), NewCmdMockUserVerb(f, "verification", nil))
@@ -65,6 +66,14 @@ type MockServeOptions struct {
 	CodeTTL        time.Duration
 	RememberDays   int
 	Verify         *verify.Config
+
+	// The emulated Entra ID behind an HTTPS proxy (mock_entra.go).
+	Proxy        string
+	ProxyAnyHost bool
+	CAOut        string
+	AppID        string
+	AppSecret    string
+	AppCert      string
 
 	// Ready, when set, is called with the server once it listens (tests).
 	Ready func(*mock.Server)
@@ -183,6 +192,12 @@ a given --fail-seed.`,
 	c.Flags().StringVar(&opts.KeyOut, "tls-key-out", "", "also write the generated private key to this PEM `file` (0600)")
 	c.Flags().StringVar(&opts.CertFile, "tls-cert", "", "serve HTTPS with this PEM certificate `file` (with --tls-key)")
 	c.Flags().StringVar(&opts.KeyFile, "tls-key", "", "PEM private key `file` of --tls-cert")
+	c.Flags().StringVar(&opts.Proxy, "proxy", "", "also serve an HTTPS proxy on this `address` (e.g. 127.0.0.1:8888) that emulates graph.microsoft.com and login.microsoftonline.com for any client (HTTPS_PROXY)")
+	c.Flags().BoolVar(&opts.ProxyAnyHost, "proxy-public", false, "allow a --proxy address other than loopback")
+	c.Flags().StringVar(&opts.CAOut, "ca-out", "", "write the proxy's CA certificate to this PEM `file` (0644), for clients to trust")
+	c.Flags().StringVar(&opts.AppID, "app-id", "", "client id of the emulated tenant's app registration (default generated)")
+	c.Flags().StringVar(&opts.AppSecret, "app-secret", "", "its client secret (default generated and printed)")
+	c.Flags().StringVar(&opts.AppCert, "app-cert", "", "PEM `file` of a certificate registered on the app, for certificate sign-in")
 	c.Flags().StringVar(&opts.VerifyConfig, "verify-config", "", "JSON `file` of verification settings (lockout, code TTL, remember days, PIN and question policy, ...)")
 	c.Flags().IntVar(&opts.LockoutDenials, "lockout-denials", 5, "wrong codes, PINs or denied pushes within 10 minutes that lock a user for 15 (0 turns lockout off)")
 	c.Flags().DurationVar(&opts.CodeTTL, "code-ttl", 180*time.Second, "how long a texted or spoken code stays valid")
@@ -202,6 +217,8 @@ type serveInfo struct {
 	// CACert is the PEM file of the certificate clients should trust.
 	CACert  string           `json:"caCert,omitempty"`
 	Realism mock.RealismInfo `json:"realism"`
+	// Entra is the emulated Entra ID and its proxy (--proxy).
+	Entra *entraInfo `json:"entra,omitempty"`
 }
 
 func mockServeRun(ctx context.Context, opts *MockServeOptions) error {
@@ -246,6 +263,14 @@ func mockServeRun(ctx context.Context, opts *MockServeOptions) error {
 	}
 	info := serveInfo{URL: srv.URL(), GraphV1: srv.URL() + "/v1.0", GraphBeta: srv.URL() + "/beta", State: state,
 		AdminToken: srv.AdminToken(), Tokens: srv.Tokens(), Realism: srv.Realism()}
+	if opts.Proxy != "" {
+		p, ei, err := startEntraProxy(opts, srv)
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		info.Entra = ei
+	}
 	if cert != nil {
 		info.CACert = opts.CertOut
 		if opts.CertFile != "" {
@@ -288,6 +313,9 @@ func printServeInfo(w io.Writer, info serveInfo) {
 		fmt.Fprintf(w, "use it with:  export MFACTL_ENDPOINT=%s MFACTL_TOKEN=%s\n", info.URL, info.AdminToken)
 	default:
 		fmt.Fprintf(w, "use it with:  export MFACTL_ENDPOINT=%s MFACTL_TOKEN=%s\n", info.URL, info.AdminToken)
+	}
+	if info.Entra != nil {
+		printEntraInfo(w, info.Entra)
 	}
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }

@@ -64,6 +64,7 @@ func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 		err = cerr
 	}
 	if err != nil {
+		err = withSignInHint(err)
 		if ctx.Err() != nil {
 			// Interrupted: the signal decides the exit code, whatever the
 			// command returned on its way out.
@@ -108,7 +109,7 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 	pf.Bool("mock", false, "use the embedded mock tenant (no login, no network); MFACTL_MOCK=1")
 	pf.String("mock-state", "", "file of the embedded mock's state (default under the user's state directory; another file's directory must exist, or create it with 'mock seed --state'); MFACTL_MOCK_STATE")
 	pf.String("endpoint", "", "root `URL` of a Graph-compatible server such as 'mfactl mock serve', used with MFACTL_TOKEN")
-	pf.String("ca-cert", "", "PEM `file` of certificates to trust for HTTPS instead of the system's (e.g. from `mock serve --tls`); MFACTL_CA_CERT")
+	pf.String("ca-cert", "", "PEM `file` of certificates to trust for HTTPS besides the system's, for Graph and sign-in (a TLS-inspecting proxy, `mock serve --tls`); MFACTL_CA_CERT")
 	pf.String("profile", "", "configuration profile to use; MFACTL_PROFILE")
 	pf.StringP("output", "o", "", "output format: table, json, yaml or csv, and md where a command offers it (default table)")
 	pf.Bool("debug", false, "trace HTTP requests to stderr (tokens and secrets redacted)")

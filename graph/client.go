@@ -26,11 +26,11 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoft/kiota-abstractions-go/serialization"
+	kiotaauth "github.com/microsoft/kiota-authentication-azure-go"
 	khttp "github.com/microsoft/kiota-http-go"
 	jsonser "github.com/microsoft/kiota-serialization-json-go"
 	textser "github.com/microsoft/kiota-serialization-text-go"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
-	msgraphauth "github.com/microsoftgraph/msgraph-sdk-go-core/authentication"
 )
 
 // PublicCloudRoot is the root of the global Microsoft Graph service.
@@ -62,8 +62,9 @@ type Options struct {
 	// redirect, compression, ...). Nil means a clone of http.DefaultTransport.
 	// The in-process mock passes a transport that calls its handler.
 	Transport http.RoundTripper
-	// RootCAs, when set, replaces the system roots (for a mock served over
-	// HTTPS with a self-signed certificate).
+	// RootCAs, when set, are the roots trusted for TLS (the system roots
+	// plus --ca-cert, for a TLS-inspecting proxy or a mock served over
+	// HTTPS with its own certificate); nil means the system roots.
 	RootCAs *x509.CertPool
 	// Debug, when set, receives a trace of every HTTP exchange with tokens
 	// and secrets redacted.
@@ -124,7 +125,8 @@ func New(opts Options) (*Client, error) {
 	}
 	// The Azure provider silently sends no token to hosts outside its allow
 	// list, so the list is exactly the host we talk to.
-	auth, err := msgraphauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(opts.Credential, scopes, []string{u.Hostname()})
+	// CAE as in every other token request (EnableCAE).
+	auth, err := kiotaauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHostsAndObservabilityOptionsAndIsCaeEnabled(opts.Credential, scopes, []string{u.Hostname()}, kiotaauth.ObservabilityOptions{}, EnableCAE)
 	if err != nil {
 		return nil, fmt.Errorf("graph: auth provider: %w", err)
 	}
@@ -154,16 +156,7 @@ func New(opts Options) (*Client, error) {
 func newHTTPClient(opts Options, obs *observers, lim *Limiter) *http.Client {
 	parent := opts.Transport
 	if parent == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		// Keep a connection per request in flight: net/http keeps only 2
-		// idle ones per host by default, so concurrent $batch requests
-		// would close and dial connections all the time.
-		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
-		t.MaxIdleConns = maxIdleConnsPerHost
-		if opts.RootCAs != nil {
-			t.TLSClientConfig = &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12}
-		}
-		parent = t
+		parent = baseTransport(opts.RootCAs)
 	}
 	if opts.Debug != nil {
 		parent = &traceTransport{next: parent, w: opts.Debug}
@@ -200,6 +193,24 @@ func newHTTPClient(opts Options, obs *observers, lim *Limiter) *http.Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Timeout:       100 * time.Second,
 	}
+}
+
+// baseTransport is the HTTP transport of Graph and of sign-in alike: the
+// proxy from HTTPS_PROXY/NO_PROXY (http.ProxyFromEnvironment, as
+// http.DefaultTransport), and rootCAs (nil: the system roots, which honour
+// SSL_CERT_FILE on Linux) for TLS.
+func baseTransport(rootCAs *x509.CertPool) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = http.ProxyFromEnvironment
+	// Keep a connection per request in flight: net/http keeps only 2
+	// idle ones per host by default, so concurrent $batch requests
+	// would close and dial connections all the time.
+	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
+	t.MaxIdleConns = maxIdleConnsPerHost
+	if rootCAs != nil {
+		t.TLSClientConfig = &tls.Config{RootCAs: rootCAs, MinVersion: tls.VersionTLS12}
+	}
+	return t
 }
 
 func normaliseRoot(root string) (string, error) {

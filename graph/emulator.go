@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
 
 // Emulator talks to the control endpoints of mfactl's mock Graph server
@@ -116,7 +114,7 @@ func (e *Emulator) doRaw(ctx context.Context, op, method, path string, in any, o
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	tok, err := e.c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: e.c.scopes})
+	tok, err := e.c.cred.GetToken(ctx, TokenRequest(e.c.scopes))
 	if err != nil {
 		return wrap(op, "", err)
 	}

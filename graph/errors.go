@@ -205,15 +205,23 @@ func wrap(op string, role RoleHint, err error) error {
 	var ae *abs.ApiError
 	var authRequired *azidentity.AuthenticationRequiredError
 	var authFailed *azidentity.AuthenticationFailedError
+	var signIn *SignInFailure
 	switch {
 	case errors.As(err, &authRequired):
 		e.AuthFailed = true
 		e.Message = "not signed in"
 		e.Hint = "run `mfactl auth login` (or configure an app credential: see `mfactl auth --help`)"
 		return e
+	case errors.As(err, &signIn):
+		// Entra's whole answer: the AADSTS code and description (cmd adds
+		// a hint for the codes it knows).
+		e.AuthFailed = true
+		e.Message = signIn.Error()
+		e.Hint = "check tenant-id, client-id and the credential, then run `mfactl auth login`"
+		return e
 	case errors.As(err, &authFailed):
 		e.AuthFailed = true
-		e.Message = "sign-in failed: " + firstLine(authFailed.Error())
+		e.Message = "sign-in failed: " + credentialMessage(authFailed.Error())
 		e.Hint = "check tenant-id, client-id and the credential, then run `mfactl auth login`"
 		return e
 	case errors.As(err, &oe):

@@ -4,12 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock"
@@ -206,49 +202,5 @@ func TestResolveMethod(t *testing.T) {
 		if tt.env != "" {
 			t.Setenv(tt.env, "")
 		}
-	}
-}
-
-func TestCredentialConstructionNeedsItsSettings(t *testing.T) {
-	_, _, err := NewCredential(CredentialOptions{Method: AuthClientSecret})
-	if err == nil || !strings.Contains(err.Error(), "tenant-id, client-id and client-secret") {
-		t.Errorf("client-secret without settings: %v", err)
-	}
-	_, _, err = NewCredential(CredentialOptions{Method: AuthClientCertificate, TenantID: "t", ClientID: "c", CertificatePath: "/nonexistent.pem"})
-	if err == nil || !strings.Contains(err.Error(), "read client certificate") {
-		t.Errorf("missing certificate: %v", err)
-	}
-	cred, _, err := NewCredential(CredentialOptions{Method: AuthClientSecret, TenantID: "00000000-0000-0000-0000-000000000001", ClientID: "c", ClientSecret: "s"})
-	if err != nil || cred == nil {
-		t.Errorf("client-secret credential: %v", err)
-	}
-}
-
-func TestRecordRoundTripIsPrivate(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth", "default.json")
-	if _, ok, err := LoadRecord(path); ok || err != nil {
-		t.Fatalf("missing record: %v %v", ok, err)
-	}
-	rec := azidentity.AuthenticationRecord{Authority: "login.microsoftonline.com", ClientID: "c", HomeAccountID: "h", TenantID: "t", Username: "admin@contoso.com", Version: "1.0"}
-	if err := SaveRecord(path, rec); err != nil {
-		t.Fatal(err)
-	}
-	st, _ := os.Stat(path)
-	if st.Mode().Perm() != 0o600 {
-		t.Errorf("record mode %v", st.Mode().Perm())
-	}
-	acct, ok, err := RecordAccount(path)
-	if !ok || err != nil || acct.Username != "admin@contoso.com" {
-		t.Errorf("RecordAccount: %+v %v %v", acct, ok, err)
-	}
-	os.WriteFile(path, []byte("{"), 0o600)
-	if _, _, err := LoadRecord(path); err == nil || !strings.Contains(err.Error(), "auth logout") {
-		t.Errorf("damaged record: %v", err)
-	}
-	if err := RemoveRecord(path); err != nil {
-		t.Fatal(err)
-	}
-	if err := RemoveRecord(path); err != nil {
-		t.Errorf("removing twice: %v", err)
 	}
 }

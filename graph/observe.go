@@ -12,8 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
 
 // Exchange is one write request the client sent (after Graph's middleware:
@@ -222,7 +220,7 @@ type TokenClaims struct {
 // Claims reads the claims of the client's access token. A token that is
 // not a JWT (a mock's static token) is an error.
 func (c *Client) Claims(ctx context.Context) (TokenClaims, error) {
-	tok, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: c.scopes})
+	tok, err := c.cred.GetToken(ctx, TokenRequest(c.scopes))
 	if err != nil {
 		return TokenClaims{}, err
 	}

@@ -27,7 +27,11 @@ type traceTransport struct {
 const maxTraceBody = 4096
 
 var (
-	secretFields = regexp.MustCompile(`("(?i:secretKey|temporaryAccessPass|newPassword|password|verificationCode|otp|pin|answers?|secret|keys|codes|deviceToken|token)"\s*:\s*)("(?:[^"\\]|\\.)*"|\[[^\]]*\])`)
+	secretFields = regexp.MustCompile(`("(?i:secretKey|temporaryAccessPass|newPassword|password|verificationCode|otp|pin|answers?|secret|keys|codes|deviceToken|token|access_token|refresh_token|id_token|device_code|client_secret|client_assertion|client_info)"\s*:\s*)("(?:[^"\\]|\\.)*"|\[[^\]]*\])`)
+	// formSecrets hides the secrets of a token request (a form body or
+	// query): client secret and assertion, refresh token, device and
+	// authorisation codes, passwords.
+	formSecrets = regexp.MustCompile(`(?i)((?:^|[?&])(?:client_secret|client_assertion|refresh_token|device_code|code|password|assertion|code_verifier)=)[^&\s]*`)
 	// codeField hides one-time codes ("code":"123456") but not OData error
 	// codes ("code":"Request_ResourceNotFound"), which are not secret.
 	codeField   = regexp.MustCompile(`("(?i:code)"\s*:\s*)"[0-9 ]*"`)
@@ -38,6 +42,7 @@ var (
 func Redact(s string) string {
 	s = secretFields.ReplaceAllString(s, `$1"[REDACTED]"`)
 	s = codeField.ReplaceAllString(s, `$1"[REDACTED]"`)
+	s = formSecrets.ReplaceAllString(s, `${1}[REDACTED]`)
 	return secretQuery.ReplaceAllString(s, `${1}[REDACTED]`)
 }
 

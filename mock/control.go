@@ -37,6 +37,7 @@ func (s *Server) controlRoutes(c *controlRouter) {
 	c.admin("POST", "/tokens/{serial}/resync", s.resyncToken)
 	c.admin("GET", "/tokens/{serial}/code", s.tokenCode)
 	s.verifyRoutes(c)
+	c.admin("POST", "/signin/approve", s.approveSignIn)
 }
 
 // controlRouter registers /_mock/ endpoints with their access rule.

@@ -69,6 +69,7 @@ type Server struct {
 	verify *verify.Engine
 
 	mu       sync.Mutex
+	entra    *Entra // the emulated Entra ID, when enabled (entra.go)
 	listener net.Listener
 	http     *http.Server
 	url      string

@@ -83,6 +83,9 @@ func (f *Factory) loadConfig() (*config.Config, error) {
 	if err != nil {
 		return nil, WithExit(ExitUsage, err, "")
 	}
+	if exposed, mode := cfg.ExposedSecrets(); exposed {
+		f.IOStreams.Warnf("%s holds a secret and other users can read it (mode %04o): run `chmod 600 %s`", cfg.Path, mode, cfg.Path)
+	}
 	f.cfg = cfg
 	return cfg, nil
 }
@@ -99,22 +102,36 @@ func (f *Factory) newPrinter() (*output.Printer, error) {
 	return &output.Printer{Format: format, Out: f.IOStreams.Out, Color: f.IOStreams.IsStdoutTTY()}, nil
 }
 
-// RecordPath is where the authentication record of a profile is kept.
+// RecordPath is where the sign-in session of a profile is kept (method,
+// cloud, tenant, client and the authentication record; no secret).
 func RecordPath(profile string) string {
 	return filepath.Join(config.StateDir(), "auth", profile+".json")
 }
 
 // CredentialOptions turns the configuration into graph credential options.
-func (f *Factory) CredentialOptions(cfg *config.Config) graph.CredentialOptions {
-	return graph.CredentialOptions{
+func (f *Factory) CredentialOptions(cfg *config.Config) (graph.CredentialOptions, error) {
+	o := graph.CredentialOptions{
 		Method: cfg.Auth.Method, TenantID: cfg.Auth.TenantID, ClientID: cfg.Auth.ClientID,
 		ClientSecret: cfg.Auth.ClientSecret, CertificatePath: cfg.Auth.CertificatePath,
 		CertPassword: cfg.Auth.CertPassword, RedirectURL: cfg.Auth.RedirectURL,
 		ManagedIdentityID: cfg.Auth.ManagedIdentityID,
+		Cloud:             cfg.Auth.Cloud,
+		Profile:           cfg.Profile,
 		RecordPath:        RecordPath(cfg.Profile),
 		Prompt:            f.IOStreams.ErrOut,
 		Interactive:       f.IOStreams.CanPrompt(),
 	}
+	if cfg.Debug {
+		o.Debug = f.IOStreams.ErrOut
+	}
+	if cfg.CACert != "" {
+		pool, err := LoadCACert(cfg.CACert)
+		if err != nil {
+			return o, WithExit(ExitUsage, err, "")
+		}
+		o.RootCAs = pool
+	}
+	return o, nil
 }
 
 // newGraph builds the one Graph client of this run. Only the root URL, the
@@ -168,8 +185,16 @@ func (f *Factory) newGraph() (*graph.Client, error) {
 		opts.Root, opts.Credential = cfg.Endpoint, graph.StaticToken(cfg.Token)
 		f.backend = Backend{Kind: "endpoint", Root: cfg.Endpoint, Auth: "static token"}
 	default:
-		copts := f.CredentialOptions(cfg)
-		if _, err := graph.ResolveMethod(copts); err != nil {
+		copts, err := f.CredentialOptions(cfg)
+		if err != nil {
+			return nil, err
+		}
+		r, err := graph.Resolve(copts, false)
+		if err != nil {
+			var damaged *graph.DamagedSessionError
+			if errors.As(err, &damaged) {
+				return nil, WithExit(ExitAuth, err, "run `mfactl auth logout` and `mfactl auth login`")
+			}
 			return nil, WithExit(ExitUsage, err, "see `mfactl auth --help`") // a bad value, not a failed sign-in
 		}
 		cred, warning, err := graph.NewCredential(copts)
@@ -179,11 +204,11 @@ func (f *Factory) newGraph() (*graph.Client, error) {
 		if warning != "" && cfg.Debug {
 			f.IOStreams.Warnf("%s", warning)
 		}
-		method, _ := graph.ResolveMethod(copts)
-		opts.Root, opts.Credential = graph.PublicCloudRoot, cred
-		f.backend = Backend{Kind: "graph", Root: graph.PublicCloudRoot, Auth: method}
+		opts.Root, opts.Credential, opts.Scopes = r.Cloud.GraphRoot, cred, []string{r.Cloud.Scope()}
+		opts.RootCAs = copts.RootCAs
+		f.backend = Backend{Kind: "graph", Root: r.Cloud.GraphRoot, Auth: r.Method}
 	}
-	if cfg.CACert != "" && !cfg.Mock {
+	if cfg.CACert != "" && cfg.Endpoint != "" {
 		if opts.RootCAs, err = LoadCACert(cfg.CACert); err != nil {
 			return nil, WithExit(ExitUsage, err, "")
 		}
@@ -215,13 +240,18 @@ func CheckStateDir(path string) error {
 	return nil
 }
 
-// LoadCACert reads a PEM file of certificates to trust (ca-cert).
+// LoadCACert reads a PEM file of certificates to trust (ca-cert), added to
+// the system roots: a TLS-inspecting proxy re-signs Graph and Entra alike,
+// and other hosts keep working.
 func LoadCACert(path string) (*x509.CertPool, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("ca-cert: %w", err)
 	}
-	pool := x509.NewCertPool()
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
 	if !pool.AppendCertsFromPEM(b) {
 		return nil, fmt.Errorf("ca-cert %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", path)
 	}

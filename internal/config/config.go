@@ -47,6 +47,7 @@ const (
 	KeyCertPassword     = "client-certificate-password"
 	KeyRedirectURL      = "redirect-url"
 	KeyManagedIdentity  = "managed-identity-client-id"
+	KeyCloud            = "cloud"
 	KeyOutput           = "output"
 	KeyDebug            = "debug"
 	KeyAuditLog         = "audit-log"
@@ -63,12 +64,48 @@ const (
 // Keys lists every settable key, for `config show` and validation.
 var Keys = []string{
 	KeyMock, KeyMockState, KeyEndpoint, KeyCACert, KeyToken, KeyAuth, KeyTenantID, KeyClientID,
-	KeyClientSecret, KeyCertificate, KeyCertPassword, KeyRedirectURL, KeyManagedIdentity,
+	KeyClientSecret, KeyCertificate, KeyCertPassword, KeyRedirectURL, KeyManagedIdentity, KeyCloud,
 	KeyOutput, KeyDebug, KeyAuditLog,
 }
 
-// secretKeys are redacted by Redacted.
+// secretKeys are redacted by Redacted and never taken on a command line.
 var secretKeys = []string{KeyToken, KeyClientSecret, KeyCertPassword}
+
+// SecretKeys lists the keys that hold secrets.
+func SecretKeys() []string { return slices.Clone(secretKeys) }
+
+// ExposedSecrets reports whether the config file holds a secret and can be
+// read by other users (group or world permission bits), with its mode. On
+// Windows, where permission bits say nothing, it is always false.
+func (c *Config) ExposedSecrets() (bool, fs.FileMode) {
+	if runtime.GOOS == "windows" || c.Path == "" {
+		return false, 0
+	}
+	st, err := os.Stat(c.Path)
+	if err != nil || st.Mode().Perm()&0o077 == 0 {
+		return false, 0
+	}
+	file, err := readFile(c.Path)
+	if err != nil {
+		return false, 0
+	}
+	if holdsSecret(file) {
+		return true, st.Mode().Perm()
+	}
+	return false, 0
+}
+
+func holdsSecret(m map[string]any) bool {
+	for k, v := range m {
+		if slices.Contains(secretKeys, k) {
+			return true
+		}
+		if sub, ok := v.(map[string]any); ok && holdsSecret(sub) {
+			return true
+		}
+	}
+	return false
+}
 
 // Config is the effective configuration of one run.
 type Config struct {
@@ -83,7 +120,7 @@ type Config struct {
 	// state directory (no flag, variable or key named one).
 	MockStateDefault bool
 	Endpoint         string
-	CACert           string // PEM file trusted instead of the system roots (mock serve --tls)
+	CACert           string // PEM file trusted besides the system roots (a TLS-inspecting proxy, mock serve --tls)
 	Token            string
 	Output           string
 	Debug            bool
@@ -104,6 +141,8 @@ type Auth struct {
 	CertPassword      string
 	RedirectURL       string
 	ManagedIdentityID string
+	// Cloud is the Graph deployment: global, usgov, usgovdod or china.
+	Cloud string
 }
 
 // Load reads the configuration. flags are the command's parsed flags (may be
@@ -172,6 +211,7 @@ func Load(flags *pflag.FlagSet) (*Config, error) {
 			CertPassword:      v.GetString(KeyCertPassword),
 			RedirectURL:       v.GetString(KeyRedirectURL),
 			ManagedIdentityID: v.GetString(KeyManagedIdentity),
+			Cloud:             v.GetString(KeyCloud),
 		},
 		v: v,
 	}
