@@ -115,8 +115,9 @@ type importRow struct {
 	SerialNumber string `json:"serialNumber"`
 	UPN          string `json:"upn,omitempty"`
 	// Outcome is imported, skipped (already in the inventory), rejected
-	// (invalid, nothing sent), failed (Graph refused or did not answer)
-	// or planned (--dry-run).
+	// (invalid, nothing sent), failed (Graph refused it, or a re-read
+	// after a lost answer showed it was not created), unknown (Graph's
+	// answer was lost and the re-read failed too) or planned (--dry-run).
 	Outcome string `json:"outcome"`
 	ID      string `json:"id,omitempty"`
 	Status  string `json:"status,omitempty"`
@@ -131,6 +132,7 @@ type importResult struct {
 	Skipped  int         `json:"skipped"`
 	Rejected int         `json:"rejected"`
 	Failed   int         `json:"failed"`
+	Unknown  int         `json:"unknown,omitempty"`
 	Rows     []importRow `json:"rows"`
 }
 
@@ -144,6 +146,8 @@ func (r *importResult) add(row importRow) {
 		r.Rejected++
 	case "failed":
 		r.Failed++
+	case "unknown":
+		r.Unknown++
 	}
 	r.Rows = append(r.Rows, row)
 }
@@ -266,8 +270,11 @@ func tokenImportRun(ctx context.Context, opts *TokenImportOptions) error {
 		}
 	} else {
 		for _, row := range result.Rows {
-			if row.Outcome == "failed" {
+			switch row.Outcome {
+			case "failed":
 				fmt.Fprintf(s.IO.ErrOut, "%s: line %d (serial %s): not imported: %s\n", opts.File, row.Line, row.SerialNumber, row.Detail)
+			case "unknown":
+				fmt.Fprintf(s.IO.ErrOut, "%s: line %d (serial %s): may or may not be imported: %s\n", opts.File, row.Line, row.SerialNumber, row.Detail)
 			}
 		}
 		s.IO.Notef("Imported %d tokens from %s; %d skipped (already in the inventory), %d rejected, %d failed.", result.Imported, opts.File, result.Skipped, result.Rejected, result.Failed)
@@ -276,6 +283,9 @@ func tokenImportRun(ctx context.Context, opts *TokenImportOptions) error {
 		}
 	}
 	switch {
+	case result.Unknown > 0:
+		return cmdutil.WithExit(cmdutil.ExitPartial, fmt.Errorf("%d of %d tokens have an unknown outcome, %d were not imported", result.Unknown, len(result.Rows), result.Failed),
+			"`mfactl token list` shows what the inventory holds; running the same command again skips the tokens already imported")
 	case result.Failed > 0:
 		return cmdutil.WithExit(cmdutil.ExitPartial, fmt.Errorf("%d of %d tokens were not imported", result.Failed, len(result.Rows)),
 			"run the same command again to retry them: tokens already imported are skipped")
@@ -609,6 +619,8 @@ func importOutcome(row importRow, created methods.HardwareToken, err error) impo
 	switch {
 	case err == nil:
 		row.Outcome, row.ID, row.Status = "imported", created.ID, string(created.Status)
+	case graph.IsOutcomeUnknown(err):
+		row.Outcome, row.Detail = "unknown", oneLine(err)
 	case graph.CodeOf(err) == graph.CodeSerialNumberExists:
 		// Created meanwhile (another run, the portal): the serial is there.
 		row.Outcome, row.Detail = "skipped", "already in the inventory (added while this import ran)"
@@ -639,18 +651,21 @@ func sendImport(ctx context.Context, s *session, tenant *importTenant, tokens []
 	byKey := make(map[string]seedfile.Token, len(tokens))
 	var keyMu sync.Mutex
 	var buildErr error
+	// A create whose answer was lost is settled by re-reading the
+	// inventory for its serial (CreateHardwareTokenItem), never by sending
+	// it blindly again.
 	items := func(yield func(graph.BatchItem) bool) {
 		for _, tok := range tokens {
-			ri, err := s.client.CreateHardwareTokenRequest(newTokenOf(tok, tenant.userID(tok.UPN)))
+			key := "hardware token " + tok.SerialNumber
+			item, err := s.client.CreateHardwareTokenItem(key, newTokenOf(tok, tenant.userID(tok.UPN)))
 			if err != nil {
 				buildErr = err
 				return
 			}
-			key := "hardware token " + tok.SerialNumber
 			keyMu.Lock()
 			byKey[key] = tok
 			keyMu.Unlock()
-			if !yield(graph.BatchItem{Key: key, Request: ri}) {
+			if !yield(item) {
 				return
 			}
 		}
