@@ -78,7 +78,9 @@ column and the secrets masked (mode 0600); fixed, the file can be imported again
 
 Tokens are created through JSON batching, 20 a request and --concurrency
 requests in flight, paced to Graph's budgets and retried after Retry-After
-when throttled. A token whose serial is already in the inventory
+when throttled. A create whose answer is lost (a 5xx, a reset) is looked up in
+the inventory by its serial, and sent again only when it is not there; a row
+whose lookup fails too is reported "unknown" (exit 5). A token whose serial is already in the inventory
 (the same manufacturer, model, interval and hash) is skipped and reported, so
 running the same file again is safe, and finishes an import that failed halfway.
 Seeds are never printed, logged or written anywhere.`,
