@@ -394,3 +394,38 @@ func slicesContainsPhone(ms []methods.Method, t methods.PhoneType) bool {
 	}
 	return false
 }
+
+// alwaysThrottled answers every request whose path contains part with a
+// 429 (a short Retry-After), as a service that keeps refusing it.
+type alwaysThrottled struct {
+	next http.RoundTripper
+	part string
+}
+
+func (a alwaysThrottled) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !strings.Contains(req.URL.Path, a.part) {
+		return a.next.RoundTrip(req)
+	}
+	body := `{"error":{"code":"TooManyRequests","message":"Too many requests (test)"}}`
+	return &http.Response{StatusCode: 429, Request: req, Body: io.NopCloser(strings.NewReader(body)),
+		Header: http.Header{"Content-Type": {"application/json"}, "Retry-After": {"0.01"}}}, nil
+}
+
+// TestReportCoverageNeedsEveryPart: a report whose token inventory cannot
+// be read for a reason other than a refusal fails (after the client's
+// retries) instead of finishing without the tokens; a refusal (403) leaves
+// them out with a note, as before.
+func TestReportCoverageNeedsEveryPart(t *testing.T) {
+	for _, src := range []string{"registration", "methods"} {
+		t.Run(src, func(t *testing.T) {
+			cli := newTestCLI(t)
+			cli.transport = func(next http.RoundTripper) http.RoundTripper {
+				return alwaysThrottled{next: next, part: "hardwareOathDevices"}
+			}
+			code := cli.run("report", "coverage", "--source", src, "-o", "json")
+			if code == 0 || !strings.Contains(cli.stderr.String(), "hardware tokens") {
+				t.Errorf("exit %d: %s", code, cli.stderr)
+			}
+		})
+	}
+}
