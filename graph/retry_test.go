@@ -324,3 +324,86 @@ func TestUnknownWriteOutcomesAreReconciled(t *testing.T) {
 		})
 	}
 }
+
+// loseFirstBatch runs the first $batch on the mock and loses its answer
+// (504), as a gateway that gave up on a batch that ran.
+type loseFirstBatch struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	lost bool
+	sent int
+}
+
+func (l *loseFirstBatch) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !strings.HasSuffix(req.URL.Path, "/$batch") {
+		return l.next.RoundTrip(req)
+	}
+	l.mu.Lock()
+	l.sent++
+	lose := !l.lost
+	l.lost = true
+	l.mu.Unlock()
+	resp, err := l.next.RoundTrip(req)
+	if err != nil || !lose {
+		return resp, err
+	}
+	resp.Body.Close()
+	return &http.Response{StatusCode: 504, Header: http.Header{"Content-Type": {"application/json"}}, Request: req,
+		Body: io.NopCloser(strings.NewReader(`{"error":{"code":"UnknownError","message":"gateway timeout (test)"}}`))}, nil
+}
+
+// TestBatchSettlesALostAnswer: a $batch of reads and writes whose answer
+// was lost sends its reads again, settles a write with a Reconcile by its
+// re-read (applied: not sent again), and reports a write without one as
+// of unknown outcome.
+func TestBatchSettlesALostAnswer(t *testing.T) {
+	ctx := context.Background()
+	srv, err := mock.NewServer(mock.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	lt := &loseFirstBatch{next: srv.Transport()}
+	c, err := New(Options{Root: mock.InProcessRoot, Credential: StaticToken(mock.DefaultAdminToken), Transport: lt, Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	settled, err := c.CreateHardwareTokenItem("settled", NewHardwareToken{SerialNumber: "B-1", Manufacturer: "Contoso", Model: "OTP-C200", Secret: seed, TimeIntervalInSeconds: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, err := c.CreateHardwareTokenRequest(NewHardwareToken{SerialNumber: "B-2", Manufacturer: "Contoso", Model: "OTP-C200", Secret: seed, TimeIntervalInSeconds: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := []BatchItem{{Key: "read", Request: c.UserRequest("adele.vance@contoso.example")}, settled, {Key: "bare", Request: bare}}
+	got := map[string]BatchResult{}
+	err = c.Batch(ctx, func(yield func(BatchItem) bool) {
+		for _, it := range items {
+			if !yield(it) {
+				return
+			}
+		}
+	}, BatchOptions{Beta: true, Op: "test"}, func(r BatchResult) error { got[r.Key] = r; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := got["read"]; r.Err != nil || r.Status != 200 || r.Attempts != 2 {
+		t.Errorf("read: %+v", r)
+	}
+	if r := got["settled"]; r.Err != nil || !r.Reconciled || r.Attempts != 1 || !strings.Contains(string(r.Body), `"B-1"`) {
+		t.Errorf("settled write: %+v %s", r, r.Body)
+	}
+	if r := got["bare"]; !IsOutcomeUnknown(r.Err) {
+		t.Errorf("write without a re-read: %+v", r)
+	}
+	for _, serial := range []string{"B-1", "B-2"} {
+		n := 0
+		if err := c.ListHardwareTokens(ctx, HardwareTokenFilter{SerialNumber: serial}, func(methods.HardwareToken) bool { n++; return true }); err != nil || n != 1 {
+			t.Errorf("%s: %d in the inventory, %v", serial, n, err)
+		}
+	}
+	if lt.sent != 2 {
+		t.Errorf("%d batches sent, want 2 (the lost one, then its read)", lt.sent)
+	}
+}
