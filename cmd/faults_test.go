@@ -63,12 +63,18 @@ func newFaultTenant(t *testing.T, users int, synthSeed int64, realism mock.Reali
 // faultCounter counts the answers the client met that were failures (a
 // 5xx, a dropped connection), so a test knows its run met some.
 type faultCounter struct {
-	next http.RoundTripper
-	n    atomic.Int64
+	n atomic.Int64
 }
 
-func (f *faultCounter) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := f.next.RoundTrip(req)
+// countingTransport counts into f the failures its requests meet.
+type countingTransport struct {
+	next http.RoundTripper
+	f    *faultCounter
+}
+
+func (c countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	f := c.f
+	resp, err := c.next.RoundTrip(req)
 	if err != nil || resp.StatusCode >= 500 {
 		f.n.Add(1)
 	}
@@ -89,8 +95,7 @@ var innerFailures = regexp.MustCompile(`"status":\s*5\d\d`)
 func (ft *faultTenant) counting() *faultCounter {
 	fc := &faultCounter{}
 	ft.cli.transport = func(next http.RoundTripper) http.RoundTripper {
-		fc.next = next
-		return fc
+		return countingTransport{next: next, f: fc}
 	}
 	return fc
 }
