@@ -29,7 +29,8 @@ import (
 //     $batch whose steps are all GETs) is retried on 429, 500, 502, 503,
 //     504, a reset or EOF and a per-attempt timeout; a write only on 429
 //     (Graph's throttling page, concepts/throttling.md: a throttled request
-//     was not processed) or when it never left (the dial failed). Any other
+//     was not processed) or when it never left (the dial timed out). A
+//     refused connection or an unknown host is not retried at all. Any other
 //     failure of a write leaves its outcome unknown: the transport returns
 //     *OutcomeUnknownError, and the write's caller re-reads to learn what
 //     happened (reconcileWrite) instead of sending it blindly again.
@@ -219,6 +220,10 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			retry, retryAfter = true, parseRetryAfter(resp.Header.Get("Retry-After"))
 		case err == nil && !read && unknownStatus(resp.StatusCode):
 			return nil, unknownFromResponse(req, resp)
+		case err != nil && unreachable(err):
+			// Nothing listens there, or the name does not resolve: not
+			// transient, and the caller's hint says what to check.
+			return nil, err
 		case err != nil && (read || notSent(err)):
 			retry = true
 		case err != nil:
@@ -276,6 +281,18 @@ func (t *retryTransport) attempt(req *http.Request, body []byte) (*http.Response
 func notSent(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// unreachable reports a failure to connect that retrying will not fix: a
+// refused connection or a name that does not resolve (a dial that timed
+// out, or a temporary DNS failure, is retried).
+func unreachable(err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return !dns.IsTemporary && !dns.IsTimeout
+	}
+	var ne net.Error
+	return notSent(err) && !(errors.As(err, &ne) && ne.Timeout())
 }
 
 // unknownFromResponse is the OutcomeUnknownError of a write's 5xx answer,

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,13 +73,20 @@ func (s *scriptTransport) attempts() int {
 	return len(s.bodies)
 }
 
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
 var errReset = &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}
 
 func TestRetryTransport(t *testing.T) {
 	const phoneBody = `{"phoneNumber":"+1 4255550100","phoneType":"mobile"}`
 	readBatch := `{"requests":[{"id":"1","method":"GET","url":"/users/a"},{"id":"2","method":"GET","url":"/users/b/authentication/methods"}]}`
 	writeBatch := `{"requests":[{"id":"1","method":"GET","url":"/users/a"},{"id":"2","method":"POST","url":"/users/a/authentication/phoneMethods","body":{},"headers":{"Content-Type":"application/json"}}]}`
-	dial := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	dialTimeout := &net.OpError{Op: "dial", Net: "tcp", Err: timeoutError{}}
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 	tests := []struct {
 		name     string
 		method   string
@@ -101,7 +109,11 @@ func TestRetryTransport(t *testing.T) {
 		{"read not after 404", "GET", "/v1.0/users", "", []step{{status: 404}}, 404, false, 1},
 		{"read gives up", "GET", "/v1.0/users", "", []step{{status: 500}, {status: 500}, {status: 500}, {status: 500}}, 500, false, 4},
 		{"write after 429", "POST", "/v1.0/users/a/authentication/phoneMethods", phoneBody, []step{{status: 429, retryAfter: "0"}, {status: 429, retryAfter: "0"}}, 200, false, 3},
-		{"write after a failed dial", "POST", "/v1.0/users/a/authentication/phoneMethods", phoneBody, []step{{err: dial}}, 200, false, 2},
+		{"write after a dial timed out", "POST", "/v1.0/users/a/authentication/phoneMethods", phoneBody, []step{{err: dialTimeout}}, 200, false, 2},
+		{"read after a dial timed out", "GET", "/v1.0/users", "", []step{{err: dialTimeout}}, 200, false, 2},
+		{"read not after a refused connection", "GET", "/v1.0/users", "", []step{{err: refused}}, 0, false, 1},
+		{"write not after a refused connection", "POST", "/v1.0/users/a/authentication/phoneMethods", phoneBody, []step{{err: refused}}, 0, false, 1},
+		{"read not after an unknown host", "GET", "/v1.0/users", "", []step{{err: &net.DNSError{Err: "no such host", Name: "graph.example", IsNotFound: true}}}, 0, false, 1},
 		{"write not after 400", "POST", "/v1.0/users/a/authentication/phoneMethods", phoneBody, []step{{status: 400}}, 400, false, 1},
 		{"write unknown after 500", "POST", "/v1.0/users/a/authentication/phoneMethods", phoneBody, []step{{status: 500}}, 0, true, 1},
 		{"write unknown after 503", "PATCH", "/beta/users/a/authentication/requirements", `{}`, []step{{status: 503, retryAfter: "0"}}, 0, true, 1},
