@@ -200,13 +200,18 @@ func (h *auditHook) finish(ctx context.Context, c *cobra.Command, args []string,
 }
 
 // outcomeOf names how a run ended: a failed run that still got a write
-// through made a partial change.
+// through made a partial change; a write whose answer was lost and whose
+// re-read failed is unknown. (A write whose answer was lost but whose
+// re-read found it applied returned no error: succeeded.)
 func outcomeOf(err error, reqs []audit.Request) string {
 	if err == nil {
 		return audit.OutcomeSucceeded
 	}
 	if cmdutil.ExitCodeOf(err) == cmdutil.ExitPartial {
 		return audit.OutcomePartial
+	}
+	if graph.IsOutcomeUnknown(err) {
+		return audit.OutcomeUnknown
 	}
 	for _, r := range reqs {
 		if r.Status >= 200 && r.Status < 300 && !strings.Contains(r.URL, "/_mock/") {

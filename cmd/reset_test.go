@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -212,13 +213,17 @@ func TestResetDryRunChangesNothing(t *testing.T) {
 	}
 }
 
-// failNth fails the nth DELETE, before or after the mock handled it.
+// failNth answers the nth DELETE with status (before or after the mock
+// handled it; the answer of one it handled is lost).
 type failNth struct {
-	next  http.RoundTripper
-	n     int
-	after bool
-	mu    sync.Mutex
-	seen  int
+	next   http.RoundTripper
+	n      int
+	status int
+	after  bool
+	mu     sync.Mutex
+	seen   int
+	// reached counts the DELETEs that reached the mock.
+	reached int
 }
 
 func (f *failNth) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -228,6 +233,9 @@ func (f *failNth) RoundTrip(req *http.Request) (*http.Response, error) {
 	f.mu.Lock()
 	f.seen++
 	hit := f.seen == f.n
+	if !hit || f.after {
+		f.reached++
+	}
 	f.mu.Unlock()
 	if !hit {
 		return f.next.RoundTrip(req)
@@ -239,15 +247,15 @@ func (f *failNth) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		resp.Body.Close()
 	}
-	body := `{"error":{"code":"generalException","message":"An internal server error occurred. (test fault)"}}`
-	return &http.Response{StatusCode: 500, Status: "500 Internal Server Error", Request: req, Body: io.NopCloser(strings.NewReader(body)),
+	body := fmt.Sprintf(`{"error":{"code":"testFault","message":"%s (test fault)"}}`, http.StatusText(f.status))
+	return &http.Response{StatusCode: f.status, Status: fmt.Sprint(f.status), Request: req, Body: io.NopCloser(strings.NewReader(body)),
 		Header: http.Header{"Content-Type": {"application/json"}}, ContentLength: int64(len(body))}, nil
 }
 
-// A run interrupted by a fault stops, says what was done, and a re-run
-// finishes without repeating it; whether the failed removal took effect
-// or not.
-func TestResetInterruptedAndRerun(t *testing.T) {
+// A removal answered 500 has an unknown outcome: the run re-reads the
+// user's methods and finishes without removing anything twice, whether
+// the removal took effect or not, and the audit record says succeeded.
+func TestResetSettlesAFailedRemoval(t *testing.T) {
 	for _, after := range []bool{false, true} {
 		name := "fault before the removal"
 		if after {
@@ -255,34 +263,54 @@ func TestResetInterruptedAndRerun(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			cli := newTestCLI(t)
-			cli.transport = func(next http.RoundTripper) http.RoundTripper { return &failNth{next: next, n: 2, after: after} }
-			args := []string{"reset", "lee.gu@contoso.example", "--all", "--revoke-sessions", "--tap", "--ticket", "INC-77", "--yes"}
-			cli.fails(cmdutil.ExitPartial, []string{"reset of lee.gu@contoso.example stopped at step 2 of 5 (remove Hardware OATH token", "HTTP 500",
-				"1 step(s) were done; run the same command again to finish"}, args...)
-			out := cli.stdout.String()
-			for _, want := range []string{"stopped at step 2 of 5: 1 done, 4 not done", "1. [done] remove Phone \"alternateMobile", "2. [failed] remove Hardware OATH token", "5. [notRun] issue a Temporary Access Pass"} {
-				if !strings.Contains(out, want) {
-					t.Errorf("summary lacks %q:\n%s", want, out)
-				}
-			}
-			cli.transport = nil
+			f := &failNth{n: 2, status: 500, after: after}
+			cli.transport = func(next http.RoundTripper) http.RoundTripper { f.next = next; return f }
 			var rep resetJSON
-			cli.jsonOf(&rep, args...)
-			wantSteps := []string{"remove:done", "remove:done", "revokeSessions:done", "issueTemporaryAccessPass:done"}
-			if after {
-				wantSteps = wantSteps[1:]
-			}
+			cli.jsonOf(&rep, "reset", "lee.gu@contoso.example", "--all", "--revoke-sessions", "--tap", "--ticket", "INC-77", "--yes")
+			wantSteps := []string{"remove:done", "remove:done", "remove:done", "revokeSessions:done", "issueTemporaryAccessPass:done"}
 			if !slices.Equal(stepStatuses(rep.Steps), wantSteps) || !slices.Equal(kinds(rep.After), []methods.Kind{methods.KindPassword, methods.KindTemporaryAccess}) {
-				t.Fatalf("re-run %v after %v", stepStatuses(rep.Steps), kinds(rep.After))
+				t.Fatalf("run %v after %v", stepStatuses(rep.Steps), kinds(rep.After))
+			}
+			// Three removals reached the mock: the lost one was not repeated,
+			// the refused one was sent again.
+			if f.reached != 3 {
+				t.Errorf("%d removals reached the mock, want 3", f.reached)
 			}
 			rs := cli.auditRecords()
-			if len(rs) != 2 || rs[0].Outcome != audit.OutcomePartial || rs[0].ExitCode != cmdutil.ExitPartial || rs[1].Outcome != audit.OutcomeSucceeded || rs[0].Ticket != "INC-77" {
+			if len(rs) != 1 || rs[0].Outcome != audit.OutcomeSucceeded || rs[0].Ticket != "INC-77" || rs[0].Requests[1].Status != 500 {
 				t.Fatalf("audit %+v", rs)
 			}
-			if rs[0].Requests[1].Status != 500 {
-				t.Errorf("the failed request is not recorded: %+v", rs[0].Requests)
-			}
 		})
+	}
+}
+
+// A run interrupted by a refusal stops, says what was done, and a re-run
+// finishes without repeating it.
+func TestResetInterruptedAndRerun(t *testing.T) {
+	cli := newTestCLI(t)
+	cli.transport = func(next http.RoundTripper) http.RoundTripper { return &failNth{next: next, n: 2, status: 409} }
+	args := []string{"reset", "lee.gu@contoso.example", "--all", "--revoke-sessions", "--tap", "--ticket", "INC-77", "--yes"}
+	cli.fails(cmdutil.ExitPartial, []string{"reset of lee.gu@contoso.example stopped at step 2 of 5 (remove Hardware OATH token", "HTTP 409",
+		"1 step(s) were done; run the same command again to finish"}, args...)
+	out := cli.stdout.String()
+	for _, want := range []string{"stopped at step 2 of 5: 1 done, 4 not done", "1. [done] remove Phone \"alternateMobile", "2. [failed] remove Hardware OATH token", "5. [notRun] issue a Temporary Access Pass"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	cli.transport = nil
+	var rep resetJSON
+	cli.jsonOf(&rep, args...)
+	wantSteps := []string{"remove:done", "remove:done", "revokeSessions:done", "issueTemporaryAccessPass:done"}
+	if !slices.Equal(stepStatuses(rep.Steps), wantSteps) || !slices.Equal(kinds(rep.After), []methods.Kind{methods.KindPassword, methods.KindTemporaryAccess}) {
+		t.Fatalf("re-run %v after %v", stepStatuses(rep.Steps), kinds(rep.After))
+	}
+	rs := cli.auditRecords()
+	if len(rs) != 2 || rs[0].Outcome != audit.OutcomePartial || rs[0].ExitCode != cmdutil.ExitPartial || rs[1].Outcome != audit.OutcomeSucceeded || rs[0].Ticket != "INC-77" {
+		t.Fatalf("audit %+v", rs)
+	}
+	if rs[0].Requests[1].Status != 409 {
+		t.Errorf("the failed request is not recorded: %+v", rs[0].Requests)
 	}
 }
 

@@ -78,7 +78,9 @@ column and the secrets masked (mode 0600); fixed, the file can be imported again
 
 Tokens are created through JSON batching, 20 a request and --concurrency
 requests in flight, paced to Graph's budgets and retried after Retry-After
-when throttled. A token whose serial is already in the inventory
+when throttled. A create whose answer is lost (a 5xx, a reset) is looked up in
+the inventory by its serial, and sent again only when it is not there; a row
+whose lookup fails too is reported "unknown" (exit 5). A token whose serial is already in the inventory
 (the same manufacturer, model, interval and hash) is skipped and reported, so
 running the same file again is safe, and finishes an import that failed halfway.
 Seeds are never printed, logged or written anywhere.`,
@@ -115,8 +117,9 @@ type importRow struct {
 	SerialNumber string `json:"serialNumber"`
 	UPN          string `json:"upn,omitempty"`
 	// Outcome is imported, skipped (already in the inventory), rejected
-	// (invalid, nothing sent), failed (Graph refused or did not answer)
-	// or planned (--dry-run).
+	// (invalid, nothing sent), failed (Graph refused it, or a re-read
+	// after a lost answer showed it was not created), unknown (Graph's
+	// answer was lost and the re-read failed too) or planned (--dry-run).
 	Outcome string `json:"outcome"`
 	ID      string `json:"id,omitempty"`
 	Status  string `json:"status,omitempty"`
@@ -133,6 +136,7 @@ type importResult struct {
 	Skipped  int         `json:"skipped"`
 	Rejected int         `json:"rejected"`
 	Failed   int         `json:"failed"`
+	Unknown  int         `json:"unknown,omitempty"`
 	Rows     []importRow `json:"rows"`
 }
 
@@ -146,6 +150,8 @@ func (r *importResult) add(row importRow) {
 		r.Rejected++
 	case "failed":
 		r.Failed++
+	case "unknown":
+		r.Unknown++
 	}
 	r.Rows = append(r.Rows, row)
 }
@@ -268,8 +274,11 @@ func tokenImportRun(ctx context.Context, opts *TokenImportOptions) error {
 		}
 	} else {
 		for _, row := range result.Rows {
-			if row.Outcome == "failed" {
+			switch row.Outcome {
+			case "failed":
 				fmt.Fprintf(s.IO.ErrOut, "%s: line %d (serial %s): not imported: %s\n", opts.File, row.Line, row.SerialNumber, row.Detail)
+			case "unknown":
+				fmt.Fprintf(s.IO.ErrOut, "%s: line %d (serial %s): may or may not be imported: %s\n", opts.File, row.Line, row.SerialNumber, row.Detail)
 			}
 		}
 		s.IO.Notef("Imported %d tokens from %s; %d skipped (already in the inventory), %d rejected, %d failed.", result.Imported, opts.File, result.Skipped, result.Rejected, result.Failed)
@@ -280,6 +289,9 @@ func tokenImportRun(ctx context.Context, opts *TokenImportOptions) error {
 	switch refused := result.refusedEverywhere(); {
 	case refused != nil:
 		return cmdutil.WithExit(cmdutil.ExitAuth, fmt.Errorf("none of the %d tokens was imported: %w", result.Failed, refused), "")
+	case result.Unknown > 0:
+		return cmdutil.WithExit(cmdutil.ExitPartial, fmt.Errorf("%d of %d tokens have an unknown outcome, %d were not imported", result.Unknown, len(result.Rows), result.Failed),
+			"`mfactl token list` shows what the inventory holds; running the same command again skips the tokens already imported")
 	case result.Failed > 0:
 		return cmdutil.WithExit(cmdutil.ExitPartial, fmt.Errorf("%d of %d tokens were not imported", result.Failed, len(result.Rows)),
 			"run the same command again to retry them: tokens already imported are skipped")
@@ -613,6 +625,8 @@ func importOutcome(row importRow, created methods.HardwareToken, err error) impo
 	switch {
 	case err == nil:
 		row.Outcome, row.ID, row.Status = "imported", created.ID, string(created.Status)
+	case graph.IsOutcomeUnknown(err):
+		row.Outcome, row.Detail = "unknown", oneLine(err)
 	case graph.CodeOf(err) == graph.CodeSerialNumberExists:
 		// Created meanwhile (another run, the portal): the serial is there.
 		row.Outcome, row.Detail = "skipped", "already in the inventory (added while this import ran)"
@@ -665,18 +679,21 @@ func sendImport(ctx context.Context, s *session, tenant *importTenant, tokens []
 	byKey := make(map[string]seedfile.Token, len(tokens))
 	var keyMu sync.Mutex
 	var buildErr error
+	// A create whose answer was lost is settled by re-reading the
+	// inventory for its serial (CreateHardwareTokenItem), never by sending
+	// it blindly again.
 	items := func(yield func(graph.BatchItem) bool) {
 		for _, tok := range tokens {
-			ri, err := s.client.CreateHardwareTokenRequest(newTokenOf(tok, tenant.userID(tok.UPN)))
+			key := "hardware token " + tok.SerialNumber
+			item, err := s.client.CreateHardwareTokenItem(key, newTokenOf(tok, tenant.userID(tok.UPN)))
 			if err != nil {
 				buildErr = err
 				return
 			}
-			key := "hardware token " + tok.SerialNumber
 			keyMu.Lock()
 			byKey[key] = tok
 			keyMu.Unlock()
-			if !yield(graph.BatchItem{Key: key, Request: ri}) {
+			if !yield(item) {
 				return
 			}
 		}

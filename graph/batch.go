@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +26,13 @@ type BatchItem struct {
 	// Request is the request, built by an SDK request builder's
 	// To...RequestInformation or by hand (relative to the adapter's base URL).
 	Request *abs.RequestInformation
+	// Reconcile, for a write, learns whether it was applied when its
+	// outcome is unknown (a 5xx answer, or no answer to its $batch): it
+	// re-reads and returns the created or changed resource as JSON and
+	// true when the write took effect, false when it did not (the write is
+	// then sent again). Without it such a write ends with
+	// *OutcomeUnknownError. Reads need none: they are simply sent again.
+	Reconcile func(ctx context.Context) (body []byte, applied bool, err error)
 }
 
 // BatchResult is the outcome of one item.
@@ -38,6 +46,10 @@ type BatchResult struct {
 	Err error
 	// Attempts is how many times the item was sent.
 	Attempts int
+	// Reconciled is set when the write's answer was lost and a re-read
+	// (BatchItem.Reconcile) found it applied; Body is then what the re-read
+	// returned.
+	Reconciled bool
 }
 
 // BatchOptions tune Batch.
@@ -48,7 +60,10 @@ type BatchOptions struct {
 	Concurrency int
 	// Size is the number of requests per $batch (default and maximum 20).
 	Size int
-	// MaxAttempts per item for 429/503/504 answers (default 6).
+	// MaxAttempts per item (default: the client's retries + 1). A read
+	// step is sent again after 429, 500, 502, 503 or 504; a write step
+	// after 429, or after a re-read showed that a write whose outcome was
+	// unknown was not applied.
 	MaxAttempts int
 	// Before is called before each $batch is sent with the number of
 	// requests in it; a client-side rate limiter waits here.
@@ -62,9 +77,13 @@ type BatchOptions struct {
 }
 
 // Batch sends items through Graph's JSON batching: up to 20 requests per
-// $batch, several batches in flight, and each throttled (429) or briefly
-// unavailable (503, 504) inner request retried after its Retry-After, so a
-// throttled item costs one more request, not the whole batch. fn receives
+// $batch, several batches in flight. Each step is retried on its own, so a
+// failed step costs one more request, not the whole batch: a throttled
+// (429) step after its Retry-After, a read step that failed (500, 502, 503,
+// 504) after a back-off. A write step whose outcome is unknown (a 5xx, or a
+// $batch that got no answer) is never sent blindly again: its Reconcile
+// re-reads, and only a write that was not applied is sent again. A read
+// step of a $batch that got no answer is sent again. fn receives
 // every result exactly once; it is called from one goroutine at a time and
 // may stop the run by returning an error.
 func (c *Client) Batch(ctx context.Context, items iter.Seq[BatchItem], opts BatchOptions, fn func(BatchResult) error) error {
@@ -75,7 +94,7 @@ func (c *Client) Batch(ctx context.Context, items iter.Seq[BatchItem], opts Batc
 		opts.Size = MaxBatchSize
 	}
 	if opts.MaxAttempts <= 0 {
-		opts.MaxAttempts = 6
+		opts.MaxAttempts = c.retry.maxRetries + 1
 	}
 	adapter := c.v1
 	if opts.Beta {
@@ -91,6 +110,9 @@ func (c *Client) Batch(ctx context.Context, items iter.Seq[BatchItem], opts Batc
 		notAfter time.Time
 		class    RequestClass
 		cost     int
+		// write, method and url describe the step for OutcomeUnknownError.
+		write       bool
+		method, url string
 	}
 	batches := make(chan []pending)
 	var (
@@ -157,6 +179,45 @@ func (c *Client) Batch(ctx context.Context, items iter.Seq[BatchItem], opts Batc
 		}
 	}
 
+	// again queues a step to be sent again after the server's Retry-After
+	// (0: none) or the back-off of its attempt.
+	again := func(p pending, retryAfter time.Duration) {
+		if p.attempts >= opts.MaxAttempts {
+			deliver(BatchResult{Key: p.item.Key, Err: fmt.Errorf("%s %s: no answer after %d attempts", opts.Op, p.item.Key, p.attempts), Attempts: p.attempts})
+			finish()
+			return
+		}
+		p.notAfter = time.Now().Add(c.retry.wait(p.attempts, retryAfter))
+		pushRetry(p)
+	}
+	// unknown settles a write step whose outcome is unknown: re-read
+	// through its Reconcile, deliver it when applied, send it again when
+	// not.
+	unknown := func(p pending, cause *OutcomeUnknownError) {
+		if p.item.Reconcile == nil {
+			deliver(BatchResult{Key: p.item.Key, Status: cause.Status, Err: wrap(strings.TrimSpace(opts.Op+" "+p.item.Key), opts.Role, cause), Attempts: p.attempts})
+			finish()
+			return
+		}
+		body, applied, err := p.item.Reconcile(ctx)
+		switch {
+		case err != nil:
+			cause.Err = fmt.Errorf("re-reading to learn whether it was applied failed: %w", err)
+			deliver(BatchResult{Key: p.item.Key, Status: cause.Status, Err: wrap(strings.TrimSpace(opts.Op+" "+p.item.Key), opts.Role, cause), Attempts: p.attempts})
+		case applied:
+			deliver(BatchResult{Key: p.item.Key, Status: http.StatusOK, Body: body, Attempts: p.attempts, Reconciled: true})
+		case p.attempts < opts.MaxAttempts && ctx.Err() == nil:
+			// Not applied: sending it again is safe.
+			again(p, 0)
+			return
+		default:
+			deliver(BatchResult{Key: p.item.Key, Status: cause.Status, Attempts: p.attempts,
+				Err: &Error{Op: strings.TrimSpace(opts.Op + " " + p.item.Key), Status: cause.Status, Code: cause.Code,
+					Message: fmt.Sprintf("not applied after %d attempts (the last answered %s)", p.attempts, unknownWhat(cause)), Hint: hintFor(&Error{Status: cause.Status})}})
+		}
+		finish()
+	}
+
 	send := func(group []pending) {
 		if opts.Before != nil {
 			if err := opts.Before(ctx, len(group)); err != nil {
@@ -177,20 +238,13 @@ func (c *Client) Batch(ctx context.Context, items iter.Seq[BatchItem], opts Batc
 		if d := time.Until(wait); d > 0 {
 			select {
 			case <-time.After(d):
+				c.limiter.addWaited(d)
 			case <-ctx.Done():
 			}
 		}
-		// Each step is charged to its budget: Graph throttles steps one
-		// by one, and the outer request is free.
-		for _, p := range group {
-			if err := c.limiter.Wait(ctx, p.class, p.cost); err != nil {
-				for _, p := range group {
-					deliver(BatchResult{Key: p.item.Key, Err: err, Attempts: p.attempts})
-					finish()
-				}
-				return
-			}
-		}
+		// Each step is charged to its budget by the transport, on every
+		// attempt of the $batch: Graph throttles steps one by one, and the
+		// outer request is free.
 		req := msgraphcore.NewBatchRequest(adapter)
 		ids := make(map[string]pending, len(group))
 		for _, p := range group {
@@ -208,6 +262,19 @@ func (c *Client) Batch(ctx context.Context, items iter.Seq[BatchItem], opts Batc
 		}
 		resp, err := req.Send(ctx, adapter)
 		if err != nil {
+			var ou *OutcomeUnknownError
+			if errors.As(err, &ou) && ctx.Err() == nil {
+				// The $batch may have run: its reads are sent again, its
+				// writes re-read.
+				for _, p := range ids {
+					if p.write {
+						unknown(p, &OutcomeUnknownError{Method: p.method, URL: p.url, Status: ou.Status, Code: ou.Code, Message: ou.Message, Err: ou.Err})
+						continue
+					}
+					again(p, 0)
+				}
+				return
+			}
 			werr := wrap(strings.TrimSpace(opts.Op+" (batch)"), opts.Role, err)
 			for _, p := range ids {
 				deliver(BatchResult{Key: p.item.Key, Err: werr, Attempts: p.attempts})
@@ -230,13 +297,19 @@ func (c *Client) Batch(ctx context.Context, items iter.Seq[BatchItem], opts Batc
 			if b := item.GetBody(); b != nil {
 				body, _ = json.Marshal(map[string]any(b))
 			}
-			if retryable(status) && p.attempts < opts.MaxAttempts && ctx.Err() == nil {
-				after := retryAfterHeader(headers)
-				if opts.OnThrottle != nil && status == 429 {
-					opts.OnThrottle(after)
+			if status == 429 && opts.OnThrottle != nil {
+				opts.OnThrottle(retryAfterHeader(headers))
+			}
+			if p.write && status >= 500 && ctx.Err() == nil {
+				ou := &OutcomeUnknownError{Method: p.method, URL: p.url, Status: status}
+				if ie, ok := innerError("", "", "", status, body, headers).(*Error); ok {
+					ou.Code, ou.Message = ie.Code, ie.Message
 				}
-				p.notAfter = time.Now().Add(after)
-				pushRetry(p)
+				unknown(p, ou)
+				continue
+			}
+			if (status == 429 || (!p.write && transientStatus(status))) && p.attempts < opts.MaxAttempts && ctx.Err() == nil {
+				again(p, parseRetryAfter(headerValue(headers, "Retry-After")))
 				continue
 			}
 			res := BatchResult{Key: p.item.Key, Status: status, Body: body, Attempts: p.attempts}
@@ -301,9 +374,10 @@ func (c *Client) Batch(ctx context.Context, items iter.Seq[BatchItem], opts Batc
 			break
 		}
 		addItem()
-		p := pending{item: item}
+		p := pending{item: item, method: item.Request.Method.String(), write: isWrite(item.Request.Method.String())}
 		if u, err := item.Request.GetUri(); err == nil {
-			p.class, p.cost = ClassifyRequest(string(item.Request.Method.String()), u.Path, u.Query())
+			p.class, p.cost = ClassifyRequest(p.method, u.Path, u.Query())
+			p.url = Redact(u.String())
 		} else {
 			p.class, p.cost = ClassIdentity, 1
 		}
@@ -352,7 +426,16 @@ func (c *Client) Batch(ctx context.Context, items iter.Seq[BatchItem], opts Batc
 	return ctx.Err()
 }
 
-func retryable(status int) bool { return status == 429 || status == 503 || status == 504 }
+// unknownWhat is how an unknown outcome came about, for a message.
+func unknownWhat(e *OutcomeUnknownError) string {
+	switch {
+	case e.Status != 0:
+		return fmt.Sprintf("HTTP %d", e.Status)
+	case e.Err != nil:
+		return e.Err.Error()
+	}
+	return "nothing"
+}
 
 // headerValue is the value of an inner response's header, whatever its
 // case ("" when absent).

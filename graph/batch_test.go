@@ -42,7 +42,7 @@ func (t *throttlingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	if err != nil || t.throttle == nil {
 		return resp, err
 	}
-	// Map step ids to URLs from the request body (gzipped by the SDK).
+	// Map step ids to URLs from the request body.
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	var out struct {

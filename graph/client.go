@@ -58,8 +58,8 @@ type Options struct {
 	Credential azcore.TokenCredential
 	// Scopes requested from Credential; default DefaultScope.
 	Scopes []string
-	// Transport is the HTTP transport under Graph's middleware (retry,
-	// redirect, compression, ...). Nil means a clone of http.DefaultTransport.
+	// Transport is the HTTP transport under Graph's middleware (redirect,
+	// user agent, ...) and mfactl's retries. Nil means a clone of http.DefaultTransport.
 	// The in-process mock passes a transport that calls its handler.
 	Transport http.RoundTripper
 	// RootCAs, when set, are the roots trusted for TLS (the system roots
@@ -69,8 +69,15 @@ type Options struct {
 	// Debug, when set, receives a trace of every HTTP exchange with tokens
 	// and secrets redacted.
 	Debug io.Writer
-	// MaxRetries for 429/503/504 (the SDK default is 3; at most 10).
+	// MaxRetries is how often a failed attempt is retried (default 6, at
+	// most 10); see retry.go for what is retried.
 	MaxRetries int
+	// AttemptTimeout bounds each attempt of a request (default 100 s);
+	// waits for a budget or a Retry-After are not part of it.
+	AttemptTimeout time.Duration
+	// Backoff is the first pause before retrying a failed read (default
+	// 250 ms, doubling per attempt, jittered).
+	Backoff time.Duration
 	// Version, when set, makes the User-Agent "mfactl/<Version>" so tenant
 	// sign-in and audit logs show which tool made a request.
 	Version string
@@ -91,6 +98,9 @@ type Client struct {
 	observers *observers
 	// limiter paces every request to Graph's throttling budgets.
 	limiter *Limiter
+	// retry is the retry policy of the transport, which Batch follows for
+	// the steps it retries.
+	retry retryPolicy
 }
 
 var registerSerializers sync.Once
@@ -133,8 +143,9 @@ func New(opts Options) (*Client, error) {
 
 	obs := &observers{}
 	lim := NewLimiter()
-	hc := newHTTPClient(opts, obs, lim)
-	c := &Client{root: root, httpClient: hc, cred: opts.Credential, scopes: scopes, observers: obs, limiter: lim}
+	policy := newRetryPolicy(opts)
+	hc := newHTTPClient(opts, obs, lim, policy)
+	c := &Client{root: root, httpClient: hc, cred: opts.Credential, scopes: scopes, observers: obs, limiter: lim, retry: policy}
 	for _, v := range []struct {
 		version string
 		dst     *abs.RequestAdapter
@@ -153,7 +164,7 @@ func New(opts Options) (*Client, error) {
 // newHTTPClient assembles Graph's middleware in a fixed order (the SDK's own
 // factory ranges over a map, so its order changes from run to run) on top of
 // the parent transport.
-func newHTTPClient(opts Options, obs *observers, lim *Limiter) *http.Client {
+func newHTTPClient(opts Options, obs *observers, lim *Limiter, policy retryPolicy) *http.Client {
 	parent := opts.Transport
 	if parent == nil {
 		parent = baseTransport(opts.RootCAs)
@@ -162,12 +173,10 @@ func newHTTPClient(opts Options, obs *observers, lim *Limiter) *http.Client {
 		parent = &traceTransport{next: parent, w: opts.Debug}
 	}
 	parent = &recordTransport{next: parent, obs: obs}
-	// Under the retry handler, so every attempt waits for its budget.
-	parent = &limitTransport{next: parent, limiter: lim}
-	retries := opts.MaxRetries
-	if retries <= 0 {
-		retries = 3
-	}
+	// mfactl's retries replace kiota's RetryHandler and CompressionHandler
+	// (retry.go says why): each attempt waits for its budget, is timed on
+	// its own and carries the body uncompressed.
+	parent = &retryTransport{next: parent, limiter: lim, policy: policy}
 	clientOpts := msgraphcore.GraphClientOptions{GraphServiceLibraryVersion: sdkVersion}
 	ua := khttp.NewUserAgentHandlerOptions()
 	if opts.Version != "" {
@@ -176,13 +185,7 @@ func newHTTPClient(opts Options, obs *observers, lim *Limiter) *http.Client {
 	middleware := []khttp.Middleware{
 		msgraphcore.NewGraphTelemetryHandler(&clientOpts),
 		khttp.NewUrlReplaceHandler(true, msgraphcore.ReplacementPairs),
-		khttp.NewRetryHandlerWithOptions(khttp.RetryHandlerOptions{
-			MaxRetries:   retries,
-			DelaySeconds: 3,
-			ShouldRetry:  func(time.Duration, int, *http.Request, *http.Response) bool { return true },
-		}),
 		khttp.NewRedirectHandler(),
-		khttp.NewCompressionHandler(),
 		khttp.NewParametersNameDecodingHandler(),
 		khttp.NewUserAgentHandlerWithOptions(ua),
 		khttp.NewHeadersInspectionHandler(),
@@ -190,8 +193,9 @@ func newHTTPClient(opts Options, obs *observers, lim *Limiter) *http.Client {
 	return &http.Client{
 		Transport: khttp.NewCustomTransportWithParentTransport(parent, middleware...),
 		// The redirect middleware, not net/http, follows redirects.
+		// No Timeout: it would run across retries and waits; retryTransport
+		// times each attempt instead.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Timeout:       100 * time.Second,
 	}
 }
 

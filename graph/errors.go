@@ -201,6 +201,10 @@ func wrap(op string, role RoleHint, err error) error {
 		return err
 	}
 	e := &Error{Op: op, Err: err}
+	var ou *OutcomeUnknownError
+	if errors.As(err, &ou) {
+		return unknownError(e, ou)
+	}
 	var oe *odataerrors.ODataError
 	var ae *abs.ApiError
 	var authRequired *azidentity.AuthenticationRequiredError

@@ -209,11 +209,46 @@ func (c *Client) CreateHardwareToken(ctx context.Context, t NewHardwareToken) (m
 	if err != nil {
 		return methods.HardwareToken{}, err
 	}
-	raw, err := c.sendJSON(ctx, c.beta, ri)
+	raw, err := reconcileWrite(ctx, c, func() ([]byte, error) {
+		raw, err := c.sendJSON(ctx, c.beta, ri)
+		return raw, wrap(op, RolePolicy, err)
+	}, c.tokenCreated(t))
 	if err != nil || raw == nil {
-		return methods.HardwareToken{}, wrap(op, RolePolicy, err)
+		return methods.HardwareToken{}, err
 	}
 	return ConvertHardwareToken(raw)
+}
+
+// tokenCreated is the check of a token's create: a token with its serial
+// number is in the inventory (and assigned as asked). Serial numbers are
+// unique in the inventory (api/hardwareoathtokenauthenticationmethoddevice-post.md
+// lists no duplicate; the mock refuses one), and the callers create only
+// serials that were not there before. It returns the token as JSON, as
+// the create's answer would.
+func (c *Client) tokenCreated(t NewHardwareToken) checkFunc[[]byte] {
+	return func(ctx context.Context) ([]byte, bool, error) {
+		found, err := c.FindHardwareToken(ctx, t.SerialNumber)
+		switch {
+		case IsNotFound(err):
+			return nil, false, nil
+		case err != nil:
+			return nil, false, err
+		case t.AssignTo != "" && (found.AssignedTo == nil || !strings.EqualFold(found.AssignedTo.ID, t.AssignTo)):
+			return nil, false, fmt.Errorf("hardware token %s is in the inventory but not assigned to %s", t.SerialNumber, t.AssignTo)
+		}
+		raw, err := json.Marshal(found)
+		return raw, err == nil, err
+	}
+}
+
+// CreateHardwareTokenItem is a token's create as a $batch step, with the
+// re-read that settles it when its outcome is unknown.
+func (c *Client) CreateHardwareTokenItem(key string, t NewHardwareToken) (BatchItem, error) {
+	ri, err := c.CreateHardwareTokenRequest(t)
+	if err != nil {
+		return BatchItem{}, err
+	}
+	return BatchItem{Key: key, Request: ri, Reconcile: c.tokenCreated(t)}, nil
 }
 
 // UpdateHardwareToken changes an unassigned token's properties.
@@ -222,15 +257,39 @@ func (c *Client) UpdateHardwareToken(ctx context.Context, id string, u HardwareT
 	if err := setJSONBody(ri, u); err != nil {
 		return err
 	}
-	_, err := c.send(ctx, c.beta, ri, nil)
-	return tokenError("update hardware token "+id, id, RolePolicy, err)
+	check := asCheck(func(ctx context.Context) (bool, error) {
+		got, err := c.GetHardwareToken(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		return (u.DisplayName == nil || got.DisplayName == *u.DisplayName) &&
+			(u.Manufacturer == nil || got.Manufacturer == *u.Manufacturer) &&
+			(u.Model == nil || got.Model == *u.Model) &&
+			(u.TimeIntervalInSeconds == nil || got.TimeIntervalInSeconds == *u.TimeIntervalInSeconds) &&
+			(u.HashFunction == nil || strings.EqualFold(got.HashFunction, *u.HashFunction)), nil
+	})
+	_, err := reconcileWrite(ctx, c, noResult(func() error {
+		_, err := c.send(ctx, c.beta, ri, nil)
+		return tokenError("update hardware token "+id, id, RolePolicy, err)
+	}), check)
+	return err
 }
 
 // DeleteHardwareToken removes an unassigned token from the inventory.
 func (c *Client) DeleteHardwareToken(ctx context.Context, id string) error {
 	ri := rawRequest(c.beta, abs.DELETE, inventoryTemplate+"/{id}", map[string]string{"id": id})
-	_, err := c.send(ctx, c.beta, ri, nil)
-	return tokenError("delete hardware token "+id, id, RolePolicy, err)
+	gone := asCheck(func(ctx context.Context) (bool, error) {
+		_, err := c.GetHardwareToken(ctx, id)
+		if IsNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	})
+	_, err := reconcileWrite(ctx, c, noResult(func() error {
+		_, err := c.send(ctx, c.beta, ri, nil)
+		return tokenError("delete hardware token "+id, id, RolePolicy, err)
+	}), gone)
+	return err
 }
 
 // hardwareMethodJSON is a user's hardwareOathAuthenticationMethod.
@@ -273,23 +332,36 @@ func (c *Client) AssignHardwareToken(ctx context.Context, user, tokenID string) 
 	if err := setJSONBody(ri, map[string]any{"device": methods.Identity{ID: tokenID}}); err != nil {
 		return methods.Method{}, err
 	}
-	raw, err := c.sendJSON(ctx, c.beta, ri)
-	if err != nil || raw == nil {
-		return methods.Method{}, wrapWrite(op, err)
-	}
-	var h hardwareMethodJSON
-	if err := json.Unmarshal(raw, &h); err != nil {
-		return methods.Method{}, fmt.Errorf("graph: decode hardware method: %w", err)
-	}
-	return h.method(), nil
+	return reconcileWrite(ctx, c, func() (methods.Method, error) {
+		raw, err := c.sendJSON(ctx, c.beta, ri)
+		if err != nil || raw == nil {
+			return methods.Method{}, wrapWrite(op, err)
+		}
+		var h hardwareMethodJSON
+		if err := json.Unmarshal(raw, &h); err != nil {
+			return methods.Method{}, fmt.Errorf("graph: decode hardware method: %w", err)
+		}
+		return h.method(), nil
+	}, c.hasToken(user, func(t *methods.HardwareToken) bool { return strings.EqualFold(t.ID, tokenID) }, ""))
+}
+
+// hasToken is the check of a hardware method write: the user has a
+// hardware method whose token match accepts, in status (any when "").
+func (c *Client) hasToken(user string, match func(*methods.HardwareToken) bool, status methods.HardwareTokenStatus) checkFunc[methods.Method] {
+	return c.findMethod(user, c.ListHardwareOathMethods, func(m methods.Method) bool {
+		return m.Token != nil && match(m.Token) && (status == "" || m.Token.Status == status)
+	})
 }
 
 // UnassignHardwareToken removes the hardware method from the user; the
 // token goes back to available in the inventory.
 func (c *Client) UnassignHardwareToken(ctx context.Context, user, methodID string) error {
 	ri := rawRequest(c.beta, abs.DELETE, hwMethodsTemplate+"/{id}", map[string]string{"user%2Did": user, "id": methodID})
-	_, err := c.send(ctx, c.beta, ri, nil)
-	return wrapWrite(fmt.Sprintf("unassign hardware token %s from %s", methodID, user), err)
+	_, err := reconcileWrite(ctx, c, noResult(func() error {
+		_, err := c.send(ctx, c.beta, ri, nil)
+		return wrapWrite(fmt.Sprintf("unassign hardware token %s from %s", methodID, user), err)
+	}), c.methodGone(user, methodID, c.ListHardwareOathMethods))
+	return err
 }
 
 // activationJSON is the body of the activation actions.
@@ -300,13 +372,18 @@ type activationJSON struct {
 	Device           *methods.Identity `json:"device,omitempty"`
 }
 
-func (c *Client) postActivation(ctx context.Context, op, template string, params map[string]string, body activationJSON) error {
+// postActivation sends an activation; check says whether it was applied
+// when its outcome is unknown.
+func (c *Client) postActivation(ctx context.Context, op, template string, params map[string]string, body activationJSON, check checkFunc[methods.Method]) error {
 	ri := rawRequest(c.beta, abs.POST, template, params)
 	if err := setJSONBody(ri, body); err != nil {
 		return err
 	}
-	_, err := c.send(ctx, c.beta, ri, nil)
-	return wrapWrite(op, err)
+	_, err := reconcileWrite(ctx, c, func() (methods.Method, error) {
+		_, err := c.send(ctx, c.beta, ri, nil)
+		return methods.Method{}, wrapWrite(op, err)
+	}, check)
+	return err
 }
 
 // ActivateHardwareToken activates a token assigned to the user with the
@@ -314,29 +391,40 @@ func (c *Client) postActivation(ctx context.Context, op, template string, params
 // a *Error with code invalidVerificationCode.
 func (c *Client) ActivateHardwareToken(ctx context.Context, user, methodID, code, displayName string) error {
 	return c.postActivation(ctx, fmt.Sprintf("activate hardware token %s of %s", methodID, user), hwMethodsTemplate+"/{id}/activate",
-		map[string]string{"user%2Did": user, "id": methodID}, activationJSON{VerificationCode: code, DisplayName: displayName})
+		map[string]string{"user%2Did": user, "id": methodID}, activationJSON{VerificationCode: code, DisplayName: displayName},
+		c.findMethod(user, c.ListHardwareOathMethods, func(m methods.Method) bool {
+			return strings.EqualFold(m.ID, methodID) && m.Token != nil && m.Token.Status == methods.TokenActivated
+		}))
 }
 
 // AssignAndActivateHardwareTokenBySerial assigns the token with this serial
 // number to the user and activates it, in one request.
 func (c *Client) AssignAndActivateHardwareTokenBySerial(ctx context.Context, user, serial, code, displayName string) error {
 	return c.postActivation(ctx, fmt.Sprintf("assign and activate hardware token %s for %s", serial, user), hwMethodsTemplate+"/assignAndActivateBySerialNumber",
-		map[string]string{"user%2Did": user}, activationJSON{VerificationCode: code, DisplayName: displayName, SerialNumber: serial})
+		map[string]string{"user%2Did": user}, activationJSON{VerificationCode: code, DisplayName: displayName, SerialNumber: serial},
+		c.hasToken(user, func(t *methods.HardwareToken) bool { return strings.EqualFold(t.SerialNumber, serial) }, methods.TokenActivated))
 }
 
 // AssignAndActivateHardwareToken is AssignAndActivateHardwareTokenBySerial
 // by token id.
 func (c *Client) AssignAndActivateHardwareToken(ctx context.Context, user, tokenID, code, displayName string) error {
 	return c.postActivation(ctx, fmt.Sprintf("assign and activate hardware token %s for %s", tokenID, user), hwMethodsTemplate+"/assignAndActivate",
-		map[string]string{"user%2Did": user}, activationJSON{VerificationCode: code, DisplayName: displayName, Device: &methods.Identity{ID: tokenID}})
+		map[string]string{"user%2Did": user}, activationJSON{VerificationCode: code, DisplayName: displayName, Device: &methods.Identity{ID: tokenID}},
+		c.hasToken(user, func(t *methods.HardwareToken) bool { return strings.EqualFold(t.ID, tokenID) }, methods.TokenActivated))
 }
 
 // DeactivateHardwareToken takes an activated token out of use; it stays
 // assigned to the user.
 func (c *Client) DeactivateHardwareToken(ctx context.Context, user, methodID string) error {
 	ri := rawRequest(c.beta, abs.POST, hwMethodsTemplate+"/{id}/deactivate", map[string]string{"user%2Did": user, "id": methodID})
-	_, err := c.send(ctx, c.beta, ri, nil)
-	return wrapWrite(fmt.Sprintf("deactivate hardware token %s of %s", methodID, user), err)
+	check := c.findMethod(user, c.ListHardwareOathMethods, func(m methods.Method) bool {
+		return strings.EqualFold(m.ID, methodID) && m.Token != nil && m.Token.Status != methods.TokenActivated && m.Token.Status != methods.TokenFailedActivation
+	})
+	_, err := reconcileWrite(ctx, c, func() (methods.Method, error) {
+		_, err := c.send(ctx, c.beta, ri, nil)
+		return methods.Method{}, wrapWrite(fmt.Sprintf("deactivate hardware token %s of %s", methodID, user), err)
+	}, check)
+	return err
 }
 
 // TokenResync is what resynchronising a token learned.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoft/kiota-abstractions-go/serialization"
 	khttp "github.com/microsoft/kiota-http-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
@@ -64,11 +65,13 @@ func (c *Client) AddPhone(ctx context.Context, user, number string, t methods.Ph
 	if err != nil {
 		return methods.Method{}, wrapWrite(op, err)
 	}
-	res, err := c.send(ctx, c.v1, ri, models.CreatePhoneAuthenticationMethodFromDiscriminatorValue)
-	if err != nil || res == nil {
-		return methods.Method{}, wrapWrite(op, err)
-	}
-	return ConvertMethod(res.(models.AuthenticationMethodable)), nil
+	return reconcileWrite(ctx, c, func() (methods.Method, error) {
+		res, err := c.send(ctx, c.v1, ri, models.CreatePhoneAuthenticationMethodFromDiscriminatorValue)
+		if err != nil || res == nil {
+			return methods.Method{}, wrapWrite(op, err)
+		}
+		return ConvertMethod(res.(models.AuthenticationMethodable)), nil
+	}, c.hasPhone(user, number, t))
 }
 
 // UpdatePhone changes the number of the user's phone of type t (PATCH on its
@@ -83,8 +86,12 @@ func (c *Client) UpdatePhone(ctx context.Context, user, number string, t methods
 	if err != nil {
 		return wrapWrite(op, err)
 	}
-	_, err = c.send(ctx, c.v1, ri, nil)
-	return wrapWrite(op, err)
+	check := c.hasPhone(user, number, t)
+	_, err = reconcileWrite(ctx, c, func() (methods.Method, error) {
+		_, err := c.send(ctx, c.v1, ri, nil)
+		return methods.Method{}, wrapWrite(op, err)
+	}, check)
+	return err
 }
 
 // SetSMSSignIn enables or disables SMS sign-in on the user's mobile phone.
@@ -102,8 +109,17 @@ func (c *Client) SetSMSSignIn(ctx context.Context, user string, enable bool) err
 	if err != nil {
 		return wrapWrite(op, err)
 	}
-	_, err = c.send(ctx, c.v1, ri, nil)
-	return wrapWrite(op, err)
+	// Applied: the mobile's SMS sign-in is ready (enable) or no longer
+	// ready (disable); smsSignInState is the read-only property of
+	// resources/phoneauthenticationmethod.md.
+	check := c.findMethod(user, c.ListMethods, func(m methods.Method) bool {
+		return m.Kind == methods.KindPhone && m.PhoneType == methods.PhoneMobile && (m.SMSSignInState == "ready") == enable
+	})
+	_, err = reconcileWrite(ctx, c, func() (methods.Method, error) {
+		_, err := c.send(ctx, c.v1, ri, nil)
+		return methods.Method{}, wrapWrite(op, err)
+	}, check)
+	return err
 }
 
 // AddEmail registers the user's email method (SSPR only; one per user).
@@ -115,11 +131,13 @@ func (c *Client) AddEmail(ctx context.Context, user, address string) (methods.Me
 	if err != nil {
 		return methods.Method{}, wrapWrite(op, err)
 	}
-	res, err := c.send(ctx, c.v1, ri, models.CreateEmailAuthenticationMethodFromDiscriminatorValue)
-	if err != nil || res == nil {
-		return methods.Method{}, wrapWrite(op, err)
-	}
-	return ConvertMethod(res.(models.AuthenticationMethodable)), nil
+	return reconcileWrite(ctx, c, func() (methods.Method, error) {
+		res, err := c.send(ctx, c.v1, ri, models.CreateEmailAuthenticationMethodFromDiscriminatorValue)
+		if err != nil || res == nil {
+			return methods.Method{}, wrapWrite(op, err)
+		}
+		return ConvertMethod(res.(models.AuthenticationMethodable)), nil
+	}, c.hasEmail(user, "", address))
 }
 
 // UpdateEmail changes the address of the user's email method id.
@@ -131,8 +149,19 @@ func (c *Client) UpdateEmail(ctx context.Context, user, id, address string) erro
 	if err != nil {
 		return wrapWrite(op, err)
 	}
-	_, err = c.send(ctx, c.v1, ri, nil)
-	return wrapWrite(op, err)
+	_, err = reconcileWrite(ctx, c, func() (methods.Method, error) {
+		_, err := c.send(ctx, c.v1, ri, nil)
+		return methods.Method{}, wrapWrite(op, err)
+	}, c.hasEmail(user, id, address))
+	return err
+}
+
+// hasEmail is the check of an email write: the user's email method (id,
+// when given) has this address.
+func (c *Client) hasEmail(user, id, address string) checkFunc[methods.Method] {
+	return c.findMethod(user, c.ListMethods, func(m methods.Method) bool {
+		return m.Kind == methods.KindEmail && (id == "" || strings.EqualFold(m.ID, id)) && strings.EqualFold(m.EmailAddress, address)
+	})
 }
 
 // TAPRequest is what `tap create` asks for; zero fields take the tenant
@@ -164,11 +193,24 @@ func (c *Client) CreateTAP(ctx context.Context, user string, req TAPRequest) (me
 	if err != nil {
 		return methods.Method{}, wrapWrite(op, err)
 	}
-	res, err := c.send(ctx, c.v1, ri, models.CreateTemporaryAccessPassAuthenticationMethodFromDiscriminatorValue)
-	if err != nil || res == nil {
-		return methods.Method{}, wrapWrite(op, err)
+	// The clear-text pass is only in the create's answer. When that answer
+	// is lost the re-read cannot recover the pass even if it was created,
+	// so the check only learns whether the user's methods can still be
+	// read, and reports "not applied" either way: the create is then sent
+	// again, which replaces a pass that was created (a user has one pass;
+	// api/authentication-post-temporaryaccesspassmethods.md), and the admin
+	// gets a pass they can hand out.
+	check := func(ctx context.Context) (methods.Method, bool, error) {
+		_, err := c.ListMethods(ctx, user)
+		return methods.Method{}, false, err
 	}
-	return ConvertMethod(res.(models.AuthenticationMethodable)), nil
+	return reconcileWrite(ctx, c, func() (methods.Method, error) {
+		res, err := c.send(ctx, c.v1, ri, models.CreateTemporaryAccessPassAuthenticationMethodFromDiscriminatorValue)
+		if err != nil || res == nil {
+			return methods.Method{}, wrapWrite(op, err)
+		}
+		return ConvertMethod(res.(models.AuthenticationMethodable)), nil
+	}, check)
 }
 
 // DeleteMethod removes one method through its type's collection. The
@@ -201,8 +243,11 @@ func (c *Client) DeleteMethod(ctx context.Context, user string, kind methods.Kin
 	if err != nil {
 		return wrapWrite(op, err)
 	}
-	_, err = c.send(ctx, c.v1, ri, nil)
-	return wrapWrite(op, err)
+	_, err = reconcileWrite(ctx, c, noResult(func() error {
+		_, err := c.send(ctx, c.v1, ri, nil)
+		return wrapWrite(op, err)
+	}), c.methodGone(user, id, c.ListMethods))
+	return err
 }
 
 // PasswordReset is the outcome of a password reset.
@@ -245,7 +290,19 @@ func (c *Client) ResetPassword(ctx context.Context, user, newPassword string) (P
 	inspect := khttp.NewHeadersInspectionOptions()
 	inspect.InspectResponseHeaders = true
 	ri.AddRequestOptions([]abs.RequestOption{inspect})
-	res, err := c.send(ctx, c.v1, ri, models.CreatePasswordResetResponseFromDiscriminatorValue)
+	// A lost answer cannot be re-read: Graph keeps no readable trace of a
+	// reset (the operation's address is in the lost Location header). A
+	// reset sent again leaves the same state whether or not the lost one
+	// was applied (the admin's password, or a new generated one in this
+	// answer, replacing one nobody saw), so the check only confirms the
+	// user can still be read and the reset is sent again.
+	check := func(ctx context.Context) (serialization.Parsable, bool, error) {
+		_, err := c.ListMethods(ctx, user)
+		return nil, false, err
+	}
+	res, err := reconcileWrite(ctx, c, func() (serialization.Parsable, error) {
+		return c.send(ctx, c.v1, ri, models.CreatePasswordResetResponseFromDiscriminatorValue)
+	}, check)
 	if err != nil || c.plan != nil {
 		return PasswordReset{}, wrapWrite(op, err)
 	}
@@ -307,7 +364,24 @@ func (c *Client) RevokeSessions(ctx context.Context, user string) error {
 	if err != nil {
 		return wrap(op, RoleSessions, err)
 	}
-	res, err := c.send(ctx, c.v1, ri, users.CreateItemRevokeSignInSessionsPostResponseFromDiscriminatorValue)
+	if c.plan != nil {
+		_, err := c.send(ctx, c.v1, ri, nil)
+		return err
+	}
+	// Applied: signInSessionsValidFromDateTime moved past its value
+	// before the request (resources/user.md: revoking sets it to the
+	// current time).
+	before, err := c.sessionsValidFrom(ctx, user)
+	if err != nil {
+		return wrap(op, RoleSessions, err)
+	}
+	check := func(ctx context.Context) (serialization.Parsable, bool, error) {
+		after, err := c.sessionsValidFrom(ctx, user)
+		return nil, err == nil && after.After(before), err
+	}
+	res, err := reconcileWrite(ctx, c, func() (serialization.Parsable, error) {
+		return c.send(ctx, c.v1, ri, users.CreateItemRevokeSignInSessionsPostResponseFromDiscriminatorValue)
+	}, check)
 	if err != nil {
 		return wrap(op, RoleSessions, err)
 	}
@@ -315,4 +389,15 @@ func (c *Client) RevokeSessions(ctx context.Context, user string) error {
 		return &Error{Op: op, Message: "Graph answered that the sessions were not revoked", Hint: "run the command again"}
 	}
 	return nil
+}
+
+// sessionsValidFrom reads the user's signInSessionsValidFromDateTime.
+func (c *Client) sessionsValidFrom(ctx context.Context, user string) (time.Time, error) {
+	ri := rawRequest(c.v1, abs.GET, "/users/{user%2Did}{?%24select}", map[string]string{"user%2Did": user})
+	ri.QueryParameters["%24select"] = "signInSessionsValidFromDateTime"
+	var u struct {
+		ValidFrom time.Time `json:"signInSessionsValidFromDateTime"`
+	}
+	err := getJSON(ctx, c.v1, ri, &u)
+	return u.ValidFrom, err
 }

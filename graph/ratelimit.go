@@ -70,8 +70,9 @@ type LimiterStats struct {
 	Throttled int `json:"throttled"`
 	// ResourceUnits is the identity resource units charged.
 	ResourceUnits int `json:"resourceUnits"`
-	// Waited is the total time requests waited for a budget (summed over
-	// concurrent requests).
+	// Waited is the total time requests waited: for a budget, for a
+	// Retry-After and in back-off before a retry (summed over concurrent
+	// requests).
 	Waited time.Duration `json:"waited"`
 	// Metered says whether the server meters requests as Graph does.
 	Metered bool `json:"metered"`
@@ -268,26 +269,13 @@ func (l *Limiter) Observe(c RequestClass, cost, status int, get func(string) str
 	w.CloseUntil(now.Add(after))
 }
 
-// limitTransport paces every request the client sends (each attempt the
-// SDK's retry handler makes passes through it) and lets the limiter learn
-// from every answer. The outer $batch request is free: Batch charges its
-// steps.
-type limitTransport struct {
-	next    http.RoundTripper
-	limiter *Limiter
-}
-
-func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if strings.HasSuffix(req.URL.Path, "/$batch") {
-		return t.next.RoundTrip(req)
+// addWaited counts a pause the client made outside Wait (a Retry-After
+// or back-off before a retry), so Stats().Waited is every wait.
+func (l *Limiter) addWaited(d time.Duration) {
+	if l == nil || d <= 0 {
+		return
 	}
-	class, cost := ClassifyRequest(req.Method, req.URL.Path, req.URL.Query())
-	if err := t.limiter.Wait(req.Context(), class, cost); err != nil {
-		return nil, err
-	}
-	resp, err := t.next.RoundTrip(req)
-	if err == nil {
-		t.limiter.Observe(class, cost, resp.StatusCode, resp.Header.Get)
-	}
-	return resp, err
+	l.mu.Lock()
+	l.stats.Waited += d
+	l.mu.Unlock()
 }

@@ -49,8 +49,19 @@ func (c *Client) SetSignInPreferences(ctx context.Context, user string, p method
 	if err := setJSONBody(ri, w); err != nil {
 		return err
 	}
-	_, err := c.send(ctx, c.beta, ri, nil)
-	return wrapWrite(op, err)
+	check := asCheck(func(ctx context.Context) (bool, error) {
+		got, err := c.GetSignInPreferences(ctx, user)
+		if err != nil {
+			return false, err
+		}
+		return (p.UserPreferred == "" || got.UserPreferred == p.UserPreferred) &&
+			(p.SystemPreferredMethodEnabled == nil || (got.SystemPreferredMethodEnabled != nil && *got.SystemPreferredMethodEnabled == *p.SystemPreferredMethodEnabled)), nil
+	})
+	_, err := reconcileWrite(ctx, c, noResult(func() error {
+		_, err := c.send(ctx, c.beta, ri, nil)
+		return wrapWrite(op, err)
+	}), check)
+	return err
 }
 
 type requirementsJSON struct {
@@ -77,8 +88,18 @@ func (c *Client) SetMFAState(ctx context.Context, user string, state methods.MFA
 	if err := setJSONBody(ri, requirementsJSON{PerUserMFAState: string(state)}); err != nil {
 		return err
 	}
-	_, err := c.send(ctx, c.beta, ri, nil)
-	return wrap(op, RoleWriteMFAState, err)
+	// Applied: the state reads back as set, or as enforced after setting
+	// enabled (a user who has registered MFA goes straight to enforced;
+	// resources/strongauthenticationrequirements.md).
+	check := asCheck(func(ctx context.Context) (bool, error) {
+		got, err := c.GetMFAState(ctx, user)
+		return err == nil && (got == state || (state == methods.MFAEnabled && got == methods.MFAEnforced)), err
+	})
+	_, err := reconcileWrite(ctx, c, noResult(func() error {
+		_, err := c.send(ctx, c.beta, ri, nil)
+		return wrap(op, RoleWriteMFAState, err)
+	}), check)
+	return err
 }
 
 // TAPPolicy is the tenant's Temporary Access Pass configuration, the bounds

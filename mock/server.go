@@ -129,7 +129,7 @@ func NewServer(opts Options) (*Server, error) {
 		s.closeStore()
 		return nil, err
 	}
-	s.handler = s.realismLayer(http.HandlerFunc(s.serveGraph))
+	s.handler = s.encodingLayer(s.realismLayer(http.HandlerFunc(s.serveGraph)))
 	s.inner = s.innerRealismLayer(http.HandlerFunc(s.serveGraph))
 	return s, nil
 }

@@ -48,6 +48,9 @@ const (
 	OutcomeFailed    = "failed"
 	// OutcomePartial: some changes were made, then the command stopped.
 	OutcomePartial = "partial"
+	// OutcomeUnknown: a change was sent, its answer was lost, and a re-read
+	// could not tell whether it was made.
+	OutcomeUnknown = "unknown"
 )
 
 // Actor is who ran the command: the signed-in identity (GET /me), or what

@@ -161,7 +161,7 @@ func Prepare(ctx context.Context, c *graph.Client, opts Options) (*Plan, error) 
 
 	// The counts and the token probe are independent: one round trip.
 	var wg sync.WaitGroup
-	var totalErr, disabledErr error
+	var totalErr, disabledErr, tokensErr error
 	start := time.Now()
 	wg.Add(2)
 	go func() {
@@ -177,11 +177,11 @@ func Prepare(ctx context.Context, c *graph.Client, opts Options) (*Plan, error) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.probeTokens(ctx)
+			tokensErr = p.probeTokens(ctx)
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(totalErr, disabledErr); err != nil {
+	if err := errors.Join(totalErr, disabledErr, tokensErr); err != nil {
 		return nil, err
 	}
 	c.Limiter().SetTenantSize(p.Users)
@@ -273,15 +273,25 @@ func ceilDiv(a, b int) int {
 
 // probeTokens checks that the hardware token inventory can be read (it
 // needs a policy role the report's other reads do not), so that a report
-// without it says so instead of showing an empty inventory.
-func (p *Plan) probeTokens(ctx context.Context) {
+// without it says so instead of showing an empty inventory. Only a refusal
+// (401, 403) or an endpoint the service lacks (404, 400: the beta
+// inventory is not in every cloud) leaves the tokens out, with a note; any
+// other failure, after the client's retries, is the report's error, so a
+// report never silently lacks a part it was asked for.
+func (p *Plan) probeTokens(ctx context.Context) error {
 	q := graph.PageQuery{Beta: true, Path: "/directory/authenticationMethodDevices/hardwareOathDevices", Query: url.Values{"$top": {"1"}},
 		Op: "list hardware tokens", Role: graph.RoleReadTokens}
 	err := p.client.ListPages(ctx, q, func(json.RawMessage) error { return errStop })
-	if err != nil && !errors.Is(err, errStop) {
+	if err == nil || errors.Is(err, errStop) {
+		return nil
+	}
+	switch graph.StatusOf(err) {
+	case 400, 401, 403, 404:
 		p.Tokens = false
 		p.note("the hardware token inventory was not read, so token findings are left out: " + oneLine(err))
+		return nil
 	}
+	return err
 }
 
 func oneLine(err error) string {
