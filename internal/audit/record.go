@@ -14,8 +14,10 @@
 //
 // A hash chain without a secret key is tamper-evident, not tamper-proof:
 // someone who can write the file can rewrite every record after the one
-// they changed. `audit verify` prints the head hash so it can be kept
-// somewhere else (the ticket) and compared later.
+// they changed, or cut the last records and write a matching head file.
+// An anchor (the number and hash of a record, kept outside the log: a
+// ticket, a SIEM) closes that gap: VerifyAnchor checks that the log still
+// holds that record at that place, with the chain intact up to it.
 package audit
 
 import (
@@ -37,6 +39,12 @@ const FormatVersion = 1
 const (
 	// KindCommand is a record of one mfactl command.
 	KindCommand = "command"
+	// KindIntent is written before a command's first write to the tenant:
+	// the command line, ticket and actor, with outcome "started". The
+	// command's own record follows when it ends and names the intent
+	// (Record.Intent), so a run killed in between leaves a record that
+	// says it started and that its outcome is unknown, never nothing.
+	KindIntent = "intent"
 	// KindRecovery seals the remnant of a write that a crash interrupted:
 	// it names the remnant's length and hash so the chain covers it.
 	KindRecovery = "recovery"
@@ -48,6 +56,8 @@ const (
 	OutcomeFailed    = "failed"
 	// OutcomePartial: some changes were made, then the command stopped.
 	OutcomePartial = "partial"
+	// OutcomeStarted is the outcome of an intent record.
+	OutcomeStarted = "started"
 )
 
 // Actor is who ran the command: the signed-in identity (GET /me), or what
@@ -120,6 +130,9 @@ type Record struct {
 	ExitCode int       `json:"exitCode"`
 	Error    string    `json:"error,omitempty"`
 	Version  string    `json:"mfactlVersion,omitempty"`
+	// Intent is the number of the intent record this record completes
+	// (0 when the run wrote no intent: it sent no write).
+	Intent int64 `json:"intent,omitempty"`
 	// Recovered is set on recovery records.
 	Recovered *Fragment `json:"recovered,omitempty"`
 	Prev      string    `json:"prev"`
