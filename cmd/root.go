@@ -16,6 +16,7 @@ import (
 	"github.com/mfactl/mfactl/internal/buildinfo"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/mock/store"
 )
 
 // Main runs mfactl with the process's arguments and streams and returns the
@@ -33,6 +34,7 @@ func Main() int {
 func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	hook := installAudit(f)
 	root := NewCmdRoot(f)
+	hook.bind(root, args)
 	root.SetArgs(args)
 	c, err := root.ExecuteContextC(ctx)
 	err = hook.finish(ctx, c, args, err)
@@ -72,6 +74,9 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 	root.SetVersionTemplate(buildinfo.Get().String() + "\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.FlagErrorWrap(err) })
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return auditPreRun(f, c) }
+	f.MockStateWait = func(path string, h store.Holder) {
+		f.IOStreams.Notef("waiting for the mock state %s: %s is using it (another --mock command, which lets go between its requests); `mfactl mock serve` with --endpoint shares one mock tenant between terminals without this wait", path, h)
+	}
 
 	pf := root.PersistentFlags()
 	pf.Bool("mock", false, "use the embedded mock tenant (no login, no network); MFACTL_MOCK=1")
