@@ -60,8 +60,8 @@ func newCmdAuthLogin(f *cmdutil.Factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "login",
 		Short: "Sign in to Microsoft Graph and remember the account",
-		Example: `  mfactl auth login --tenant-id contoso.onmicrosoft.com --client-id <app id>
-  mfactl auth login --auth client-secret   # with MFACTL_CLIENT_SECRET set`,
+		Example: `  mfactl auth login --tenant-id contoso.onmicrosoft.com --client-id <app id>   # [real tenant]
+  mfactl auth login --auth client-secret   # with MFACTL_CLIENT_SECRET set [real tenant]`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := authConfig(cmd)

@@ -44,7 +44,7 @@ aloud) and Authenticator notification the mock has sent, oldest first. --follow 
 printing new ones until interrupted. The outbox holds codes in clear: it is the phone.`,
 		Example: `  mfactl --mock mock outbox --user adele.vance@contoso.example
   mfactl --mock mock outbox --since 10m -o json
-  mfactl --endpoint http://127.0.0.1:8080 mock outbox --follow`,
+  mfactl --endpoint http://127.0.0.1:8080 mock outbox --follow   # [not run: follows until interrupted]`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Since < 0 {
