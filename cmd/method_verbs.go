@@ -100,7 +100,7 @@ func NewCmdKindRemove(f *cmdutil.Factory, n kindNoun, runF func(context.Context,
 	example := fmt.Sprintf("  mfactl --mock %s remove %s --dry-run\n  mfactl %s remove %s <method id> --yes   # [placeholder] an id from %s list", n.use, n.example, n.use, n.example, n.use)
 	if n.devices {
 		use = "remove <user> [<id> | --device NAME]"
-		example += fmt.Sprintf("\n  mfactl %s remove %s --device %q --yes", n.use, n.example, n.device)
+		example += fmt.Sprintf("\n  mfactl %s remove %s --device %q --dry-run", n.use, n.example, n.device)
 	}
 	c := &cobra.Command{
 		Use:   use,

@@ -74,7 +74,7 @@ func newCmdPhoneSet(f *cmdutil.Factory, update bool, runF func(context.Context, 
 		c.Use = "update <user> <number> --type {mobile | alternateMobile | office}"
 		c.Short = "Change the number of a user's phone method"
 		c.Example = `  mfactl --mock phone update diego.siciliani@contoso.example "+44 7700 900456" --type mobile
-  mfactl phone update adele@contoso.com 4255550199 --country US --type mobile --dry-run`
+  mfactl phone update adele@contoso.com 4255550199 --country US --type mobile --dry-run   # [real tenant]`
 		c.Args = exactArgs(2, "phone update needs a <user> and a <number>")
 	}
 	c.Flags().StringVarP(&opts.Type, "type", "t", "mobile", "phone type: mobile, alternateMobile or office")
