@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -92,7 +93,7 @@ func TestAppendChainsAndIsPrivate(t *testing.T) {
 	}
 	// Every line is JSON whose last member is the hash.
 	for _, ln := range lines(t, l) {
-		if len(ln) > 0 && !hashSuffix.Match(bytes.TrimSuffix(ln, []byte{'\n'})) {
+		if len(ln) > 0 && !regexp.MustCompile(`,"hash":"[0-9a-f]{64}"}$`).Match(bytes.TrimSuffix(ln, []byte{'\n'})) {
 			t.Fatalf("line %s", ln)
 		}
 	}

@@ -128,7 +128,7 @@ func scanChain(src io.Reader, path string, fn func(Record) error, res *Result) (
 		why  error
 	}
 	var pending *remnant
-	problem := func(line int, r *Record, format string, args ...any) (string, error) {
+	problem := func(line int, r *chainFields, format string, args ...any) (string, error) {
 		p := &Problem{Line: line, Reason: fmt.Sprintf(format, args...)}
 		if r != nil {
 			p.Seq, p.Time, p.Command = r.Seq, r.Time, r.Command
@@ -148,7 +148,10 @@ func scanChain(src io.Reader, path string, fn func(Record) error, res *Result) (
 			return lastPrev, fmt.Errorf("audit: read %s: %w", path, err)
 		}
 		complete := err == nil
-		r, payload, claimed, derr := decodeLine(b)
+		// The chain needs a few members; the whole record is decoded only
+		// for fn.
+		var r chainFields
+		payload, claimed, derr := decodeInto(b, &r)
 		if !complete {
 			if derr == nil && r.Seq == expect && r.Prev == prev && chainHash(r.Prev, payload) == claimed && pending == nil {
 				res.Notes = append(res.Notes, fmt.Sprintf("line %d (record %d) lacks its final newline (a write was interrupted at its last byte); the next change completes it", lineNo, r.Seq))
@@ -184,7 +187,11 @@ func scanChain(src io.Reader, path string, fn func(Record) error, res *Result) (
 			return problem(lineNo, &r, "the chain is broken: its previous hash is not the hash of record %d, which was edited and re-hashed, or replaced", r.Seq-1)
 		}
 		if fn != nil {
-			if err := fn(r); err != nil {
+			var full Record
+			if err := json.Unmarshal(b, &full); err != nil {
+				return problem(lineNo, &r, "not a record: %v", err)
+			}
+			if err := fn(full); err != nil {
 				return lastPrev, err
 			}
 		}
