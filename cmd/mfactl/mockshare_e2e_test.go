@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -60,4 +61,41 @@ func TestMockProcessesShareTheStateWhileOneWaits(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the follower printed nothing")
 	}
+
+	// `verify --wait` waits for a push in one process; the emulated phone
+	// approves it from another.
+	const adele = "adele.vance@contoso.example"
+	r = e.run(nil, "--mock", "verify", adele, "--method", "push", "--send", "-o", "json")
+	id, number := challengeID.FindStringSubmatch(r.stdout), numberField.FindStringSubmatch(r.stdout)
+	if r.code != 0 || id == nil || number == nil {
+		t.Fatalf("push: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	wait := exec.Command(binary, "--mock", "verify", adele, "--challenge", id[1], "--wait")
+	wait.Env = e.vars
+	var waitOut strings.Builder
+	wait.Stdout, wait.Stderr = &waitOut, &waitOut
+	if err := wait.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- wait.Wait() }()
+	if r := e.run(nil, "--mock", "mock", "device", "approve", adele, "--number", number[1]); r.code != 0 {
+		t.Fatalf("approve while another process waits: exit %d %s", r.code, r.stderr)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("verify --wait: %v\n%s", err, waitOut.String())
+		}
+	case <-time.After(60 * time.Second):
+		wait.Process.Kill()
+		t.Fatalf("verify --wait did not see the approval:\n%s", waitOut.String())
+	}
 }
+
+// The challenge's id and number in `verify --send -o json`, whichever key
+// holds the id ("challengeId", or "id" in a "challenge" object).
+var (
+	challengeID = regexp.MustCompile(`"(?:challengeId|id)":\s*"([0-9a-f-]{36})"`)
+	numberField = regexp.MustCompile(`"number":\s*(\d+)`)
+)
