@@ -99,3 +99,23 @@ var (
 	challengeID = regexp.MustCompile(`"(?:challengeId|id)":\s*"([0-9a-f-]{36})"`)
 	numberField = regexp.MustCompile(`"number":\s*(\d+)`)
 )
+
+// The README's security-question flow, with the challenge id its example
+// leaves as a placeholder: the three questions registered are the three
+// asked, in the order registered, so the answers in that order pass.
+func TestReadmeSecurityQuestionsFlow(t *testing.T) {
+	e := newEnv(t)
+	const alex = "alex.wilber@contoso.example"
+	qs := "City of birth? | Springfield\nFirst pet? | Rex\nFirst school? | Lincoln\n"
+	if r := e.runIn(qs, nil, "--mock", "enroll", "questions", alex, "--file", "-"); r.code != 0 {
+		t.Fatalf("enroll: exit %d %s", r.code, r.stderr)
+	}
+	r := e.run(nil, "--mock", "verify", alex, "--method", "questions", "--send", "-o", "json")
+	id := challengeID.FindStringSubmatch(r.stdout)
+	if r.code != 0 || id == nil {
+		t.Fatalf("send: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := e.run(nil, "--mock", "verify", alex, "--challenge", id[1], "--answers", "Springfield;Rex;Lincoln"); r.code != 0 {
+		t.Fatalf("answers as the README gives them: exit %d %s", r.code, r.stderr)
+	}
+}
