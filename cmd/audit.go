@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,9 +32,12 @@ The log is $MFACTL_AUDIT_LOG, the audit-log setting, or audit.log in mfactl's st
 directory; it is private to you (0600). Records are hash-chained, and a head file
 beside the log remembers the last one, so editing, removing, reordering or cutting
 records is found by ` + "`mfactl audit verify`" + `. A damaged log stops every mutating
-command before it changes anything.`,
+command before it changes anything. A run writes an intent record before its first
+change and its outcome record when it ends, so a run that was killed shows as
+"started, outcome unknown". ` + "`mfactl audit head`" + ` prints the head to keep outside the
+log (a ticket, a SIEM); ` + "`mfactl audit verify --anchor`" + ` checks the log still holds it.`,
 	}
-	c.AddCommand(NewCmdAuditLog(f, nil), NewCmdAuditVerify(f, nil))
+	c.AddCommand(NewCmdAuditLog(f, nil), NewCmdAuditVerify(f, nil), NewCmdAuditHead(f))
 	return c
 }
 
@@ -98,6 +103,10 @@ func parseSince(s string, now time.Time, loc *time.Location) (time.Time, error) 
 	return time.Time{}, fmt.Errorf("--since %q is neither a duration (24h, 7d) nor a time (2025-06-02, \"2025-06-02 09:00\", 2025-06-02T09:00:00Z)", oneLineString(s))
 }
 
+// outcomeUnknown is how `audit log` shows the outcome of a run that wrote
+// its intent record and no outcome record.
+const outcomeUnknown = "unknown (started; no outcome recorded)"
+
 // auditRecords is what `audit log` prints: the records themselves in JSON
 // and YAML, one line each in a table or CSV.
 type auditRecords []audit.Record
@@ -105,13 +114,16 @@ type auditRecords []audit.Record
 func (rs auditRecords) Table() output.TableData {
 	t := output.TableData{Header: []string{"seq", "time", "actor", "tenant", "command", "targets", "ticket", "outcome", "writes", "error"}}
 	for _, r := range rs {
-		command := r.Command
-		if r.Kind == audit.KindRecovery {
+		command, outcome := r.Command, r.Outcome
+		switch r.Kind {
+		case audit.KindRecovery:
 			command = "(sealed an interrupted write)"
+		case audit.KindIntent:
+			outcome = outcomeUnknown
 		}
 		t.Rows = append(t.Rows, []string{
 			strconv.FormatInt(r.Seq, 10), r.Time.UTC().Format(time.RFC3339), r.Actor.String(), r.Tenant, command,
-			strings.Join(r.TargetNames(), " "), r.Ticket, r.Outcome, strconv.Itoa(len(r.Requests)), r.Error,
+			strings.Join(r.TargetNames(), " "), r.Ticket, outcome, strconv.Itoa(len(r.Requests)), r.Error,
 		})
 	}
 	return t
@@ -125,6 +137,18 @@ func (rs auditRecords) RenderTable(w io.Writer) error {
 		}
 		if r.Kind == audit.KindRecovery {
 			fmt.Fprintf(w, "#%d %s  sealed the remnant of an interrupted write (%d bytes)\n", r.Seq, r.Time.UTC().Format(time.RFC3339), r.Recovered.Bytes)
+			continue
+		}
+		if r.Kind == audit.KindIntent {
+			fmt.Fprintf(w, "#%d %s  %s  STARTED, OUTCOME UNKNOWN", r.Seq, r.Time.UTC().Format(time.RFC3339), r.Actor)
+			if r.Ticket != "" {
+				fmt.Fprintf(w, "  ticket %s", r.Ticket)
+			}
+			fmt.Fprintf(w, "\n  %s\n", r.Command)
+			if len(r.Targets) > 0 {
+				fmt.Fprintf(w, "  target: %s\n", strings.Join(r.TargetNames(), ", "))
+			}
+			fmt.Fprintln(w, "  no record of how it ended: the run was killed or crashed before it could write one (or is still running); check the users' methods")
 			continue
 		}
 		fmt.Fprintf(w, "#%d %s  %s  %s", r.Seq, r.Time.UTC().Format(time.RFC3339), r.Actor, r.Outcome)
@@ -170,7 +194,13 @@ func auditLogRun(opts *AuditLogOptions) error {
 		return cmdutil.FlagErrorf("audit log prints table, json, yaml or csv")
 	}
 	out := auditRecords{}
+	// An intent record is shown only when no outcome record completes it:
+	// then the run's outcome is unknown.
+	completed := map[int64]bool{}
 	res, err := log.Scan(func(r audit.Record) error {
+		if r.Intent > 0 {
+			completed[r.Intent] = true
+		}
 		switch {
 		case !since.IsZero() && r.Time.Before(since):
 		case opts.User != "" && !r.HasTarget(opts.User):
@@ -183,6 +213,7 @@ func auditLogRun(opts *AuditLogOptions) error {
 	if err != nil {
 		return err
 	}
+	out = slices.DeleteFunc(out, func(r audit.Record) bool { return r.Kind == audit.KindIntent && completed[r.Seq] })
 	if !res.Intact() {
 		opts.IO.Warnf("the audit log %s is damaged at %v; records after that are not shown: run `mfactl audit verify`", log.Path(), res.Problem)
 	}
@@ -198,6 +229,9 @@ type AuditVerifyOptions struct {
 	Log     func() (*audit.Log, error)
 	Printer func() (*output.Printer, error)
 	File    string
+	// Anchor is --anchor: SEQ:HASH, a HASH, or a file holding either or
+	// the JSON of `audit head -o json`.
+	Anchor string
 }
 
 // NewCmdAuditVerify builds `mfactl audit verify [--file PATH]`.
@@ -210,9 +244,14 @@ func NewCmdAuditVerify(f *cmdutil.Factory, runF func(context.Context, *AuditVeri
 and the head file: an edited, removed, reordered or cut record makes it exit 1
 with the first bad line. Exit 0 prints the number of records and the head hash;
 keep the head hash elsewhere (the ticket) to tell later that the log was not
-rewritten from some record on.`,
+rewritten from some record on. --anchor does that comparison: it also checks
+that the log still holds the record the anchor names (as printed by
+` + "`mfactl audit head`" + `), so cutting records from the end and rewriting the head file
+is found too.`,
 		Example: `  mfactl audit verify
-  mfactl audit verify --file /backup/audit.log -o json`,
+  mfactl audit verify --file /backup/audit.log -o json
+  mfactl audit head -o json > anchor.json
+  mfactl audit verify --anchor anchor.json`,
 		Args: exactArgs(0, "audit verify takes no arguments (use --file for another log)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Log = func() (*audit.Log, error) { return openAuditFile(f, opts.File) }
@@ -223,7 +262,32 @@ rewritten from some record on.`,
 		},
 	}
 	c.Flags().StringVar(&opts.File, "file", "", "verify this log instead of the configured one")
+	c.Flags().StringVar(&opts.Anchor, "anchor", "", "also check that the log holds this head, kept elsewhere: `SEQ:HASH`, a HASH, or a file from `audit head -o json`")
 	return c
+}
+
+// readAnchor reads --anchor: a file when one exists by that name, else
+// the anchor itself.
+func readAnchor(s string) (audit.Anchor, error) {
+	text := s
+	if info, err := os.Stat(s); err == nil && info.Mode().IsRegular() {
+		if info.Size() > 64<<10 {
+			return audit.Anchor{}, cmdutil.FlagErrorf("--anchor %s is not an anchor file (it is larger than 64 KiB); give the file `mfactl audit head -o json` wrote, or SEQ:HASH", s)
+		}
+		b, err := os.ReadFile(s)
+		if err != nil {
+			return audit.Anchor{}, cmdutil.FlagErrorf("--anchor: %v", err)
+		}
+		text = string(b)
+	}
+	a, err := audit.ParseAnchor(text)
+	if err != nil {
+		if text == s && strings.ContainsAny(s, "/\\") {
+			return audit.Anchor{}, cmdutil.FlagErrorf("--anchor %s: no such file, and not SEQ:HASH either", oneLineString(s))
+		}
+		return audit.Anchor{}, cmdutil.FlagErrorf("--anchor: %v", err)
+	}
+	return a, nil
 }
 
 // verifyView is the outcome of `audit verify`.
@@ -231,6 +295,8 @@ type verifyView struct {
 	audit.Result
 	Intact  bool   `json:"intact"`
 	Problem string `json:"problem,omitempty"`
+	// Anchor is the --anchor the log was found to hold.
+	Anchor string `json:"anchor,omitempty"`
 }
 
 func (v verifyView) Table() output.TableData {
@@ -244,6 +310,9 @@ func (v verifyView) RenderTable(w io.Writer) error {
 		return err
 	}
 	_, err := fmt.Fprintf(w, "%s: %d record(s), chain intact; head %s (record %d)\n", v.Path, v.Records, v.Head, v.LastSeq)
+	if err == nil && v.Anchor != "" {
+		_, err = fmt.Fprintf(w, "holds the anchored record %s\n", v.Anchor)
+	}
 	return err
 }
 
@@ -256,7 +325,20 @@ func auditVerifyRun(opts *AuditVerifyOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := log.Scan(nil)
+	var anchor *audit.Anchor
+	if opts.Anchor != "" {
+		a, err := readAnchor(opts.Anchor)
+		if err != nil {
+			return err
+		}
+		anchor = &a
+	}
+	var res audit.Result
+	if anchor != nil {
+		res, err = log.VerifyAnchor(*anchor)
+	} else {
+		res, err = log.Scan(nil)
+	}
 	if err != nil {
 		return err
 	}
@@ -264,6 +346,12 @@ func auditVerifyRun(opts *AuditVerifyOptions) error {
 		opts.IO.Notef("note: %s", n)
 	}
 	v := verifyView{Result: res, Intact: res.Intact()}
+	if anchor != nil && res.Intact() {
+		v.Anchor = anchor.String()
+		if anchor.Seq == 0 {
+			v.Anchor = anchor.Hash
+		}
+	}
 	if res.Problem != nil {
 		v.Problem = res.Problem.Error()
 		if printer.Format != output.Table && printer.Format != "" {
@@ -275,4 +363,73 @@ func auditVerifyRun(opts *AuditVerifyOptions) error {
 			"records from there on cannot be trusted; keep the file as evidence")
 	}
 	return printer.Print(v)
+}
+
+// headView is what `audit head` prints: the last record's number and hash,
+// to keep outside the log.
+type headView struct {
+	Path string    `json:"path"`
+	Seq  int64     `json:"seq"`
+	Hash string    `json:"hash"`
+	Time time.Time `json:"time"`
+	// Anchor is the form --anchor takes.
+	Anchor string `json:"anchor"`
+}
+
+func (v headView) Table() output.TableData {
+	return output.TableData{Header: []string{"path", "seq", "hash", "time", "anchor"},
+		Rows: [][]string{{v.Path, strconv.FormatInt(v.Seq, 10), v.Hash, v.Time.UTC().Format(time.RFC3339), v.Anchor}}}
+}
+
+func (v headView) RenderTable(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "%s\n", v.Anchor)
+	return err
+}
+
+// NewCmdAuditHead builds `mfactl audit head [--file PATH]`.
+func NewCmdAuditHead(f *cmdutil.Factory) *cobra.Command {
+	var file string
+	c := &cobra.Command{
+		Use:   "head [--file PATH]",
+		Short: "Print the verified log's last record number and hash, to keep outside the log",
+		Long: `Verify the whole audit log, then print its head: the last record's number and
+hash as SEQ:HASH (with -o json also the log's path and the record's time). Keep it
+outside the log, where whoever can write the log cannot (the ticket of the change, a
+SIEM, a mail): ` + "`mfactl audit verify --anchor SEQ:HASH`" + ` (or the JSON file) later checks
+that the log still holds that record with the chain intact up to it, which a rewrite
+of the log from some record on, or records cut from the end with the head file
+rewritten, cannot fake. A damaged log exits 1 and prints no head.`,
+		Example: `  mfactl audit head
+  mfactl audit head -o json > anchor.json`,
+		Args: exactArgs(0, "audit head takes no arguments (use --file for another log)"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := openAuditFile(f, file)
+			if err != nil {
+				return err
+			}
+			printer, err := f.Printer()
+			if err != nil {
+				return err
+			}
+			if printer.Format == output.Markdown {
+				return cmdutil.FlagErrorf("audit head prints table, json, yaml or csv")
+			}
+			var last audit.Record
+			res, err := log.Scan(func(r audit.Record) error { last = r; return nil })
+			if err != nil {
+				return err
+			}
+			if res.Problem != nil {
+				return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("audit log %s: %s", log.Path(), res.Problem.Error()),
+					"a damaged log has no head to anchor; run `mfactl audit verify` and keep the file as evidence")
+			}
+			if res.Records == 0 {
+				return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("audit log %s has no records yet: there is no head to anchor", log.Path()), "")
+			}
+			a := audit.Anchor{Seq: last.Seq, Hash: last.Hash}
+			return printer.Print(headView{Path: log.Path(), Seq: a.Seq, Hash: a.Hash, Time: last.Time, Anchor: a.String()})
+		},
+	}
+	c.Flags().StringVar(&file, "file", "", "read this log instead of the configured one")
+	return c
 }

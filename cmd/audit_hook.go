@@ -104,6 +104,19 @@ type auditHook struct {
 	f      *cmdutil.Factory
 	mu     sync.Mutex
 	client *graph.Client
+	// root and args are the run's command tree and command line, to name
+	// the command in the intent record.
+	root *cobra.Command
+	args []string
+
+	// intentMu serialises the first writes: the intent record is written
+	// once, before any of them is sent.
+	intentMu  sync.Mutex
+	intentSeq int64
+	intentErr error
+	// actor and tenant are read once, for the intent and the outcome.
+	actor  *audit.Actor
+	tenant string
 }
 
 // installAudit wraps the factory's Graph constructor so the client of this
@@ -132,6 +145,97 @@ func (h *auditHook) attach(c *graph.Client) {
 	c.ObserveWrites(func(e graph.Exchange) {
 		h.f.Audit.AddRequest(audit.Request{Time: e.Time, Method: e.Method, URL: e.URL, Body: e.Body, Status: e.Status, Error: e.Err})
 	})
+	c.BeforeWrites(h.beforeWrite)
+}
+
+// bind tells the hook the run's command tree and command line.
+func (h *auditHook) bind(root *cobra.Command, args []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.root, h.args = root, args
+}
+
+// beforeWrite writes the run's intent record before its first recordable
+// write is sent: a command that is killed (kill -9, a crash, a power cut)
+// after it changed the tenant then leaves "started, outcome unknown" in the
+// log rather than nothing. A write the log cannot take the intent of is
+// not sent.
+func (h *auditHook) beforeWrite(e graph.Exchange) error {
+	s := h.f.Audit
+	if !s.Armed() && strings.Contains(e.URL, "/_mock/") {
+		// The mock's control endpoints alone do not make a run worth a
+		// record (see Session.Wrote).
+		return nil
+	}
+	h.intentMu.Lock()
+	defer h.intentMu.Unlock()
+	if h.intentSeq != 0 || h.intentErr != nil {
+		return h.intentErr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), auditTimeout)
+	defer cancel()
+	rec := audit.Record{
+		Kind:    audit.KindIntent,
+		Time:    h.f.Now(),
+		Ticket:  s.Ticket(),
+		Targets: s.Targets(),
+		Outcome: audit.OutcomeStarted,
+		Version: h.f.Version,
+	}
+	rec.Command, rec.Backend = h.commandLine(), h.backend()
+	rec.Actor, rec.Tenant = h.identify(ctx)
+	log, err := auditLog(h.f)
+	if err == nil {
+		rec, err = log.Append(rec)
+	}
+	if err != nil {
+		h.intentErr = cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("nothing was sent: the audit log cannot take this run's intent record: %w", err), "run `mfactl audit verify`; see README \"Audit log\"")
+		return h.intentErr
+	}
+	h.intentSeq = rec.Seq
+	return nil
+}
+
+// commandLine names the running command, as the run's record does.
+func (h *auditHook) commandLine() string {
+	h.mu.Lock()
+	root, args := h.root, h.args
+	h.mu.Unlock()
+	if root == nil {
+		return audit.CommandLine(append([]string{"mfactl"}, args...), func(string) bool { return false }, audit.IsSecretFlag)
+	}
+	c, _, err := root.Find(args)
+	if err != nil {
+		c = root
+	}
+	return commandLine(c, args)
+}
+
+func (h *auditHook) backend() string {
+	if b := h.f.Backend(); b.Kind != "" {
+		return b.String()
+	}
+	if c := h.graphClient(); c != nil {
+		return c.Root()
+	}
+	return ""
+}
+
+// identify reads who runs the command and in which tenant, once.
+func (h *auditHook) identify(ctx context.Context) (audit.Actor, string) {
+	h.mu.Lock()
+	if h.actor != nil && h.actor.Source != "unknown" {
+		defer h.mu.Unlock()
+		return *h.actor, h.tenant
+	}
+	client := h.client
+	h.mu.Unlock()
+	cfg, _ := h.f.Config()
+	actor, tenant := identify(ctx, client, cfg)
+	h.mu.Lock()
+	h.actor, h.tenant = &actor, tenant
+	h.mu.Unlock()
+	return actor, tenant
 }
 
 func (h *auditHook) graphClient() *graph.Client {
@@ -152,8 +256,12 @@ func (h *auditHook) finish(ctx context.Context, c *cobra.Command, args []string,
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
+	h.intentMu.Lock()
+	intent := h.intentSeq
+	h.intentMu.Unlock()
 	rec := audit.Record{
 		Time:     h.f.Now(),
+		Intent:   intent,
 		Command:  commandLine(c, args),
 		Ticket:   s.Ticket(),
 		Requests: s.Requests(),
@@ -164,13 +272,8 @@ func (h *auditHook) finish(ctx context.Context, c *cobra.Command, args []string,
 	if runErr != nil {
 		rec.Error = errorLine(runErr)
 	}
-	cfg, _ := h.f.Config()
-	rec.Actor, rec.Tenant = identify(ctx, client, cfg)
-	if b := h.f.Backend(); b.Kind != "" {
-		rec.Backend = b.String()
-	} else {
-		rec.Backend = client.Root()
-	}
+	rec.Actor, rec.Tenant = h.identify(ctx)
+	rec.Backend = h.backend()
 	rec.Targets = s.Targets()
 	if len(rec.Targets) <= maxAfterReads {
 		for i, t := range rec.Targets {

@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,7 +98,7 @@ func TestEveryChangeIsRecorded(t *testing.T) {
 		t.Errorf("ticket filter: %d", len(some))
 	}
 	cli.jsonOf(&some, "audit", "log", "--user", meganUPN)
-	if len(some) != 1 || some[0].Seq != 6 {
+	if len(some) != 1 || some[0].Seq != 12 || some[0].Intent != 11 {
 		t.Errorf("user filter: %+v", some)
 	}
 	cli.jsonOf(&some, "audit", "log", "--since", "1h")
@@ -109,7 +110,7 @@ func TestEveryChangeIsRecorded(t *testing.T) {
 		t.Errorf("since the future: %d", len(some))
 	}
 	out := cli.ok("audit", "log", "-o", "csv")
-	if !strings.HasPrefix(out, "seq,time,actor,tenant,command,targets,ticket,outcome,writes,error\n1,") || strings.Count(out, "\n") != 7 {
+	if !strings.HasPrefix(out, "seq,time,actor,tenant,command,targets,ticket,outcome,writes,error\n2,") || strings.Count(out, "\n") != 7 {
 		t.Errorf("csv:\n%s", out)
 	}
 	out = cli.ok("audit", "log")
@@ -117,7 +118,8 @@ func TestEveryChangeIsRecorded(t *testing.T) {
 		t.Errorf("table:\n%s", out)
 	}
 	out = cli.ok("audit", "verify")
-	if !strings.Contains(out, "6 record(s), chain intact; head ") {
+	// Six runs, each an intent and an outcome record.
+	if !strings.Contains(out, "12 record(s), chain intact; head ") {
 		t.Errorf("verify: %s", out)
 	}
 	cli.fails(cmdutil.ExitUsage, []string{"--since \"soon\" is neither a duration"}, "audit", "log", "--since", "soon")
@@ -136,13 +138,13 @@ func TestDamagedAuditLogStopsChanges(t *testing.T) {
 	lines := bytes.SplitAfter(b, []byte("\n"))
 	os.WriteFile(path, lines[0], 0o600)
 	before := cli.state()
-	cli.fails(1, []string{"nothing was changed: audit log " + path + " is damaged", "record 2 was written", "mfactl audit verify"},
+	cli.fails(1, []string{"nothing was changed: audit log " + path + " is damaged", "record 4 was written", "mfactl audit verify"},
 		"phone", "remove", alexUPN, "--type", "mobile", "--yes")
 	if !bytes.Equal(before, cli.state()) {
 		t.Fatal("a change went through a damaged audit log")
 	}
 	cli.ok("phone", "remove", alexUPN, "--type", "mobile", "--dry-run")
-	cli.fails(1, []string{"audit log " + path + ": line 2: record 2 was removed from the end"}, "audit", "verify")
+	cli.fails(1, []string{"audit log " + path + ": line 2: records 2 to 4 were removed from the end"}, "audit", "verify")
 	var v verifyView
 	if code := cli.run("audit", "verify", "-o", "json"); code != 1 {
 		t.Fatalf("exit %d", code)
@@ -155,6 +157,112 @@ func TestDamagedAuditLogStopsChanges(t *testing.T) {
 	if !strings.Contains(cli.stdout.String(), "no records yet") {
 		t.Errorf("%s", cli.stdout)
 	}
+}
+
+// killTransport copies the audit log and its head file the moment the
+// first write reaches the tenant: what a kill -9 right then would leave.
+type killTransport struct {
+	next     http.RoundTripper
+	log, dst string
+	done     bool
+}
+
+func (k *killTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := k.next.RoundTrip(req)
+	if req.Method != http.MethodGet && !k.done {
+		k.done = true
+		for _, suffix := range []string{"", ".head"} {
+			if b, rerr := os.ReadFile(k.log + suffix); rerr == nil {
+				_ = os.WriteFile(k.dst+suffix, b, 0o600)
+			}
+		}
+	}
+	return resp, err
+}
+
+// A run killed after its first write leaves an intent record that `audit
+// log` shows as started with its outcome unknown; a run that ends
+// completes its intent, which `audit log` then folds into the outcome.
+func TestKilledRunLeavesIntent(t *testing.T) {
+	cli := newTestCLI(t)
+	dir := t.TempDir()
+	path, killed := filepath.Join(dir, "audit.log"), filepath.Join(dir, "killed.log")
+	t.Setenv("MFACTL_AUDIT_LOG", path)
+	kt := &killTransport{log: path, dst: killed}
+	cli.transport = func(next http.RoundTripper) http.RoundTripper { kt.next = next; return kt }
+	cli.ok("phone", "add", alexUPN, "+14255550180", "--ticket", "INC-7")
+
+	var rs []audit.Record
+	cli.jsonOf(&rs, "audit", "log", "--file", killed)
+	if len(rs) != 1 || rs[0].Kind != audit.KindIntent || rs[0].Outcome != audit.OutcomeStarted || rs[0].Ticket != "INC-7" ||
+		rs[0].Command != "mfactl phone add "+alexUPN+" +14255550180 --ticket INC-7" || rs[0].Actor.UPN != "mfa.admin@contoso.example" ||
+		len(rs[0].Targets) != 1 || rs[0].Targets[0].UPN != alexUPN {
+		t.Fatalf("after the kill: %+v", rs)
+	}
+	out := cli.ok("audit", "log", "--file", killed)
+	if !strings.Contains(out, "#1 ") || !strings.Contains(out, "STARTED, OUTCOME UNKNOWN") || !strings.Contains(out, "no record of how it ended") {
+		t.Errorf("table after the kill:\n%s", out)
+	}
+	if out := cli.ok("audit", "log", "--file", killed, "-o", "csv"); !strings.Contains(out, ","+outcomeUnknown+",") {
+		t.Errorf("csv after the kill:\n%s", out)
+	}
+	cli.ok("audit", "verify", "--file", killed)
+
+	// The run itself went on and completed its intent.
+	cli.jsonOf(&rs, "audit", "log")
+	if len(rs) != 1 || rs[0].Kind != audit.KindCommand || rs[0].Seq != 2 || rs[0].Intent != 1 || rs[0].Outcome != audit.OutcomeSucceeded {
+		t.Fatalf("after the run: %+v", rs)
+	}
+	if out := cli.ok("audit", "log"); strings.Contains(out, "UNKNOWN") {
+		t.Errorf("a completed intent is shown:\n%s", out)
+	}
+	// A dry run and a refused input write nothing, not even an intent.
+	cli.ok("phone", "add", alexUPN, "+14255550181", "--dry-run")
+	cli.fails(cmdutil.ExitUsage, nil, "phone", "add", alexUPN, "not-a-number")
+	if res, err := audit.Open(path).Scan(nil); err != nil || res.Records != 2 {
+		t.Errorf("records: %+v %v", res, err)
+	}
+}
+
+// `audit head` prints the anchor; `audit verify --anchor` finds a log cut
+// at its end with its head file rewritten, which the chain alone cannot.
+func TestAuditHeadAndAnchor(t *testing.T) {
+	cli := newTestCLI(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.log")
+	t.Setenv("MFACTL_AUDIT_LOG", path)
+	cli.fails(1, []string{"has no records yet"}, "audit", "head")
+	cli.ok("phone", "add", alexUPN, "+14255550180")
+	var hv headView
+	cli.jsonOf(&hv, "audit", "head")
+	if hv.Seq != 2 || len(hv.Hash) != 64 || hv.Anchor != "2:"+hv.Hash || hv.Path != path {
+		t.Fatalf("head %+v", hv)
+	}
+	if out := cli.ok("audit", "head"); out != hv.Anchor+"\n" {
+		t.Errorf("head table %q", out)
+	}
+	anchorFile := filepath.Join(dir, "anchor.json")
+	cli.ok("audit", "head", "-o", "json")
+	if err := os.WriteFile(anchorFile, cli.stdout.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	cli.ok("sessions", "revoke", alexUPN, "--yes")
+	for _, a := range []string{anchorFile, hv.Anchor, hv.Hash} {
+		if out := cli.ok("audit", "verify", "--anchor", a); !strings.Contains(out, "4 record(s), chain intact") || !strings.Contains(out, "holds the anchored record") {
+			t.Errorf("%s: %s", a, out)
+		}
+	}
+	// Cut back to the first record and write a head file that matches it.
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	var first audit.Record
+	_ = json.Unmarshal(lines[0], &first)
+	os.WriteFile(path, lines[0], 0o600)
+	os.WriteFile(path+".head", []byte(`{"seq":1,"hash":"`+first.Hash+`"}`), 0o600)
+	cli.ok("audit", "verify")
+	cli.fails(1, []string{"the anchored record 2 is not in the log, which ends at record 1"}, "audit", "verify", "--anchor", anchorFile)
+	cli.fails(cmdutil.ExitUsage, []string{"--anchor: the anchor's hash must be 64 lower-case hex digits"}, "audit", "verify", "--anchor", "2:abc")
+	cli.fails(cmdutil.ExitUsage, []string{"--anchor ./nope.json: no such file"}, "audit", "verify", "--anchor", "./nope.json")
 }
 
 func TestParseSince(t *testing.T) {

@@ -91,9 +91,9 @@ func newCmdAuthLogin(f *cmdutil.Factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "login",
 		Short: "Sign in to Microsoft Graph and remember how, for this profile",
-		Example: `  mfactl auth login --tenant-id contoso.onmicrosoft.com --client-id <app id>
-  mfactl auth login --auth client-secret   # with MFACTL_CLIENT_SECRET set
-  mfactl auth login --cloud usgov --tenant-id contoso.onmicrosoft.us --client-id <app id>`,
+		Example: `  mfactl auth login --tenant-id contoso.onmicrosoft.com --client-id <app id>   # [real tenant]
+  mfactl auth login --auth client-secret   # with MFACTL_CLIENT_SECRET set [real tenant]
+  mfactl auth login --cloud usgov --tenant-id contoso.onmicrosoft.us --client-id <app id>   # [real tenant]`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := authConfig(cmd)

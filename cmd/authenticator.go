@@ -10,5 +10,5 @@ import (
 // NewCmdAuthenticator builds `mfactl authenticator list|remove`.
 func NewCmdAuthenticator(f *cmdutil.Factory) *cobra.Command {
 	return newCmdKindNoun(f, kindNoun{kind: methods.KindAuthenticator, use: "authenticator", devices: true,
-		short: "List and remove Microsoft Authenticator registrations", example: "adele.vance@contoso.example"})
+		short: "List and remove Microsoft Authenticator registrations", example: "adele.vance@contoso.example", device: "iPhone 15"})
 }

@@ -41,7 +41,7 @@ func NewCmdDefaultShow(f *cmdutil.Factory, runF func(context.Context, *DefaultSh
 		Use:   "show <user> [--system-preferred]",
 		Short: "Show the user's default MFA method and the defaults their methods allow",
 		Example: `  mfactl --mock default show nestor.wilke@contoso.example
-  mfactl default show adele@contoso.com --system-preferred -o json`,
+  mfactl default show adele@contoso.com --system-preferred -o json   # [real tenant]`,
 		Args: exactArgs(1, "default show needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
@@ -173,7 +173,7 @@ func NewCmdDefaultSet(f *cmdutil.Factory, runF func(context.Context, *DefaultSet
 		Use:   "set <user> {push | oath | sms | voiceMobile | voiceAlternateMobile | voiceOffice}",
 		Short: "Set the user's default MFA method (it must be one the user has registered)",
 		Example: `  mfactl --mock default set adele.vance@contoso.example sms
-  mfactl default set adele@contoso.com push --dry-run`,
+  mfactl default set adele@contoso.com push --dry-run   # [real tenant]`,
 		Args:      exactArgs(2, "default set needs a <user> and a <method>: "+strings.Join(names, ", ")),
 		ValidArgs: names,
 		RunE: func(cmd *cobra.Command, args []string) error {

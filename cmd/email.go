@@ -26,9 +26,11 @@ has at most one; "email set" creates it or changes its address.`,
 	show := NewCmdKindList(f, emailNoun, nil)
 	show.Use, show.Short = "show <user>", "Show a user's email method"
 	show.Args = exactArgs(1, "email show needs one <user>: a user principal name or object id")
+	show.Example = kindExamples("email show", emailNoun.example, "")
 	remove := NewCmdKindRemove(f, emailNoun, nil)
 	remove.Use = "remove <user>"
 	remove.Args = exactArgs(1, "email remove needs one <user>")
+	remove.Example = kindExamples("email remove", emailNoun.example, "--yes")
 	c.AddCommand(NewCmdEmailSet(f, nil), list, show, remove)
 	return c
 }
@@ -48,7 +50,7 @@ func NewCmdEmailSet(f *cmdutil.Factory, runF func(context.Context, *EmailSetOpti
 		Use:   "set <user> <address>",
 		Short: "Create the user's email method, or change its address",
 		Example: `  mfactl --mock email set alex.wilber@contoso.example alex.wilber@outlook.example
-  mfactl email set alex@contoso.com alex@fabrikam.com --dry-run -o json`,
+  mfactl email set alex@contoso.com alex@fabrikam.com --dry-run -o json   # [real tenant]`,
 		Args: exactArgs(2, "email set needs a <user> and an <address>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User, opts.Address = args[0], args[1]

@@ -69,9 +69,9 @@ method. A user has at most 5 OATH and authenticator app methods.
 Without a terminal, or with -o json, the enrolment is started and printed once (the
 URI and key are secrets: keep them out of logs); confirm it in a second run with
 --code. --qr-png writes the QR code to a PNG file (mode 0600).`,
-		Example: `  mfactl --mock enroll app alex.wilber@contoso.example
+		Example: `  mfactl --mock enroll app alex.wilber@contoso.example   # [interactive]
   mfactl --mock enroll app alex.wilber@contoso.example -o json
-  mfactl --mock enroll app alex.wilber@contoso.example --code 123456
+  mfactl --mock enroll app alex.wilber@contoso.example --code 123456   # [placeholder] the code the app shows
   mfactl --mock enroll app alex.wilber@contoso.example --qr-png alex-qr.png`,
 		Args: exactArgs(1, "enroll app needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -266,11 +266,11 @@ phone is saved, under the same rules as "mfactl phone add", only when the test p
 
 On a terminal the code (or the keys pressed) is asked for; "new" gets a new code.
 Scripts use two runs: --send, then --challenge ID with --code C or --keys "#".`,
-		Example: `  mfactl --mock enroll phone alex.wilber@contoso.example "(425) 555-0177" --type mobile --country US
+		Example: `  mfactl --mock enroll phone alex.wilber@contoso.example "(425) 555-0177" --type mobile --country US   # [interactive]
   mfactl --mock enroll phone alex.wilber@contoso.example +14255550177 --type mobile --send -o json
-  mfactl --mock enroll phone alex.wilber@contoso.example +14255550177 --type mobile --challenge ID --code 123456
+  mfactl --mock enroll phone alex.wilber@contoso.example +14255550177 --type mobile --challenge ID --code 123456   # [placeholder] the id and code from --send
   mfactl --mock enroll phone alex.wilber@contoso.example "+1 425 555 0178 x12" --type office --method call --send
-  mfactl --mock enroll phone alex.wilber@contoso.example "+1 425 555 0178 x12" --type office --challenge ID --keys "##"`,
+  mfactl --mock enroll phone alex.wilber@contoso.example "+1 425 555 0178 x12" --type office --challenge ID --keys "##"   # [placeholder] the id from --send`,
 		Args: exactArgs(2, "enroll phone needs a <user> and a <number>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User, opts.Number = args[0], args[1]
@@ -399,7 +399,7 @@ func NewCmdEnrollPIN(f *cmdutil.Factory, runF func(context.Context, *EnrollPINOp
 pound key"): 4 to 8 digits (seed pages ask for eight), not one digit repeated and not
 a run like 1234. It is asked twice without echo on a terminal, or read from the first
 line of standard input with --pin-stdin; it is stored hashed and never shown.`,
-		Example: `  mfactl --mock enroll pin lee.gu@contoso.example
+		Example: `  mfactl --mock enroll pin lee.gu@contoso.example   # [interactive]
   echo 20482048 | mfactl --mock enroll pin lee.gu@contoso.example --pin-stdin
   mfactl --mock enroll pin lee.gu@contoso.example --remove`,
 		Args: exactArgs(1, "enroll pin needs one <user>"),
@@ -499,8 +499,8 @@ ignoring case and extra spaces.
 --file reads them ("-" for standard input): a JSON array of {"question","answer"}
 objects, or one "question | answer" per line. On a terminal they are asked for (the
 answers without echo).`,
-		Example: `  mfactl --mock enroll questions alex.wilber@contoso.example
-  mfactl --mock enroll questions alex.wilber@contoso.example --file questions.txt
+		Example: `  mfactl --mock enroll questions alex.wilber@contoso.example   # [interactive]
+  mfactl --mock enroll questions alex.wilber@contoso.example --file questions.txt   # [placeholder] your file
   printf 'City of birth? | Springfield\nFirst pet? | Rex\nFirst school? | Lincoln\n' | mfactl --mock enroll questions alex.wilber@contoso.example --file -`,
 		Args: exactArgs(1, "enroll questions needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {

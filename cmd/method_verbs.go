@@ -20,8 +20,21 @@ type kindNoun struct {
 	short string
 	// devices: the methods have a device name, so --device selects one.
 	devices bool
-	// example is a user of the demo tenant who has such a method.
+	// example is a user of the demo tenant who has such a method, and
+	// device the name of that method's device (for --device).
 	example string
+	device  string
+}
+
+// kindExamples are the Example lines of a verb on a user of the demo
+// tenant: with --mock, then as against any backend (the doc test runs
+// them on the demo tenant, see cmd/mfactl/doc_test.go); flags ends the
+// second line ("" for one that only reads).
+func kindExamples(verb, user, flags string) string {
+	if flags == "" {
+		return fmt.Sprintf("  mfactl --mock %s %s\n  mfactl %s %s -o json", verb, user, verb, user)
+	}
+	return fmt.Sprintf("  mfactl --mock %s %s --dry-run\n  mfactl %s %s %s", verb, user, verb, user, flags)
 }
 
 func newCmdKindNoun(f *cmdutil.Factory, n kindNoun) *cobra.Command {
@@ -43,7 +56,7 @@ func NewCmdKindList(f *cmdutil.Factory, n kindNoun, runF func(context.Context, *
 	return &cobra.Command{
 		Use:     "list <user>",
 		Short:   fmt.Sprintf("List a user's %s methods", n.kind.Label()),
-		Example: fmt.Sprintf("  mfactl --mock %s list %s\n  mfactl %s list %s -o json", n.use, n.example, n.use, n.example),
+		Example: kindExamples(n.use+" list", n.example, ""),
 		Args:    exactArgs(1, n.use+" list needs one <user>: a user principal name or object id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
@@ -84,10 +97,10 @@ type KindRemoveOptions struct {
 func NewCmdKindRemove(f *cmdutil.Factory, n kindNoun, runF func(context.Context, *KindRemoveOptions) error) *cobra.Command {
 	opts := &KindRemoveOptions{deps: newDeps(f), Kind: n.kind}
 	use := "remove <user> [<id>]"
-	example := fmt.Sprintf("  mfactl --mock %s remove %s --dry-run\n  mfactl %s remove %s <method id> --yes", n.use, n.example, n.use, n.example)
+	example := fmt.Sprintf("  mfactl --mock %s remove %s --dry-run\n  mfactl %s remove %s <method id> --yes   # [placeholder] an id from %s list", n.use, n.example, n.use, n.example, n.use)
 	if n.devices {
 		use = "remove <user> [<id> | --device NAME]"
-		example += fmt.Sprintf("\n  mfactl %s remove %s --device \"iPhone 15\"", n.use, n.example)
+		example += fmt.Sprintf("\n  mfactl %s remove %s --device %q --dry-run", n.use, n.example, n.device)
 	}
 	c := &cobra.Command{
 		Use:   use,

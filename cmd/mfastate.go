@@ -67,7 +67,7 @@ func NewCmdMFAStateSet(f *cmdutil.Factory, runF func(context.Context, *MFAStateO
 		Use:   "set <user> {disabled | enabled | enforced}",
 		Short: "Set the user's per-user MFA state",
 		Example: `  mfactl --mock mfa-state set alex.wilber@contoso.example enforced
-  mfactl mfa-state set alex@contoso.com disabled --dry-run`,
+  mfactl mfa-state set alex@contoso.com disabled --dry-run   # [real tenant]`,
 		Args:      exactArgs(2, "mfa-state set needs a <user> and a state: disabled, enabled or enforced"),
 		ValidArgs: []string{"disabled", "enabled", "enforced"},
 		RunE: func(cmd *cobra.Command, args []string) error {

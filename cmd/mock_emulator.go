@@ -343,7 +343,7 @@ give byte-identical data; timestamps are relative to --day (default today, UTC).
 The state file is the embedded mock's (MFACTL_MOCK_STATE) unless --state names
 another. It must not be in use: to reseed a running "mock serve", use "mock reset
 --users N --seed S".`,
-		Example: `  mfactl mock seed --users 100000 --seed 42
+		Example: `  mfactl mock seed --users 100000 --seed 42   # [not run: takes a minute]
   mfactl mock seed --users 500 --seed 7 --day 2025-06-01 --state ./lab.db`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

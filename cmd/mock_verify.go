@@ -44,7 +44,7 @@ aloud) and Authenticator notification the mock has sent, oldest first. --follow 
 printing new ones until interrupted. The outbox holds codes in clear: it is the phone.`,
 		Example: `  mfactl --mock mock outbox --user adele.vance@contoso.example
   mfactl --mock mock outbox --since 10m -o json
-  mfactl --endpoint http://127.0.0.1:8080 mock outbox --follow`,
+  mfactl --endpoint http://127.0.0.1:8080 mock outbox --follow   # [not run: follows until interrupted]`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Since < 0 {
@@ -196,9 +196,9 @@ Without --challenge the newest pending notification is used.`,
 	}
 	c.AddCommand(
 		verb("pending", "List the notifications waiting on the phone", "  mfactl --mock mock device pending adele.vance@contoso.example"),
-		verb("approve", "Approve the notification by typing the number shown at sign-in", "  mfactl --mock mock device approve adele.vance@contoso.example --number 42"),
-		verb("deny", `Deny the notification ("No, it's not me")`, "  mfactl --mock mock device deny adele.vance@contoso.example"),
-		verb("report", "Deny the notification and report fraud (blocks the user)", "  mfactl --mock mock device report adele.vance@contoso.example"),
+		verb("approve", "Approve the notification by typing the number shown at sign-in", "  mfactl --mock verify adele.vance@contoso.example --method push --send\n  mfactl --mock mock device approve adele.vance@contoso.example --number 42   # [placeholder] the number --send showed"),
+		verb("deny", `Deny the notification ("No, it's not me")`, "  mfactl --mock verify adele.vance@contoso.example --method push --send\n  mfactl --mock mock device deny adele.vance@contoso.example"),
+		verb("report", "Deny the notification and report fraud (blocks the user)", "  mfactl --mock verify adele.vance@contoso.example --method push --send\n  mfactl --mock mock device report adele.vance@contoso.example"),
 	)
 	return c
 }

@@ -52,7 +52,7 @@ Graph allows this only for an admin signed in as a person (a delegated sign-in;
 app-only credentials cannot), and never on the admin's own account. Asks for
 confirmation on a terminal; --yes otherwise.`,
 		Example: `  mfactl --mock password reset alex.wilber@contoso.example --yes
-  pwgen -s 16 1 | mfactl password reset alex@contoso.com --password-stdin --yes`,
+  pwgen -s 16 1 | mfactl password reset alex@contoso.com --password-stdin --yes   # [real tenant]`,
 		Args: exactArgs(1, "password reset needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]

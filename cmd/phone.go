@@ -59,8 +59,8 @@ func newCmdPhoneSet(f *cmdutil.Factory, update bool, runF func(context.Context, 
 		Use:   "add <user> <number> --type {mobile | alternateMobile | office}",
 		Short: "Register a phone number for a user",
 		Example: `  mfactl --mock phone add alex.wilber@contoso.example "(425) 555-0100" --type mobile --country US
-  mfactl phone add alex@contoso.com +442071838750x42 --type office
-  mfactl phone add alex@contoso.com +14255550100 --type mobile --dry-run`,
+  mfactl phone add alex@contoso.com +442071838750x42 --type office   # [real tenant]
+  mfactl phone add alex@contoso.com +14255550100 --type mobile --dry-run   # [real tenant]`,
 		Args: exactArgs(2, "phone add needs a <user> and a <number>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User, opts.Number = args[0], args[1]
@@ -74,7 +74,7 @@ func newCmdPhoneSet(f *cmdutil.Factory, update bool, runF func(context.Context, 
 		c.Use = "update <user> <number> --type {mobile | alternateMobile | office}"
 		c.Short = "Change the number of a user's phone method"
 		c.Example = `  mfactl --mock phone update diego.siciliani@contoso.example "+44 7700 900456" --type mobile
-  mfactl phone update adele@contoso.com 4255550199 --country US --type mobile --dry-run`
+  mfactl phone update adele@contoso.com 4255550199 --country US --type mobile --dry-run   # [real tenant]`
 		c.Args = exactArgs(2, "phone update needs a <user> and a <number>")
 	}
 	c.Flags().StringVarP(&opts.Type, "type", "t", "mobile", "phone type: mobile, alternateMobile or office")
@@ -284,7 +284,7 @@ func NewCmdPhoneRemove(f *cmdutil.Factory, runF func(context.Context, *PhoneRemo
 exists, and the phone that delivers the user's default MFA method cannot go while
 the user has other methods. Asks for confirmation on a terminal; --yes otherwise.`,
 		Example: `  mfactl --mock phone remove johanna.lorenz@contoso.example --type office --yes
-  mfactl phone remove diego@contoso.com --type mobile --dry-run`,
+  mfactl phone remove diego@contoso.com --type mobile --dry-run   # [real tenant]`,
 		Args: exactArgs(1, "phone remove needs one <user> and --type"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
@@ -345,7 +345,7 @@ func NewCmdPhoneSMSSignIn(f *cmdutil.Factory, runF func(context.Context, *PhoneS
 a password. It needs the mobile phone, a policy that allows it, and a number no
 other user in the tenant has; Graph refuses it otherwise.`,
 		Example: `  mfactl --mock phone sms-signin diego.siciliani@contoso.example --enable
-  mfactl phone sms-signin diego@contoso.com --disable -o json`,
+  mfactl phone sms-signin diego@contoso.com --disable -o json   # [real tenant]`,
 		Args: exactArgs(1, "phone sms-signin needs one <user> and --enable or --disable"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]

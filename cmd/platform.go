@@ -10,5 +10,5 @@ import (
 // NewCmdPlatform builds `mfactl platform list|remove`.
 func NewCmdPlatform(f *cmdutil.Factory) *cobra.Command {
 	return newCmdKindNoun(f, kindNoun{kind: methods.KindPlatformCredential, use: "platform", devices: true,
-		short: "List and remove platform credentials (macOS Platform SSO)", example: "henrietta.mueller@contoso.example"})
+		short: "List and remove platform credentials (macOS Platform SSO)", example: "henrietta.mueller@contoso.example", device: "HM-MacBook-Pro"})
 }

@@ -370,8 +370,12 @@ func NewCmdReportDiff(f *cmdutil.Factory, runF func(context.Context, *ReportDiff
 or lost MFA, a backup or a phishing-resistant method, who became (or stopped being)
 SMS/voice-only, and users added or removed. It reads no tenant: only the files.
 The old report is held as a small map of its users; the new one is streamed.`,
-		Example: `  mfactl report diff 2026-q3.json 2026-q4.json
-  mfactl report diff 2026-q3.json 2026-q4.json -o md --out changes.md`,
+		Example: `  mfactl report diff 2026-q3.json 2026-q4.json   # [placeholder] two reports of yours
+  mfactl report diff 2026-q3.json 2026-q4.json -o md --out changes.md   # [placeholder] two reports of yours
+  mfactl --mock report coverage -o json --out before.json
+  mfactl --mock phone add alex.wilber@contoso.example +14255550123 --type mobile
+  mfactl --mock report coverage -o json --out after.json
+  mfactl report diff before.json after.json`,
 		Args: exactArgs(2, "report diff needs two JSON coverage reports: <old.json> <new.json>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Old, opts.New = args[0], args[1]

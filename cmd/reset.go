@@ -92,12 +92,13 @@ Verification runs against the emulated tenant (--mock, mock serve) only.
 Asks for confirmation on a terminal; without one, --yes is required. Every run
 (not --dry-run) is recorded in the audit log with the ticket id.`,
 		Example: `  mfactl --mock reset adele.vance@contoso.example --lost-device "iPhone 15" --dry-run
-  mfactl reset adele@contoso.com --lost-device "iPhone 15" --revoke-sessions --tap --lifetime 8h --once --ticket INC-1234 --yes
-  mfactl reset grady@contoso.com --lost-device HWT-1001 --tap --yes -o md >> ticket.md
-  mfactl reset diego@contoso.com --method mobile --tap --yes
-  mfactl reset lee@contoso.com --all --revoke-sessions --tap --ticket INC-1240
-  mfactl --mock reset johanna.lorenz@contoso.example --method mobile --verify-first
-  mfactl --mock reset adele.vance@contoso.example --lost-device "iPhone 15" --keep-oath --require-verify --verify-method app --verify-code 123456 --yes`,
+  mfactl reset adele@contoso.com --lost-device "iPhone 15" --revoke-sessions --tap --lifetime 8h --once --ticket INC-1234 --yes   # [real tenant]
+  mfactl reset grady@contoso.com --lost-device HWT-1001 --tap --yes -o md >> ticket.md   # [real tenant]
+  mfactl reset diego@contoso.com --method mobile --tap --yes   # [real tenant]
+  mfactl reset lee@contoso.com --all --revoke-sessions --tap --ticket INC-1240   # [real tenant]
+  mfactl --mock reset johanna.lorenz@contoso.example --method mobile,alternateMobile --verify-first   # [interactive]
+  mfactl --mock reset johanna.lorenz@contoso.example --method mobile,alternateMobile --dry-run
+  mfactl --mock reset adele.vance@contoso.example --lost-device "iPhone 15" --keep-oath --require-verify --verify-method app --verify-code "$(mfactl --mock mock code adele.vance@contoso.example)" --yes`,
 		Args: exactArgs(1, "reset needs one <user>: a user principal name or object id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]

@@ -16,6 +16,7 @@ import (
 	"github.com/mfactl/mfactl/internal/buildinfo"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/mock/store"
 )
 
 // Main runs mfactl with the process's arguments and streams and returns the
@@ -56,6 +57,7 @@ func signalContext(parent context.Context) (context.Context, func()) {
 func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	hook := installAudit(f)
 	root := NewCmdRoot(f)
+	hook.bind(root, args)
 	root.SetArgs(args)
 	c, err := root.ExecuteContextC(ctx)
 	err = withPermissionHint(f, c, err)
@@ -103,6 +105,9 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 			return err
 		}
 		return auditPreRun(f, c)
+	}
+	f.MockStateWait = func(path string, h store.Holder) {
+		f.IOStreams.Notef("waiting for the mock state %s: %s is using it (another --mock command, which lets go between its requests); `mfactl mock serve` with --endpoint shares one mock tenant between terminals without this wait", path, h)
 	}
 
 	pf := root.PersistentFlags()

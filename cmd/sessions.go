@@ -35,7 +35,7 @@ lost phone or a suspected compromise. Takes a few minutes to reach every service
 it does not apply to guests, who sign in at their home tenant. Asks for
 confirmation on a terminal; --yes otherwise.`,
 		Example: `  mfactl --mock sessions revoke diego.siciliani@contoso.example --yes
-  mfactl sessions revoke diego@contoso.com --dry-run`,
+  mfactl sessions revoke diego@contoso.com --dry-run   # [real tenant]`,
 		Args: exactArgs(1, "sessions revoke needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]

@@ -36,9 +36,11 @@ is created, and never again.`,
 	show := NewCmdKindList(f, tapNoun, nil)
 	show.Use, show.Short = "show <user>", "Show a user's Temporary Access Pass (its state; the pass itself is never shown again)"
 	show.Args = exactArgs(1, "tap show needs one <user>: a user principal name or object id")
+	show.Example = kindExamples("tap show", tapNoun.example, "")
 	remove := NewCmdKindRemove(f, tapNoun, nil)
 	remove.Use = "remove <user>"
 	remove.Args = exactArgs(1, "tap remove needs one <user>")
+	remove.Example = kindExamples("tap remove", tapNoun.example, "--yes")
 	c.AddCommand(NewCmdTAPCreate(f, nil), show, remove)
 	return c
 }
@@ -70,8 +72,8 @@ default applies; without --once the policy decides whether the pass is reusable.
 The pass is printed once, here (also with -o json), and never again: hand it to
 the user over a trusted channel.`,
 		Example: `  mfactl --mock tap create alex.wilber@contoso.example --lifetime 2h --once
-  mfactl tap create alex@contoso.com --start "2025-06-02 08:00" --lifetime "1 day"
-  mfactl tap create alex@contoso.com -o json | jq -r .temporaryAccessPass`,
+  mfactl tap create alex@contoso.com --start +12h --lifetime "1 day"   # [real tenant]
+  mfactl tap create alex@contoso.com -o json | jq -r .temporaryAccessPass   # [real tenant]`,
 		Args: exactArgs(1, "tap create needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]

@@ -188,7 +188,7 @@ user cannot sign in with it until it is activated with the code it shows
 (` + "`mfactl token activate`" + `). Guests cannot have hardware tokens, and a user has at
 most five OATH tokens and authenticator apps.`,
 		Example: `  mfactl --mock token assign HWT-1002 alex.wilber@contoso.example
-  mfactl token assign 2600001 kim@contoso.com --dry-run`,
+  mfactl token assign 2600001 kim@contoso.com --dry-run   # [real tenant]`,
 		Args: exactArgs(2, "token assign needs a <serial> and a <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Serial, opts.User = args[0], args[1]
@@ -278,7 +278,7 @@ and the user has other methods: change the default first.
 Asks for confirmation on a terminal; without one, --yes is required. A token that
 is not assigned is left as it is.`,
 		Example: `  mfactl --mock token unassign HWT-1004 --yes
-  mfactl token unassign 2600001 --dry-run`,
+  mfactl token unassign 2600001 --dry-run   # [real tenant]`,
 		Args: exactArgs(1, "token unassign needs one <serial>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Serial = args[0]
@@ -343,7 +343,7 @@ use the fob again, import it again from the vendor's seed file.
 
 Asks for confirmation on a terminal; without one, --yes is required.`,
 		Example: `  mfactl --mock token delete HWT-1003 --yes
-  mfactl token delete 2600001 --dry-run`,
+  mfactl token delete 2600001 --dry-run   # [real tenant]`,
 		Args: exactArgs(1, "token delete needs one <serial>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Serial = args[0]
@@ -409,8 +409,9 @@ This is an emulator feature: it works against the mfactl mock only (--mock or
 ` + "`mfactl mock serve`" + `), through its /_mock/tokens/{serial}/resync endpoint. Microsoft
 Graph has no resync API; in a real tenant, delete the token and import it again,
 or replace it.`,
-		Example: `  mfactl --mock token check HWT-1004 --code 123456 --code 654321`,
-		Args:    exactArgs(1, "token check needs one <serial> and two --code flags"),
+		Example: `  mfactl --mock token check HWT-1004 --code 123456 --code 654321   # [placeholder] two codes the token shows one after the other
+  mfactl --mock token check HWT-1004 --code "$(mfactl --mock mock code --serial HWT-1004 --steps 3)" --code "$(mfactl --mock mock code --serial HWT-1004 --steps 4)"`,
+		Args: exactArgs(1, "token check needs one <serial> and two --code flags"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Serial = args[0]
 			if runF != nil {

@@ -65,9 +65,9 @@ activated (exit 2). Entra activates at most 200 tokens per 5 minutes per tenant:
 mfactl paces itself and says when it waits. Rows that fail are listed, and the
 command exits 5; tokens already activated are skipped, so the file can be run
 again. Codes change every 30 or 60 seconds, so collect them just before.`,
-		Example: `  mfactl --mock token activate HWT-1004 --code 123456
-  mfactl token activate 2600001 kim@contoso.com --code 123456 --display-name "Kim's fob"
-  mfactl token activate --file activations.csv`,
+		Example: `  mfactl --mock token activate HWT-1004 --code "$(mfactl --mock mock code --serial HWT-1004)"
+  mfactl token activate 2600001 kim@contoso.com --code 123456 --display-name "Kim's fob"   # [real tenant]
+  mfactl token activate --file activations.csv   # [placeholder] your file`,
 		Args: rangeArgs(0, 2, "token activate needs a <serial> (and optionally a <user>) with --code, or --file FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {

@@ -84,10 +84,10 @@ whose lookup fails too is reported "unknown" (exit 5). A token whose serial is a
 (the same manufacturer, model, interval and hash) is skipped and reported, so
 running the same file again is safe, and finishes an import that failed halfway.
 Seeds are never printed, logged or written anywhere.`,
-		Example: `  mfactl --mock token import tokens.csv --dry-run
-  mfactl token import tokens.csv --skip-invalid --errors-out rejected.csv
-  mfactl token import vendor.pskc --pskc-key 12345678901234567890123456789012 --model "OTP c200"
-  MFACTL_PSKC_PASSWORD=... mfactl token import vendor.xml --pskc-password`,
+		Example: `  mfactl --mock token import tokens.csv --dry-run   # [placeholder] your file
+  mfactl token import tokens.csv --skip-invalid --errors-out rejected.csv   # [placeholder] your file
+  mfactl token import vendor.pskc --pskc-key 12345678901234567890123456789012 --model "OTP c200"   # [placeholder] your file
+  MFACTL_PSKC_PASSWORD=... mfactl token import vendor.xml --pskc-password   # [placeholder] your file`,
 		Args: exactArgs(1, "token import needs one seed <file> (CSV or PSKC)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]

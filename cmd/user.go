@@ -49,7 +49,7 @@ are recommended, so a lost phone does not lock the user out), only SMS/voice.
 The counts are the coverage report's, so both always agree. <user> is a user
 principal name or an object id.`,
 		Example: `  mfactl --mock user show adele.vance@contoso.example
-  mfactl user show 5f0c1d2e-... -o json`,
+  mfactl user show 5f0c1d2e-... -o json   # [placeholder] an object id`,
 		Args: exactArgs(1, "user show needs one <user>: a user principal name or object id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]

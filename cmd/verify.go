@@ -189,16 +189,17 @@ once: it is a secret); --device-token T checks one (revoked by "mfactl sessions 
 Exit codes: 0 verified; 1 rejected (wrong code, expired, replayed, denied, no answer);
 4 locked or blocked (the message says until when and how to unblock); 3 unknown user
 or method not registered; 5 too many texts or calls.`,
-		Example: `  mfactl --mock verify adele.vance@contoso.example
+		Example: `  mfactl --mock verify adele.vance@contoso.example   # [interactive]
   mfactl --mock verify adele.vance@contoso.example --method app --code "$(mfactl --mock mock code adele.vance@contoso.example)"
   mfactl --mock verify adele.vance@contoso.example --method sms --send -o json
-  mfactl --mock verify adele.vance@contoso.example --challenge ID --code 123456
+  mfactl --mock verify adele.vance@contoso.example --challenge ID --code 123456   # [placeholder] the id from --send, the code from mock outbox
+  echo 20482048 | mfactl --mock enroll pin lee.gu@contoso.example --pin-stdin
   mfactl --mock verify lee.gu@contoso.example --method voice-pin --send
-  mfactl --mock verify lee.gu@contoso.example --challenge ID --keys "20482048#"
+  mfactl --mock verify lee.gu@contoso.example --challenge ID --keys "20482048#"   # [placeholder] the id from --send
   mfactl --mock verify adele.vance@contoso.example --method push --send
-  mfactl --mock mock device approve adele.vance@contoso.example --number 42
-  mfactl --mock verify adele.vance@contoso.example --challenge ID --wait --remember
-  mfactl --mock verify adele.vance@contoso.example --device-token TOKEN`,
+  mfactl --mock mock device approve adele.vance@contoso.example --number 42   # [placeholder] the number --send showed
+  mfactl --mock verify adele.vance@contoso.example --challenge ID --wait --remember   # [placeholder] the id from --send
+  mfactl --mock verify adele.vance@contoso.example --device-token TOKEN   # [placeholder] the token --remember printed`,
 		Args: exactArgs(1, "verify needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]

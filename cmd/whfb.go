@@ -10,5 +10,5 @@ import (
 // NewCmdWHfB builds `mfactl whfb list|remove`.
 func NewCmdWHfB(f *cmdutil.Factory) *cobra.Command {
 	return newCmdKindNoun(f, kindNoun{kind: methods.KindWindowsHello, use: "whfb", devices: true,
-		short: "List and remove Windows Hello for Business registrations", example: "henrietta.mueller@contoso.example"})
+		short: "List and remove Windows Hello for Business registrations", example: "henrietta.mueller@contoso.example", device: "HM-SURFACE-7"})
 }

@@ -30,8 +30,22 @@ type Exchange struct {
 // observers are the functions told about every write. They live behind a
 // pointer so copies of the client (DryRun) share them.
 type observers struct {
-	mu  sync.Mutex
-	fns []func(Exchange)
+	mu     sync.Mutex
+	fns    []func(Exchange)
+	before []func(Exchange) error
+}
+
+// check asks the BeforeWrites functions whether the write e may be sent.
+func (o *observers) check(e Exchange) error {
+	o.mu.Lock()
+	fns := append([]func(Exchange) error{}, o.before...)
+	o.mu.Unlock()
+	for _, fn := range fns {
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (o *observers) add(fn func(Exchange)) {
@@ -54,6 +68,17 @@ func (o *observers) notify(e Exchange) {
 // sent it: the audit log hooks in here, so no verb can forget to record a
 // change. A dry run sends no writes, so fn hears of none.
 func (c *Client) ObserveWrites(fn func(Exchange)) { c.observers.add(fn) }
+
+// BeforeWrites registers fn to be called before each write request is sent
+// (for a $batch, before it when it holds a write, with its first write);
+// an error from fn stops the request unsent and is returned to the caller.
+// The audit log writes its intent record here, so a run killed after its
+// first write still left a record that it started.
+func (c *Client) BeforeWrites(fn func(Exchange) error) {
+	c.observers.mu.Lock()
+	c.observers.before = append(c.observers.before, fn)
+	c.observers.mu.Unlock()
+}
 
 // recordTransport tells the observers about each write it carries.
 type recordTransport struct {
@@ -90,6 +115,9 @@ func (t *recordTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if plain != nil {
 		ex.Body = redactedBody(redactRequest(plain))
 	}
+	if err := t.obs.check(ex); err != nil {
+		return nil, err
+	}
 	return t.send(req, ex)
 }
 
@@ -123,6 +151,9 @@ func (t *recordTransport) batch(req *http.Request, ex Exchange, plain []byte) (*
 	if json.Unmarshal(plain, &in) != nil {
 		// Not a batch mfactl can read: record it whole, as any write.
 		ex.Body = redactedBody(redactRequest(plain))
+		if err := t.obs.check(ex); err != nil {
+			return nil, err
+		}
 		return t.send(req, ex)
 	}
 	var writes []Exchange
@@ -138,6 +169,11 @@ func (t *recordTransport) batch(req *http.Request, ex Exchange, plain []byte) (*
 		}
 		ids[step.ID] = len(writes)
 		writes = append(writes, w)
+	}
+	if len(writes) > 0 {
+		if err := t.obs.check(writes[0]); err != nil {
+			return nil, err
+		}
 	}
 	resp, err := t.next.RoundTrip(req)
 	if len(writes) == 0 {

@@ -41,6 +41,13 @@ type Options struct {
 	Log io.Writer
 	// LockWait is how long to wait for another process holding StatePath.
 	LockWait time.Duration
+	// ShareState holds StatePath only while a request is served (and a
+	// moment after), so other processes using the same file (the
+	// in-process mock of another mfactl command) get their turn while this
+	// one waits between requests: see store.Shared. OnStateWait is told
+	// when a request has waited a second for another process's hold.
+	ShareState  bool
+	OnStateWait func(store.Holder)
 	// Realism adds latency, Graph's throttling and injected faults to
 	// /v1.0 and /beta (all off by default); see Realism.
 	Realism Realism
@@ -96,6 +103,12 @@ func NewServer(opts Options) (*Server, error) {
 	if s.store == nil {
 		if opts.StatePath == "" {
 			s.store = store.NewMemory()
+		} else if opts.ShareState {
+			b, err := store.OpenShared(opts.StatePath, store.SharedOptions{Wait: opts.LockWait, OnWait: opts.OnStateWait})
+			if err != nil {
+				return nil, err
+			}
+			s.store = b
 		} else {
 			b, err := store.OpenBolt(opts.StatePath, opts.LockWait)
 			if err != nil {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -341,6 +342,21 @@ func checkRows(t *testing.T, ctx context.Context, step string, want []Row, keep 
 	}
 }
 
+// byUPN is the order of the page's user table.
+func byUPN(a, b Row) int {
+	return strings.Compare(strings.ToLower(a.UserPrincipalName), strings.ToLower(b.UserPrincipalName))
+}
+
+// summaryOf reads the summary of a JSON report.
+func summaryOf(t *testing.T, report []byte) Summary {
+	t.Helper()
+	s, err := ReadCoverage(bytes.NewReader(report), func(Row) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *s
+}
+
 func firstDiff(got, want []string) string {
 	for i := range min(len(got), len(want)) {
 		if got[i] != want[i] {
@@ -389,10 +405,26 @@ func checkPageMetrics(t *testing.T, ctx context.Context, page, report []byte) {
 	checkMetrics(t, shown.Bytes(), report)
 }
 
+// longGuestUPN is the kind of name that pushed the Findings column out of
+// the page: an external user's UPN, one word of 75 characters.
+const longGuestUPN = "firstname.lastname_longdepartmentname.fabrikam.example#EXT#@contoso.onmicrosoft.com"
+
 func renderCoverage(t *testing.T, f Format) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if _, err := WriteCoverage(t.Context(), &buf, population(11, 1237), genTokens(11, 91), CoverageOptions{Format: f, TempDir: t.TempDir()}); err != nil {
+	users := func(yield func(UserInput, error) bool) {
+		i := 0
+		for in, err := range population(11, 1237) {
+			if i == 5 {
+				in.User.UserPrincipalName, in.User.UserType = longGuestUPN, "Guest"
+			}
+			i++
+			if !yield(in, err) {
+				return
+			}
+		}
+	}
+	if _, err := WriteCoverage(t.Context(), &buf, users, genTokens(11, 91), CoverageOptions{Format: f, TempDir: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -430,7 +462,9 @@ func TestHTMLInBrowser(t *testing.T) {
 
 	t.Run("table", func(t *testing.T) {
 		all := func(Row) bool { return true }
+		// The page lists users by UPN; the JSON in the order they came.
 		order := slices.Clone(users)
+		slices.SortStableFunc(order, byUPN)
 		checkRows(t, ctx, "as loaded", order, all)
 
 		// Sorting: each click on a header sorts by that column, ascending
@@ -510,6 +544,78 @@ func TestHTMLInBrowser(t *testing.T) {
 		checkClean(t, ctx, ev, fileURL(file))
 	})
 
+	// Layout, as an auditor reads the page: on a 1,280 and a 1,400 px
+	// screen and on paper, with a long guest UPN in the table, nothing
+	// sticks out sideways and the Findings column is whole on the page.
+	t.Run("layout", func(t *testing.T) {
+		const fits = `(function () {
+  var de = document.documentElement, t = document.getElementById('user-table');
+  var last = t.tHead.rows[0].cells[t.tHead.rows[0].cells.length - 1];
+  var long = Array.from(t.tBodies[0].rows).find(function (r) { return r.cells[0].textContent.indexOf('#EXT#') >= 0; });
+  return {scroll: de.scrollWidth, width: de.clientWidth, table: Math.ceil(t.getBoundingClientRect().right),
+    findings: Math.ceil(last.getBoundingClientRect().right), longRow: long ? Math.ceil(long.cells[0].getBoundingClientRect().right) : -1,
+    controls: getComputedStyle(document.getElementById('user-controls')).display};
+})()`
+		type layout struct {
+			Scroll, Width, Table, Findings, LongRow int
+			Controls                                string
+		}
+		check := func(what string, l layout) {
+			t.Helper()
+			if l.Scroll > l.Width || l.Table > l.Width || l.Findings > l.Width {
+				t.Errorf("%s: the page is %d px wide in a %d px window; the table ends at %d px, the Findings column at %d px", what, l.Scroll, l.Width, l.Table, l.Findings)
+			}
+			if l.LongRow < 0 || l.LongRow > l.Width {
+				t.Errorf("%s: the long guest UPN's cell ends at %d px of %d", what, l.LongRow, l.Width)
+			}
+		}
+		for _, w := range []int64{1280, 1400} {
+			do(t, ctx, fmt.Sprintf("a %d px window", w), chromedp.EmulateViewport(w, 900))
+			check(fmt.Sprintf("%d px", w), eval[layout](t, ctx, fits))
+		}
+		// Print: A4 at 96 dpi less the page's 12 mm margins is about 703
+		// px; the print stylesheet applies and the controls are gone.
+		do(t, ctx, "print media", chromedp.EmulateViewport(703, 1000),
+			chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+				_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+				return err
+			}))
+		l := eval[layout](t, ctx, fits)
+		check("print", l)
+		if l.Controls != "none" {
+			t.Errorf("print: the table controls are shown (display %s)", l.Controls)
+		}
+		do(t, ctx, "screen media", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""})
+			return err
+		}))
+		// Colours say what a flag means: a weakness is never green.
+		green := eval[int](t, ctx, `Array.from(document.querySelectorAll('#user-table tbody tr')).filter(function (r) {
+  var c = function (i) { return getComputedStyle(r.cells[i]).color; }, good = 'rgb(26, 127, 55)';
+  return (r.cells[8].textContent === 'yes' && c(8) === good) || (r.cells[2].textContent === 'yes' && c(2) === good);
+}).length`)
+		if green != 0 {
+			t.Errorf("%d rows show SMS/voice only = yes or Admin = yes in the good-news green", green)
+		}
+		// The findings chart has one denominator: every bar is a share of
+		// all users, so none is longer than the users it counts allow.
+		bars := eval[[]float64](t, ctx, `Array.from(document.querySelectorAll('#chart-findings rect.c-finding'), function (r) { return parseFloat(r.getAttribute('width')); })`)
+		var fs Findings
+		for _, f := range summaryOf(t, report).Findings {
+			if f.Unit == PartUsers {
+				fs = append(fs, f)
+			}
+		}
+		if len(bars) != len(fs) {
+			t.Fatalf("%d bars for %d user findings", len(bars), len(fs))
+		}
+		for i, f := range fs {
+			if want := Percent(f.Count, len(users)) / 100 * barWidth; bars[i] < want-0.1 || bars[i] > want+0.1 {
+				t.Errorf("finding %s: bar %.1f, want %.1f (%d of all %d users)", f.ID, bars[i], want, f.Count, len(users))
+			}
+		}
+	})
+
 	// The fixture tenant: every class and finding, hostile display names.
 	t.Run("fixture", func(t *testing.T) {
 		page, _ := renderFixture(t, FormatHTML, true)
@@ -528,6 +634,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		ctx, ev := openPage(t, browserCtx, file)
 		do(t, ctx, "waiting for the page's script", chromedp.WaitVisible(chromedp.ID("user-controls")))
 		checkPageMetrics(t, ctx, page, report)
+		slices.SortStableFunc(users, byUPN)
 		checkRows(t, ctx, "as loaded", users, func(Row) bool { return true })
 		if n := eval[int](t, ctx, `document.querySelectorAll('script').length`); n != 1 {
 			t.Errorf("%d script elements in the DOM: a display name became markup", n)

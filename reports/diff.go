@@ -96,12 +96,21 @@ const (
 	ChangeLostPhishingResistant   Change = "lostPhishingResistant"
 	ChangeBecameSMSVoiceOnly      Change = "becameSmsVoiceOnly"
 	ChangeStoppedSMSVoiceOnly     Change = "stoppedSmsVoiceOnly"
+	// Method-level changes: a method name the user did not have before
+	// (UserChange.MethodsAdded), one they no longer have (MethodsRemoved),
+	// and a different default MFA method (OldDefault -> NewDefault). They
+	// show changes that leave the flags above as they were (an
+	// Authenticator lost while a FIDO2 key stays).
+	ChangeMethodsAdded   Change = "methodsAdded"
+	ChangeMethodsRemoved Change = "methodsRemoved"
+	ChangeDefaultChanged Change = "defaultChanged"
 )
 
 // Changes lists every change in report order.
 var Changes = []Change{
 	ChangeNew, ChangeRemoved, ChangeGainedMFA, ChangeLostMFA, ChangeGainedBackup, ChangeLostBackup,
 	ChangeGainedPhishingResistant, ChangeLostPhishingResistant, ChangeBecameSMSVoiceOnly, ChangeStoppedSMSVoiceOnly,
+	ChangeMethodsAdded, ChangeMethodsRemoved, ChangeDefaultChanged,
 }
 
 // UserChange is one user whose coverage changed between two reports.
@@ -116,6 +125,15 @@ type UserChange struct {
 	// for a new or removed user).
 	OldClass methods.Class `json:"oldStrongestClass"`
 	NewClass methods.Class `json:"newStrongestClass"`
+	// MethodsAdded and MethodsRemoved are the method names (as in a row's
+	// methods column) the user gained and lost, in MethodNames order; set
+	// for users in both reports.
+	MethodsAdded   []MethodName `json:"methodsAdded,omitempty"`
+	MethodsRemoved []MethodName `json:"methodsRemoved,omitempty"`
+	// OldDefault and NewDefault are the default MFA method before and
+	// after ("" for none), set when it changed.
+	OldDefault string `json:"oldDefaultMethod,omitempty"`
+	NewDefault string `json:"newDefaultMethod,omitempty"`
 }
 
 // ChangeCount is how many users had one change.
@@ -186,6 +204,50 @@ type snapshot struct {
 	upn   string
 	flags uint8
 	class methods.Class
+	// names is the user's method names as a bit set over MethodNames;
+	// def the default method (interned: the values are few).
+	names uint32
+	def   string
+}
+
+// nameSet is a row's method names as a bit set over MethodNames. A name
+// this version does not know (a report from a later mfactl) counts as
+// NameUnknown.
+func nameSet(ns []MethodName) uint32 {
+	var set uint32
+	for _, n := range ns {
+		i := nameIndex(n)
+		if i < 0 {
+			i = nameIndex(NameUnknown)
+		}
+		set |= 1 << i
+	}
+	return set
+}
+
+// namesIn lists the names of a bit set, in MethodNames order.
+func namesIn(set uint32) []MethodName {
+	var out []MethodName
+	for i, n := range MethodNames {
+		if set&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// methodChanges fills c's method-level changes between two snapshots.
+func methodChanges(c *UserChange, oldNames, newNames uint32, oldDef, newDef string) {
+	if c.MethodsAdded = namesIn(newNames &^ oldNames); len(c.MethodsAdded) > 0 {
+		c.Changes = append(c.Changes, ChangeMethodsAdded)
+	}
+	if c.MethodsRemoved = namesIn(oldNames &^ newNames); len(c.MethodsRemoved) > 0 {
+		c.Changes = append(c.Changes, ChangeMethodsRemoved)
+	}
+	if oldDef != newDef {
+		c.Changes = append(c.Changes, ChangeDefaultChanged)
+		c.OldDefault, c.NewDefault = oldDef, newDef
+	}
 }
 
 func flagsOf(r Row) uint8 {
@@ -226,13 +288,22 @@ func flagChanges(old, new uint8) []Change {
 // Diff compares two JSON coverage reports and calls emit for every user whose
 // coverage changed: users of the new report in its order (changed or new),
 // then removed users sorted by UPN. Users are matched by object id. Memory:
-// the old report is held as a map of id to UPN, four flags and the strongest
-// class (roughly 100 bytes a user); the new report is streamed. Each report
+// the old report is held as a map of id to UPN, four flags, the strongest
+// class, the method names as a bit set and the default method (interned),
+// roughly 110 bytes a user; the new report is streamed. Each report
 // must list a user once, as WriteCoverage does.
 func Diff(oldReport, newReport io.Reader, emit func(UserChange) error) (DiffSummary, error) {
 	old := map[string]snapshot{}
+	defaults := map[string]string{}
+	intern := func(s string) string {
+		if v, ok := defaults[s]; ok {
+			return v
+		}
+		defaults[s] = s
+		return s
+	}
 	oldSummary, err := ReadCoverage(oldReport, func(r Row) error {
-		old[r.ID] = snapshot{upn: r.UserPrincipalName, flags: flagsOf(r), class: r.StrongestClass}
+		old[r.ID] = snapshot{upn: r.UserPrincipalName, flags: flagsOf(r), class: r.StrongestClass, names: nameSet(r.Methods), def: intern(r.DefaultMethod)}
 		return nil
 	})
 	if err != nil {
@@ -257,7 +328,9 @@ func Diff(oldReport, newReport io.Reader, emit func(UserChange) error) (DiffSumm
 		}
 		delete(old, r.ID)
 		c.OldClass = prev.class
-		if c.Changes = flagChanges(prev.flags, flagsOf(r)); len(c.Changes) == 0 {
+		c.Changes = flagChanges(prev.flags, flagsOf(r))
+		methodChanges(&c, prev.names, nameSet(r.Methods), prev.def, r.DefaultMethod)
+		if len(c.Changes) == 0 {
 			return nil
 		}
 		return record(c)

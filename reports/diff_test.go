@@ -24,6 +24,11 @@ func jsonReport(t *testing.T, users []UserInput, at time.Time, filter Filter) []
 	return buf.Bytes()
 }
 
+func withDefault(u UserInput, d methods.DefaultMethod) UserInput {
+	u.Default = d
+	return u
+}
+
 func diffUser(n int, ms ...methods.Method) UserInput {
 	return UserInput{
 		User:    methods.User{ID: fmt.Sprintf("id-%02d", n), UserPrincipalName: fmt.Sprintf("user%02d@contoso.example", n), DisplayName: fmt.Sprintf("User %02d", n)},
@@ -48,6 +53,7 @@ func diffFixture() (old, new []UserInput) {
 		diffUser(9, fido),                // removed
 		diffUser(10, mobile),             // removed
 		diffUser(12, app, email, mobile), // unchanged
+		withDefault(diffUser(13, app, mobile), methods.DefaultSMS), // changes only its default
 	}
 	new = []UserInput{
 		diffUser(1, mobile),
@@ -60,6 +66,7 @@ func diffFixture() (old, new []UserInput) {
 		diffUser(8, app, mobile, email),
 		diffUser(11), // new
 		diffUser(12, mobile, app, email),
+		withDefault(diffUser(13, app, mobile), methods.DefaultPush),
 	}
 	return old, new
 }
@@ -73,19 +80,45 @@ func TestDiff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	add, rm := ChangeMethodsAdded, ChangeMethodsRemoved
 	want := map[string][]Change{
-		"user01@contoso.example": {ChangeGainedMFA, ChangeBecameSMSVoiceOnly},
-		"user02@contoso.example": {ChangeLostMFA},
-		"user03@contoso.example": {ChangeGainedBackup},
-		"user04@contoso.example": {ChangeLostBackup, ChangeBecameSMSVoiceOnly},
-		"user05@contoso.example": {ChangeGainedPhishingResistant},
-		"user06@contoso.example": {ChangeLostPhishingResistant},
-		"user07@contoso.example": {ChangeStoppedSMSVoiceOnly},
+		"user01@contoso.example": {ChangeGainedMFA, ChangeBecameSMSVoiceOnly, add},
+		"user02@contoso.example": {ChangeLostMFA, add, rm},
+		"user03@contoso.example": {ChangeGainedBackup, add},
+		"user04@contoso.example": {ChangeLostBackup, ChangeBecameSMSVoiceOnly, rm},
+		"user05@contoso.example": {ChangeGainedPhishingResistant, add},
+		"user06@contoso.example": {ChangeLostPhishingResistant, add, rm},
+		"user07@contoso.example": {ChangeStoppedSMSVoiceOnly, add},
+		"user08@contoso.example": {add},
+		"user13@contoso.example": {ChangeDefaultChanged},
 		"user11@contoso.example": {ChangeNew},
 		"user09@contoso.example": {ChangeRemoved},
 		"user10@contoso.example": {ChangeRemoved},
 	}
-	order := []string{"user01", "user02", "user03", "user04", "user05", "user06", "user07", "user11", "user09", "user10"}
+	// The method-level detail: names added and removed, the default.
+	type detail struct {
+		added, removed []MethodName
+		oldDef, newDef string
+	}
+	details := map[string]detail{
+		"user01@contoso.example": {added: []MethodName{NameMobilePhone}},
+		"user02@contoso.example": {added: []MethodName{NameEmail}, removed: []MethodName{NameAuthenticator}},
+		"user04@contoso.example": {removed: []MethodName{NameAuthenticator}},
+		"user06@contoso.example": {added: []MethodName{NameMobilePhone}, removed: []MethodName{NameFido2}},
+		"user08@contoso.example": {added: []MethodName{NameEmail}},
+		"user13@contoso.example": {oldDef: "sms", newDef: "push"},
+		"user11@contoso.example": {},
+	}
+	for _, c := range got {
+		d, ok := details[c.UserPrincipalName]
+		if !ok {
+			continue
+		}
+		if !slices.Equal(c.MethodsAdded, d.added) || !slices.Equal(c.MethodsRemoved, d.removed) || c.OldDefault != d.oldDef || c.NewDefault != d.newDef {
+			t.Errorf("%s: added %v removed %v default %q -> %q, want %+v", c.UserPrincipalName, c.MethodsAdded, c.MethodsRemoved, c.OldDefault, c.NewDefault, d)
+		}
+	}
+	order := []string{"user01", "user02", "user03", "user04", "user05", "user06", "user07", "user08", "user11", "user13", "user09", "user10"}
 	if len(got) != len(want) {
 		t.Fatalf("%d changes, want %d: %+v", len(got), len(want), got)
 	}
@@ -100,14 +133,15 @@ func TestDiff(t *testing.T) {
 	if got[5].OldClass != methods.ClassPhishingResistant || got[5].NewClass != methods.ClassAuthenticatorApp {
 		t.Errorf("user06 classes %s -> %s", got[5].OldClass, got[5].NewClass)
 	}
-	if got[7].OldClass != "" || got[7].NewClass != methods.ClassNone || got[8].NewClass != "" || got[8].OldClass != methods.ClassPhishingResistant {
-		t.Errorf("new/removed classes: %+v %+v", got[7], got[8])
+	if got[8].OldClass != "" || got[8].NewClass != methods.ClassNone || got[10].NewClass != "" || got[10].OldClass != methods.ClassPhishingResistant {
+		t.Errorf("new/removed classes: %+v %+v", got[8], got[10])
 	}
-	if s.Old.Users != 11 || s.New.Users != 10 || s.ChangedUsers != 10 || !s.Old.GeneratedAt.Equal(oldAt) || !s.New.GeneratedAt.Equal(newAt) || len(s.Warnings) != 0 {
+	if s.Old.Users != 12 || s.New.Users != 11 || s.ChangedUsers != 12 || !s.Old.GeneratedAt.Equal(oldAt) || !s.New.GeneratedAt.Equal(newAt) || len(s.Warnings) != 0 {
 		t.Errorf("summary = %+v", s)
 	}
 	for c, n := range map[Change]int{ChangeNew: 1, ChangeRemoved: 2, ChangeGainedMFA: 1, ChangeLostMFA: 1, ChangeGainedBackup: 1, ChangeLostBackup: 1,
-		ChangeGainedPhishingResistant: 1, ChangeLostPhishingResistant: 1, ChangeBecameSMSVoiceOnly: 2, ChangeStoppedSMSVoiceOnly: 1} {
+		ChangeGainedPhishingResistant: 1, ChangeLostPhishingResistant: 1, ChangeBecameSMSVoiceOnly: 2, ChangeStoppedSMSVoiceOnly: 1,
+		ChangeMethodsAdded: 7, ChangeMethodsRemoved: 3, ChangeDefaultChanged: 1} {
 		if s.Changes.Get(c) != n {
 			t.Errorf("count %s = %d, want %d", c, s.Changes.Get(c), n)
 		}
@@ -169,6 +203,16 @@ func TestDiffOnPopulation(t *testing.T) {
 			if x.before && !x.after {
 				want[x.down]++
 			}
+		}
+		// Method names compared as sets, the default as a value.
+		if slices.ContainsFunc(r.Methods, func(n MethodName) bool { return !slices.Contains(o.Methods, n) }) {
+			want[ChangeMethodsAdded]++
+		}
+		if slices.ContainsFunc(o.Methods, func(n MethodName) bool { return !slices.Contains(r.Methods, n) }) {
+			want[ChangeMethodsRemoved]++
+		}
+		if o.DefaultMethod != r.DefaultMethod {
+			want[ChangeDefaultChanged]++
 		}
 	}
 	for id := range oldRows {

@@ -3,7 +3,9 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
+	"html"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -135,5 +137,60 @@ func TestHTMLContentSecurityPolicyHashes(t *testing.T) {
 	}
 	if strings.Contains(text, `id="tokens"`) {
 		t.Error("token section rendered without a token inventory")
+	}
+}
+
+// The user table lists users by user principal name (case-insensitively,
+// input order among equals), across the renderer's sorted runs.
+func TestHTMLRowsInUPNOrder(t *testing.T) {
+	for _, n := range []int{0, 1, 7, sortRun, sortRun + 1, 3*sortRun + 17} {
+		var out bytes.Buffer
+		r, err := NewCoverageRenderer(&out, FormatHTML, RenderOptions{TempDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc := NewAccumulator(SummaryOptions{})
+		var want []string
+		for in := range population(9, n) {
+			row := Compute(in)
+			acc.Add(row, in.Source)
+			want = append(want, row.UserPrincipalName)
+			if err := r.WriteRow(row); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := r.Finish(acc.Summary()); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		slices.SortStableFunc(want, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+		var got []string
+		for _, m := range rowUPN.FindAllSubmatch(out.Bytes(), -1) {
+			got = append(got, html.UnescapeString(string(m[1])))
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("%d users: rows out of order or lost (%d rows)", n, len(got))
+		}
+	}
+}
+
+var rowUPN = regexp.MustCompile(`<tr data-class="[^"]*"[^>]*><td>([^<]*)`)
+
+// Flags are coloured by meaning: a weakness (SMS/voice only, no backup)
+// is never the good-news colour, nor is being an admin.
+func TestHTMLFlagsColouredByMeaning(t *testing.T) {
+	row := Row{UserPrincipalName: "a@contoso.example", IsAdmin: true, AccountEnabled: true, SMSVoiceOnly: true, HasBackup: false}
+	var b bytes.Buffer
+	if err := htmlReport().ExecuteTemplate(&b, "row", row); err != nil {
+		t.Fatal(err)
+	}
+	cells := regexp.MustCompile(`<td data-sort="[01]" class="flag ([a-z-]+)">(yes|no)</td>`).FindAllStringSubmatch(b.String(), -1)
+	var got []string
+	for _, c := range cells {
+		got = append(got, c[2]+":"+c[1])
+	}
+	want := []string{"yes:flag-note", "yes:flag-plain", "no:flag-bad", "yes:flag-bad"} // admin, enabled, backup, SMS/voice only
+	if !slices.Equal(got, want) {
+		t.Errorf("flags %v, want %v", got, want)
 	}
 }

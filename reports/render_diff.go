@@ -7,7 +7,9 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -83,6 +85,28 @@ func classChange(c UserChange) string {
 	return orDash(string(c.OldClass)) + " -> " + orDash(string(c.NewClass))
 }
 
+// methodChange is a user's method-level changes in one line:
+// "+fido2 -microsoftAuthenticator; default push -> sms" ("-" for none).
+// esc escapes the default methods, which come from the report files as
+// they are (the names are mfactl's own vocabulary).
+func methodChange(c UserChange, esc func(string) string) string {
+	var parts []string
+	for _, n := range c.MethodsAdded {
+		parts = append(parts, "+"+string(n))
+	}
+	for _, n := range c.MethodsRemoved {
+		parts = append(parts, "-"+string(n))
+	}
+	s := strings.Join(parts, " ")
+	if slices.Contains(c.Changes, ChangeDefaultChanged) {
+		if s != "" {
+			s += "; "
+		}
+		s += "default " + esc(orDash(c.OldDefault)) + " -> " + esc(orDash(c.NewDefault))
+	}
+	return orDash(s)
+}
+
 // diffTable streams the changed users through tablewriter, then prints the
 // counts.
 type diffTable struct {
@@ -94,7 +118,7 @@ type diffTable struct {
 var diffColumns = []struct {
 	header string
 	width  int
-}{{"USER", 40}, {"CHANGES", 30}, {"STRONGEST CLASS", 40}}
+}{{"USER", 34}, {"CHANGES", 26}, {"STRONGEST CLASS", 38}, {"METHODS", 32}}
 
 func (d *diffTable) WriteChange(c UserChange) error {
 	if d.table == nil {
@@ -111,7 +135,7 @@ func (d *diffTable) WriteChange(c UserChange) error {
 		d.table.Header(header)
 	}
 	d.rows++
-	cells := []string{c.UserPrincipalName, joinNames(c.Changes, ", "), classChange(c)}
+	cells := []string{c.UserPrincipalName, joinNames(c.Changes, ", "), classChange(c), methodChange(c, termSafe)}
 	for i, cell := range cells {
 		cells[i] = wrapCell(termSafe(cell), diffColumns[i].width-2)
 	}
@@ -158,7 +182,8 @@ func describeReport(r ReportInfo) string {
 }
 
 // DiffCSVHeader is the header line of the diff CSV.
-var DiffCSVHeader = []string{"id", "userPrincipalName", "displayName", "changes", "oldStrongestClass", "newStrongestClass"}
+var DiffCSVHeader = []string{"id", "userPrincipalName", "displayName", "changes", "oldStrongestClass", "newStrongestClass",
+	"methodsAdded", "methodsRemoved", "oldDefaultMethod", "newDefaultMethod"}
 
 type diffCSV struct {
 	w      *csv.Writer
@@ -178,7 +203,8 @@ func (d *diffCSV) WriteChange(c UserChange) error {
 		return err
 	}
 	return d.w.Write([]string{csvSafe(c.ID), csvSafe(c.UserPrincipalName), csvSafe(c.DisplayName),
-		joinNames(c.Changes, ";"), string(c.OldClass), string(c.NewClass)})
+		joinNames(c.Changes, ";"), string(c.OldClass), string(c.NewClass),
+		joinNames(c.MethodsAdded, ";"), joinNames(c.MethodsRemoved, ";"), csvSafe(c.OldDefault), csvSafe(c.NewDefault)})
 }
 
 func (d *diffCSV) Finish(DiffSummary) error {
@@ -253,8 +279,8 @@ type diffMarkdown struct {
 
 func (d *diffMarkdown) WriteChange(c UserChange) error {
 	d.rows++
-	_, err := fmt.Fprintf(d.spool.w, "| %s | %s | %s | %s |\n", mdCell(c.UserPrincipalName), mdCell(c.DisplayName),
-		joinNames(c.Changes, ", "), classChange(c))
+	_, err := fmt.Fprintf(d.spool.w, "| %s | %s | %s | %s | %s |\n", mdCell(c.UserPrincipalName), mdCell(c.DisplayName),
+		joinNames(c.Changes, ", "), classChange(c), methodChange(c, mdCell))
 	return err
 }
 
@@ -273,8 +299,8 @@ func (d *diffMarkdown) Finish(s DiffSummary) error {
 	}
 	fmt.Fprintf(w, "| **changed users** | %d |\n\n", s.ChangedUsers)
 	fmt.Fprintf(w, "## Changed users (%d)\n\n", d.rows)
-	fmt.Fprintln(w, "| User | Display name | Changes | Strongest class |")
-	fmt.Fprintln(w, "|---|---|---|---|")
+	fmt.Fprintln(w, "| User | Display name | Changes | Strongest class | Methods |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
 	if err := d.spool.copyTo(w); err != nil {
 		return err
 	}

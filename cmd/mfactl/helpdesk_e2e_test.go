@@ -37,7 +37,8 @@ func TestConcurrentProcessesShareTheAuditLog(t *testing.T) {
 		Records int  `json:"records"`
 		Intact  bool `json:"intact"`
 	}
-	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &v) != nil || v.Records != procs*each || !v.Intact {
+	// Each run writes its intent record, then its outcome record.
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &v) != nil || v.Records != 2*procs*each || !v.Intact {
 		t.Fatalf("verify: %d %s %s", r.code, r.stdout, r.stderr)
 	}
 	log := filepath.Join(e.dir, "state", "mfactl", "audit.log")

@@ -53,11 +53,46 @@ func (e *DamagedError) Hint() string {
 	return "run `mfactl audit verify` to find the first bad record; keep the file as evidence and point MFACTL_AUDIT_LOG at a new file to go on"
 }
 
-// head is the content of the head file.
+// head is the content of the head file: the last record written, and the
+// verified checkpoint.
+//
+// The checkpoint keeps the cost of an append small however long the log
+// grows, while damage anywhere in it still stops the next change. Size and
+// Stamp describe the log file right after mfactl last appended to it or
+// verified it from the first record: its length, and its change stamp
+// (inode and status-change time, see changeStamp). Before each append (and
+// in the check a mutating command makes before it changes anything), under
+// the lock:
+//   - the last record is checked against the head (its hash, its number,
+//     its link), as always: that costs one record;
+//   - when the file's size or change stamp is not the checkpoint's, some
+//     other writer touched the file since mfactl last saw it whole (an
+//     edited byte, a deleted record, a restored copy, a crash between the
+//     record and the head), and the whole chain is verified again before
+//     anything is appended;
+//   - every fullEvery appends the whole chain is verified anyway, so a
+//     system without a change stamp (Windows) or a clock turned back by
+//     root still gets a full check regularly.
+//
+// A full verification reads and hashes every record (see BenchmarkAppend
+// for the numbers); the common append reads one record and stats the file.
 type head struct {
 	Seq  int64  `json:"seq"`
 	Hash string `json:"hash"`
+	// Size is the log's length in bytes when the head was written; 0 in
+	// heads written before the checkpoint existed (then the next append
+	// verifies the whole chain once).
+	Size int64 `json:"size,omitempty"`
+	// Stamp is the log's change stamp then ("" where the system has none).
+	Stamp string `json:"stamp,omitempty"`
+	// SinceFull counts the records appended since the whole chain was last
+	// verified.
+	SinceFull int `json:"sinceFull,omitempty"`
 }
+
+// fullEvery is how many appends may follow a full verification before the
+// next one is due even when the file looks untouched.
+const fullEvery = 1000
 
 // procMu serialises writers inside one process; the file lock serialises
 // processes. (flock is per open file, so it would do for goroutines on
@@ -116,7 +151,7 @@ func (l *Log) Append(r Record) (Record, error) {
 		return Record{}, err
 	}
 	r.Hash = hash
-	if err := l.writeHead(head{Seq: r.Seq, Hash: hash}); err != nil {
+	if err := l.writeHead(f, head{Seq: r.Seq, Hash: hash, SinceFull: st.sinceFull + 1}); err != nil {
 		return Record{}, err
 	}
 	return r, nil
@@ -144,8 +179,16 @@ func (l *Log) Check() error {
 		return err
 	}
 	defer unlock()
-	_, err = l.state(f)
-	return err
+	st, err := l.state(f)
+	if err != nil {
+		return err
+	}
+	if st.full && st.remnant == nil && st.headCurrent {
+		// Remember the verification, so the append that follows does not
+		// repeat it.
+		return l.writeHead(f, head{Seq: st.seq, Hash: st.hash, SinceFull: 0})
+	}
+	return nil
 }
 
 // tailState is where the log stands: the last complete record, and the
@@ -156,6 +199,12 @@ type tailState struct {
 	remnant []byte
 	// finish: the remnant is a whole record missing only its newline.
 	finish bool
+	// full: the whole chain was verified just now; sinceFull counts the
+	// records appended since the last full verification.
+	full      bool
+	sinceFull int
+	// headCurrent: the head file names the last record.
+	headCurrent bool
 }
 
 // state reads the end of the log and the head file and checks that they
@@ -193,6 +242,7 @@ func (l *Log) state(f *os.File) (tailState, error) {
 		return damaged("its head file %s is missing, so records cut from the end could not be noticed", l.headPath())
 	case hd == nil:
 	case hd.Seq == st.seq && hd.Hash == st.hash:
+		st.headCurrent = true
 	case last != nil && hd.Seq+1 == st.seq && hd.Hash == lastPrev:
 		// Interrupted after the record was saved and before the head
 		// was: the record is good, the head catches up below.
@@ -200,6 +250,15 @@ func (l *Log) state(f *os.File) (tailState, error) {
 		return damaged("it ends at record %d but record %d was written (records were removed from the end)", st.seq, hd.Seq)
 	default:
 		return damaged("its last record (record %d) is not the one its head file names (record %d)", st.seq, hd.Seq)
+	}
+	if hd != nil {
+		st.sinceFull = hd.SinceFull
+		if hd.Size == 0 || hd.Size != info.Size() || hd.Stamp != changeStamp(f) || hd.SinceFull >= fullEvery {
+			if err := l.verifyChain(f, info.Size()-int64(len(remnant))); err != nil {
+				return tailState{}, err
+			}
+			st.full, st.sinceFull = true, 0
+		}
 	}
 	if len(remnant) > 0 {
 		// An interrupted write that got all but the newline is a good
@@ -224,7 +283,8 @@ func (l *Log) seal(f *os.File, st *tailState) error {
 	if st.finish {
 		r, _, claimed, _ := decodeLine(st.remnant)
 		st.seq, st.hash, st.remnant = r.Seq, claimed, nil
-		return l.writeHead(head{Seq: st.seq, Hash: st.hash})
+		st.sinceFull++
+		return l.writeHead(f, head{Seq: st.seq, Hash: st.hash, SinceFull: st.sinceFull})
 	}
 	frag := fragmentOf(st.remnant)
 	rec := Record{V: FormatVersion, Kind: KindRecovery, Time: time.Now().UTC(), Actor: Actor{Source: "mfactl"},
@@ -238,7 +298,8 @@ func (l *Log) seal(f *os.File, st *tailState) error {
 		return err
 	}
 	st.seq, st.hash, st.remnant = rec.Seq, hash, nil
-	return l.writeHead(head{Seq: st.seq, Hash: st.hash})
+	st.sinceFull++
+	return l.writeHead(f, head{Seq: st.seq, Hash: st.hash, SinceFull: st.sinceFull})
 }
 
 func writeSync(f *os.File, b []byte) error {
@@ -281,9 +342,28 @@ func (l *Log) readHead() (*head, error) {
 	return &h, nil
 }
 
+// verifyChain checks every record in the first n bytes of the log (its
+// complete lines): the full verification of the checkpoint.
+func (l *Log) verifyChain(f *os.File, n int64) error {
+	var res Result
+	if _, err := scanChain(io.NewSectionReader(f, 0, n), l.path, nil, &res); err != nil {
+		return err
+	}
+	if res.Problem != nil {
+		return &DamagedError{Path: l.path, Reason: res.Problem.Error()}
+	}
+	return nil
+}
+
 // writeHead replaces the head file atomically (temporary file, fsync,
-// rename), so it is always either the old head or the new one.
-func (l *Log) writeHead(h head) error {
+// rename), so it is always either the old head or the new one. It sets
+// the checkpoint's size and stamp from f, the log as it now is.
+func (l *Log) writeHead(f *os.File, h head) error {
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	h.Size, h.Stamp = info.Size(), changeStamp(f)
 	b, _ := json.Marshal(h)
 	if err := config.WriteFileAtomic(l.headPath(), append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("audit: write head: %w", err)

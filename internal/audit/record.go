@@ -14,16 +14,18 @@
 //
 // A hash chain without a secret key is tamper-evident, not tamper-proof:
 // someone who can write the file can rewrite every record after the one
-// they changed. `audit verify` prints the head hash so it can be kept
-// somewhere else (the ticket) and compared later.
+// they changed, or cut the last records and write a matching head file.
+// An anchor (the number and hash of a record, kept outside the log: a
+// ticket, a SIEM) closes that gap: VerifyAnchor checks that the log still
+// holds that record at that place, with the chain intact up to it.
 package audit
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -37,6 +39,12 @@ const FormatVersion = 1
 const (
 	// KindCommand is a record of one mfactl command.
 	KindCommand = "command"
+	// KindIntent is written before a command's first write to the tenant:
+	// the command line, ticket and actor, with outcome "started". The
+	// command's own record follows when it ends and names the intent
+	// (Record.Intent), so a run killed in between leaves a record that
+	// says it started and that its outcome is unknown, never nothing.
+	KindIntent = "intent"
 	// KindRecovery seals the remnant of a write that a crash interrupted:
 	// it names the remnant's length and hash so the chain covers it.
 	KindRecovery = "recovery"
@@ -51,6 +59,8 @@ const (
 	// OutcomeUnknown: a change was sent, its answer was lost, and a re-read
 	// could not tell whether it was made.
 	OutcomeUnknown = "unknown"
+	// OutcomeStarted is the outcome of an intent record.
+	OutcomeStarted = "started"
 )
 
 // Actor is who ran the command: the signed-in identity (GET /me), or what
@@ -123,6 +133,9 @@ type Record struct {
 	ExitCode int       `json:"exitCode"`
 	Error    string    `json:"error,omitempty"`
 	Version  string    `json:"mfactlVersion,omitempty"`
+	// Intent is the number of the intent record this record completes
+	// (0 when the run wrote no intent: it sent no write).
+	Intent int64 `json:"intent,omitempty"`
 	// Recovered is set on recovery records.
 	Recovered *Fragment `json:"recovered,omitempty"`
 	Prev      string    `json:"prev"`
@@ -169,9 +182,6 @@ func chainHash(prev string, payload []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// hashSuffix is how every line ends: the hash as the last member.
-var hashSuffix = regexp.MustCompile(`,"hash":"([0-9a-f]{64})"}$`)
-
 // encodeLine renders r (with Seq and Prev set) as one line, newline
 // included, and returns its hash.
 func encodeLine(r Record) ([]byte, string, error) {
@@ -195,19 +205,45 @@ func encodeLine(r Record) ([]byte, string, error) {
 // decodeLine splits a line (without its newline) into the record, the
 // payload that was hashed and the hash it claims.
 func decodeLine(line []byte) (Record, []byte, string, error) {
-	m := hashSuffix.FindSubmatchIndex(line)
-	if m == nil {
-		return Record{}, nil, "", fmt.Errorf("it does not end with a hash")
-	}
-	claimed := string(line[m[2]:m[3]])
-	payload := make([]byte, 0, m[0]+1)
-	payload = append(payload, line[:m[0]]...)
-	payload = append(payload, '}')
 	var r Record
-	if err := json.Unmarshal(line, &r); err != nil {
-		return Record{}, nil, "", fmt.Errorf("it is not a JSON record: %v", err)
+	payload, claimed, err := decodeInto(line, &r)
+	return r, payload, claimed, err
+}
+
+// hashTail is how every line ends: `,"hash":"` 64 hex digits `"}`.
+const hashTail = len(`,"hash":"`) + 64 + len(`"}`)
+
+// decodeInto splits a line into the payload that was hashed and the hash
+// it claims, and decodes the record into v (a Record, or chainFields to
+// check the chain without building the rest). The hash is found by its
+// fixed place at the end, not by a search of the whole line.
+func decodeInto(line []byte, v any) ([]byte, string, error) {
+	n := len(line)
+	if n < hashTail+2 || !bytes.HasPrefix(line[n-hashTail:], []byte(`,"hash":"`)) || !bytes.HasSuffix(line, []byte(`"}`)) {
+		return nil, "", fmt.Errorf("it does not end with a hash")
 	}
-	return r, payload, claimed, nil
+	claimed := line[n-hashTail+len(`,"hash":"`) : n-2]
+	if bytes.IndexFunc(claimed, func(r rune) bool { return !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') }) >= 0 {
+		return nil, "", fmt.Errorf("it does not end with a hash")
+	}
+	payload := make([]byte, 0, n-hashTail+1)
+	payload = append(payload, line[:n-hashTail]...)
+	payload = append(payload, '}')
+	if err := json.Unmarshal(line, v); err != nil {
+		return nil, "", fmt.Errorf("it is not a JSON record: %v", err)
+	}
+	return payload, string(claimed), nil
+}
+
+// chainFields are the members of a record that checking the chain needs
+// (and that a problem report names).
+type chainFields struct {
+	Seq       int64     `json:"seq"`
+	Kind      string    `json:"kind"`
+	Time      time.Time `json:"time"`
+	Command   string    `json:"command,omitempty"`
+	Recovered *Fragment `json:"recovered,omitempty"`
+	Prev      string    `json:"prev"`
 }
 
 // fragmentOf describes the bytes of a remnant.

@@ -3,11 +3,14 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -22,6 +25,10 @@ type Problem struct {
 }
 
 func (p *Problem) Error() string {
+	if p.Line == 0 {
+		// A problem with a record found by its number, not its line.
+		return fmt.Sprintf("record %d: %s", p.Seq, p.Reason)
+	}
 	where := fmt.Sprintf("line %d", p.Line)
 	if p.Seq > 0 {
 		where += fmt.Sprintf(" (record %d", p.Seq)
@@ -77,7 +84,40 @@ func (l *Log) Scan(fn func(Record) error) (Result, error) {
 		}
 	}
 
-	rd := bufio.NewReaderSize(f, 64<<10)
+	lastPrev, err := scanChain(f, l.path, fn, &res)
+	if err != nil || res.Problem != nil {
+		return res, err
+	}
+	end := func(format string, args ...any) (Result, error) {
+		res.Problem = &Problem{Line: res.Records + 1, Reason: fmt.Sprintf(format, args...)}
+		return res, nil
+	}
+	switch {
+	case herr != nil:
+		return end("%v", herr)
+	case hd == nil && res.Records > 0:
+		return end("the head file %s is missing, so records cut from the end cannot be noticed", l.headPath())
+	case hd == nil, hd.Seq == res.LastSeq && hd.Hash == res.Head:
+	case hd.Seq > res.LastSeq && hd.Seq == res.LastSeq+1:
+		return end("record %d was removed from the end (the head file names it)", hd.Seq)
+	case hd.Seq > res.LastSeq:
+		return end("records %d to %d were removed from the end (the head file names record %d)", res.LastSeq+1, hd.Seq, hd.Seq)
+	case hd.Seq == res.LastSeq:
+		return end("the last record is not the one the head file names: it was replaced")
+	case hd.Seq+1 == res.LastSeq && hd.Hash == lastPrev:
+		res.Notes = append(res.Notes, fmt.Sprintf("the head file names record %d, one behind (a write was interrupted after its record was saved); the next change updates it", hd.Seq))
+	default:
+		return end("the head file names record %d but the log goes on to record %d: records were added without mfactl, or the head file was replaced", hd.Seq, res.LastSeq)
+	}
+	return res, nil
+}
+
+// scanChain reads records from src, checking each hash, number and link,
+// calls fn for each good one, and counts them in res. The first problem
+// goes to res.Problem; the error is for I/O failures and fn's own. It
+// returns the last record's prev, for the head checks.
+func scanChain(src io.Reader, path string, fn func(Record) error, res *Result) (string, error) {
+	rd := bufio.NewReaderSize(src, 64<<10)
 	prev, expect := zeroHash, int64(1)
 	var lastPrev string
 	// pending is an unreadable line, acceptable only as the remnant of an
@@ -88,13 +128,13 @@ func (l *Log) Scan(fn func(Record) error) (Result, error) {
 		why  error
 	}
 	var pending *remnant
-	problem := func(line int, r *Record, format string, args ...any) (Result, error) {
+	problem := func(line int, r *chainFields, format string, args ...any) (string, error) {
 		p := &Problem{Line: line, Reason: fmt.Sprintf(format, args...)}
 		if r != nil {
 			p.Seq, p.Time, p.Command = r.Seq, r.Time, r.Command
 		}
 		res.Problem = p
-		return res, nil
+		return lastPrev, nil
 	}
 	for lineNo := 1; ; lineNo++ {
 		b, err := readLine(rd)
@@ -105,10 +145,13 @@ func (l *Log) Scan(fn func(Record) error) (Result, error) {
 			if errors.Is(err, errLineTooLong) {
 				return problem(lineNo, nil, "the line is longer than %d MiB: not a record", maxLine>>20)
 			}
-			return res, fmt.Errorf("audit: read %s: %w", l.path, err)
+			return lastPrev, fmt.Errorf("audit: read %s: %w", path, err)
 		}
 		complete := err == nil
-		r, payload, claimed, derr := decodeLine(b)
+		// The chain needs a few members; the whole record is decoded only
+		// for fn.
+		var r chainFields
+		payload, claimed, derr := decodeInto(b, &r)
 		if !complete {
 			if derr == nil && r.Seq == expect && r.Prev == prev && chainHash(r.Prev, payload) == claimed && pending == nil {
 				res.Notes = append(res.Notes, fmt.Sprintf("line %d (record %d) lacks its final newline (a write was interrupted at its last byte); the next change completes it", lineNo, r.Seq))
@@ -144,8 +187,12 @@ func (l *Log) Scan(fn func(Record) error) (Result, error) {
 			return problem(lineNo, &r, "the chain is broken: its previous hash is not the hash of record %d, which was edited and re-hashed, or replaced", r.Seq-1)
 		}
 		if fn != nil {
-			if err := fn(r); err != nil {
-				return res, err
+			var full Record
+			if err := json.Unmarshal(b, &full); err != nil {
+				return problem(lineNo, &r, "not a record: %v", err)
+			}
+			if err := fn(full); err != nil {
+				return lastPrev, err
 			}
 		}
 		lastPrev, prev, expect = r.Prev, claimed, expect+1
@@ -155,28 +202,7 @@ func (l *Log) Scan(fn func(Record) error) (Result, error) {
 	if pending != nil {
 		return problem(pending.line, nil, "not a record: %v (edited or corrupted)", pending.why)
 	}
-	end := func(format string, args ...any) (Result, error) {
-		res.Problem = &Problem{Line: res.Records + 1, Reason: fmt.Sprintf(format, args...)}
-		return res, nil
-	}
-	switch {
-	case herr != nil:
-		return end("%v", herr)
-	case hd == nil && res.Records > 0:
-		return end("the head file %s is missing, so records cut from the end cannot be noticed", l.headPath())
-	case hd == nil, hd.Seq == res.LastSeq && hd.Hash == res.Head:
-	case hd.Seq > res.LastSeq && hd.Seq == res.LastSeq+1:
-		return end("record %d was removed from the end (the head file names it)", hd.Seq)
-	case hd.Seq > res.LastSeq:
-		return end("records %d to %d were removed from the end (the head file names record %d)", res.LastSeq+1, hd.Seq, hd.Seq)
-	case hd.Seq == res.LastSeq:
-		return end("the last record is not the one the head file names: it was replaced")
-	case hd.Seq+1 == res.LastSeq && hd.Hash == lastPrev:
-		res.Notes = append(res.Notes, fmt.Sprintf("the head file names record %d, one behind (a write was interrupted after its record was saved); the next change updates it", hd.Seq))
-	default:
-		return end("the head file names record %d but the log goes on to record %d: records were added without mfactl, or the head file was replaced", hd.Seq, res.LastSeq)
-	}
-	return res, nil
+	return lastPrev, nil
 }
 
 var errLineTooLong = errors.New("line too long")
@@ -200,4 +226,91 @@ func readLine(rd *bufio.Reader) ([]byte, error) {
 			return buf, err
 		}
 	}
+}
+
+// Anchor is a record's number and hash, kept outside the log (`audit head`
+// prints it) so a later rewrite of the log from some record on, or a cut
+// of its last records with a matching head file, can be noticed.
+type Anchor struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// String is the anchor's text form, SEQ:HASH.
+func (a Anchor) String() string { return fmt.Sprintf("%d:%s", a.Seq, a.Hash) }
+
+// ParseAnchor reads an anchor: "SEQ:HASH", or a bare HASH (any record with
+// that hash), or the JSON object `audit head -o json` prints (its seq and
+// hash members; others are ignored). Surrounding space is ignored.
+func ParseAnchor(s string) (Anchor, error) {
+	in := strings.TrimSpace(s)
+	if strings.HasPrefix(in, "{") {
+		var a Anchor
+		if err := json.Unmarshal([]byte(in), &a); err != nil {
+			return Anchor{}, fmt.Errorf("the anchor is not the JSON of `audit head -o json`: %v", err)
+		}
+		if a.Seq < 1 {
+			return Anchor{}, fmt.Errorf("the anchor's seq must be a record number (1 or more)")
+		}
+		return a, checkAnchorHash(a)
+	}
+	var a Anchor
+	if n, h, ok := strings.Cut(in, ":"); ok {
+		seq, err := strconv.ParseInt(n, 10, 64)
+		if err != nil || seq < 1 {
+			return Anchor{}, fmt.Errorf("the anchor %q does not start with a record number (SEQ:HASH, such as 42:%s...)", oneLine(in), zeroHash[:8])
+		}
+		a = Anchor{Seq: seq, Hash: h}
+	} else {
+		a = Anchor{Hash: in}
+	}
+	return a, checkAnchorHash(a)
+}
+
+func checkAnchorHash(a Anchor) error {
+	if len(a.Hash) != 64 || strings.Trim(a.Hash, "0123456789abcdef") != "" {
+		return fmt.Errorf("the anchor's hash must be 64 lower-case hex digits (a SHA-256 as `audit head` prints it)")
+	}
+	return nil
+}
+
+// oneLine shortens s for an error message.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 80 {
+		s = s[:80] + "..."
+	}
+	return s
+}
+
+// VerifyAnchor verifies the whole log, as Scan does, and that it holds the
+// anchored record: the record numbered a.Seq has hash a.Hash (without a
+// number: some record has that hash). As each record's hash covers the one
+// before it, the log up to that record is then exactly what it was when
+// the anchor was taken. A log that lacks it gets a Problem.
+func (l *Log) VerifyAnchor(a Anchor) (Result, error) {
+	var found *Record
+	res, err := l.Scan(func(r Record) error {
+		if found == nil && (r.Seq == a.Seq || a.Seq == 0 && r.Hash == a.Hash) {
+			found = &r
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	switch {
+	case found != nil && found.Hash == a.Hash:
+		return res, nil
+	case found != nil:
+		res.Problem = &Problem{Seq: found.Seq, Time: found.Time, Command: found.Command,
+			Reason: fmt.Sprintf("this is not the anchored record (its hash is %s, the anchor's %s): the log was rewritten from this record or before it", found.Hash, a.Hash)}
+	case res.Problem != nil:
+		// The damage found first says more than the missing anchor.
+	case a.Seq > 0:
+		res.Problem = &Problem{Line: res.Records + 1, Reason: fmt.Sprintf("the anchored record %d is not in the log, which ends at record %d: records were cut from the end (and the head file rewritten)", a.Seq, res.LastSeq)}
+	default:
+		res.Problem = &Problem{Line: res.Records + 1, Reason: fmt.Sprintf("no record has the anchored hash %s: the log was rewritten, or records were cut from the end", a.Hash)}
+	}
+	return res, nil
 }

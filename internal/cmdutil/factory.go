@@ -18,6 +18,7 @@ import (
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/mock"
+	"github.com/mfactl/mfactl/mock/store"
 )
 
 // Factory hands commands their dependencies, each built on first use:
@@ -37,6 +38,11 @@ type Factory struct {
 
 	// Audit collects what this run changes, for its audit record.
 	Audit *audit.Session
+
+	// MockStateWait, when set, is called when a request to the in-process
+	// mock has waited a second for another process holding its state file
+	// (cmd says so to the user).
+	MockStateWait func(path string, holder store.Holder)
 
 	flags *pflag.FlagSet
 
@@ -167,7 +173,13 @@ func (f *Factory) newGraph() (*graph.Client, error) {
 		if err != nil {
 			return nil, WithExit(ExitUsage, err, "")
 		}
-		srv, err := mock.NewServer(mock.Options{StatePath: cfg.MockState, Realism: realism, Verify: vcfg})
+		state := cfg.MockState
+		srv, err := mock.NewServer(mock.Options{StatePath: state, Realism: realism, Verify: vcfg, ShareState: true,
+			OnStateWait: func(h store.Holder) {
+				if f.MockStateWait != nil {
+					f.MockStateWait(state, h)
+				}
+			}})
 		if err != nil {
 			return nil, WithExit(ExitFailure, err, "")
 		}

@@ -25,17 +25,18 @@ var ErrLocked = errors.New("the mock state file is in use by another mfactl proc
 // directory (0700). It waits up to wait for another process to release the
 // file lock.
 func OpenBolt(path string, wait time.Duration) (*Bolt, error) {
+	if err := ensureDir(path); err != nil {
+		return nil, err
+	}
+	return openBolt(path, wait, nil)
+}
+
+// ensureDir creates the directory of a state file (0700).
+func ensureDir(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
+		return fmt.Errorf("store: create directory for %s: %w", path, err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait, FreelistType: bolt.FreelistMapType})
-	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("%w (%s); wait for it to finish or use another MFACTL_MOCK_STATE", ErrLocked, path)
-		}
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	return &Bolt{db: db}, nil
+	return nil
 }
 
 // View runs a read-only transaction.
