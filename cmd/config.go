@@ -77,8 +77,8 @@ the command line, where shell history and the process list would keep them: give
 only the key, and type the secret at the prompt or pipe it on standard input.`,
 		Example: `  mfactl config set tenant-id contoso.onmicrosoft.com --profile contoso
   mfactl config set cloud usgov --profile contoso-gov
-  mfactl config set client-secret --profile contoso          # asks for it, without echo
-  printf '%s' "$SECRET" | mfactl config set client-secret   # from a pipe
+  mfactl config set client-secret --profile contoso          # asks for it, without echo [interactive]
+  printf '%s' "$SECRET" | mfactl config set client-secret   # from a pipe [placeholder]
   mfactl config set mock true --profile lab`,
 		Args: cobra.RangeArgs(1, 2),
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {

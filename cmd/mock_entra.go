@@ -126,7 +126,7 @@ func newCmdMockSigninApprove(f *cmdutil.Factory) *cobra.Command {
 		Long: `A device code sign-in against the emulated Entra ID (mock serve --proxy) waits
 until a tenant user approves its code. The token it then gets is delegated: it
 acts as that user, with that user's directory roles.`,
-		Example: `  mfactl --endpoint http://127.0.0.1:8080 mock signin approve ABCD2EFGH --user helpdesk@contoso.example`,
+		Example: `  mfactl --endpoint http://127.0.0.1:8080 mock signin approve ABCD2EFGH --user helpdesk@contoso.example   # the code a device-code sign-in printed, with mock serve --proxy [placeholder]`,
 		Args:    exactArgs(1, "mock signin approve needs the <code> the sign-in printed"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if user == "" {
