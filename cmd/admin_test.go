@@ -103,7 +103,7 @@ func TestPhoneNumberArgumentsCLI(t *testing.T) {
 		{[]string{"425-555-0100 ext. 123", "--country", "US", "--type", "office"}, 0, `"phoneNumber":"+1 4255550100x123"`},
 		{[]string{"0151 23456789", "--country", "DE"}, 0, `"phoneNumber":"+49 15123456789"`},
 		{[]string{"+91 98765 43210"}, 0, `"phoneNumber":"+91 9876543210"`},
-		{[]string{"+1 4255550100x12"}, 2, "extensions are only allowed on office phones"},
+		{[]string{"+1 4255550100x12"}, 2, "mfactl allows extensions only on office phones"},
 		{[]string{"(425) 555-0100"}, 2, "has no country code"},
 		{[]string{"+1 425 555"}, 2, "too short"},
 		{[]string{"+1 425 FLOWERS"}, 2, "contains letters"},

@@ -106,8 +106,48 @@ func (rt *router) match(method, version string, segs []string) (h handlerFunc, p
 	}
 	if deepest < len(segs) {
 		badSegment = segs[deepest]
+	} else if len(segs) > 0 {
+		// Every segment matched a prefix of some longer route: the path
+		// stops short, so the last segment is the one Graph names (it
+		// never names an empty one).
+		badSegment = segs[len(segs)-1]
 	}
 	return nil, nil, false, badSegment
+}
+
+// keySegments splits the OData key form users('{id or UPN}') into the two
+// segments users/{id or UPN} the routes use, so every path that works with
+// users/{id} also works with users('{id}'): the user-get page documents
+// both (api-reference/v1.0/api/user-get.md, "GET /users/{id |
+// userPrincipalName}" and the users('...') key syntax of OData URL
+// conventions, which Graph's own @odata.context links use). A quote inside
+// the key is doubled, as OData escapes it.
+func keySegments(segs []string) []string {
+	if len(segs) == 0 {
+		return segs
+	}
+	name, key, ok := strings.Cut(segs[0], "(")
+	if !ok || !strings.EqualFold(name, "users") || !strings.HasSuffix(key, ")") {
+		return segs
+	}
+	key = strings.TrimSuffix(key, ")")
+	if len(key) >= 2 && key[0] == '\'' && key[len(key)-1] == '\'' {
+		key = strings.ReplaceAll(key[1:len(key)-1], "''", "'")
+	}
+	return append([]string{name, key}, segs[1:]...)
+}
+
+// meSegments serves /me/... as /users/{signed-in user}/...: the
+// authentication method pages document both forms, /me for the signed-in
+// user's own methods (for example
+// api-reference/v1.0/api/phoneauthenticationmethod-delete.md, "DELETE
+// /me/authentication/phoneMethods/{phoneMethodId}"). The self-service rules
+// then apply because the target is the caller. /me alone keeps its route.
+func meSegments(segs []string, caller *Principal) []string {
+	if len(segs) < 2 || !strings.EqualFold(segs[0], "me") {
+		return segs
+	}
+	return append([]string{"users", caller.UPN}, segs[1:]...)
 }
 
 func matchSegments(pattern, segs []string) (map[string]string, int, bool) {
@@ -177,6 +217,8 @@ func (s *Server) dispatch(r *request) (*response, error) {
 		}
 	}
 
+	segs = keySegments(segs)
+
 	principal, ok := s.tokens.lookup(r.http.Header.Get("Authorization"))
 	if !ok {
 		if r.http.Header.Get("Authorization") == "" {
@@ -185,6 +227,7 @@ func (s *Server) dispatch(r *request) (*response, error) {
 		return nil, newError(http.StatusUnauthorized, codeInvalidToken, "Access token validation failure. Invalid audience.")
 	}
 	r.caller = principal
+	segs = meSegments(segs, principal)
 
 	if err := r.readBody(); err != nil {
 		return nil, err

@@ -157,6 +157,20 @@ func canRevokeSessions(caller *Principal, target *userRecord) error {
 	return errDenied()
 }
 
+// canReadMFAState: reading another user's per-user MFA state (beta
+// requirements) needs Policy.Read.All and Global Reader or Authentication
+// Policy Administrator
+// (api-reference/beta/includes/permissions/authentication-get-3-permissions.md,
+// api-reference/beta/includes/rbac-for-apis/rbac-authentication-methods-policy-apis-read.md);
+// the Authentication Administrator, who reads methods, is refused. Anyone
+// reads their own ("Permissions acting on self",
+// api-reference/beta/api/authentication-get.md). Global Administrator holds
+// every role's rights. The mock's tokens stand for delegated sign-ins
+// that carry every scope, so only the role is checked.
+func canReadMFAState(caller *Principal, target *userRecord) bool {
+	return caller.has(RoleGlobalReader, RoleAuthPolicyAdmin, RoleGlobalAdmin) || isSelf(caller, target)
+}
+
 // canSetMFAState: per-user MFA state belongs to the Authentication Policy
 // Administrator (beta requirements API).
 func canSetMFAState(caller *Principal, target *userRecord) error {
@@ -201,6 +215,16 @@ func checkDefaultDeletion(u *userRecord, all []methodRecord, victim *methodRecor
 	if preferred.SupportedBy(rest) {
 		return false, nil
 	}
+	// "If the phone number is the user's default Azure multi-factor
+	// authentication (MFA) authentication method, it can't be deleted. Have
+	// the user change their default authentication method, and then delete
+	// the number." (api-reference/v1.0/api/phoneauthenticationmethod-delete.md)
+	// A phone is refused even when no other method could take over.
+	if victim.Kind == methods.KindPhone {
+		return false, ruleError(CodeDefaultMethodInUse,
+			"The phone method '%s' is the user's default sign-in method (%s) and cannot be deleted. Change userPreferredMethodForSecondaryAuthentication first.",
+			victim.ID, preferred)
+	}
 	for _, m := range rest {
 		if canBackDefault(m) {
 			return false, ruleError(CodeDefaultMethodInUse,
@@ -230,7 +254,7 @@ func checkOathAndAppLimit(all []methodRecord) error {
 
 // phoneFormatError turns a phone format problem into Graph's error.
 func phoneFormatError(err error) *graphError {
-	return ruleError(CodeInvalidPhoneNumber, "Invalid phone number: %s. Use the format +{country code} {number}, with x{extension} only on office phones.", strings.TrimPrefix(err.Error(), "phone number "))
+	return ruleError(CodeInvalidPhoneNumber, "Invalid phone number: %s. Use the format +{country code} {number}x{extension}, with the extension optional.", strings.TrimPrefix(err.Error(), "phone number "))
 }
 
 // invalidEnum is Graph's answer to a value outside an enum.
