@@ -238,9 +238,9 @@ func TestValidEntraFormat(t *testing.T) {
 		{"+1 4255550100x123", PhoneOffice, nil, ""},
 		{"+1 4255550100x1234567890", PhoneOffice, nil, ""},
 		{"+353 12345678", PhoneMobile, nil, ""},
-		{"+1 1234", PhoneMobile, nil, ""},           // shape only: 4 digits is the floor
-		{"+999 12345678", PhoneMobile, nil, ""},     // shape only: unassigned codes pass
-		{"+1 12345678901234", PhoneMobile, nil, ""}, // 15 digits in all
+		{"+1 1234", PhoneMobile, nil, ""},                    // shape only: 4 digits is the floor
+		{"+999 12345678", PhoneMobile, nil, ""},              // shape only: unassigned codes pass
+		{"+1 12345678901234", PhoneMobile, nil, ""},          // 15 digits in all
 		{"+1 4255550100x123", PhoneMobile, nil, ""},          // any type may have an extension
 		{"+1 4255550100x123", PhoneAlternateMobile, nil, ""}, // (phoneauthenticationmethod.md)
 		{"", PhoneMobile, ErrPhoneEmpty, "empty"},

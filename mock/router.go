@@ -181,13 +181,24 @@ func (s *Server) serveGraph(w http.ResponseWriter, hr *http.Request) {
 }
 
 // newRequest wraps an HTTP request with a fresh request id.
+//
+// client-request-id is echoed when the client sent one; otherwise Graph's
+// answers carry one anyway (every documented error example has
+// innerError.client-request-id, api-reference/v1.0/resources/errors.md
+// "Error resource type"), so the mock uses the request id, as Graph does
+// for clients that send none.
 func (s *Server) newRequest(hr *http.Request) *request {
+	id := newRequestID()
+	client := hr.Header.Get("client-request-id")
+	if client == "" {
+		client = id
+	}
 	return &request{
 		http:     hr,
 		srv:      s,
 		query:    hr.URL.Query(),
-		reqID:    newRequestID(),
-		clientID: hr.Header.Get("client-request-id"),
+		reqID:    id,
+		clientID: client,
 		base:     baseURL(hr),
 	}
 }
@@ -339,7 +350,12 @@ func (s *Server) write(w http.ResponseWriter, r *request, resp *response, err er
 		s.logRequest(r, resp.status)
 		return
 	}
-	s.writeJSON(w, resp.status, resp.body)
+	body := resp.body
+	if r.metadataNone() {
+		body = stripControl(body)
+		h.Set("Content-Type", "application/json;odata.metadata=none;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+	}
+	s.writeJSON(w, resp.status, body)
 	s.logRequest(r, resp.status)
 }
 
@@ -349,7 +365,9 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, body any) {
 		status = http.StatusInternalServerError
 		b, _ = json.Marshal(map[string]any{"error": map[string]any{"code": codeInternal, "message": err.Error()}})
 	}
-	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+	}
 	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)

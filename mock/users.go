@@ -156,7 +156,7 @@ func (s *Server) listUsers(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	body := map[string]any{"@odata.context": r.contextURL("users"), "value": page}
+	body := map[string]any{"@odata.context": r.contextURL("users" + selectFragment(sel)), "value": page}
 	if total >= 0 {
 		body["@odata.count"] = total
 	}
@@ -217,6 +217,6 @@ func (s *Server) renderOneUser(r *request, ref string) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	body["@odata.context"] = r.contextURL("users/$entity")
+	body["@odata.context"] = r.contextURL("users" + selectFragment(sel) + "/$entity")
 	return ok(body)
 }
