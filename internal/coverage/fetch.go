@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mfactl/mfactl/graph"
@@ -101,6 +102,14 @@ func (p *Plan) Inputs(ctx context.Context) iter.Seq2[reports.UserInput, error] {
 	}
 }
 
+// throttledRead ends a methods read whose steps the server throttles at
+// the reports budget; sent users were already handed on.
+type throttledRead struct{ sent int }
+
+func (e *throttledRead) Error() string {
+	return "coverage: per-user method reads are throttled at the reports budget"
+}
+
 // errReplan ends a methods part whose reads turned out to be throttled at
 // the reports budget, so Inputs re-plans (replanThrottled).
 var errReplan = errors.New("coverage: method reads are throttled at the reports budget")
@@ -157,9 +166,21 @@ func (p *Plan) readPart(ctx context.Context, part Part, out chan<- row) {
 	case part.Source == SourceRegistration:
 		err = p.readRegistration(ctx, send)
 	case part.Scope == "disabled users":
-		err = p.readMethods(ctx, "accountEnabled eq false", send)
+		err = p.readMethods(ctx, "accountEnabled eq false", p.Source == SourceAuto, send)
 	default:
-		err = p.readMethods(ctx, p.serverFilter(), send)
+		err = p.readMethods(ctx, p.serverFilter(), p.canReplanThrottled(), send)
+	}
+	var tr *throttledRead
+	if errors.As(err, &tr) && part.Scope == "disabled users" {
+		// The registration report cannot list them, and reading them at
+		// the reports budget would crawl: the auto plan leaves the rest
+		// out and says so, as it does when their reads are refused.
+		p.note(fmt.Sprintf("%d of the %d disabled user(s) are left out: per-user method reads are throttled at the reports budget (%d requests per %d s, 429 RequestLimitExceeded), so reading them would take about %s (--source methods reads them anyway)",
+			part.Users-tr.sent, part.Users, throttling.ReportsBudget, int(throttling.Window/time.Second), roundEstimate(windowsTime((part.Users-tr.sent)*stepsPerUser, throttling.ReportsBudget))))
+		return
+	}
+	if tr != nil {
+		err = errReplan
 	}
 	if err != nil && p.Source == SourceAuto && part.Scope == "disabled users" && graph.StatusOf(err) == 403 {
 		// The report's reader may not read methods: the enabled users
@@ -302,7 +323,10 @@ const (
 // readMethods lists the users matching filter and reads each one's method
 // list and sign-in preferences through $batch, concurrently, emitting
 // users in the order they were listed.
-func (p *Plan) readMethods(ctx context.Context, filter string, send func(row) bool) error {
+//
+// replan (an auto plan) ends the read with a *throttledRead when the
+// server turns out to throttle method reads at the reports budget.
+func (p *Plan) readMethods(ctx context.Context, filter string, replan bool, send func(row) bool) error {
 	admins, err := p.adminIDs(ctx)
 	if err != nil {
 		return err
@@ -349,9 +373,24 @@ func (p *Plan) readMethods(ctx context.Context, filter string, send func(row) bo
 		}
 	}
 	opts := graph.BatchOptions{Beta: true, Concurrency: p.opts.Concurrency, Op: "read the", Role: graph.RoleReadMethods}
-	replan := p.canReplanThrottled()
+	// In an auto plan, method reads the server throttles at the reports
+	// budget end this read at the first such 429 (the limiter learns it
+	// from the 429's x-ms-throttle-information), for Inputs to re-plan
+	// rather than crawl at 5 requests per 10 s.
+	var throttledOut atomic.Bool
+	if replan {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		opts.OnThrottle = func(time.Duration) {
+			if p.client.Limiter().MethodReadsOnReportsBudget() {
+				throttledOut.Store(true)
+				cancel()
+			}
+		}
+	}
 	err = p.client.Batch(ctx, items, opts, func(r graph.BatchResult) error {
-		if replan && p.client.Limiter().MethodReadsOnReportsBudget() {
+		if throttledOut.Load() {
 			return errReplan
 		}
 		mu.Lock()
@@ -387,14 +426,14 @@ func (p *Plan) readMethods(ctx context.Context, filter string, send func(row) bo
 		}
 		return nil
 	})
+	if throttledOut.Load() {
+		return &throttledRead{sent: next}
+	}
 	if errors.Is(err, errStop) || (err != nil && ctx.Err() != nil) {
 		return nil
 	}
 	if err != nil {
 		return err
-	}
-	if replan && p.client.Limiter().MethodReadsOnReportsBudget() && len(pending) > 0 {
-		return errReplan
 	}
 	if listErr != nil {
 		return listErr

@@ -268,7 +268,7 @@ func (p *Plan) methodsPart(scope string, n int) Part {
 		// $select makes a user page cost 1 RU.
 		est = max(est, windowsTime(pages+steps, throttling.IdentityBudget(p.Users)))
 	}
-	if p.client.Limiter().MethodReadsOnReportsBudget() {
+	if p.client != nil && p.client.Limiter().MethodReadsOnReportsBudget() {
 		// The server charges method reads to the reports budget.
 		est = max(est, windowsTime(steps, throttling.ReportsBudget))
 	}
