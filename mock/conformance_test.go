@@ -268,7 +268,7 @@ func conformanceCases() []conformanceCase {
 		{name: "list hardware tokens", doc: "api-reference/beta/api/authenticationmethoddevice-list-hardwareoathdevices.md", method: "GET", path: inventory,
 			status: 200, props: collection, item: device},
 		{name: "create a hardware token", doc: "api-reference/beta/api/authenticationmethoddevice-post-hardwareoathdevices.md", method: "POST", path: inventory,
-			body: `{"serialNumber":"CONF-2","manufacturer":"Contoso","model":"OTP-C200","secretKey":"MZXW6YTBOIZDEMRSMZXW6YTBOIZDEMRS","timeIntervalInSeconds":30,"hashFunction":"hmacsha1"}`,
+			body:   `{"serialNumber":"CONF-2","manufacturer":"Contoso","model":"OTP-C200","secretKey":"MZXW6YTBOIZDEMRSMZXW6YTBOIZDEMRS","timeIntervalInSeconds":30,"hashFunction":"hmacsha1"}`,
 			status: 201, props: device},
 		{name: "get a hardware token", doc: "api-reference/beta/api/hardwareoathtokenauthenticationmethoddevice-get.md", setup: newDevice, method: "GET", path: inventory + "/{hw}", status: 200, props: device},
 		{name: "update a hardware token", doc: "api-reference/beta/api/hardwareoathtokenauthenticationmethoddevice-update.md", setup: newDevice, method: "PATCH", path: inventory + "/{hw}",
