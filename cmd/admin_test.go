@@ -442,6 +442,13 @@ func TestDefaultAndMFAState(t *testing.T) {
 	if !strings.Contains(cli.stderr.String(), "changed from enforced to disabled") || !strings.Contains(cli.stderr.String(), "Conditional Access") {
 		t.Errorf("%s", cli.stderr)
 	}
+	// Nestor has an MFA method: Entra stores enabled as enforced
+	// (strongauthenticationrequirements.md), and mfactl says what it stored.
+	cli.jsonOf(&st, "mfa-state", "set", nestorUPN, "enabled")
+	if st.State != methods.MFAEnforced || !strings.Contains(cli.stderr.String(), "changed from disabled to enforced") ||
+		!strings.Contains(cli.stderr.String(), "Entra stored enforced rather than enabled") {
+		t.Errorf("%+v %s", st, cli.stderr)
+	}
 	cli.fails(cmdutil.ExitUsage, []string{"unknown MFA state"}, "mfa-state", "set", nestorUPN, "on")
 	cli.fails(cmdutil.ExitUsage, []string{"unknown default method"}, "default", "set", nestorUPN, "email")
 }

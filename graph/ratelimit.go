@@ -69,7 +69,8 @@ func ClassifyRequest(method, path string, q url.Values) (RequestClass, int) {
 	if throttling.IsWrite(method) {
 		return ClassWrite, cost
 	}
-	if method == http.MethodGet && len(segs) >= 3 && strings.EqualFold(segs[0], "users") && strings.EqualFold(segs[2], "authentication") {
+	if method == http.MethodGet && ((len(segs) >= 3 && strings.EqualFold(segs[0], "users") && strings.EqualFold(segs[2], "authentication")) ||
+		(len(segs) >= 2 && strings.EqualFold(segs[0], "me") && strings.EqualFold(segs[1], "authentication"))) {
 		return ClassMethodRead, cost
 	}
 	return ClassIdentity, cost

@@ -48,6 +48,8 @@ func TestClassifyRequest(t *testing.T) {
 		{"GET", "/v1.0/users?$select=id&$expand=manager", ClassIdentity, 2},
 		{"GET", "/beta/users/a@b/authentication/methods", ClassMethodRead, 1},
 		{"GET", "/users/a@b/authentication/signInPreferences", ClassMethodRead, 1},
+		{"GET", "/v1.0/me/authentication/phoneMethods", ClassMethodRead, 1},
+		{"GET", "/v1.0/users/a@b", ClassIdentity, 1},
 		{"GET", "/v1.0/users/$count", ClassIdentity, 1},
 		{"POST", "/v1.0/users/a@b/authentication/phoneMethods", ClassWrite, 1},
 		{"DELETE", "/beta/directory/authenticationMethodDevices/hardwareOathDevices/1", ClassWrite, 1},

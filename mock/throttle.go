@@ -69,9 +69,14 @@ func ParseThrottle(s string) (Throttle, error) {
 }
 
 // isMethodRead reports whether a path (relative to the version root) is a
-// GET of a user's authentication data: users/{id}/authentication/...
+// GET of a user's authentication data: users/{id}/authentication/... or
+// me/authentication/...
 func isMethodRead(method string, segs []string) bool {
-	return method == http.MethodGet && len(segs) >= 3 && strings.EqualFold(segs[0], "users") && strings.EqualFold(segs[2], "authentication")
+	if method != http.MethodGet {
+		return false
+	}
+	return (len(segs) >= 3 && strings.EqualFold(segs[0], "users") && strings.EqualFold(segs[2], "authentication")) ||
+		(len(segs) >= 2 && strings.EqualFold(segs[0], "me") && strings.EqualFold(segs[1], "authentication"))
 }
 
 // appBudget is one app+tenant pair's budgets.
