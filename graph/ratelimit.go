@@ -35,7 +35,7 @@ const (
 	// identity read, until a 429 shows the server charges it to the
 	// reports budget: the throttling page lists an authenticationMethod
 	// resource under the reports limit
-	// (concepts/includes/throttling-entra-logs-reports.md), and the docs do
+	// (includes/throttling-entra-logs-reports.md), and the docs do
 	// not say which URLs that covers. The limiter then paces these reads at
 	// the reports budget (MethodReadsOnReportsBudget).
 	ClassMethodRead

@@ -128,7 +128,7 @@ const (
 	gradyUPN = "grady.archie@contoso.example"
 )
 
-// The types of the documented error envelope (api-reference/v1.0/resources/errors.md).
+// The types of the documented error envelope (concepts/errors.md).
 var errorProps = map[string]string{"error": "object"}
 
 func conformanceCases() []conformanceCase {
@@ -343,7 +343,7 @@ func TestConformance(t *testing.T) {
 				t.Fatalf("%s %s (%s): %d, want %d: %s", tc.method, path, tc.doc, r.status, tc.status, r.body)
 			}
 			// Every answer carries request-id and echoes client-request-id
-			// (api-reference/v1.0/resources/errors.md; concepts/best-practices-concept.md).
+			// (concepts/errors.md; concepts/best-practices-concept.md).
 			for _, h := range append([]string{"request-id"}, tc.headers...) {
 				if r.header.Get(h) == "" {
 					t.Errorf("no %s header (%s)", h, tc.doc)

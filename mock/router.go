@@ -183,10 +183,10 @@ func (s *Server) serveGraph(w http.ResponseWriter, hr *http.Request) {
 // newRequest wraps an HTTP request with a fresh request id.
 //
 // client-request-id is echoed when the client sent one; otherwise Graph's
-// answers carry one anyway (every documented error example has
-// innerError.client-request-id, api-reference/v1.0/resources/errors.md
-// "Error resource type"), so the mock uses the request id, as Graph does
-// for clients that send none.
+// answers carry one anyway: the documented error examples show
+// innerError.client-request-id (concepts/errors.md; API pages'
+// error examples), equal to request-id when the client sent none, so the
+// mock uses the request id.
 func (s *Server) newRequest(hr *http.Request) *request {
 	id := newRequestID()
 	client := hr.Header.Get("client-request-id")

@@ -43,7 +43,7 @@ const (
 	// ThrottleGraphMethodsAsReports is Graph's budgets with one reading of
 	// the throttling page: its "identity and access reports" limit of 5
 	// requests per 10 seconds lists the authenticationMethod resource
-	// (concepts/includes/throttling-entra-logs-reports.md, included by
+	// (includes/throttling-entra-logs-reports.md, included by
 	// concepts/throttling-limits.md). Read that way, per-user method
 	// reads (GET /users/{id}/authentication/...) share the reports budget
 	// and its 429s (scope Tenant_Application/Read/...,

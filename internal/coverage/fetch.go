@@ -126,7 +126,7 @@ func (p *Plan) canReplanThrottled() bool {
 // requests per 10 s: two reads a user at that rate would crawl, while the
 // report reads 999 users a request. The throttling page lists an
 // authenticationMethod resource under the reports limit
-// (concepts/includes/throttling-entra-logs-reports.md); the docs leave
+// (includes/throttling-entra-logs-reports.md); the docs leave
 // open which URLs it covers, so the planner learns it from the 429s.
 func (p *Plan) replanThrottled() {
 	p.replanned = true
