@@ -103,7 +103,7 @@ func TestPhoneNumberArgumentsCLI(t *testing.T) {
 		{[]string{"425-555-0100 ext. 123", "--country", "US", "--type", "office"}, 0, `"phoneNumber":"+1 4255550100x123"`},
 		{[]string{"0151 23456789", "--country", "DE"}, 0, `"phoneNumber":"+49 15123456789"`},
 		{[]string{"+91 98765 43210"}, 0, `"phoneNumber":"+91 9876543210"`},
-		{[]string{"+1 4255550100x12"}, 2, "extensions are only allowed on office phones"},
+		{[]string{"+1 4255550100x12"}, 2, "mfactl allows extensions only on office phones"},
 		{[]string{"(425) 555-0100"}, 2, "has no country code"},
 		{[]string{"+1 425 555"}, 2, "too short"},
 		{[]string{"+1 425 FLOWERS"}, 2, "contains letters"},
@@ -135,7 +135,7 @@ func TestPhoneVerbsEndToEnd(t *testing.T) {
 	cli := newTestCLI(t)
 	var added methods.Method
 	cli.jsonOf(&added, "phone", "add", alexUPN, "(425) 555-0160", "--country", "US", "--type", "mobile")
-	if added.ID != methods.MobilePhoneID || added.PhoneNumber != "+1 4255550160" || added.SMSSignInState != "notEnabled" {
+	if added.ID != methods.MobilePhoneID || added.PhoneNumber != "+1 4255550160" || added.SMSSignInState != "ready" {
 		t.Fatalf("added %+v", added)
 	}
 	if !strings.Contains(cli.stderr.String(), "Added the mobile phone +1 4255550160 of Alex Wilber") {
@@ -441,6 +441,13 @@ func TestDefaultAndMFAState(t *testing.T) {
 	cli.ok("mfa-state", "set", nestorUPN, "disabled")
 	if !strings.Contains(cli.stderr.String(), "changed from enforced to disabled") || !strings.Contains(cli.stderr.String(), "Conditional Access") {
 		t.Errorf("%s", cli.stderr)
+	}
+	// Nestor has an MFA method: Entra stores enabled as enforced
+	// (strongauthenticationrequirements.md), and mfactl says what it stored.
+	cli.jsonOf(&st, "mfa-state", "set", nestorUPN, "enabled")
+	if st.State != methods.MFAEnforced || !strings.Contains(cli.stderr.String(), "changed from disabled to enforced") ||
+		!strings.Contains(cli.stderr.String(), "Entra stored enforced rather than enabled") {
+		t.Errorf("%+v %s", st, cli.stderr)
 	}
 	cli.fails(cmdutil.ExitUsage, []string{"unknown MFA state"}, "mfa-state", "set", nestorUPN, "on")
 	cli.fails(cmdutil.ExitUsage, []string{"unknown default method"}, "default", "set", nestorUPN, "email")

@@ -110,17 +110,28 @@ func mfaStateRun(ctx context.Context, opts *MFAStateOptions) error {
 		if done, err := s.finishDryRun(); done {
 			return err
 		}
-		s.IO.Notef("The per-user MFA state of %s changed from %s to %s.", r.Name(), before, state)
-		if state == methods.MFADisabled {
+		// Re-read: Entra may store another state than the one sent (enabled
+		// becomes enforced for a user who already has an MFA method), and
+		// the note must say what is true.
+		after, err := s.client.GetMFAState(ctx, r.User.ID)
+		if err != nil {
+			return err
+		}
+		s.IO.Notef("The per-user MFA state of %s changed from %s to %s.", r.Name(), before, after)
+		if after != state {
+			s.IO.Notef("Entra stored %s rather than %s: a user who already has an MFA method is enforced at once.", after, state)
+		}
+		if after == methods.MFADisabled {
 			s.IO.Warnf("%s no longer has per-user MFA; make sure a Conditional Access policy requires MFA instead", r.User.UserPrincipalName)
 		}
+		if s.isTable() {
+			return nil
+		}
+		return s.printer.Print(mfaStateView{User: r.User.UserPrincipalName, State: after})
 	}
 	st, err := s.client.GetMFAState(ctx, r.User.ID)
 	if err != nil {
 		return err
-	}
-	if opts.State != "" && s.isTable() {
-		return nil
 	}
 	return s.printer.Print(mfaStateView{User: r.User.UserPrincipalName, State: st})
 }

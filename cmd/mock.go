@@ -49,7 +49,11 @@ type MockServeOptions struct {
 	Throttle string
 	FailRate string
 	FailSeed string
-	Realism  mock.Realism
+	// Fidelity knobs: --strict-reports, --batch-order, --batch-seed.
+	StrictReports bool
+	BatchOrder    string
+	BatchSeed     string
+	Realism       mock.Realism
 
 	// TLS: serve HTTPS with a generated certificate (written to CertOut,
 	// and its key to KeyOut when set) or with CertFile and KeyFile.
@@ -124,6 +128,13 @@ func (o *MockServeOptions) Validate() error {
 	if o.Realism.FailSeed, err = mock.ParseFailSeed(o.FailSeed); err != nil {
 		return cmdutil.FlagErrorf("--fail-seed: %v", err)
 	}
+	o.Realism.StrictReports = o.StrictReports
+	if o.Realism.BatchOrder, err = mock.ParseBatchOrder(o.BatchOrder); err != nil {
+		return cmdutil.FlagErrorf("--batch-order: %v", err)
+	}
+	if o.Realism.BatchSeed, err = mock.ParseBatchSeed(o.BatchSeed); err != nil {
+		return cmdutil.FlagErrorf("--batch-seed: %v", err)
+	}
 	if (o.CertFile == "") != (o.KeyFile == "") {
 		return cmdutil.FlagErrorf("--tls-cert and --tls-key go together: give both, or neither for a generated certificate")
 	}
@@ -159,7 +170,14 @@ Realism knobs, all off by default, apply to /v1.0 and /beta: --latency delays ev
 request (20ms, or a range 10ms-50ms); --throttle graph enforces Graph's budgets per
 app (bearer token) and tenant, answering 429 with Retry-After; --fail-rate fails that
 share of requests with 500, 503 or 504 or a dropped connection, reproducibly for
-a given --fail-seed.`,
+a given --fail-seed. --throttle graph,methods-as-reports also charges per-user method
+reads to the reports budget (5 requests per 10 s), one reading of Graph's throttling page.
+
+Fidelity knobs: $batch responses come back in a seeded random order, as Graph may
+reorder them (--batch-order request turns that off; --batch-seed reproduces an order);
+--strict-reports refuses $top on the registration report, which documents only
+$filter and $orderBy. The --mock flag reads the same knobs from MFACTL_MOCK_THROTTLE,
+MFACTL_MOCK_STRICT_REPORTS, MFACTL_MOCK_BATCH_ORDER and MFACTL_MOCK_BATCH_SEED.`,
 		Example: `  mfactl mock serve --addr 127.0.0.1:8080
   MFACTL_ENDPOINT=http://127.0.0.1:8080 MFACTL_TOKEN=mock-admin-token mfactl user show adele.vance@contoso.example
   mfactl mock serve --tls --tls-cert-out mock.pem --addr 127.0.0.1:8443
@@ -184,9 +202,12 @@ a given --fail-seed.`,
 	c.Flags().StringVar(&opts.Token, "token", "", "bearer token of the admin principal (default "+mock.DefaultAdminToken+")")
 	c.Flags().BoolVar(&opts.Log, "log", false, "log each request to stderr")
 	c.Flags().StringVar(&opts.Latency, "latency", "", "delay every Graph request: a duration (20ms) or a range (10ms-50ms)")
-	c.Flags().StringVar(&opts.Throttle, "throttle", "", "throttling model: graph (Graph's identity and reports budgets), or off")
+	c.Flags().StringVar(&opts.Throttle, "throttle", "", "throttling model: graph (Graph's identity and reports budgets), graph,methods-as-reports (per-user method reads also share the reports budget), or off")
 	c.Flags().StringVar(&opts.FailRate, "fail-rate", "", "share of Graph requests that fail: 0.02 or 2%")
 	c.Flags().StringVar(&opts.FailSeed, "fail-seed", "", "seed of the failures, to reproduce a run (default: random, printed)")
+	c.Flags().BoolVar(&opts.StrictReports, "strict-reports", false, "refuse $top on the registration report, which documents only $filter and $orderBy")
+	c.Flags().StringVar(&opts.BatchOrder, "batch-order", "shuffled", "order of $batch responses: shuffled (Graph may reorder them) or request")
+	c.Flags().StringVar(&opts.BatchSeed, "batch-seed", "", "seed of the $batch response order, to reproduce a run (default: random, printed)")
 	c.Flags().BoolVar(&opts.TLS, "tls", false, "serve HTTPS with a self-signed certificate generated at start")
 	c.Flags().StringVar(&opts.CertOut, "tls-cert-out", "", "write the generated certificate to this PEM `file` (0644), for clients to trust")
 	c.Flags().StringVar(&opts.KeyOut, "tls-key-out", "", "also write the generated private key to this PEM `file` (0600)")
@@ -202,7 +223,8 @@ a given --fail-seed.`,
 	c.Flags().IntVar(&opts.LockoutDenials, "lockout-denials", 5, "wrong codes, PINs or denied pushes within 10 minutes that lock a user for 15 (0 turns lockout off)")
 	c.Flags().DurationVar(&opts.CodeTTL, "code-ttl", 180*time.Second, "how long a texted or spoken code stays valid")
 	c.Flags().IntVar(&opts.RememberDays, "remember-days", 30, "how long a remembered device skips MFA, in days (1 to 365)")
-	_ = c.RegisterFlagCompletionFunc("throttle", cobra.FixedCompletions([]string{"graph", "off"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("throttle", cobra.FixedCompletions([]string{"graph", "graph,methods-as-reports", "off"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("batch-order", cobra.FixedCompletions([]string{"shuffled", "request"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 

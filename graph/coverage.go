@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -100,6 +101,15 @@ func (c *Client) ListPages(ctx context.Context, q PageQuery, fn func(values json
 		}
 		cur = <-next
 	}
+}
+
+// RefusedQueryOption reports whether err is Graph refusing a query option
+// of the request (400 naming the option, as for a query option a resource
+// does not support): a caller that sent the option as an optimisation can
+// read again without it.
+func RefusedQueryOption(err error, option string) bool {
+	var ge *Error
+	return errors.As(err, &ge) && ge.Status == 400 && strings.Contains(ge.Message, option)
 }
 
 // encodeODataQuery encodes query options with their $ left as it is and

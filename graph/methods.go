@@ -15,21 +15,25 @@ func (c *Client) authentication(user string) *users.ItemAuthenticationRequestBui
 	return c.users().ByUserId(user).Authentication()
 }
 
-// ListMethods returns every registered authentication method of a user
-// (GET /users/{id}/authentication/methods), including the password, sorted
-// for display. Types the SDK does not model (such as hardware OATH) are
-// recognised from their @odata.type.
+// ListMethods returns every registered authentication method of a user,
+// including the password, sorted for display. It reads the beta list
+// (GET /beta/users/{id}/authentication/methods): the v1.0 list carries only
+// the types v1.0 has, and hardware OATH methods are beta-only
+// (api-reference/v1.0/api/authentication-list-methods.md: "lists only the
+// methods supported on this API version";
+// api-reference/beta/resources/hardwareoathauthenticationmethod.md), so
+// reading v1.0 would hide a user's hardware tokens.
 func (c *Client) ListMethods(ctx context.Context, user string) ([]methods.Method, error) {
 	if err := ValidateUserRef(user); err != nil {
 		return nil, err
 	}
-	resp, err := c.authentication(user).Methods().Get(ctx, nil)
-	if err != nil {
+	var raw json.RawMessage
+	if err := getJSON(ctx, c.beta, c.MethodListRequest(user), &raw); err != nil {
 		return nil, userError("list methods of", user, RoleReadMethods, err)
 	}
-	out := make([]methods.Method, 0, len(resp.GetValue()))
-	for _, m := range resp.GetValue() {
-		out = append(out, ConvertMethod(m))
+	out, err := DecodeMethodList(raw)
+	if err != nil {
+		return nil, err
 	}
 	methods.SortMethods(out)
 	return out, nil

@@ -30,6 +30,15 @@ const (
 	ClassWrite
 	// ClassReports is a /reports request: 5 per 10 seconds.
 	ClassReports
+	// ClassMethodRead is a GET of a user's authentication data
+	// (/users/{id}/authentication/...). It draws resource units like any
+	// identity read, until a 429 shows the server charges it to the
+	// reports budget: the throttling page lists an authenticationMethod
+	// resource under the reports limit
+	// (includes/throttling-entra-logs-reports.md), and the docs do
+	// not say which URLs that covers. The limiter then paces these reads at
+	// the reports budget (MethodReadsOnReportsBudget).
+	ClassMethodRead
 )
 
 func (c RequestClass) String() string {
@@ -38,6 +47,8 @@ func (c RequestClass) String() string {
 		return "write"
 	case ClassReports:
 		return "reports"
+	case ClassMethodRead:
+		return "method read"
 	}
 	return "identity"
 }
@@ -57,6 +68,10 @@ func ClassifyRequest(method, path string, q url.Values) (RequestClass, int) {
 	cost := throttling.ResourceUnits(method, segs, q)
 	if throttling.IsWrite(method) {
 		return ClassWrite, cost
+	}
+	if method == http.MethodGet && ((len(segs) >= 3 && strings.EqualFold(segs[0], "users") && strings.EqualFold(segs[2], "authentication")) ||
+		(len(segs) >= 2 && strings.EqualFold(segs[0], "me") && strings.EqualFold(segs[1], "authentication"))) {
+		return ClassMethodRead, cost
 	}
 	return ClassIdentity, cost
 }
@@ -95,12 +110,15 @@ type Limiter struct {
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
 
-	mu       sync.Mutex
-	metered  bool
-	identity throttling.SlidingWindow
-	writes   throttling.SlidingWindow
-	reports  throttling.SlidingWindow
-	stats    LimiterStats
+	mu      sync.Mutex
+	metered bool
+	// methodsOnReports: a 429 on a method read carried the reports limit's
+	// signature, so method reads are paced at the reports budget.
+	methodsOnReports bool
+	identity         throttling.SlidingWindow
+	writes           throttling.SlidingWindow
+	reports          throttling.SlidingWindow
+	stats            LimiterStats
 }
 
 // NewLimiter returns a limiter for a tenant of unknown size (the smallest
@@ -148,8 +166,28 @@ func (l *Limiter) Stats() LimiterStats {
 	return s
 }
 
-// windowsOf are the budgets a class charges.
+// MethodReadsOnReportsBudget reports whether the server was seen to
+// charge per-user method reads to the reports budget (5 requests per 10 s).
+func (l *Limiter) MethodReadsOnReportsBudget() bool {
+	if l == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.methodsOnReports
+}
+
+// onReports reports whether a request of class c is charged to the
+// reports window (l.mu held).
+func (l *Limiter) onReports(c RequestClass) bool {
+	return c == ClassReports || (c == ClassMethodRead && l.methodsOnReports)
+}
+
+// windowsOf are the budgets a class charges (l.mu held).
 func (l *Limiter) windowsOf(c RequestClass) []*throttling.SlidingWindow {
+	if l.onReports(c) {
+		return []*throttling.SlidingWindow{&l.reports}
+	}
 	switch c {
 	case ClassReports:
 		return []*throttling.SlidingWindow{&l.reports}
@@ -173,17 +211,17 @@ func (l *Limiter) Wait(ctx context.Context, c RequestClass, cost int) error {
 		var until time.Time
 		if l.metered {
 			for _, w := range ws {
-				if t := w.FreeAt(now, unitsOf(c, w, cost)); t.After(until) {
+				if t := w.FreeAt(now, l.unitsOf(w, cost)); t.After(until) {
 					until = t
 				}
 			}
 		}
 		if !until.After(now) {
 			for _, w := range ws {
-				w.Add(now, unitsOf(c, w, cost))
+				w.Add(now, l.unitsOf(w, cost))
 			}
 			l.stats.Requests++
-			if c != ClassReports {
+			if !l.onReports(c) {
 				l.stats.ResourceUnits += cost
 			}
 			l.stats.Waited += waited
@@ -215,8 +253,8 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 
 // unitsOf is what a request costs in window w: resource units in the
 // identity window, one request in the others.
-func unitsOf(c RequestClass, w *throttling.SlidingWindow, cost int) int {
-	if c == ClassReports || w.Span == throttling.WriteWindow {
+func (l *Limiter) unitsOf(w *throttling.SlidingWindow, cost int) int {
+	if w != &l.identity {
 		return 1
 	}
 	return cost
@@ -234,12 +272,12 @@ func (l *Limiter) Observe(c RequestClass, cost, status int, get func(string) str
 	now := l.now()
 	if ru := get("x-ms-resource-unit"); ru != "" {
 		l.metered = true
-		if actual, err := strconv.Atoi(strings.TrimSpace(ru)); err == nil && c != ClassReports && actual != cost {
+		if actual, err := strconv.Atoi(strings.TrimSpace(ru)); err == nil && !l.onReports(c) && actual != cost {
 			l.identity.Add(now, actual-cost)
 			l.stats.ResourceUnits += actual - cost
 		}
 	}
-	if p := get("x-ms-throttle-limit-percentage"); p != "" && c != ClassReports {
+	if p := get("x-ms-throttle-limit-percentage"); p != "" && !l.onReports(c) {
 		// Usage is at least this share of the budget: others (another
 		// process of this app) spend it too.
 		if f, err := strconv.ParseFloat(strings.TrimSpace(p), 64); err == nil && f > 0 {
@@ -258,9 +296,16 @@ func (l *Limiter) Observe(c RequestClass, cost, status int, get func(string) str
 	if after <= 0 {
 		after = time.Second
 	}
+	// A method read refused with the reports limit's signature
+	// (x-ms-throttle-information RequestLimitExceeded; the resource unit
+	// limit says ResourceUnitLimitExceeded, concepts/throttling-limits.md)
+	// is on the reports budget from now on.
+	if c == ClassMethodRead && strings.Contains(get("x-ms-throttle-information"), "RequestLimitExceeded") {
+		l.methodsOnReports = true
+	}
 	w := &l.identity
 	switch {
-	case c == ClassReports:
+	case l.onReports(c):
 		w = &l.reports
 	case strings.Contains(get("x-ms-throttle-information"), "WriteLimitExceeded"):
 		w = &l.writes

@@ -46,8 +46,10 @@ func TestClassifyRequest(t *testing.T) {
 		{"GET", "/v1.0/users?$select=id", ClassIdentity, 1},
 		{"GET", "/v1.0/users?$top=5", ClassIdentity, 1},
 		{"GET", "/v1.0/users?$select=id&$expand=manager", ClassIdentity, 2},
-		{"GET", "/beta/users/a@b/authentication/methods", ClassIdentity, 1},
-		{"GET", "/users/a@b/authentication/signInPreferences", ClassIdentity, 1},
+		{"GET", "/beta/users/a@b/authentication/methods", ClassMethodRead, 1},
+		{"GET", "/users/a@b/authentication/signInPreferences", ClassMethodRead, 1},
+		{"GET", "/v1.0/me/authentication/phoneMethods", ClassMethodRead, 1},
+		{"GET", "/v1.0/users/a@b", ClassIdentity, 1},
 		{"GET", "/v1.0/users/$count", ClassIdentity, 1},
 		{"POST", "/v1.0/users/a@b/authentication/phoneMethods", ClassWrite, 1},
 		{"DELETE", "/beta/directory/authenticationMethodDevices/hardwareOathDevices/1", ClassWrite, 1},
@@ -243,5 +245,47 @@ func TestLimiterWaitStopsWithTheContext(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("Wait ignored the context for %s", d)
+	}
+}
+
+// A method read refused with the reports limit's signature moves method
+// reads onto the reports budget; one refused for resource units does not.
+func TestLimiterLearnsMethodReadsOnTheReportsBudget(t *testing.T) {
+	tests := []struct {
+		name, information string
+		onReports         bool
+	}{
+		{"reports limit", "RequestLimitExceeded", true},
+		{"resource units", "ResourceUnitLimitExceeded", false},
+		{"no information", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, c := testLimiter()
+			ctx := context.Background()
+			l.Observe(ClassMethodRead, 1, http.StatusTooManyRequests, headers("Retry-After", "4", "x-ms-throttle-information", tt.information))
+			if got := l.MethodReadsOnReportsBudget(); got != tt.onReports {
+				t.Fatalf("MethodReadsOnReportsBudget = %v, want %v", got, tt.onReports)
+			}
+			if !tt.onReports {
+				return
+			}
+			// The reports window is closed until Retry-After, then method
+			// reads go 5 per window; identity reads are not held up.
+			if err := l.Wait(ctx, ClassIdentity, 1); err != nil || c.slept != 0 {
+				t.Fatalf("an identity read waited %s", c.slept)
+			}
+			for i := 0; i < throttling.ReportsBudget+1; i++ {
+				if err := l.Wait(ctx, ClassMethodRead, 1); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if want := 4*time.Second + throttling.Window + limiterSlack; c.slept < want {
+				t.Errorf("%d method reads waited %s, want at least %s", throttling.ReportsBudget+1, c.slept, want)
+			}
+			if st := l.Stats(); st.ResourceUnits != 1 {
+				t.Errorf("resource units %d: method reads on the reports budget cost none", st.ResourceUnits)
+			}
+		})
 	}
 }

@@ -46,7 +46,7 @@ func TestWritesRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.ID != methods.MobilePhoneID || m.PhoneNumber != "+1 4255550130" || m.SMSSignInState != "notEnabled" {
+	if m.ID != methods.MobilePhoneID || m.PhoneNumber != "+1 4255550130" || m.SMSSignInState != "ready" {
 		t.Fatalf("added %+v", m)
 	}
 	if err := c.UpdatePhone(ctx, user, "+1 4255550131", methods.PhoneMobile); err != nil {

@@ -181,7 +181,9 @@ func ParsePhone(input, defaultRegion string, t PhoneType) (Phone, error) {
 	main, ext, hasExt := splitExtension(s)
 	if hasExt {
 		if t != PhoneOffice {
-			return Phone{}, phoneErr(input, ErrPhoneExtension, fmt.Sprintf("extensions are only allowed on office phones, not on %s", t), "drop the extension or use --type office")
+			// Entra accepts an extension on any type (ValidEntraFormat);
+			// this is mfactl's advice: SMS and app calls cannot dial one.
+			return Phone{}, phoneErr(input, ErrPhoneExtension, fmt.Sprintf("mfactl allows extensions only on office phones, not on %s (Entra would store it, but a text or call to a %s cannot dial an extension)", t, t), "drop the extension or use --type office")
 		}
 		if len(ext) > maxExtensionDigits {
 			return Phone{}, phoneErr(input, ErrPhoneExtension, fmt.Sprintf("the extension has %d digits, Entra allows at most %d", len(ext), maxExtensionDigits), "check the extension")
@@ -419,8 +421,8 @@ func lengthList(cc int) string {
 // ValidEntraFormat is the strict check Entra applies to phoneNumber on
 // create and update, and the one the mock server enforces: "+", a country
 // code of 1 to 3 digits not starting with 0, one space, 4 to 14 digits, at
-// most 15 digits in all (E.164), then for office phones only an optional
-// "x" and 1 to 10 extension digits. It checks the shape, not whether the
+// most 15 digits in all (E.164), then an optional "x" and 1 to 10
+// extension digits on any phone type. It checks the shape, not whether the
 // number exists; ParsePhone does that.
 func ValidEntraFormat(s string, t PhoneType) error {
 	bad := func(kind error, problem, fix string) error { return phoneErr(s, kind, problem, fix) }
@@ -451,10 +453,12 @@ func ValidEntraFormat(s string, t PhoneType) error {
 	if len(cc)+len(number) > maxE164Digits {
 		return bad(ErrPhoneFormat, fmt.Sprintf("it has %d digits, E.164 allows at most %d", len(cc)+len(number), maxE164Digits), "check the digits")
 	}
+	// The extension is not restricted by phone type: "Phone numbers use
+	// the format +{country code} {number}x{extension}, with extension
+	// optional" for every phoneType
+	// (api-reference/v1.0/resources/phoneauthenticationmethod.md).
+	// ParsePhone, mfactl's own advice, still refuses one on a mobile.
 	if hasExt {
-		if t != PhoneOffice {
-			return bad(ErrPhoneExtension, fmt.Sprintf("extensions are only allowed on office phones, not on %s", t), "drop the extension")
-		}
 		if ext == "" || len(ext) > maxExtensionDigits || !allDigits(ext) {
 			return bad(ErrPhoneFormat, fmt.Sprintf("the extension after x must be 1 to %d digits", maxExtensionDigits), example)
 		}

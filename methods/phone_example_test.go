@@ -37,7 +37,7 @@ func ExampleParsePhone() {
 	// +44 2071838750x12
 	// +1 5555551234 (not an allocated number: warn)
 	// refused: phone number "4255550100": it has no country code; add --country with the two-letter country (e.g. --country US) or write the number as +<country code> <number>, e.g. +1 4255550100
-	// refused: phone number "+1 4255550100 x123": extensions are only allowed on office phones, not on mobile; drop the extension or use --type office
+	// refused: phone number "+1 4255550100 x123": mfactl allows extensions only on office phones, not on mobile (Entra would store it, but a text or call to a mobile cannot dial an extension); drop the extension or use --type office
 }
 
 func ExampleSameNumber() {

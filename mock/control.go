@@ -181,7 +181,7 @@ type Health struct {
 func (s *Server) health() (*Health, error) {
 	h := &Health{Status: "ok", Store: "memory", StartedAt: s.emu.started.UTC(),
 		UptimeSeconds: int64(time.Since(s.emu.started) / time.Second), Now: s.now().UTC(),
-		ClockOffsetSeconds: s.clockOffset().Seconds(), Realism: s.opts.Realism.info(s.emu.realism)}
+		ClockOffsetSeconds: s.clockOffset().Seconds(), Realism: s.Realism()}
 	if b, ok := s.store.(interface{ Path() string }); ok {
 		h.Store = "bbolt " + b.Path()
 	}

@@ -110,7 +110,7 @@ func TestClockOffsetDrivesTAPValidityAndPersists(t *testing.T) {
 	if tap := tapOf(rc); tap["isUsable"] != true {
 		t.Fatalf("demo TAP not usable at seed time: %v", tap)
 	}
-	// The demo pass lives 7 days; 8 days later it has expired.
+	// The demo pass lives 8 hours (the policy's maximum); 8 days later it has expired.
 	r := rc.do("POST", "/_mock/clock", DefaultAdminToken, `{"advance":"1w1d"}`)
 	if r.status != 200 || r.body["offsetSeconds"] != float64(8*24*3600) || r.body["offset"] != "+8d" {
 		t.Fatalf("advance: %d %s", r.status, r.raw)

@@ -194,7 +194,10 @@ func seedDemo(tx store.Tx, now time.Time) error {
 			if m.Kind == methods.KindTemporaryAccess {
 				start := now
 				once, usable := true, true
-				rec.StartDateTime, rec.LifetimeInMinutes = &start, 7*24*60
+				// Eight hours: the default policy's maximum (480 minutes,
+				// temporaryaccesspassauthenticationmethodconfiguration.md),
+				// so the seeded pass lies within the policy.
+				rec.StartDateTime, rec.LifetimeInMinutes = &start, 480
 				rec.IsUsableOnce, rec.IsUsable, rec.MethodUsabilityReason = &once, &usable, "EnabledByPolicy"
 				// The demo pass was "shown once" when it was issued; only its hash stays.
 				rec.PassHash = hashPass(rec.ID[:8], "demo-pass-not-shown")

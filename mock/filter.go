@@ -814,6 +814,9 @@ type filterProperty struct {
 	advanced  []string
 	lambdaOps []string
 	nullable  bool
+	// nullAdvanced: comparing with null needs the advanced query
+	// parameters (the null values column of the directory's table).
+	nullAdvanced bool
 }
 
 // filterSchema is what an endpoint supports.
@@ -1044,6 +1047,9 @@ func (v *filterValidator) literalFor(p *filterProperty, r filterNode, op string)
 		fits = p.typ == ftBool
 	case litDateTime:
 		fits = p.typ == ftDateTime
+	}
+	if fits && lit.kind == litNull && p.nullAdvanced && !v.advanced {
+		return v.needsAdvanced(op)
 	}
 	if !fits {
 		if lit.kind == litNull {

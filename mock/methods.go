@@ -42,9 +42,6 @@ func canReadMethods(caller *Principal, target *userRecord) bool {
 }
 
 // masksPhones: only the privileged role (and the user) sees full numbers.
-// Hardware OATH methods are a beta type, yet the polymorphic v1.0 list
-// carries them too (the SDK decodes them as the base type), so both
-// versions list every method.
 func masksPhones(caller *Principal, target *userRecord) bool {
 	return !caller.has(RolePrivilegedAuthAdmin, RoleGlobalAdmin) && !strings.EqualFold(caller.UPN, target.UPN)
 }
@@ -56,6 +53,53 @@ func (s *Server) methodRoutes(rt *router) {
 		rt.add("GET", "/users/{user}/authentication/"+seg.segment, s.listMethods(seg.segment))
 		rt.add("GET", "/users/{user}/authentication/"+seg.segment+"/{id}", s.getMethodHandler(seg.segment))
 	}
+}
+
+// inVersion reports whether a method type exists on an API version. The
+// v1.0 list "lists only the methods supported on this API version"
+// (api-reference/v1.0/api/authentication-list-methods.md): hardware OATH
+// methods are beta-only
+// (api-reference/beta/resources/hardwareoathauthenticationmethod.md has no
+// v1.0 counterpart), so v1.0 neither lists nor gets them.
+func inVersion(k methods.Kind, version string) bool {
+	return k != methods.KindHardwareOath || version == "beta"
+}
+
+// expandMethod applies $expand=device to a Microsoft Authenticator method:
+// device is its one relationship, "null if the device isn't registered for
+// passwordless Phone Sign-In"
+// (api-reference/v1.0/resources/microsoftauthenticatorauthenticationmethod.md),
+// which is also when createdDateTime is null. The mock has no device
+// objects of its own, so the device is derived from the method: a stable
+// id and the method's device name, as a microsoft.graph.device
+// (api-reference/v1.0/resources/device.md). Other $expand values are left
+// to the handlers' own checks; on other types device is not a property.
+func (r *request) expandMethod(m *methodRecord, body map[string]any) {
+	if m.Kind != methods.KindAuthenticator || !expands(r.query.Get("$expand"), "device") {
+		return
+	}
+	if m.Created == nil {
+		body["device"] = nil
+		return
+	}
+	body["device"] = map[string]any{
+		"@odata.type":          "#microsoft.graph.device",
+		"id":                   stableID("authenticator-device", m.UserID+"/"+m.ID),
+		"deviceId":             stableID("authenticator-deviceid", m.UserID+"/"+m.ID),
+		"displayName":          m.DisplayName,
+		"accountEnabled":       true,
+		"registrationDateTime": m.Created.UTC().Format("2006-01-02T15:04:05Z"),
+	}
+}
+
+// expands reports whether an $expand list names prop (case-insensitive).
+func expands(list, prop string) bool {
+	for _, p := range strings.Split(list, ",") {
+		if strings.EqualFold(strings.TrimSpace(p), prop) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) listMethods(segment string) handlerFunc {
@@ -88,10 +132,15 @@ func (s *Server) listMethods(segment string) handlerFunc {
 				if kind != "" && ms[i].Kind != kind {
 					continue
 				}
+				if !inVersion(ms[i].Kind, r.version) {
+					continue
+				}
 				if err := hydrate(tx, &ms[i], s.now()); err != nil {
 					return err
 				}
-				values = append(values, renderMethod(&ms[i], mask))
+				body := renderMethod(&ms[i], mask)
+				r.expandMethod(&ms[i], body)
+				values = append(values, body)
 			}
 			return nil
 		})
@@ -131,13 +180,14 @@ func (s *Server) getMethodHandler(segment string) handlerFunc {
 			if err != nil {
 				return err
 			}
-			if !found || (kind != "" && m.Kind != kind) {
+			if !found || (kind != "" && m.Kind != kind) || !inVersion(m.Kind, r.version) {
 				return errNotFound("The requested authentication method '%s' was not found for user '%s'.", r.params["id"], u.UPN)
 			}
 			if err := hydrate(tx, m, s.now()); err != nil {
 				return err
 			}
 			body = renderMethod(m, masksPhones(r.caller, u))
+			r.expandMethod(m, body)
 			return nil
 		})
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math/big"
+	"net/http"
 	"net/mail"
 	"strings"
 	"time"
@@ -112,15 +113,22 @@ func parsePhoneType(s string) (methods.PhoneType, error) {
 }
 
 // initialSMSState is smsSignInState of a new phone: only the mobile can do
-// SMS sign-in, and only when the policy allows it; the admin enables it.
-func initialSMSState(t methods.PhoneType, p smsPolicyRecord) string {
+// SMS sign-in, and only when the policy allows it. Then "the system will
+// attempt to register the number for use in that system", and the
+// documented example answers "ready"
+// (api-reference/v1.0/api/authentication-post-phonemethods.md); a number
+// another user already signs in with cannot be registered
+// (phoneNumberNotUnique, api-reference/v1.0/resources/phoneauthenticationmethod.md).
+func initialSMSState(t methods.PhoneType, p smsPolicyRecord, numberTaken bool) string {
 	switch {
 	case t != methods.PhoneMobile:
 		return "notSupported"
 	case !p.allowsSignIn():
 		return "notAllowedByPolicy"
+	case numberTaken:
+		return "phoneNumberNotUnique"
 	}
-	return "notEnabled"
+	return "ready"
 }
 
 func (s *Server) createPhone(r *request) (*response, error) {
@@ -181,9 +189,17 @@ func addPhone(tx store.Tx, u *userRecord, ms []methodRecord, number string, t me
 	if err != nil {
 		return nil, err
 	}
+	taken := false
+	if t == methods.PhoneMobile && pol.allowsSignIn() {
+		other, err := smsNumberOwner(tx, u.ID, number)
+		if err != nil {
+			return nil, err
+		}
+		taken = other != ""
+	}
 	rec := &methodRecord{UserID: u.ID, Method: methods.Method{
 		ID: methods.PhoneMethodID(t), Kind: methods.KindPhone, PhoneType: t, PhoneNumber: number,
-		SMSSignInState: initialSMSState(t, pol),
+		SMSSignInState: initialSMSState(t, pol, taken),
 	}}
 	if err := putMethod(tx, rec); err != nil {
 		return nil, err
@@ -200,6 +216,14 @@ func (s *Server) updatePhone(r *request) (*response, error) {
 		return nil, err
 	}
 	err := s.methodWrite(r, func(tx store.Tx, u *userRecord, ms []methodRecord) error {
+		// "Self-service operations aren't supported."
+		// (api-reference/v1.0/api/phoneauthenticationmethod-update.md; its
+		// only HTTP request is the /users/{id | userPrincipalName} form "to
+		// update another user's" phone). The page names no error; the mock
+		// answers as it answers any refused right.
+		if isSelf(r.caller, u) {
+			return newError(http.StatusForbidden, codeDenied, "Self-service operations aren't supported: a user cannot update their own phone method with this API; delete it and add the new number, or ask an administrator.")
+		}
 		m := findMethod(ms, r.params["id"], methods.KindPhone)
 		if m == nil {
 			return methodNotFound(r.params["id"], u)

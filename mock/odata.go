@@ -60,6 +60,67 @@ func (r *request) nextLink(lastKey string) string {
 	return r.base + r.http.URL.EscapedPath() + "?" + strings.Join(parts, "&")
 }
 
+// selectFragment is the select list of an @odata.context: a response to
+// $select names the selected properties, "#users(displayName,mail)" for a
+// collection and "#users(displayName,mail)/$entity" for one entity, as
+// Graph's examples show (api-reference/v1.0/api/user-get.md, "Use $select
+// to retrieve specific properties of a user"; concepts/query-parameters.md).
+func selectFragment(sel []string) string {
+	if len(sel) == 0 {
+		return ""
+	}
+	return "(" + strings.Join(sel, ",") + ")"
+}
+
+// metadataNone reports whether the client asked for no control
+// information: Accept: application/json;odata.metadata=none (OData JSON
+// Format 4.01, section 3.1.3; Graph serves odata.metadata=minimal by
+// default, Content-Type of every answer).
+func (r *request) metadataNone() bool {
+	for _, v := range r.http.Header.Values("Accept") {
+		for _, mt := range strings.Split(v, ",") {
+			for _, param := range strings.Split(mt, ";")[1:] {
+				k, val, _ := strings.Cut(strings.TrimSpace(param), "=")
+				if strings.EqualFold(strings.TrimSpace(k), "odata.metadata") && strings.EqualFold(strings.TrimSpace(val), "none") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// stripControl removes the control information odata.metadata=none leaves
+// out: every "@odata." annotation except the nextLink, deltaLink and
+// count, which the format keeps ("the service SHOULD omit control
+// information other than odata.nextLink and odata.count").
+func stripControl(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			if strings.HasPrefix(k, "@odata.") && k != "@odata.nextLink" && k != "@odata.count" && k != "@odata.deltaLink" {
+				continue
+			}
+			out[k] = stripControl(val)
+		}
+		return out
+	case []map[string]any:
+		out := make([]map[string]any, len(x))
+		for i, m := range x {
+			out[i] = stripControl(m).(map[string]any)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = stripControl(e)
+		}
+		return out
+	}
+	return v
+}
+
 // contextURL is the @odata.context of a response.
 func (r *request) contextURL(fragment string) string {
 	return r.base + "/" + r.version + "/$metadata#" + fragment

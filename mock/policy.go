@@ -34,6 +34,12 @@ const (
 	configSoftwareOath  = "SoftwareOath"
 	configHardwareOath  = "HardwareOath"
 	configTAP           = "TemporaryAccessPass"
+	// configX509 is certificate-based authentication, a configuration of
+	// the policy (api-reference/v1.0/resources/authenticationmethodspolicies-overview.md,
+	// api-reference/v1.0/resources/x509certificateauthenticationmethodconfiguration.md).
+	// The mock has no certificate methods; it lists the configuration,
+	// disabled as in a new tenant.
+	configX509 = "X509Certificate"
 )
 
 // Bounds Graph enforces on the Temporary Access Pass configuration.
@@ -75,12 +81,16 @@ var configTypes = []struct{ id, odataType string }{
 	{configSoftwareOath, "#microsoft.graph.softwareOathAuthenticationMethodConfiguration"},
 	{configHardwareOath, "#microsoft.graph.hardwareOathAuthenticationMethodConfiguration"},
 	{configTAP, "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration"},
+	{configX509, "#microsoft.graph.x509CertificateAuthenticationMethodConfiguration"},
 }
 
 func defaultPolicy() *methodsPolicy {
 	p := &methodsPolicy{}
 	for _, ct := range configTypes {
 		c := methodConfig{ID: ct.id, State: "enabled"}
+		if ct.id == configX509 {
+			c.State = "disabled"
+		}
 		if ct.id == configTAP {
 			c.DefaultLifetimeInMinutes, c.MinimumLifetimeInMinutes, c.MaximumLifetimeInMinutes = 60, 60, 480
 			c.DefaultLength = 8
@@ -256,6 +266,17 @@ func renderConfig(c *methodConfig) map[string]any {
 		out["isOfficePhoneAllowed"] = true
 	case configEmail:
 		out["allowExternalIdToUseEmailOtp"] = "default"
+	case configX509:
+		// Properties of api-reference/v1.0/resources/x509certificateauthenticationmethodconfiguration.md
+		// with a new tenant's values: single-factor by default, bound
+		// through the certificate's PrincipalName to userPrincipalName.
+		out["certificateUserBindings"] = []any{
+			map[string]any{"x509CertificateField": "PrincipalName", "userProperty": "userPrincipalName", "priority": 1},
+		}
+		out["authenticationModeConfiguration"] = map[string]any{
+			"x509CertificateAuthenticationDefaultMode": "x509CertificateSingleFactor",
+			"rules": []any{},
+		}
 	case configTAP:
 		out["defaultLifetimeInMinutes"] = c.DefaultLifetimeInMinutes
 		out["minimumLifetimeInMinutes"] = c.MinimumLifetimeInMinutes
@@ -284,6 +305,36 @@ func (s *Server) policyRoutes(rt *router) {
 	rt.add("GET", base+"/authenticationMethodConfigurations", s.listPolicyConfigs)
 	rt.add("GET", base+"/authenticationMethodConfigurations/{id}", s.getPolicyConfig)
 	rt.add("PATCH", base+"/authenticationMethodConfigurations/{id}", s.patchPolicyConfig)
+	rt.add("DELETE", base+"/authenticationMethodConfigurations/{id}", s.deletePolicyConfig)
+}
+
+// deletePolicyConfig restores a configuration's defaults: "Revert the
+// Temporary Access Pass policy to its default configuration"
+// (api-reference/v1.0/api/temporaryaccesspassauthenticationmethodconfiguration-delete.md;
+// each configuration type's delete page says the same of its own). 204,
+// as those pages answer; the Authentication Policy Administrator's right.
+func (s *Server) deletePolicyConfig(r *request) (*response, error) {
+	if !canWritePolicy(r.caller) {
+		return nil, errDenied()
+	}
+	err := s.store.Update(func(tx store.Tx) error {
+		p, err := loadPolicy(tx)
+		if err != nil {
+			return err
+		}
+		c, found := p.config(r.params["id"])
+		if !found {
+			return errConfigNotFound(r.params["id"])
+		}
+		def, _ := defaultPolicy().config(c.ID)
+		*c = *def
+		p.LastModified = s.now().UTC()
+		return store.PutJSON(tx, bucketMeta, metaPolicy, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return noContent()
 }
 
 func (s *Server) readPolicy(r *request) (*methodsPolicy, error) {
@@ -380,6 +431,14 @@ func (s *Server) patchPolicyConfig(r *request) (*response, error) {
 	if err := r.decode(&patch); err != nil {
 		return nil, err
 	}
+	// "The @odata.type property with a value of
+	// #microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration
+	// must be included in the request body"
+	// (api-reference/v1.0/api/temporaryaccesspassauthenticationmethodconfiguration-update.md);
+	// the mock holds every configuration to the same rule.
+	if _, ok := patch["@odata.type"]; !ok {
+		return nil, errBadRequest(codeBadBody, "The request body must include @odata.type with the type of the configuration to update, for example %q.", configODataType(r.params["id"]))
+	}
 	err := s.store.Update(func(tx store.Tx) error {
 		p, err := loadPolicy(tx)
 		if err != nil {
@@ -404,6 +463,16 @@ func (s *Server) patchPolicyConfig(r *request) (*response, error) {
 		return nil, err
 	}
 	return noContent()
+}
+
+// configODataType is the @odata.type of a configuration id ("" if unknown).
+func configODataType(id string) string {
+	for _, ct := range configTypes {
+		if strings.EqualFold(ct.id, id) {
+			return ct.odataType
+		}
+	}
+	return ""
 }
 
 // applyConfigPatch sets the properties of a PATCH body on c.

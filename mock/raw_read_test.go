@@ -207,7 +207,7 @@ func TestRawBatchRejectsMalformedBatches(t *testing.T) {
 }
 
 func TestRawBatchDependencyChainAndInnerResponses(t *testing.T) {
-	tapPatch := base64.StdEncoding.EncodeToString([]byte(`{"maximumLifetimeInMinutes":600,"defaultLifetimeInMinutes":120}`))
+	tapPatch := base64.StdEncoding.EncodeToString([]byte(`{"@odata.type":"#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration","maximumLifetimeInMinutes":600,"defaultLifetimeInMinutes":120}`))
 	for _, tg := range rawTargets(t) {
 		t.Run(tg.name, func(t *testing.T) {
 			body := `{"requests":[
@@ -365,6 +365,14 @@ func TestRawFilterErrors(t *testing.T) {
 		{"/v1.0/users?$filter=userType%20ne%20'Guest'", eventual, 400, "Request_UnsupportedQuery", "Operator 'ne' is not supported"},
 		{"/v1.0/users?$filter=userType%20ne%20'Guest'&$count=true", eventual, 200, "", ""},
 		{"/v1.0/users?$search=%22displayName:adele%22", nil, 400, "Request_UnsupportedQuery", "only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'"},
+		{"/v1.0/users?$search=%22displayName:adele%22", eventual, 200, "", ""},
+		{"/v1.0/users?$search=%22displayName:adele%22%20OR%20%22mail:diego%22&$count=true", eventual, 200, "", ""},
+		{"/v1.0/users?$search=displayName:adele", eventual, 400, "Request_BadRequest", "each clause is quoted"},
+		{"/v1.0/users?$search=%22colour:red%22", eventual, 400, "Request_BadRequest", "'colour' cannot be searched"},
+		{"/v1.0/users?$filter=startswith(jobTitle,'Dir')", nil, 400, "Request_UnsupportedQuery", "Operator 'startsWith' is not supported"},
+		{"/v1.0/users?$filter=mobilePhone%20eq%20'x'", nil, 400, "Request_UnsupportedQuery", "Operator 'eq' is not supported"},
+		{"/v1.0/users?$filter=mobilePhone%20eq%20'x'&$count=true", eventual, 200, "", ""},
+		{"/v1.0/users?$filter=createdDateTime%20ge%202020-01-01T00:00:00Z", nil, 200, "", ""},
 		{"/v1.0/users?$skip=5", nil, 400, "Request_BadRequest", "'$skip' is not supported by the service."},
 		{"/v1.0/users?$count=maybe", eventual, 400, "Request_BadRequest", "Invalid value 'maybe' for $count"},
 		{"/v1.0/users?$orderby=createdDateTime", nil, 400, "Request_UnsupportedQuery", "Unsupported sort property 'createdDateTime'"},
@@ -464,20 +472,21 @@ func TestRawPolicy(t *testing.T) {
 		status     int
 		message    string
 	}{
-		{"default below minimum", `{"defaultLifetimeInMinutes":30}`, 400, "defaultLifetimeInMinutes (30) must lie between minimumLifetimeInMinutes (60) and maximumLifetimeInMinutes (480)"},
-		{"minimum above maximum", `{"minimumLifetimeInMinutes":500}`, 400, "minimumLifetimeInMinutes (500) is greater than maximumLifetimeInMinutes (480)"},
-		{"lifetime too short", `{"minimumLifetimeInMinutes":5}`, 400, "minimumLifetimeInMinutes is 5; it must be between 10 and 43200"},
-		{"lifetime too long", `{"maximumLifetimeInMinutes":43201}`, 400, "maximumLifetimeInMinutes is 43201"},
-		{"length too short", `{"defaultLength":7}`, 400, "defaultLength is 7; it must be between 8 and 48"},
-		{"length too long", `{"defaultLength":49}`, 400, "defaultLength is 49"},
-		{"wrong type", `{"defaultLength":"eight"}`, 400, "Invalid value for 'defaultLength'"},
-		{"null", `{"isUsableOnce":null}`, 400, "null is not allowed"},
-		{"bad state", `{"state":"paused"}`, 400, "Invalid value 'paused' for state"},
-		{"unknown property", `{"colour":"red"}`, 400, "The property 'colour' does not exist"},
-		{"targets", `{"includeTargets":[]}`, 400, "'includeTargets' cannot be changed"},
+		{"default below minimum", `{"@odata.type":"#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration","defaultLifetimeInMinutes":30}`, 400, "defaultLifetimeInMinutes (30) must lie between minimumLifetimeInMinutes (60) and maximumLifetimeInMinutes (480)"},
+		{"minimum above maximum", `{"@odata.type":"#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration","minimumLifetimeInMinutes":500}`, 400, "minimumLifetimeInMinutes (500) is greater than maximumLifetimeInMinutes (480)"},
+		{"lifetime too short", `{"@odata.type":"#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration","minimumLifetimeInMinutes":5}`, 400, "minimumLifetimeInMinutes is 5; it must be between 10 and 43200"},
+		{"lifetime too long", `{"@odata.type":"#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration","maximumLifetimeInMinutes":43201}`, 400, "maximumLifetimeInMinutes is 43201"},
+		{"length too short", `{"@odata.type":"#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration","defaultLength":7}`, 400, "defaultLength is 7; it must be between 8 and 48"},
+		{"length too long", `{"@odata.type":"#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration","defaultLength":49}`, 400, "defaultLength is 49"},
+		{"wrong type", `{"@odata.type":"#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration","defaultLength":"eight"}`, 400, "Invalid value for 'defaultLength'"},
+		{"null", `{"@odata.type":"#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration","isUsableOnce":null}`, 400, "null is not allowed"},
+		{"bad state", `{"@odata.type":"#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration","state":"paused"}`, 400, "Invalid value 'paused' for state"},
+		{"unknown property", `{"@odata.type":"#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration","colour":"red"}`, 400, "The property 'colour' does not exist"},
+		{"targets", `{"@odata.type":"#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration","includeTargets":[]}`, 400, "'includeTargets' cannot be changed"},
 		{"type mismatch", `{"@odata.type":"#microsoft.graph.fido2AuthenticationMethodConfiguration"}`, 400, "does not match the configuration 'TemporaryAccessPass'"},
-		{"id mismatch", `{"id":"Fido2"}`, 400, "does not match the configuration 'TemporaryAccessPass'"},
+		{"id mismatch", `{"@odata.type":"#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration","id":"Fido2"}`, 400, "does not match the configuration 'TemporaryAccessPass'"},
 		{"not JSON", `{`, 400, "Invalid request body"},
+		{"no @odata.type", `{"isUsableOnce":true}`, 400, "must include @odata.type"},
 		{"valid", `{"@odata.type":"#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration","minimumLifetimeInMinutes":10,"defaultLifetimeInMinutes":1440,"maximumLifetimeInMinutes":43200,"defaultLength":12,"isUsableOnce":true}`, 204, ""},
 	}
 	for _, tg := range rawTargets(t) {
@@ -498,11 +507,11 @@ func TestRawPolicy(t *testing.T) {
 			if got["defaultLifetimeInMinutes"] != float64(1440) || got["defaultLength"] != float64(12) || got["isUsableOnce"] != true {
 				t.Errorf("after PATCH: %v", got)
 			}
-			r := tg.do(t, mock.DefaultAdminToken, "PATCH", "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/sms", nil, []byte(`{"defaultLength":9}`))
+			r := tg.do(t, mock.DefaultAdminToken, "PATCH", "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/sms", nil, []byte(`{"@odata.type":"#microsoft.graph.smsAuthenticationMethodConfiguration","defaultLength":9}`))
 			if code, msg := r.errorOf(t); r.status != 400 || !strings.Contains(msg, "'defaultLength' does not exist on type 'microsoft.graph.smsAuthenticationMethodConfiguration'") {
 				t.Errorf("a TAP property on Sms: %d %s %q", r.status, code, msg)
 			}
-			if r := tg.do(t, mock.DefaultAdminToken, "PATCH", "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/sms", nil, []byte(`{"state":"disabled"}`)); r.status != 204 {
+			if r := tg.do(t, mock.DefaultAdminToken, "PATCH", "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/sms", nil, []byte(`{"@odata.type":"#microsoft.graph.smsAuthenticationMethodConfiguration","state":"disabled"}`)); r.status != 204 {
 				t.Errorf("disable Sms: %d %s", r.status, r.body)
 			}
 			policy := tg.do(t, mock.DefaultAdminToken, "GET", "/v1.0/policies/authenticationMethodsPolicy", nil, nil).json(t)

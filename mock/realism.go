@@ -23,6 +23,13 @@ type Realism struct {
 	FailRate float64
 	// FailSeed seeds the failures; 0 picks one at start (Health reports it).
 	FailSeed uint64
+	// StrictReports refuses $top on the registration report, which
+	// documents only $filter and $orderBy (see fidelity.go).
+	StrictReports bool
+	// BatchOrder is the order of $batch responses: shuffled (the default,
+	// seeded by BatchSeed; 0 picks a seed) or request (see fidelity.go).
+	BatchOrder BatchOrder
+	BatchSeed  uint64
 }
 
 // Environment variables that set the in-process mock's realism knobs
@@ -32,6 +39,12 @@ const (
 	EnvThrottle = "MFACTL_MOCK_THROTTLE"
 	EnvFailRate = "MFACTL_MOCK_FAIL_RATE"
 	EnvFailSeed = "MFACTL_MOCK_FAIL_SEED"
+	// EnvStrictReports, EnvBatchOrder and EnvBatchSeed set the fidelity
+	// knobs (fidelity.go), as --strict-reports, --batch-order and
+	// --batch-seed do for `mock serve`.
+	EnvStrictReports = "MFACTL_MOCK_STRICT_REPORTS"
+	EnvBatchOrder    = "MFACTL_MOCK_BATCH_ORDER"
+	EnvBatchSeed     = "MFACTL_MOCK_BATCH_SEED"
 )
 
 // RealismFromEnv reads the knobs from MFACTL_MOCK_LATENCY,
@@ -51,6 +64,15 @@ func RealismFromEnv(getenv func(string) string) (Realism, error) {
 	if r.FailSeed, err = ParseFailSeed(getenv(EnvFailSeed)); err != nil {
 		return r, fmt.Errorf("%s: %w", EnvFailSeed, err)
 	}
+	if r.StrictReports, err = ParseSwitch(getenv(EnvStrictReports)); err != nil {
+		return r, fmt.Errorf("%s: %w", EnvStrictReports, err)
+	}
+	if r.BatchOrder, err = ParseBatchOrder(getenv(EnvBatchOrder)); err != nil {
+		return r, fmt.Errorf("%s: %w", EnvBatchOrder, err)
+	}
+	if r.BatchSeed, err = ParseBatchSeed(getenv(EnvBatchSeed)); err != nil {
+		return r, fmt.Errorf("%s: %w", EnvBatchSeed, err)
+	}
 	return r, nil
 }
 
@@ -67,7 +89,8 @@ func ParseFailSeed(s string) (uint64, error) {
 	return v, nil
 }
 
-// Enabled reports whether any knob is on.
+// Enabled reports whether any knob of the realism layer (latency,
+// throttling, failures) is on; the fidelity knobs act in the handlers.
 func (r Realism) Enabled() bool {
 	return !r.Latency.IsZero() || r.Throttle != ThrottleOff || r.FailRate > 0
 }
@@ -78,10 +101,15 @@ type RealismInfo struct {
 	Throttle string  `json:"throttle"`
 	FailRate float64 `json:"failRate"`
 	FailSeed uint64  `json:"failSeed,omitempty"`
+	// StrictReports and the batch order are the fidelity knobs.
+	StrictReports bool   `json:"strictReports"`
+	BatchOrder    string `json:"batchOrder"`
+	BatchSeed     uint64 `json:"batchSeed,omitempty"`
 }
 
 func (r Realism) info(st *realismState) RealismInfo {
-	info := RealismInfo{Latency: r.Latency.String(), Throttle: string(r.Throttle), FailRate: r.FailRate}
+	info := RealismInfo{Latency: r.Latency.String(), Throttle: string(r.Throttle), FailRate: r.FailRate,
+		StrictReports: r.StrictReports, BatchOrder: r.BatchOrder.String()}
 	if info.Throttle == "" {
 		info.Throttle = "off"
 	}
@@ -91,9 +119,17 @@ func (r Realism) info(st *realismState) RealismInfo {
 	return info
 }
 
+// withBatchSeed adds the batch seed in use.
+func (i RealismInfo) withBatchSeed(b *batchShuffler) RealismInfo {
+	if b != nil {
+		i.BatchSeed = b.seed
+	}
+	return i
+}
+
 // String is a one-line summary for `mock serve`.
 func (i RealismInfo) String() string {
-	if i.Latency == "0s" && i.Throttle == "off" && i.FailRate == 0 {
+	if i.Latency == "0s" && i.Throttle == "off" && i.FailRate == 0 && !i.StrictReports && i.BatchOrder != BatchOrderRequest.String() {
 		return "off"
 	}
 	var parts []string
@@ -106,11 +142,20 @@ func (i RealismInfo) String() string {
 	if i.FailRate > 0 {
 		parts = append(parts, fmt.Sprintf("fail-rate %s (seed %d)", strconv.FormatFloat(i.FailRate, 'g', -1, 64), i.FailSeed))
 	}
+	if i.StrictReports {
+		parts = append(parts, "strict reports")
+	}
+	if i.BatchOrder == BatchOrderRequest.String() {
+		parts = append(parts, "batches in request order")
+	}
 	return strings.Join(parts, ", ")
 }
 
-// Realism returns the knobs in effect, with the fail seed actually used.
-func (s *Server) Realism() RealismInfo { return s.opts.Realism.info(s.emu.realism) }
+// Realism returns the knobs in effect, with the fail and batch seeds
+// actually used.
+func (s *Server) Realism() RealismInfo {
+	return s.opts.Realism.info(s.emu.realism).withBatchSeed(s.batchOrder)
+}
 
 // realismState is the running layer: nil parts are off.
 type realismState struct {
@@ -129,8 +174,11 @@ func (r Realism) validate() error {
 	if r.Latency.Min < 0 || r.Latency.Max < r.Latency.Min || r.Latency.Max > maxLatency {
 		return fmt.Errorf("mock: latency %s is not a range between 0 and %s", r.Latency, maxLatency)
 	}
-	if r.Throttle != ThrottleOff && r.Throttle != ThrottleGraph {
+	if r.Throttle != ThrottleOff && r.Throttle != ThrottleGraph && r.Throttle != ThrottleGraphMethodsAsReports {
 		return fmt.Errorf("mock: unknown throttling model %q", r.Throttle)
+	}
+	if r.BatchOrder != BatchOrderShuffled && r.BatchOrder != BatchOrderRequest {
+		return fmt.Errorf("mock: unknown batch order %q", r.BatchOrder)
 	}
 	return nil
 }
@@ -146,8 +194,8 @@ func newRealismState(r Realism, now func() time.Time) (*realismState, error) {
 	if r.FailRate > 0 {
 		st.faults = newFaults(r.FailRate, r.FailSeed)
 	}
-	if r.Throttle == ThrottleGraph {
-		st.throttle = &throttler{now: now, apps: map[string]*appBudget{}}
+	if r.Throttle == ThrottleGraph || r.Throttle == ThrottleGraphMethodsAsReports {
+		st.throttle = &throttler{now: now, apps: map[string]*appBudget{}, methodsAsReports: r.Throttle == ThrottleGraphMethodsAsReports}
 	}
 	return st, nil
 }

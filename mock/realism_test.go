@@ -364,12 +364,12 @@ func TestRealismParsers(t *testing.T) {
 			t.Errorf("ParseFailRate(%q) = %v, %v", tt.in, got, err)
 		}
 	}
-	for in, want := range map[string]Throttle{"": ThrottleOff, "off": ThrottleOff, "none": ThrottleOff, "graph": ThrottleGraph, " Graph ": ThrottleGraph} {
+	for in, want := range map[string]Throttle{"": ThrottleOff, "off": ThrottleOff, "none": ThrottleOff, "graph": ThrottleGraph, " Graph ": ThrottleGraph, "graph,methods-as-reports": ThrottleGraphMethodsAsReports, "methods-as-reports, graph": ThrottleGraphMethodsAsReports} {
 		if got, err := ParseThrottle(in); err != nil || got != want {
 			t.Errorf("ParseThrottle(%q) = %q, %v", in, got, err)
 		}
 	}
-	if _, err := ParseThrottle("azure"); err == nil || !strings.Contains(err.Error(), "use graph, or off") {
+	if _, err := ParseThrottle("azure"); err == nil || !strings.Contains(err.Error(), "use graph, graph,methods-as-reports, or off") {
 		t.Errorf("ParseThrottle(azure): %v", err)
 	}
 	env := map[string]string{EnvLatency: "20ms", EnvThrottle: "graph", EnvFailRate: "1%", EnvFailSeed: "12"}

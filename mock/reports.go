@@ -135,7 +135,7 @@ type registrationDetails struct {
 	SystemPreferredEnabled bool
 	MethodsRegistered      []string
 	SystemPreferred        []string
-	UserPreferred          string // never "": "none" when the user has no usable preference
+	UserPreferred          string // "none" when the user has no usable preference (rendered "")
 	DefaultMfaMethod       string // beta
 	HasPassword            bool   // for usersRegisteredByMethod's password count
 	LastUpdated            time.Time
@@ -168,9 +168,9 @@ type registrationDetails struct {
 //     Business or a platform credential.
 //   - isAdmin: the user holds a directory role. userType: member or guest.
 //   - userPreferredMethodForSecondaryAuthentication: the user's preference
-//     when a registered method supports it, otherwise "none" (never "": the
-//     SDK's enum parser rejects empty strings); defaultMfaMethod (beta) is
-//     the same in its own vocabulary.
+//     when a registered method supports it, otherwise "none" (rendered ""
+//     as the docs' example shows); defaultMfaMethod (beta) is the same in
+//     its own vocabulary, where "none" stays.
 //   - systemPreferredAuthenticationMethods: the strongest allowed second
 //     factor the enum can name, in the system-preferred order push, oath,
 //     sms (voiceMobile when only voice is allowed), voiceAlternateMobile,
@@ -367,6 +367,14 @@ func (d *registrationDetails) render(version string, sel []string) map[string]an
 		if t, ok := v.(time.Time); ok {
 			v = t.Format("2006-01-02T15:04:05.0000000Z")
 		}
+		// A user without a usable preference: the documented example of
+		// a user with no methods shows "" for the v1.0 property
+		// (api-reference/v1.0/api/authenticationmethodsroot-list-userregistrationdetails.md),
+		// although the enum also has "none"; $filter still compares the
+		// stored "none". The SDK's enum parser reads "" as null.
+		if p == "userPreferredMethodForSecondaryAuthentication" && v == "none" {
+			v = ""
+		}
 		out[p] = v
 	}
 	return out
@@ -528,6 +536,16 @@ func (s *Server) listRegistrationDetails(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
+	// "This method supports only the $filter and $orderBy OData query
+	// parameters" (api-reference/v1.0/api/authenticationmethodsroot-list-userregistrationdetails.md).
+	// The mock honours $top by default, as Graph does in practice; with
+	// --strict-reports it refuses it, as Graph refuses a query option a
+	// resource does not support, and pages by its own size.
+	if s.opts.Realism.StrictReports {
+		if err := r.refuseOptions("$top"); err != nil {
+			return nil, err
+		}
+	}
 	size, err := r.pageSize(registrationDefaultPage, registrationMaxPage)
 	if err != nil {
 		return nil, err
@@ -564,7 +582,7 @@ func (s *Server) listRegistrationDetails(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	body := map[string]any{"@odata.context": r.contextURL("reports/authenticationMethods/userRegistrationDetails"), "value": page}
+	body := map[string]any{"@odata.context": r.contextURL("reports/authenticationMethods/userRegistrationDetails" + selectFragment(sel)), "value": page}
 	if total >= 0 {
 		body["@odata.count"] = total
 	}
@@ -639,7 +657,7 @@ func (s *Server) getRegistrationDetails(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	body["@odata.context"] = r.contextURL("reports/authenticationMethods/userRegistrationDetails/$entity")
+	body["@odata.context"] = r.contextURL("reports/authenticationMethods/userRegistrationDetails" + selectFragment(sel) + "/$entity")
 	return ok(body)
 }
 
@@ -754,8 +772,12 @@ func (s *Server) registrationSummary(r *request) (*response, error) {
 			counts = append(counts, map[string]any{"authenticationMethod": v, "userCount": methodCounts[v]})
 		}
 		return ok(map[string]any{
-			"@odata.context":               r.contextURL("microsoft.graph.userRegistrationMethodSummary"),
-			"@odata.type":                  "#microsoft.graph.userRegistrationMethodSummary",
+			"@odata.context": r.contextURL("microsoft.graph.userRegistrationMethodSummary"),
+			"@odata.type":    "#microsoft.graph.userRegistrationMethodSummary",
+			// totalUserCount is a property of the resource
+			// (api-reference/v1.0/resources/userregistrationmethodsummary.md);
+			// the API page's truncated example leaves it out.
+			"totalUserCount":               total,
 			"userTypes":                    userTypes,
 			"userRoles":                    userRoles,
 			"userRegistrationMethodCounts": counts,

@@ -107,8 +107,48 @@ func (rt *router) match(method, version string, segs []string) (h handlerFunc, p
 	}
 	if deepest < len(segs) {
 		badSegment = segs[deepest]
+	} else if len(segs) > 0 {
+		// Every segment matched a prefix of some longer route: the path
+		// stops short, so the last segment is the one Graph names (it
+		// never names an empty one).
+		badSegment = segs[len(segs)-1]
 	}
 	return nil, nil, false, badSegment
+}
+
+// keySegments splits the OData key form users('{id or UPN}') into the two
+// segments users/{id or UPN} the routes use, so every path that works with
+// users/{id} also works with users('{id}'): the user-get page documents
+// both (api-reference/v1.0/api/user-get.md, "GET /users/{id |
+// userPrincipalName}" and the users('...') key syntax of OData URL
+// conventions, which Graph's own @odata.context links use). A quote inside
+// the key is doubled, as OData escapes it.
+func keySegments(segs []string) []string {
+	if len(segs) == 0 {
+		return segs
+	}
+	name, key, ok := strings.Cut(segs[0], "(")
+	if !ok || !strings.EqualFold(name, "users") || !strings.HasSuffix(key, ")") {
+		return segs
+	}
+	key = strings.TrimSuffix(key, ")")
+	if len(key) >= 2 && key[0] == '\'' && key[len(key)-1] == '\'' {
+		key = strings.ReplaceAll(key[1:len(key)-1], "''", "'")
+	}
+	return append([]string{name, key}, segs[1:]...)
+}
+
+// meSegments serves /me/... as /users/{signed-in user}/...: the
+// authentication method pages document both forms, /me for the signed-in
+// user's own methods (for example
+// api-reference/v1.0/api/phoneauthenticationmethod-delete.md, "DELETE
+// /me/authentication/phoneMethods/{phoneMethodId}"). The self-service rules
+// then apply because the target is the caller. /me alone keeps its route.
+func meSegments(segs []string, caller *Principal) []string {
+	if len(segs) < 2 || !strings.EqualFold(segs[0], "me") {
+		return segs
+	}
+	return append([]string{"users", caller.UPN}, segs[1:]...)
 }
 
 func matchSegments(pattern, segs []string) (map[string]string, int, bool) {
@@ -142,13 +182,24 @@ func (s *Server) serveGraph(w http.ResponseWriter, hr *http.Request) {
 }
 
 // newRequest wraps an HTTP request with a fresh request id.
+//
+// client-request-id is echoed when the client sent one; otherwise Graph's
+// answers carry one anyway: the documented error examples show
+// innerError.client-request-id (concepts/errors.md; API pages'
+// error examples), equal to request-id when the client sent none, so the
+// mock uses the request id.
 func (s *Server) newRequest(hr *http.Request) *request {
+	id := newRequestID()
+	client := hr.Header.Get("client-request-id")
+	if client == "" {
+		client = id
+	}
 	return &request{
 		http:     hr,
 		srv:      s,
 		query:    hr.URL.Query(),
-		reqID:    newRequestID(),
-		clientID: hr.Header.Get("client-request-id"),
+		reqID:    id,
+		clientID: client,
 		base:     baseURL(hr),
 	}
 }
@@ -178,6 +229,8 @@ func (s *Server) dispatch(r *request) (*response, error) {
 		}
 	}
 
+	segs = keySegments(segs)
+
 	principal, ok := s.tokens.lookup(r.http.Header.Get("Authorization"))
 	if !ok {
 		if r.http.Header.Get("Authorization") == "" {
@@ -186,6 +239,7 @@ func (s *Server) dispatch(r *request) (*response, error) {
 		return nil, newError(http.StatusUnauthorized, codeInvalidToken, "Access token validation failure. Invalid audience.")
 	}
 	r.caller = principal
+	segs = meSegments(segs, principal)
 
 	if err := r.readBody(); err != nil {
 		return nil, err
@@ -344,7 +398,12 @@ func (s *Server) write(w http.ResponseWriter, r *request, resp *response, err er
 		s.logRequest(r, resp.status)
 		return
 	}
-	s.writeJSON(w, resp.status, resp.body)
+	body := resp.body
+	if r.metadataNone() {
+		body = stripControl(body)
+		h.Set("Content-Type", "application/json;odata.metadata=none;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+	}
+	s.writeJSON(w, resp.status, body)
 	s.logRequest(r, resp.status)
 }
 
@@ -354,7 +413,9 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, body any) {
 		status = http.StatusInternalServerError
 		b, _ = json.Marshal(map[string]any{"error": map[string]any{"code": codeInternal, "message": err.Error()}})
 	}
-	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+	}
 	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)

@@ -157,6 +157,20 @@ func canRevokeSessions(caller *Principal, target *userRecord) error {
 	return errDenied()
 }
 
+// canReadMFAState: reading another user's per-user MFA state (beta
+// requirements) needs Policy.Read.All and Global Reader or Authentication
+// Policy Administrator
+// (api-reference/beta/includes/permissions/authentication-get-3-permissions.md,
+// api-reference/beta/includes/rbac-for-apis/rbac-authentication-methods-policy-apis-read.md);
+// the Authentication Administrator, who reads methods, is refused. Anyone
+// reads their own ("Permissions acting on self",
+// api-reference/beta/api/authentication-get.md). Global Administrator holds
+// every role's rights. The mock's tokens stand for delegated sign-ins
+// that carry every scope, so only the role is checked.
+func canReadMFAState(caller *Principal, target *userRecord) bool {
+	return caller.has(RoleGlobalReader, RoleAuthPolicyAdmin, RoleGlobalAdmin) || isSelf(caller, target)
+}
+
 // canSetMFAState: per-user MFA state belongs to the Authentication Policy
 // Administrator (beta requirements API).
 func canSetMFAState(caller *Principal, target *userRecord) error {
@@ -185,7 +199,17 @@ func canBackDefault(m methods.Method) bool {
 // checkDefaultDeletion enforces "the default method cannot be deleted while
 // other methods exist": deleting the last method that backs the preferred
 // default is refused while another method that could become the default
-// remains. It reports whether the deletion leaves the preference without
+// remains. For phones the page says "If the phone number is the user's
+// default Azure multi-factor authentication (MFA) authentication method,
+// it can't be deleted. Have the user change their default authentication
+// method, and then delete the number."
+// (api-reference/v1.0/api/phoneauthenticationmethod-delete.md). Its remedy
+// presupposes another method the default can move to; with none, there is
+// no default to change to, and the docs do not say what Graph does. The
+// mock reads the rule as the remedy implies: refused while another method
+// could become the default, and otherwise the phone goes and the
+// preference is cleared, so a reset that leaves a user without MFA stays
+// possible (see docs/mock-fidelity.md). It reports whether the deletion leaves the preference without
 // a backing method, so the caller clears it.
 func checkDefaultDeletion(u *userRecord, all []methodRecord, victim *methodRecord) (clearPreferred bool, err error) {
 	preferred := methods.DefaultMethod(u.PreferredMethod)
@@ -230,7 +254,7 @@ func checkOathAndAppLimit(all []methodRecord) error {
 
 // phoneFormatError turns a phone format problem into Graph's error.
 func phoneFormatError(err error) *graphError {
-	return ruleError(CodeInvalidPhoneNumber, "Invalid phone number: %s. Use the format +{country code} {number}, with x{extension} only on office phones.", strings.TrimPrefix(err.Error(), "phone number "))
+	return ruleError(CodeInvalidPhoneNumber, "Invalid phone number: %s. Use the format +{country code} {number}x{extension}, with the extension optional.", strings.TrimPrefix(err.Error(), "phone number "))
 }
 
 // invalidEnum is Graph's answer to a value outside an enum.

@@ -89,18 +89,28 @@ func TestSDKHardwareTokenLifecycle(t *testing.T) {
 				t.Fatalf("%v %v", created, err)
 			}
 			id := created["id"].(string)
-			// The v1.0 polymorphic list carries the beta type: the SDK
-			// decodes it as the base type, with the device in AdditionalData.
+			// The v1.0 list carries only v1.0 types
+			// (authentication-list-methods.md): no hardware OATH method.
 			ms, err := usersBuilder(a).ByUserId("alex.wilber@contoso.example").Authentication().Methods().Get(context.Background(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var hw map[string]any
 			for _, m := range ms.GetValue() {
 				if m.GetOdataType() != nil && *m.GetOdataType() == "#microsoft.graph.hardwareOathAuthenticationMethod" {
-					hw = m.GetAdditionalData()
-					if *m.GetId() != id {
-						t.Fatalf("method id %s, token id %s", *m.GetId(), id)
+					t.Fatalf("v1.0 lists the beta-only hardware OATH method %s", *m.GetId())
+				}
+			}
+			// The beta list has it, with its device.
+			beta, err := betaJSON(a, abs.GET, "/users/alex.wilber@contoso.example/authentication/methods", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var hw map[string]any
+			for _, v := range beta["value"].([]any) {
+				if m := v.(map[string]any); m["@odata.type"] == "#microsoft.graph.hardwareOathAuthenticationMethod" {
+					hw = m
+					if m["id"] != id {
+						t.Fatalf("method id %v, token id %s", m["id"], id)
 					}
 				}
 			}

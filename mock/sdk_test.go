@@ -162,9 +162,9 @@ func TestSDKListMethodsDecodesConcreteTypes(t *testing.T) {
 		"adele.vance@contoso.example":       "*models.MicrosoftAuthenticatorAuthenticationMethod *models.PasswordAuthenticationMethod *models.PhoneAuthenticationMethod *models.SoftwareOathAuthenticationMethod",
 		"henrietta.mueller@contoso.example": "*models.Fido2AuthenticationMethod *models.PasswordAuthenticationMethod *models.PlatformCredentialAuthenticationMethod *models.WindowsHelloForBusinessAuthenticationMethod",
 		"miriam.graham@contoso.example":     "*models.EmailAuthenticationMethod *models.PasswordAuthenticationMethod *models.TemporaryAccessPassAuthenticationMethod",
-		// Hardware OATH is not modelled by this SDK version: base type, with
-		// the discriminator and the device in AdditionalData.
-		"grady.archie@contoso.example": "*models.AuthenticationMethod *models.PasswordAuthenticationMethod *models.PhoneAuthenticationMethod",
+		// Grady's hardware OATH token is beta-only: the v1.0 list leaves it
+		// out (authentication-list-methods.md).
+		"grady.archie@contoso.example": "*models.PasswordAuthenticationMethod *models.PhoneAuthenticationMethod",
 	}
 	for _, target := range sdkTargets(t, mock.DefaultAdminToken) {
 		t.Run(target.name, func(t *testing.T) {
@@ -186,9 +186,7 @@ func TestSDKListMethodsDecodesConcreteTypes(t *testing.T) {
 							t.Errorf("%s: the pass must only appear in the create response", upn)
 						}
 					case *models.AuthenticationMethod:
-						if *v.GetOdataType() != "#microsoft.graph.hardwareOathAuthenticationMethod" || v.GetAdditionalData()["device"] == nil {
-							t.Errorf("%s: base method %v %v", upn, *v.GetOdataType(), v.GetAdditionalData())
-						}
+						t.Errorf("%s: a v1.0 list has a type the v1.0 SDK does not model: %v", upn, *v.GetOdataType())
 					}
 				}
 				sort.Strings(got)

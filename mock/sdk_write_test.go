@@ -49,7 +49,7 @@ func TestSDKPhoneWrites(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if *created.GetId() != mobileID || *created.GetPhoneNumber() != "+1 4255550190" || created.GetPhoneType().String() != "mobile" || created.GetSmsSignInState().String() != "notEnabled" {
+			if *created.GetId() != mobileID || *created.GetPhoneNumber() != "+1 4255550190" || created.GetPhoneType().String() != "mobile" || created.GetSmsSignInState().String() != "ready" {
 				t.Fatalf("created %v %v %v", *created.GetId(), *created.GetPhoneNumber(), created.GetSmsSignInState())
 			}
 			if _, err := phones.Post(ctx, newPhone("+1 4255550191", models.ALTERNATEMOBILE_AUTHENTICATIONPHONETYPE), nil); err != nil {

@@ -74,6 +74,8 @@ type Server struct {
 	// verify is the verification engine; each request binds it to its own
 	// transaction with WithStore.
 	verify *verify.Engine
+	// batchOrder permutes $batch responses (nil: request order).
+	batchOrder *batchShuffler
 
 	mu       sync.Mutex
 	entra    *Entra // the emulated Entra ID, when enabled (entra.go)
@@ -94,7 +96,7 @@ func NewServer(opts Options) (*Server, error) {
 	if err := opts.Realism.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, store: opts.Store}
+	s := &Server{opts: opts, store: opts.Store, batchOrder: newBatchShuffler(opts.Realism.BatchOrder, opts.Realism.BatchSeed)}
 	engine, err := newVerifyEngine(opts.Verify, s.now)
 	if err != nil {
 		return nil, err

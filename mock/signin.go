@@ -110,9 +110,7 @@ func perUserState(u *userRecord) string {
 }
 
 func (s *Server) getRequirements(r *request) (*response, error) {
-	u, err := s.readUser(r, func(p *Principal, u *userRecord) bool {
-		return canReadMethods(p, u) || canSetMFAState(p, u) == nil
-	})
+	u, err := s.readUser(r, canReadMFAState)
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +147,21 @@ func (s *Server) patchRequirements(r *request) (*response, error) {
 		if err := canSetMFAState(r.caller, u); err != nil {
 			return err
 		}
+		// "enabled" becomes "enforced" once the user has registered an
+		// MFA method: the published
+		// api-reference/beta/resources/strongauthenticationrequirements.md
+		// describes enabled as "enrolled ... but not yet registered" and
+		// enforced as registered (the indexed snapshot of the page lists
+		// only the three values).
+		if state == methods.MFAEnabled {
+			ms, err := userMethods(tx, u.ID)
+			if err != nil {
+				return err
+			}
+			if hasMFAMethod(ms) {
+				state = methods.MFAEnforced
+			}
+		}
 		u.PerUserMFAState = string(state)
 		return putUser(tx, u)
 	})
@@ -156,4 +169,14 @@ func (s *Server) patchRequirements(r *request) (*response, error) {
 		return nil, err
 	}
 	return noContent()
+}
+
+// hasMFAMethod reports whether any of ms is a second factor.
+func hasMFAMethod(ms []methodRecord) bool {
+	for i := range ms {
+		if ms[i].IsMFA() {
+			return true
+		}
+	}
+	return false
 }

@@ -323,6 +323,10 @@ type synthUser struct {
 }
 
 // seedSynthetic writes a synthetic tenant into an empty transaction.
+// synthTAPMaxLifetime is the synthetic tenant's maximum pass lifetime: a
+// week, in minutes.
+const synthTAPMaxLifetime = 7 * 24 * 60
+
 func seedSynthetic(tx store.Tx, o SynthOptions) (SynthStats, error) {
 	day := o.Day
 	if day.IsZero() {
@@ -336,6 +340,18 @@ func seedSynthetic(tx store.Tx, o SynthOptions) (SynthStats, error) {
 		Seed:        fmt.Sprintf("synthetic users=%d seed=%d day=%s", o.Users, o.Seed, day.Format(time.DateOnly)),
 	}
 	if err := store.PutJSON(tx, bucketMeta, metaTenant, tenant); err != nil {
+		return SynthStats{}, err
+	}
+	// The synthetic tenant's Temporary Access Pass policy allows passes of
+	// up to a week (the bounds are 10 to 43200 minutes,
+	// api-reference/v1.0/resources/temporaryaccesspassauthenticationmethodconfiguration.md),
+	// so every seeded pass (outstanding ones last 3 to 7 days) lies within
+	// the policy, as Entra would have required when it was issued.
+	if err := updatePolicy(tx, func(p *methodsPolicy) {
+		c, _ := p.config(configTAP)
+		c.MaximumLifetimeInMinutes = synthTAPMaxLifetime
+		p.LastModified = day
+	}); err != nil {
 		return SynthStats{}, err
 	}
 	users := make([]*synthUser, 0, o.Users)
@@ -556,7 +572,7 @@ func (g *synthesizer) user(i int) *synthUser {
 	}
 	tap := func(outstanding bool) {
 		start := g.day.Add(-time.Duration(r.intn(24)) * time.Hour)
-		lifetime := (3 + r.intn(5)) * 24 * 60
+		lifetime := (3 + r.intn(5)) * 24 * 60 // within synthTAPMaxLifetime
 		if !outstanding {
 			start = g.day.AddDate(0, 0, -(10 + r.intn(50)))
 			lifetime = 60 * (1 + r.intn(24))

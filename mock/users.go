@@ -2,7 +2,10 @@ package mock
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/mfactl/mfactl/mock/store"
 )
@@ -21,36 +24,78 @@ func (s *Server) userRoutes(rt *router) {
 	rt.add("GET", "/me", s.getMe)
 }
 
-// usersFilterSchema is what $filter supports on /users, after the
-// directory's per-property table: eq, in, startsWith, ge and le work by
-// default on the string properties the mock stores; ne, not, endsWith (on
-// userPrincipalName and mail) and every operator on createdDateTime need the
-// advanced query parameters; other properties are not filterable.
+// usersFilterSchema is what $filter supports on /users. Two docs pages
+// speak to it and do not agree cell for cell:
+//
+//   - the directory's per-property table (includes/filter-directory-objects.md,
+//     included by concepts/aad-advanced-queries.md) says per operator
+//     whether it works by default or only with the advanced query
+//     parameters (ConsistencyLevel: eventual and $count=true), with some
+//     cells blank;
+//   - the user resource (api-reference/v1.0/resources/user.md) lists per
+//     property the operators it "Supports $filter" with, including some the
+//     table leaves blank (ge and le on displayName and userPrincipalName,
+//     startsWith on jobTitle, not on most strings, in on id).
+//
+// The mock takes the table's cell where it has one. An operator the table
+// leaves blank but user.md lists works in advanced queries only (the safe
+// reading: a client that sends the advanced parameters gets what user.md
+// promises, one that does not learns it needs them); an operator neither
+// lists is refused. in on id is default, as the newer published table and
+// every client that reads users by id expect. The null column says whether
+// eq null works by default, only in advanced queries, or not at all;
+// endsWith, absent from the table, needs advanced queries on mail and
+// userPrincipalName (concepts/aad-advanced-queries.md).
 var usersFilterSchema = func() *filterSchema {
-	text := func(name string, endsWith bool) filterProperty {
-		adv := []string{"ne", "not"}
-		if endsWith {
-			adv = append(adv, "endswith")
+	const (
+		def = "default"
+		adv = "advanced"
+	)
+	// prop builds a property from the table's columns eq, ne, not, ge, le,
+	// in, startsWith and null values ("" for a blank cell), then the
+	// operators user.md also lists ("null" for eq on null values).
+	prop := func(name string, typ filterType, eq, ne, not, ge, le, in, startsWith, null string, userMD ...string) filterProperty {
+		if null == "" && slices.Contains(userMD, "null") {
+			null = adv
 		}
-		return filterProperty{name: name, typ: ftString, ops: []string{"eq", "in", "startswith", "ge", "le"}, advanced: adv, nullable: true}
+		p := filterProperty{name: name, typ: typ, nullable: null != "", nullAdvanced: null == adv}
+		cells := map[string]string{"eq": eq, "ne": ne, "not": not, "ge": ge, "le": le, "in": in, "startswith": startsWith}
+		for _, op := range userMD {
+			if cells[op] == "" {
+				cells[op] = adv
+			}
+		}
+		for op, cell := range cells {
+			switch cell {
+			case def:
+				p.ops = append(p.ops, op)
+			case adv:
+				p.advanced = append(p.advanced, op)
+			}
+		}
+		slices.Sort(p.ops)
+		slices.Sort(p.advanced)
+		return p
 	}
+	strOps := []string{"eq", "ne", "not", "ge", "le", "in", "startswith"}
 	return &filterSchema{resource: "User", typeName: "microsoft.graph.user", props: []filterProperty{
-		{name: "id", typ: ftID, ops: []string{"eq", "in", "ge", "le"}, advanced: []string{"ne", "not"}},
-		text("userPrincipalName", true),
-		text("mail", true),
-		text("displayName", false),
-		text("givenName", false),
-		text("surname", false),
-		text("jobTitle", false),
-		text("officeLocation", false),
-		text("mobilePhone", false),
-		{name: "userType", typ: ftEnum, ops: []string{"eq", "in"}, advanced: []string{"ne", "not"}, nullable: true},
-		{name: "accountEnabled", typ: ftBool, ops: []string{"eq", "in"}, advanced: []string{"ne", "not"}},
-		{name: "createdDateTime", typ: ftDateTime, advanced: []string{"eq", "ne", "not", "ge", "le", "in"}},
-		// Properties that exist but cannot be filtered.
+		//   name                 type        eq   ne   not  ge   le   in   startsWith null  user.md
+		prop("accountEnabled", ftBool, def, adv, adv, adv, adv, def, "", "", "eq", "ne", "not", "in"),
+		prop("createdDateTime", ftDateTime, def, adv, adv, def, def, adv, "", "", "eq", "ne", "not", "ge", "le", "in"),
+		prop("displayName", ftString, def, adv, adv, "", "", def, def, adv, strOps...),
+		prop("givenName", ftString, def, adv, "", def, def, def, def, adv, strOps...),
+		prop("id", ftID, def, adv, adv, "", "", def, "", "", "eq", "ne", "not", "in"),
+		prop("jobTitle", ftString, def, adv, "", def, def, def, "", adv, strOps...),
+		prop("mail", ftString, def, adv, "", def, def, def, def, "", append(strOps, "endswith", "null")...),
+		prop("mobilePhone", ftString, adv, adv, "", adv, adv, adv, adv, adv, strOps...),
+		prop("officeLocation", ftString, adv, adv, "", adv, adv, adv, adv, adv, strOps...),
+		prop("preferredLanguage", ftString, adv, adv, "", adv, adv, adv, adv, adv, strOps...),
+		prop("surname", ftString, def, adv, "", def, def, def, def, adv, strOps...),
+		prop("userPrincipalName", ftString, def, adv, "", "", def, def, def, "", append(strOps, "endswith")...),
+		prop("userType", ftEnum, def, adv, adv, "", "", def, "", adv, "eq", "ne", "not", "in"),
+		// Properties that exist but cannot be filtered by the mock.
 		{name: "signInSessionsValidFromDateTime", typ: ftDateTime},
 		{name: "businessPhones", typ: ftCollection},
-		{name: "preferredLanguage", typ: ftString},
 	}}
 }()
 
@@ -71,6 +116,7 @@ func userFilterValue(u *userRecord, name string) any {
 // userQuery is the parsed query of a user listing or count.
 type userQuery struct {
 	filter  *compiledFilter
+	search  *userSearch
 	orderBy string
 	desc    bool
 	count   bool // $count=true is honoured: @odata.count on the first page
@@ -87,18 +133,25 @@ func (r *request) parseUserQuery(countSegment bool) (*userQuery, error) {
 		return nil, err
 	}
 	eventual := r.consistencyEventual() || r.query.Get("$skiptoken") != ""
-	if _, ok := r.query["$search"]; ok {
-		if !eventual {
+	var search *userSearch
+	if v, ok := r.query["$search"]; ok {
+		// $search on directory objects needs ConsistencyLevel: eventual
+		// (concepts/search-query-parameter.md, "Using $search on directory
+		// object collections"; concepts/aad-advanced-queries.md).
+		if !r.consistencyEventual() {
 			return nil, errBadRequest(codeUnsupportedQuery, "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'")
 		}
-		return nil, errBadRequest(codeUnsupportedQuery, "$search is not supported by the mfactl mock; use $filter (eq, startsWith, in) instead.")
+		var err error
+		if search, err = parseUserSearch(v[0]); err != nil {
+			return nil, err
+		}
 	}
 	count, err := r.countOption()
 	if err != nil {
 		return nil, err
 	}
 	advanced := eventual && (count || countSegment)
-	q := &userQuery{count: count && eventual}
+	q := &userQuery{count: count && eventual, search: search}
 	if q.filter, err = compileFilter(r.query.Get("$filter"), usersFilterSchema, advanced); err != nil {
 		return nil, err
 	}
@@ -108,14 +161,139 @@ func (r *request) parseUserQuery(countSegment bool) (*userQuery, error) {
 	if q.orderBy, q.desc, err = r.orderByOption("User", "displayName", "userPrincipalName"); err != nil {
 		return nil, err
 	}
-	if q.orderBy != "" && q.filter != nil && !advanced {
+	if q.orderBy != "" && (q.filter != nil || q.search != nil) && !advanced {
 		return nil, errBadRequest(codeUnsupportedQuery, "Sorting not supported for current query.")
 	}
 	return q, nil
 }
 
 func (q *userQuery) keep(u *userRecord) (bool, error) {
+	if !q.search.match(u) {
+		return false, nil
+	}
 	return q.filter.match(func(name string) any { return userFilterValue(u, name) }), nil
+}
+
+// userSearch is a parsed $search: "property:token" clauses joined by AND
+// or OR (evaluated left to right), each quoted as a whole. A clause matches
+// when a word of the property starts with the token, case-insensitively:
+// Graph tokenizes the searchable string properties of directory objects
+// (displayName, givenName, surname, mail, userPrincipalName, ...) on
+// spaces, punctuation and case changes and matches token prefixes
+// (concepts/search-query-parameter.md, "Using $search on directory object
+// collections").
+type userSearch struct {
+	clauses []searchClause
+}
+
+type searchClause struct {
+	prop, token string
+	or          bool // joined to the previous clause with OR
+}
+
+// searchableUserProperties can be searched; others are refused.
+var searchableUserProperties = []string{"displayName", "givenName", "surname", "mail", "userPrincipalName", "jobTitle"}
+
+func parseUserSearch(v string) (*userSearch, error) {
+	bad := func(format string, args ...any) error {
+		return errBadRequest(codeBadRequest, "Invalid $search: "+format, args...)
+	}
+	rest := strings.TrimSpace(v)
+	s := &userSearch{}
+	or := false
+	for {
+		if !strings.HasPrefix(rest, `"`) {
+			return nil, bad("each clause is quoted, as in \"displayName:adele\"; got %q.", v)
+		}
+		end := strings.IndexByte(rest[1:], '"')
+		if end < 0 {
+			return nil, bad("a clause is missing its closing quote.")
+		}
+		clause := rest[1 : end+1]
+		rest = strings.TrimSpace(rest[end+2:])
+		prop, token, ok := strings.Cut(clause, ":")
+		if !ok || strings.TrimSpace(token) == "" {
+			return nil, bad("a clause is property:token, as in \"displayName:adele\"; got %q.", clause)
+		}
+		name := ""
+		for _, p := range searchableUserProperties {
+			if strings.EqualFold(p, strings.TrimSpace(prop)) {
+				name = p
+			}
+		}
+		if name == "" {
+			return nil, bad("'%s' cannot be searched; searchable properties are %s.", prop, strings.Join(searchableUserProperties, ", "))
+		}
+		s.clauses = append(s.clauses, searchClause{prop: name, token: strings.ToLower(strings.TrimSpace(token)), or: or})
+		if rest == "" {
+			return s, nil
+		}
+		op, after, _ := strings.Cut(rest, " ")
+		switch op {
+		case "AND":
+			or = false
+		case "OR":
+			or = true
+		default:
+			return nil, bad("clauses are joined by AND or OR; got %q.", op)
+		}
+		rest = strings.TrimSpace(after)
+	}
+}
+
+// match reports whether a user matches (a nil search matches everyone).
+func (s *userSearch) match(u *userRecord) bool {
+	if s == nil {
+		return true
+	}
+	result := false
+	for i, c := range s.clauses {
+		hit := false
+		value, _ := userFilterValue(u, c.prop).(string)
+		for _, w := range searchWords(value) {
+			if strings.HasPrefix(w, c.token) {
+				hit = true
+				break
+			}
+		}
+		switch {
+		case i == 0:
+			result = hit
+		case c.or:
+			result = result || hit
+		default:
+			result = result && hit
+		}
+	}
+	return result
+}
+
+// searchWords splits a value into lower-case words at spaces, punctuation
+// and lower-to-upper case changes.
+func searchWords(v string) []string {
+	var words []string
+	var cur []rune
+	var prev rune
+	flush := func() {
+		if len(cur) > 0 {
+			words = append(words, strings.ToLower(string(cur)))
+			cur = cur[:0]
+		}
+	}
+	for _, c := range v {
+		switch {
+		case unicode.IsLetter(c) || unicode.IsDigit(c):
+			if unicode.IsUpper(c) && unicode.IsLower(prev) {
+				flush()
+			}
+			cur = append(cur, c)
+		default:
+			flush()
+		}
+		prev = c
+	}
+	flush()
+	return words
 }
 
 func (s *Server) listUsers(r *request) (*response, error) {
@@ -156,7 +334,7 @@ func (s *Server) listUsers(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	body := map[string]any{"@odata.context": r.contextURL("users"), "value": page}
+	body := map[string]any{"@odata.context": r.contextURL("users" + selectFragment(sel)), "value": page}
 	if total >= 0 {
 		body["@odata.count"] = total
 	}
@@ -179,7 +357,7 @@ func (s *Server) countUsersHandler(r *request) (*response, error) {
 	}
 	var n int
 	err = s.store.View(func(tx store.Tx) error {
-		if q.filter == nil {
+		if q.filter == nil && q.search == nil {
 			n = tx.Count(bucketUsers)
 			return nil
 		}
@@ -217,6 +395,6 @@ func (s *Server) renderOneUser(r *request, ref string) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	body["@odata.context"] = r.contextURL("users/$entity")
+	body["@odata.context"] = r.contextURL("users" + selectFragment(sel) + "/$entity")
 	return ok(body)
 }

@@ -1,7 +1,9 @@
 package mock
 
 import (
+	"encoding/json"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -27,6 +29,14 @@ type operationRecord struct {
 func (s *Server) userWriteRoutes(rt *router) {
 	rt.add("POST", "/users/{user}/revokeSignInSessions", s.revokeSignInSessions)
 	rt.add("POST", "/users/{user}/authentication/methods/{id}/resetPassword", s.resetPassword)
+	// The beta password method has its own resetPassword action
+	// (api-reference/beta/api/passwordauthenticationmethod-resetpassword.md,
+	// "POST /users/{id | userPrincipalName}/authentication/passwordMethods/{id}/resetPassword").
+	rt.addBeta("POST", "/users/{user}/authentication/passwordMethods/{id}/resetPassword", s.resetPassword)
+	// operations is a collection-valued navigation property of the
+	// authentication resource (api-reference/v1.0/resources/authentication.md);
+	// its items are read with api-reference/v1.0/api/longrunningoperation-get.md.
+	rt.add("GET", "/users/{user}/authentication/operations", s.listOperations)
 	rt.add("GET", "/users/{user}/authentication/operations/{id}", s.getOperation)
 }
 
@@ -42,6 +52,17 @@ func (s *Server) revokeSignInSessions(r *request) (*response, error) {
 		u.SessionsValidFrom = s.now().UTC().Truncate(time.Second)
 		if err := putUser(tx, u); err != nil {
 			return err
+		}
+		// "This API doesn't revoke sign-in sessions for external users,
+		// because external users sign in through their home tenant"
+		// (api-reference/v1.0/api/user-revokesigninsessions.md). The page
+		// does not say what the call answers for a guest; the mock keeps
+		// the documented answer (200, value true) and the property reset
+		// of this tenant, but a guest's MFA sessions live at the home
+		// tenant, so the emulated remembered devices stay. mfactl warns
+		// about guests itself (cmd/sessions.go).
+		if strings.EqualFold(u.UserType, "Guest") {
+			return nil
 		}
 		// Revoking sessions also revokes the MFA sessions: every
 		// remembered device of the user must do MFA again (MS-SETTINGS).
@@ -186,6 +207,63 @@ func (s *Server) resetPassword(r *request) (*response, error) {
 	return resp, nil
 }
 
+// renderOperation is a longRunningOperation
+// (api-reference/v1.0/resources/longrunningoperation.md).
+func renderOperation(op *operationRecord) map[string]any {
+	return map[string]any{
+		"id":                 op.ID,
+		"status":             op.Status,
+		"createdDateTime":    op.Created.Format(time.RFC3339),
+		"lastActionDateTime": op.LastAction.Format(time.RFC3339),
+		"resourceLocation":   op.Resource,
+		"statusDetail":       nil,
+	}
+}
+
+// listOperations lists a user's operations (password resets), oldest first.
+func (s *Server) listOperations(r *request) (*response, error) {
+	var userID string
+	values := []map[string]any{}
+	err := s.store.View(func(tx store.Tx) error {
+		u, err := getUser(tx, r.params["user"])
+		if err != nil {
+			return err
+		}
+		if !canReadMethods(r.caller, u) {
+			return errDenied()
+		}
+		userID = u.ID
+		var ops []operationRecord
+		var decodeErr error
+		prefix := u.ID + "/"
+		if err := tx.Scan(bucketOperations, prefix, "", func(_ string, value []byte) bool {
+			var op operationRecord
+			if decodeErr = json.Unmarshal(value, &op); decodeErr != nil {
+				return false
+			}
+			ops = append(ops, op)
+			return true
+		}); err != nil {
+			return err
+		}
+		if decodeErr != nil {
+			return decodeErr
+		}
+		sort.Slice(ops, func(i, j int) bool { return ops[i].Created.Before(ops[j].Created) })
+		for i := range ops {
+			values = append(values, renderOperation(&ops[i]))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ok(map[string]any{
+		"@odata.context": r.contextURL("users('" + userID + "')/authentication/operations"),
+		"value":          values,
+	})
+}
+
 func (s *Server) getOperation(r *request) (*response, error) {
 	var op operationRecord
 	err := s.store.View(func(tx store.Tx) error {
@@ -208,13 +286,7 @@ func (s *Server) getOperation(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(map[string]any{
-		"@odata.context":     r.contextURL("users('" + op.UserID + "')/authentication/operations/$entity"),
-		"id":                 op.ID,
-		"status":             op.Status,
-		"createdDateTime":    op.Created.Format(time.RFC3339),
-		"lastActionDateTime": op.LastAction.Format(time.RFC3339),
-		"resourceLocation":   op.Resource,
-		"statusDetail":       nil,
-	})
+	body := renderOperation(&op)
+	body["@odata.context"] = r.contextURL("users('" + op.UserID + "')/authentication/operations/$entity")
+	return ok(body)
 }

@@ -292,7 +292,7 @@ func TestPlanUnderThrottling(t *testing.T) {
 }
 
 func TestPlanEstimates(t *testing.T) {
-	p := &Plan{Users: 100000, Disabled: 4000, Metered: true, opts: Options{Concurrency: 8}}
+	p := &Plan{Users: 100000, Disabled: 4000, Metered: true, opts: Options{Concurrency: 8}, regPage: graph.MaxPageSize}
 	reg := p.registrationPart(96000)
 	if reg.Requests != 97 || reg.Estimate != 190*throttling.Window/10 {
 		t.Errorf("registration for 96,000 users: %+v", reg)
@@ -307,5 +307,110 @@ func TestPlanEstimates(t *testing.T) {
 	}
 	if _, err := ParseSource("registry"); err == nil {
 		t.Error("ParseSource took registry")
+	}
+}
+
+// The registration report documents only $filter and $orderBy
+// (authenticationmethodsroot-list-userregistrationdetails.md). A server
+// that refuses $top (mock --strict-reports) is read without it: the report
+// still completes, and the plan's estimate is redone from the page size
+// the server serves.
+func TestStrictReportsReadWithoutTop(t *testing.T) {
+	srv := tenant(t, 1200, 1, mock.Realism{StrictReports: true})
+	c := client(t, srv, mock.DefaultAdminToken)
+	truth := groundTruth(t, srv, c)
+	p, err := Prepare(context.Background(), c, Options{Source: SourceRegistration})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enabled := p.Users - p.Disabled
+	before := p.Parts[0]
+	if before.Requests != (enabled+graph.MaxPageSize-1)/graph.MaxPageSize {
+		t.Fatalf("planned %+v", before)
+	}
+	rows := map[string]reports.Row{}
+	for in, err := range p.Inputs(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := reports.Compute(in)
+		if _, dup := rows[r.ID]; dup {
+			t.Fatalf("%s twice", r.UserPrincipalName)
+		}
+		rows[r.ID] = r
+	}
+	diffRows(t, "strict registration", rows, truth, enabledOnly)
+	// The mock serves 100 a page without $top.
+	if after := p.Parts[0]; after.Requests != (enabled+99)/100 || after.Requests <= before.Requests {
+		t.Errorf("estimate did not adapt: before %+v, after %+v", before, after)
+	}
+	notes := strings.Join(p.Notes, "\n")
+	for _, want := range []string{"refused $top", "pages of 100 users"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes %q lack %q", notes, want)
+		}
+	}
+}
+
+// Under --throttle graph,methods-as-reports the server charges per-user
+// method reads to the reports budget (throttling-entra-logs-reports.md
+// lists an authenticationMethod resource there). The auto plan notices at
+// the first such 429 and re-plans instead of crawling at 5 requests per
+// 10 s: the disabled users the report cannot list are left out with a
+// note, and a plan that was reading everyone's method lists switches to
+// the registration report for the enabled users without repeating anyone.
+func TestMethodReadsThrottledAsReportsReplan(t *testing.T) {
+	// The ground truth comes from an unthrottled server on the same store.
+	plain := tenant(t, 300, 3, mock.Realism{})
+	truth := groundTruth(t, plain, client(t, plain, mock.DefaultAdminToken))
+	srv, err := mock.NewServer(mock.Options{Store: plain.Store(), NoSeed: true, Realism: mock.Realism{Throttle: mock.ThrottleGraphMethodsAsReports}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	c := client(t, srv, mock.DefaultAdminToken)
+	p, err := Prepare(context.Background(), c, Options{Source: SourceAuto})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Disabled == 0 {
+		t.Fatal("the tenant needs disabled users for this test")
+	}
+	// Force the plan that reads every user's method list, as auto does
+	// when it expects that to be faster.
+	p.Parts = p.methodsPlan()
+	rows := map[string]reports.Row{}
+	for in, err := range p.Inputs(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := reports.Compute(in)
+		if _, dup := rows[r.ID]; dup {
+			t.Fatalf("%s twice", r.UserPrincipalName)
+		}
+		rows[r.ID] = r
+	}
+	if !c.Limiter().MethodReadsOnReportsBudget() {
+		t.Fatal("the limiter did not learn that method reads are on the reports budget")
+	}
+	if !p.replanned || p.Parts[0].Source != SourceRegistration {
+		t.Fatalf("not re-planned: %+v", p.Parts)
+	}
+	// Every enabled user, right; disabled users only as far as read.
+	enabledRows := map[string]reports.Row{}
+	for id, r := range rows {
+		if w, ok := truth[id]; !ok || fmt.Sprint(w) != fmt.Sprint(r) {
+			t.Errorf("%s: %+v, want %+v", r.UserPrincipalName, r, w)
+		}
+		if r.AccountEnabled {
+			enabledRows[id] = r
+		}
+	}
+	diffRows(t, "re-planned", enabledRows, truth, enabledOnly)
+	notes := strings.Join(p.Notes, "\n")
+	for _, want := range []string{"re-planned to registration", "disabled user(s) are left out: per-user method reads are throttled at the reports budget"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes %q lack %q", notes, want)
+		}
 	}
 }

@@ -10,8 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/throttling"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/reports"
 )
@@ -49,8 +52,28 @@ func (p *Plan) Inputs(ctx context.Context) iter.Seq2[reports.UserInput, error] {
 			}(p.Parts[i], chans[i])
 		}
 		yielded := false
+		// Users already yielded, kept only while a re-plan can still
+		// happen (see replanThrottled), so the new plan skips them.
+		var seen map[string]bool
+		if p.canReplanThrottled() {
+			seen = map[string]bool{}
+		}
 		for i, ch := range chans {
 			for r := range ch {
+				if errors.Is(r.err, errReplan) {
+					cancel()
+					wg.Wait()
+					p.replanThrottled()
+					for in, err := range p.Inputs(parent) {
+						if err == nil && seen[in.User.ID] {
+							continue
+						}
+						if !yield(in, err) || err != nil {
+							return
+						}
+					}
+					return
+				}
 				if r.err != nil && !yielded && i == 0 && p.Source == SourceAuto && p.Parts[0].Source == SourceRegistration && graph.StatusOf(r.err) == 403 {
 					// Fall back to the method lists of everyone.
 					cancel()
@@ -68,12 +91,52 @@ func (p *Plan) Inputs(ctx context.Context) iter.Seq2[reports.UserInput, error] {
 					return
 				}
 				yielded = true
+				if seen != nil {
+					seen[r.in.User.ID] = true
+				}
 				if !yield(r.in, nil) {
 					return
 				}
 			}
 		}
 	}
+}
+
+// throttledRead ends a methods read whose steps the server throttles at
+// the reports budget; sent users were already handed on.
+type throttledRead struct{ sent int }
+
+func (e *throttledRead) Error() string {
+	return "coverage: per-user method reads are throttled at the reports budget"
+}
+
+// errReplan ends a methods part whose reads turned out to be throttled at
+// the reports budget, so Inputs re-plans (replanThrottled).
+var errReplan = errors.New("coverage: method reads are throttled at the reports budget")
+
+// canReplanThrottled: an auto plan that reads every user's method list
+// may still switch to the registration report.
+func (p *Plan) canReplanThrottled() bool {
+	return p.Source == SourceAuto && !p.replanned && len(p.Parts) == 1 && p.Parts[0].Source == SourceMethods
+}
+
+// replanThrottled switches an auto plan from every user's method list to
+// the registration report (plus the disabled users' method lists), once
+// the server was seen to charge method reads to the reports budget of 5
+// requests per 10 s: two reads a user at that rate would crawl, while the
+// report reads 999 users a request. The throttling page lists an
+// authenticationMethod resource under the reports limit
+// (includes/throttling-entra-logs-reports.md); the docs leave
+// open which URLs it covers, so the planner learns it from the 429s.
+func (p *Plan) replanThrottled() {
+	p.replanned = true
+	old := p.Parts
+	p.Parts = p.registrationPlan()
+	p.Alternative = old
+	p.Reason = "per-user method reads are throttled at the reports budget, so the registration report is read instead"
+	p.SourceScopes()
+	p.note(fmt.Sprintf("per-user method reads were throttled at the reports budget (%d requests per %d s, 429 RequestLimitExceeded): re-planned to %s (about %s instead of about %s)",
+		throttling.ReportsBudget, int(throttling.Window/time.Second), p.Describe(), roundEstimate(duration(p.Parts)), roundEstimate(duration(p.methodsPlan()))))
 }
 
 // fallBack replaces the plan's parts with the methods source for everyone.
@@ -103,9 +166,21 @@ func (p *Plan) readPart(ctx context.Context, part Part, out chan<- row) {
 	case part.Source == SourceRegistration:
 		err = p.readRegistration(ctx, send)
 	case part.Scope == "disabled users":
-		err = p.readMethods(ctx, "accountEnabled eq false", send)
+		err = p.readMethods(ctx, "accountEnabled eq false", p.Source == SourceAuto, send)
 	default:
-		err = p.readMethods(ctx, p.serverFilter(), send)
+		err = p.readMethods(ctx, p.serverFilter(), p.canReplanThrottled(), send)
+	}
+	var tr *throttledRead
+	if errors.As(err, &tr) && part.Scope == "disabled users" {
+		// The registration report cannot list them, and reading them at
+		// the reports budget would crawl: the auto plan leaves the rest
+		// out and says so, as it does when their reads are refused.
+		p.note(fmt.Sprintf("%d of the %d disabled user(s) are left out: per-user method reads are throttled at the reports budget (%d requests per %d s, 429 RequestLimitExceeded), so reading them would take about %s (--source methods reads them anyway)",
+			part.Users-tr.sent, part.Users, throttling.ReportsBudget, int(throttling.Window/time.Second), roundEstimate(windowsTime((part.Users-tr.sent)*stepsPerUser, throttling.ReportsBudget))))
+		return
+	}
+	if tr != nil {
+		err = errReplan
 	}
 	if err != nil && p.Source == SourceAuto && part.Scope == "disabled users" && graph.StatusOf(err) == 403 {
 		// The report's reader may not read methods: the enabled users
@@ -140,18 +215,34 @@ var errStop = errors.New("coverage: stopped")
 // readRegistration pages through userRegistrationDetails, 999 users a
 // request. The report has no accountEnabled and leaves out disabled users,
 // so every user in it is enabled.
+//
+// The report's page documents only $filter and $orderBy
+// (api-reference/v1.0/api/authenticationmethodsroot-list-userregistrationdetails.md);
+// $top is an optimisation Graph honours in practice. A server that refuses
+// it is read again without it, and the plan's estimate is redone from the
+// page size it actually serves.
 func (p *Plan) readRegistration(ctx context.Context, send func(row) bool) error {
 	enabled := true
 	unknown := map[string]bool{}
 	q := graph.PageQuery{
 		Path:  "/reports/authenticationMethods/userRegistrationDetails",
-		Query: url.Values{"$top": {strconv.Itoa(graph.MaxPageSize)}},
+		Query: url.Values{"$top": {strconv.Itoa(p.regPage)}},
 		Op:    "read the registration report", Role: graph.RoleReports,
 	}
-	err := p.client.ListPages(ctx, q, func(values json.RawMessage) error {
+	withoutTop := false
+	pages, firstPage := 0, 0
+	onPage := func(values json.RawMessage) error {
 		var page []reports.RegistrationDetails
 		if err := json.Unmarshal(values, &page); err != nil {
 			return fmt.Errorf("decode the registration report: %w", err)
+		}
+		pages++
+		switch {
+		case pages == 1:
+			firstPage = len(page)
+		case pages == 2 && withoutTop && firstPage > 0:
+			// A second page: the first was a full page of the server's size.
+			p.adaptRegistrationPage(firstPage)
 		}
 		for _, d := range page {
 			in, unk := d.Input(&enabled)
@@ -163,7 +254,14 @@ func (p *Plan) readRegistration(ctx context.Context, send func(row) bool) error 
 			}
 		}
 		return nil
-	})
+	}
+	err := p.client.ListPages(ctx, q, onPage)
+	if err != nil && pages == 0 && graph.RefusedQueryOption(err, "$top") {
+		withoutTop = true
+		q.Query = nil
+		p.note("the registration report refused $top (" + oneLine(err) + "): reading it in the pages the server chooses")
+		err = p.client.ListPages(ctx, q, onPage)
+	}
 	if len(unknown) > 0 {
 		var names []string
 		for u := range unknown {
@@ -178,6 +276,26 @@ func (p *Plan) readRegistration(ctx context.Context, send func(row) bool) error 
 }
 
 var notesMu, adminsMu sync.Mutex
+
+// adaptRegistrationPage redoes the registration part's estimate for the
+// page size the server serves.
+func (p *Plan) adaptRegistrationPage(size int) {
+	notesMu.Lock()
+	p.regPage = size
+	var before, after Part
+	for i := range p.Parts {
+		if p.Parts[i].Source == SourceRegistration {
+			before = p.Parts[i]
+			p.Parts[i] = p.registrationPart(before.Users)
+			after = p.Parts[i]
+		}
+	}
+	notesMu.Unlock()
+	if after.Source != "" {
+		p.note(fmt.Sprintf("the server serves the registration report in pages of %d users: %d requests (about %s) instead of %d (about %s)",
+			size, after.Requests, roundEstimate(after.Estimate), before.Requests, roundEstimate(before.Estimate)))
+	}
+}
 
 func (p *Plan) note(s string) {
 	notesMu.Lock()
@@ -205,7 +323,10 @@ const (
 // readMethods lists the users matching filter and reads each one's method
 // list and sign-in preferences through $batch, concurrently, emitting
 // users in the order they were listed.
-func (p *Plan) readMethods(ctx context.Context, filter string, send func(row) bool) error {
+//
+// replan (an auto plan) ends the read with a *throttledRead when the
+// server turns out to throttle method reads at the reports budget.
+func (p *Plan) readMethods(ctx context.Context, filter string, replan bool, send func(row) bool) error {
 	admins, err := p.adminIDs(ctx)
 	if err != nil {
 		return err
@@ -252,7 +373,26 @@ func (p *Plan) readMethods(ctx context.Context, filter string, send func(row) bo
 		}
 	}
 	opts := graph.BatchOptions{Beta: true, Concurrency: p.opts.Concurrency, Op: "read the", Role: graph.RoleReadMethods}
+	// In an auto plan, method reads the server throttles at the reports
+	// budget end this read at the first such 429 (the limiter learns it
+	// from the 429's x-ms-throttle-information), for Inputs to re-plan
+	// rather than crawl at 5 requests per 10 s.
+	var throttledOut atomic.Bool
+	if replan {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		opts.OnThrottle = func(time.Duration) {
+			if p.client.Limiter().MethodReadsOnReportsBudget() {
+				throttledOut.Store(true)
+				cancel()
+			}
+		}
+	}
 	err = p.client.Batch(ctx, items, opts, func(r graph.BatchResult) error {
+		if throttledOut.Load() {
+			return errReplan
+		}
 		mu.Lock()
 		pu := byKey[r.Key]
 		delete(byKey, r.Key)
@@ -286,6 +426,9 @@ func (p *Plan) readMethods(ctx context.Context, filter string, send func(row) bo
 		}
 		return nil
 	})
+	if throttledOut.Load() {
+		return &throttledRead{sent: next}
+	}
 	if errors.Is(err, errStop) || (err != nil && ctx.Err() != nil) {
 		return nil
 	}

@@ -97,6 +97,12 @@ type Plan struct {
 	rtt    time.Duration
 	admins map[string]bool
 	scopes map[string]string
+	// regPage is the registration report's page size: the $top mfactl asks
+	// for, or what the server served when it refused $top.
+	regPage int
+	// replanned: the plan was changed while reading (a refused source, or
+	// method reads throttled at the reports budget); it changes once.
+	replanned bool
 }
 
 // Total is how many users the plan expects to yield (before the filter's
@@ -157,7 +163,7 @@ func Prepare(ctx context.Context, c *graph.Client, opts Options) (*Plan, error) 
 		return nil, err
 	}
 	opts.Source = src
-	p := &Plan{Source: src, client: c, opts: opts, Tokens: opts.Tokens}
+	p := &Plan{Source: src, client: c, opts: opts, Tokens: opts.Tokens, regPage: graph.MaxPageSize}
 
 	// The counts and the token probe are independent: one round trip.
 	var wg sync.WaitGroup
@@ -187,16 +193,7 @@ func Prepare(ctx context.Context, c *graph.Client, opts Options) (*Plan, error) 
 	c.Limiter().SetTenantSize(p.Users)
 	p.Metered = c.Limiter().Metered()
 
-	enabled := p.Users - p.Disabled
-	regPlan := []Part{p.registrationPart(enabled)}
-	if p.Disabled > 0 && !opts.Filter.Enabled {
-		regPlan = append(regPlan, p.methodsPart("disabled users", p.Disabled))
-	}
-	all, scope := p.Users, "all users"
-	if opts.Filter.Enabled {
-		all, scope = enabled, "enabled users"
-	}
-	methodsPlan := []Part{p.methodsPart(scope, all)}
+	regPlan, methodsPlan := p.registrationPlan(), p.methodsPlan()
 
 	switch src {
 	case SourceRegistration:
@@ -219,6 +216,27 @@ func Prepare(ctx context.Context, c *graph.Client, opts Options) (*Plan, error) 
 	return p, nil
 }
 
+// registrationPlan reads the registration report for the enabled users
+// and, unless the filter leaves them out, the method lists of the disabled
+// users the report does not list.
+func (p *Plan) registrationPlan() []Part {
+	parts := []Part{p.registrationPart(p.Users - p.Disabled)}
+	if p.Disabled > 0 && !p.opts.Filter.Enabled {
+		parts = append(parts, p.methodsPart("disabled users", p.Disabled))
+	}
+	return parts
+}
+
+// methodsPlan reads every user's method list (the enabled users' only,
+// with the enabled filter).
+func (p *Plan) methodsPlan() []Part {
+	all, scope := p.Users, "all users"
+	if p.opts.Filter.Enabled {
+		all, scope = p.Users-p.Disabled, "enabled users"
+	}
+	return []Part{p.methodsPart(scope, all)}
+}
+
 func duration(parts []Part) time.Duration {
 	// Parts run concurrently and draw on different budgets.
 	var d time.Duration
@@ -229,9 +247,10 @@ func duration(parts []Part) time.Duration {
 }
 
 // registrationPart plans reading the registration report for n users:
-// one request per page of 999.
+// one request per page (999 users, or what the server serves when it
+// refuses $top).
 func (p *Plan) registrationPart(n int) Part {
-	pages := max(1, ceilDiv(n, graph.MaxPageSize))
+	pages := max(1, ceilDiv(n, p.regPage))
 	est := time.Duration(pages) * p.rtt
 	if p.Metered {
 		est = max(est, windowsTime(pages, throttling.ReportsBudget))
@@ -249,6 +268,10 @@ func (p *Plan) methodsPart(scope string, n int) Part {
 	if p.Metered {
 		// $select makes a user page cost 1 RU.
 		est = max(est, windowsTime(pages+steps, throttling.IdentityBudget(p.Users)))
+	}
+	if p.client != nil && p.client.Limiter().MethodReadsOnReportsBudget() {
+		// The server charges method reads to the reports budget.
+		est = max(est, windowsTime(steps, throttling.ReportsBudget))
 	}
 	return Part{Source: SourceMethods, Scope: scope, Users: n, Requests: pages + steps, Estimate: est}
 }
