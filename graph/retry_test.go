@@ -269,6 +269,10 @@ func TestUnknownWriteOutcomesAreReconciled(t *testing.T) {
 				}
 			}
 			must("update phone", c.UpdatePhone(ctx, user, "+1 4255550131", methods.PhoneMobile))
+			// A new mobile is ready for SMS sign-in where the policy allows it
+			// (the mock follows authentication-post-phonemethods.md), so it is
+			// turned off first for the enable to change something.
+			must("disable SMS sign-in", c.SetSMSSignIn(ctx, user, false))
 			must("enable SMS sign-in", c.SetSMSSignIn(ctx, user, true))
 			e, err := c.AddEmail(ctx, user, "alex@outlook.example")
 			must("add email", err)

@@ -15,8 +15,10 @@ import (
 // its @odata.type. The docs' paging and query options ($select, $filter,
 // $count) are not emulated here and are refused.
 func (s *Server) memberOfRoutes(rt *router) {
-	rt.add("GET", "/me/memberOf", s.listMyRoles)
-	rt.add("GET", "/me/memberOf/microsoft.graph.directoryRole", s.listMyRoles)
+	// /me/memberOf reaches these as /users/{signed-in user}/memberOf
+	// (meSegments).
+	rt.add("GET", "/users/{user}/memberOf", s.listMyRoles)
+	rt.add("GET", "/users/{user}/memberOf/microsoft.graph.directoryRole", s.listMyRoles)
 }
 
 func (s *Server) listMyRoles(r *request) (*response, error) {
@@ -25,7 +27,7 @@ func (s *Server) listMyRoles(r *request) (*response, error) {
 	}
 	value := []map[string]any{}
 	err := s.store.View(func(tx store.Tx) error {
-		u, err := getUser(tx, r.caller.UPN)
+		u, err := getUser(tx, r.params["user"])
 		if err != nil {
 			return err
 		}
