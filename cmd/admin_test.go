@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock"
 	"github.com/mfactl/mfactl/mock/store"
+	"github.com/mfactl/mfactl/reports"
 )
 
 const (
@@ -479,7 +481,7 @@ func TestSessionsAndPassword(t *testing.T) {
 func TestUserShowOneScreen(t *testing.T) {
 	cli := newTestCLI(t)
 	out := cli.ok("user", "show", nestorUPN)
-	for _, want := range []string{"Default:      oath (system-preferred MFA: off)", "Per-user MFA: disabled", "MFA methods:  4 (two or more: yes), strongest: authenticatorApp", "iPhone 15 Pro (default)", "Email", "2025-"} {
+	for _, want := range []string{"Default:      oath (system-preferred MFA: off)", "Per-user MFA: disabled", "MFA methods:  3 (two or more: yes), strongest: authenticatorApp", "iPhone 15 Pro (default)", "HWT-1005 Fabrikam KeyFob 60 (activation failed, not usable)", "Email", "2025-"} {
 		if want == "2025-" {
 			continue
 		}
@@ -487,7 +489,17 @@ func TestUserShowOneScreen(t *testing.T) {
 			t.Errorf("lacks %q:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, "KeyFob 60 (default)") {
+		t.Errorf("a token whose activation failed is marked the default:\n%s", out)
+	}
 	var v userView
+	// Lee Gu's hardware token is assigned, not activated: no method, as in
+	// the coverage report; Lee holds a directory role.
+	cli.jsonOf(&v, "user", "show", "lee.gu@contoso.example")
+	if v.MFAMethodCount != 2 || v.Coverage.StrongestClass != methods.ClassPhone || !v.Coverage.SMSVoiceOnly || !v.Coverage.IsAdmin ||
+		!slices.Contains(v.Coverage.Findings, reports.FindingAdminNoPhishResistant) || !slices.Contains(v.Coverage.Findings, reports.FindingSMSVoiceOnly) {
+		t.Errorf("lee.gu: %+v", v.Coverage)
+	}
 	cli.jsonOf(&v, "user", "show", diegoUPN)
 	if v.DefaultMethod != methods.DefaultSMS || v.MFAState != methods.MFADisabled || !v.Coverage.SMSVoiceOnly || v.MeetsTwoMethods || len(v.Warnings) != 2 {
 		t.Fatalf("%+v", v)
@@ -500,7 +512,7 @@ func TestUserShowOneScreen(t *testing.T) {
 		t.Fatalf("%+v", v)
 	}
 	cli.jsonOf(&v, "user", "show", "lynne.robbins@contoso.example")
-	if !strings.Contains(strings.Join(v.Warnings, "\n"), "is disabled but still holds 2 method(s)") {
+	if !strings.Contains(strings.Join(v.Warnings, "\n"), "is disabled but still holds 2 methods") {
 		t.Errorf("%v", v.Warnings)
 	}
 	// Readers without the beta states still get the screen.

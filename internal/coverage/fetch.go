@@ -303,38 +303,16 @@ func (p *Plan) readMethods(ctx context.Context, filter string, send func(row) bo
 	return nil
 }
 
-// adminIDs is the set of users holding a directory role, read once per
-// plan: the members of every activated role.
+// adminIDs is the set of admins (graph.Client.AdminIDs), read once per
+// plan.
 func (p *Plan) adminIDs(ctx context.Context) (map[string]bool, error) {
 	adminsMu.Lock()
 	defer adminsMu.Unlock()
 	if p.admins != nil {
 		return p.admins, nil
 	}
-	roles, err := p.client.ListDirectoryRoles(ctx)
+	admins, err := p.client.AdminIDs(ctx)
 	if err != nil {
-		return nil, err
-	}
-	admins := map[string]bool{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	errs := make([]error, len(roles))
-	sem := make(chan struct{}, 4)
-	for i, r := range roles {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			errs[i] = p.client.ListRoleMemberIDs(ctx, r.ID, func(id string) {
-				mu.Lock()
-				admins[id] = true
-				mu.Unlock()
-			})
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	p.admins = admins
