@@ -214,9 +214,9 @@ func TestRuleErrorMessages(t *testing.T) {
 	cli.fails(2, []string{"--lifetime 9h is outside the tenant's Temporary Access Pass policy", "between 1h and 8h", "minimum 60, maximum 480 minutes"},
 		"tap", "create", alexUPN, "--lifetime", "9h")
 	cli.fails(2, []string{"--lifetime 30m is outside"}, "tap", "create", alexUPN, "--lifetime", "30 minutes")
-	cli.fails(2, []string{"has not registered a method for push", "Microsoft Authenticator registration", "allow: sms, voiceMobile"},
+	cli.fails(2, []string{"has no usable method for push", "Microsoft Authenticator registration", "allow: sms, voiceMobile"},
 		"default", "set", diegoUPN, "push")
-	cli.fails(2, []string{"has not registered a method for sms", "register it first"}, "default", "set", alexUPN, "sms")
+	cli.fails(2, []string{"has no usable method for sms", "register it first"}, "default", "set", alexUPN, "sms")
 
 	// The Authentication Administrator cannot read the TAP policy: mfactl
 	// says so and Graph (the mock) enforces the bounds.

@@ -385,7 +385,7 @@ func (r *resetReport) readAfter(ctx context.Context, c *graph.Client) {
 		return
 	}
 	r.Plan.After, r.Plan.DefaultAfter = ms, prefs.UserPreferred
-	r.Plan.LeftWithoutMFA = !slices.ContainsFunc(ms, methods.Method.IsMFA)
+	r.Plan.LeftWithoutMFA = !slices.ContainsFunc(ms, methods.Method.IsUsableMFA)
 }
 
 func (r *resetReport) name() string {

@@ -423,6 +423,10 @@ func (m Method) Usable() bool {
 	return true
 }
 
+// IsUsableMFA reports whether the method is a second factor that can be
+// used now: what "has an MFA method" means everywhere.
+func (m Method) IsUsableMFA() bool { return m.IsMFA() && m.Usable() }
+
 // UsableMethods is the usable subset of ms, in order.
 func UsableMethods(ms []Method) []Method {
 	out := make([]Method, 0, len(ms))
