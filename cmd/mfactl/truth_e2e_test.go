@@ -86,3 +86,56 @@ func TestResetMovesTheDefaultToAUsableMethod(t *testing.T) {
 		t.Errorf("verify with the default: exit %d %s", r.code, r.stderr)
 	}
 }
+
+// coverageFacts are the facts `user show` and `report coverage` must agree on.
+type coverageFacts struct {
+	UserPrincipalName string   `json:"userPrincipalName"`
+	IsAdmin           bool     `json:"isAdmin"`
+	Methods           []string `json:"methods"`
+	MethodCount       int      `json:"methodCount"`
+	MFAMethodCount    int      `json:"mfaMethodCount"`
+	DefaultMethod     string   `json:"defaultMethod"`
+	StrongestClass    string   `json:"strongestClass"`
+	SMSVoiceOnly      bool     `json:"smsVoiceOnly"`
+	Findings          []string `json:"findings"`
+}
+
+// One model of a usable method, a default and an admin: on every user of
+// the demo tenant, `user show` and the coverage report (from either
+// source) say the same.
+func TestUserShowAgreesWithTheCoverageReport(t *testing.T) {
+	e := newEnv(t)
+	for _, source := range []string{"registration", "methods"} {
+		var rep struct {
+			Users []coverageFacts `json:"users"`
+		}
+		e.jsonRun(&rep, "--mock", "report", "coverage", "--source", source)
+		if len(rep.Users) < 10 {
+			t.Fatalf("%s: %d users", source, len(rep.Users))
+		}
+		admins := 0
+		for _, want := range rep.Users {
+			var v struct {
+				Coverage       coverageFacts `json:"coverage"`
+				MFAMethodCount int           `json:"mfaMethodCount"`
+			}
+			e.jsonRun(&v, "--mock", "user", "show", want.UserPrincipalName)
+			got := v.Coverage
+			if !sameFacts(got, want) || v.MFAMethodCount != want.MFAMethodCount {
+				t.Errorf("%s (%s source):\n user show %+v\n coverage  %+v", want.UserPrincipalName, source, got, want)
+			}
+			if want.IsAdmin {
+				admins++
+			}
+		}
+		if admins == 0 {
+			t.Errorf("%s: no admin in the demo tenant: the comparison of isAdmin proves nothing", source)
+		}
+	}
+}
+
+func sameFacts(a, b coverageFacts) bool {
+	return a.UserPrincipalName == b.UserPrincipalName && a.IsAdmin == b.IsAdmin && strings.Join(a.Methods, ",") == strings.Join(b.Methods, ",") &&
+		a.MethodCount == b.MethodCount && a.MFAMethodCount == b.MFAMethodCount && a.DefaultMethod == b.DefaultMethod &&
+		a.StrongestClass == b.StrongestClass && a.SMSVoiceOnly == b.SMSVoiceOnly && strings.Join(a.Findings, ",") == strings.Join(b.Findings, ",")
+}
