@@ -3,7 +3,6 @@ package cmd
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -208,7 +207,7 @@ func (v enrollmentView) MarshalJSON() ([]byte, error) {
 	if en.Challenge != nil {
 		out["challengeId"], out["expiresAt"] = en.Challenge.ID, en.Challenge.ExpiresAt
 	}
-	return json.Marshal(out)
+	return output.Marshal(out)
 }
 
 func (v enrollmentView) pairs() [][2]string {

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -284,7 +283,7 @@ type methodView struct{ methods.Method }
 func (v methodView) Table() output.TableData { return methodsTable([]methods.Method{v.Method}) }
 
 // MarshalJSON prints the method itself, so `-o json` output chains.
-func (v methodView) MarshalJSON() ([]byte, error) { return json.Marshal(v.Method) }
+func (v methodView) MarshalJSON() ([]byte, error) { return output.Marshal(v.Method) }
 
 // printMethod prints a method a verb created or removed: the note to stderr,
 // and the object to stdout (for people only when show is set).

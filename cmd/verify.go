@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -645,7 +644,7 @@ var errNoInput = cmdutil.Errorf(cmdutil.ExitFailure, "nothing entered: the verif
 // outcomeView prints an outcome: a line for people, the object for scripts.
 type outcomeView struct{ *VerifyOutcome }
 
-func (v outcomeView) MarshalJSON() ([]byte, error) { return json.Marshal(v.VerifyOutcome) }
+func (v outcomeView) MarshalJSON() ([]byte, error) { return output.Marshal(v.VerifyOutcome) }
 
 func (v outcomeView) pairs() [][2]string {
 	o := v.VerifyOutcome

@@ -139,3 +139,95 @@ func sameFacts(a, b coverageFacts) bool {
 		a.MethodCount == b.MethodCount && a.MFAMethodCount == b.MFAMethodCount && a.DefaultMethod == b.DefaultMethod &&
 		a.StrongestClass == b.StrongestClass && a.SMSVoiceOnly == b.SMSVoiceOnly && strings.Join(a.Findings, ",") == strings.Join(b.Findings, ",")
 }
+
+// trace is the --debug trace in a run's standard error: the exchange lines.
+func trace(stderr string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(line, "> ") || strings.HasPrefix(line, "< ") {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
+}
+
+// No secret is in clear in a --debug trace, whatever the verb: each verb
+// below carries one (in its request or its response), and its trace is
+// searched for it.
+func TestDebugTracesHideEverySecret(t *testing.T) {
+	e := newEnv(t)
+	const adele, alex = "adele.vance@contoso.example", "alex.wilber@contoso.example"
+	noSecret := func(what, secret string, r result) {
+		t.Helper()
+		tr := trace(r.stderr)
+		if tr == "" {
+			t.Fatalf("%s: no trace (exit %d): %s", what, r.code, r.stderr)
+		}
+		if secret == "" || strings.Contains(tr, secret) {
+			t.Errorf("%s: the secret %q is in the trace:\n%s", what, secret, tr)
+		}
+		if !strings.Contains(tr, "[REDACTED]") {
+			t.Errorf("%s: nothing redacted:\n%s", what, tr)
+		}
+	}
+	// A pass in the create response, then given as a code.
+	r := e.run(nil, "--mock", "--debug", "tap", "create", adele, "-o", "json")
+	var tap struct {
+		Pass string `json:"temporaryAccessPass"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &tap); err != nil || r.code != 0 {
+		t.Fatalf("tap create: exit %d %v %s", r.code, err, r.stderr)
+	}
+	noSecret("tap create", tap.Pass, r)
+	r = e.run(nil, "--mock", "--debug", "verify", adele, "--method", "tap", "--code", tap.Pass)
+	if r.code != 0 {
+		t.Fatalf("verify tap: exit %d %s", r.code, r.stderr)
+	}
+	noSecret("verify --method tap", tap.Pass, r)
+
+	// An app code, then the remembered-device token it earns.
+	code := strings.TrimSpace(e.run(nil, "--mock", "mock", "code", adele).stdout)
+	r = e.run(nil, "--mock", "--debug", "verify", adele, "--method", "app", "--code", code, "--remember", "-o", "json")
+	var verified struct {
+		DeviceToken struct {
+			Token string `json:"token"`
+		} `json:"deviceToken"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &verified); err != nil || r.code != 0 || verified.DeviceToken.Token == "" {
+		t.Fatalf("verify app --remember: exit %d %v %s %s", r.code, err, r.stdout, r.stderr)
+	}
+	noSecret("verify --method app", code, r)
+	noSecret("verify --remember", verified.DeviceToken.Token, r)
+	r = e.run(nil, "--mock", "--debug", "verify", adele, "--device-token", verified.DeviceToken.Token)
+	noSecret("verify --device-token", verified.DeviceToken.Token, r)
+
+	// An app enrolment's seed.
+	r = e.run(nil, "--mock", "--debug", "enroll", "app", alex, "-o", "json")
+	var enrol struct {
+		Secret string `json:"secret"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &enrol); err != nil || r.code != 0 {
+		t.Fatalf("enroll app: exit %d %v %s", r.code, err, r.stderr)
+	}
+	noSecret("enroll app", enrol.Secret, r)
+
+	// A new password.
+	r = e.run(nil, "--mock", "--debug", "password", "reset", alex, "--yes", "-o", "json")
+	var pw struct {
+		Password string `json:"newPassword"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &pw); err != nil || r.code != 0 {
+		t.Fatalf("password reset: exit %d %v %s %s", r.code, err, r.stdout, r.stderr)
+	}
+	noSecret("password reset", pw.Password, r)
+}
+
+// -o json never HTML-escapes: the otpauth:// URI of an app enrolment keeps
+// its & signs.
+func TestJSONOutputIsNotHTMLEscaped(t *testing.T) {
+	e := newEnv(t)
+	r := e.run(nil, "--mock", "enroll", "app", "alex.wilber@contoso.example", "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, "&issuer=mfactl") || strings.Contains(r.stdout, `\u0026`) {
+		t.Errorf("exit %d: %s", r.code, r.stdout)
+	}
+}

@@ -122,6 +122,27 @@ func WriteJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// Marshal is json.Marshal without HTML escaping: the one JSON encoding of
+// everything mfactl prints. A view's MarshalJSON must use it, because the
+// encoder of WriteJSON does not undo an escape (`\u0026` for `&` in an
+// otpauth:// URI or a question text) that a MarshalJSON already wrote.
+func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// WriteJSONLine writes v as one compact line of JSON (JSON Lines).
+func WriteJSONLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
 // WriteYAML writes v as block YAML with the same field names and order as its
 // JSON form: it goes through JSON so struct tags are honoured once.
 func WriteYAML(w io.Writer, v any) error {
