@@ -270,7 +270,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 		if !strings.Contains(out, tc.want) {
 			t.Errorf("%v: plan lacks %q:\n%s", tc.args, tc.want, out)
 		}
-		if !strings.Contains(cli.stderr.String(), "Dry run: nothing was changed. 1 request(s) would be sent") {
+		if !strings.Contains(cli.stderr.String(), "Dry run: nothing was changed. 1 request would be sent") {
 			t.Errorf("%v: no dry-run note: %s", tc.args, cli.stderr)
 		}
 		if after := cli.state(); !bytes.Equal(before, after) {

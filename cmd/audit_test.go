@@ -117,7 +117,7 @@ func TestEveryChangeIsRecorded(t *testing.T) {
 		t.Errorf("table:\n%s", out)
 	}
 	out = cli.ok("audit", "verify")
-	if !strings.Contains(out, "6 record(s), chain intact; head ") {
+	if !strings.Contains(out, "6 records, chain intact; head ") {
 		t.Errorf("verify: %s", out)
 	}
 	cli.fails(cmdutil.ExitUsage, []string{"--since \"soon\" is neither a duration"}, "audit", "log", "--since", "soon")

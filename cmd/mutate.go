@@ -14,6 +14,7 @@ import (
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -138,7 +139,7 @@ func (s *session) finishDryRun() (bool, error) {
 		return false, nil
 	}
 	reqs := s.plan.Requests()
-	s.IO.Notef("Dry run: nothing was changed. %d request(s) would be sent:", len(reqs))
+	s.IO.Notef("Dry run: nothing was changed. %s would be sent:", plural.Count(len(reqs), "request"))
 	return true, s.printer.Print(planView{DryRun: true, Requests: reqs})
 }
 

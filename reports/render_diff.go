@@ -4,13 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/internal/plural"
 )
 
 // DiffRenderer writes a diff as its changes stream in, like CoverageRenderer.
@@ -31,7 +33,7 @@ func NewDiffRenderer(w io.Writer, f Format, opts RenderOptions) (DiffRenderer, e
 	case FormatTable:
 		return &diffTable{out: bufio.NewWriterSize(w, 64<<10)}, nil
 	case FormatCSV:
-		c := &diffCSV{w: csv.NewWriter(w)}
+		c := &diffCSV{w: output.NewCSVWriter(w)}
 		return c, nil
 	case FormatJSON:
 		return &diffJSON{j: newJSONRenderer(w)}, nil
@@ -150,7 +152,7 @@ func (d *diffTable) Finish(s DiffSummary) error {
 func (d *diffTable) Close() error { return nil }
 
 func describeReport(r ReportInfo) string {
-	s := fmt.Sprintf("%d users, filter %s", r.Users, orDash(r.Filter))
+	s := fmt.Sprintf("%s, filter %s", plural.Count(r.Users, "user"), orDash(r.Filter))
 	if g := formatTime(r.GeneratedAt); g != "" {
 		s += ", generated " + g
 	}
@@ -161,7 +163,7 @@ func describeReport(r ReportInfo) string {
 var DiffCSVHeader = []string{"id", "userPrincipalName", "displayName", "changes", "oldStrongestClass", "newStrongestClass"}
 
 type diffCSV struct {
-	w      *csv.Writer
+	w      *output.CSVWriter
 	header bool
 }
 
@@ -177,7 +179,7 @@ func (d *diffCSV) WriteChange(c UserChange) error {
 	if err := d.writeHeader(); err != nil {
 		return err
 	}
-	return d.w.Write([]string{csvSafe(c.ID), csvSafe(c.UserPrincipalName), csvSafe(c.DisplayName),
+	return d.w.Write([]string{c.ID, c.UserPrincipalName, c.DisplayName,
 		joinNames(c.Changes, ";"), string(c.OldClass), string(c.NewClass)})
 }
 

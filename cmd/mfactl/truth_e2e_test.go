@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -229,5 +232,50 @@ func TestJSONOutputIsNotHTMLEscaped(t *testing.T) {
 	r := e.run(nil, "--mock", "enroll", "app", "alex.wilber@contoso.example", "-o", "json")
 	if r.code != 0 || !strings.Contains(r.stdout, "&issuer=mfactl") || strings.Contains(r.stdout, `\u0026`) {
 		t.Errorf("exit %d: %s", r.code, r.stdout)
+	}
+}
+
+// No CSV mfactl writes lets a spreadsheet run a value as a formula: not a
+// serial, manufacturer or model from an import file (token list -o csv,
+// --errors-out), nor a --ticket (audit log -o csv). The rejected rows read
+// back as they were.
+func TestCSVOutputsDefuseFormulas(t *testing.T) {
+	e := newEnv(t)
+	in := writeE2EFile(t, e, "tokens.csv", "upn,serial number,secret key,time interval,manufacturer,model,hash function\n"+
+		",=EVIL1,JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP,30,@Evil,+Model,hmacsha1\n"+
+		",-X1,notbase32!,30,Contoso,M,hmacsha1\n")
+	errorsOut := filepath.Join(e.dir, "rejected.csv")
+	r := e.run(nil, "--mock", "token", "import", in, "--skip-invalid", "--errors-out", errorsOut, "--ticket", "=SUM(1)")
+	if r.code == 0 || !strings.Contains(r.stderr, "1 row of") {
+		t.Fatalf("import: exit %d %s", r.code, r.stderr)
+	}
+	rejected, err := os.ReadFile(errorsOut)
+	if err != nil || !strings.Contains(string(rejected), ",'-X1,") {
+		t.Errorf("--errors-out: %v %q", err, rejected)
+	}
+	list := e.run(nil, "--mock", "token", "list", "-o", "csv")
+	audit := e.run(nil, "--mock", "audit", "log", "-o", "csv")
+	for what, out := range map[string]string{"token list": list.stdout, "audit log": audit.stdout, "--errors-out": string(rejected)} {
+		records, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil || len(records) < 2 {
+			t.Fatalf("%s: %v %q", what, err, out)
+		}
+		for _, rec := range records {
+			for _, cell := range rec {
+				if cell != "" && cell != "-" && strings.ContainsAny(cell[:1], "=+-@\t\r") {
+					t.Errorf("%s: the cell %q would run as a formula", what, cell)
+				}
+			}
+		}
+	}
+	if !strings.Contains(list.stdout, "'=EVIL1") || !strings.Contains(list.stdout, "'@Evil") || !strings.Contains(audit.stdout, "'=SUM(1)") {
+		t.Errorf("token list:\n%s\naudit log:\n%s", list.stdout, audit.stdout)
+	}
+	// The fixed file imports again: the quote is read back off.
+	fixed := strings.Replace(string(rejected), "notbase32!", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ", 1)
+	fixed = strings.Replace(fixed, "…", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ", 1)
+	r = e.run(nil, "--mock", "token", "import", writeE2EFile(t, e, "fixed.csv", fixed))
+	if r.code != 0 || !strings.Contains(e.run(nil, "--mock", "token", "list", "-o", "csv").stdout, "'-X1,") {
+		t.Errorf("re-import: exit %d %s", r.code, r.stderr)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/reports"
 )
@@ -110,7 +111,7 @@ func (p *Plan) readPart(ctx context.Context, part Part, out chan<- row) {
 	if err != nil && p.Source == SourceAuto && part.Scope == "disabled users" && graph.StatusOf(err) == 403 {
 		// The report's reader may not read methods: the enabled users
 		// are still worth a report, and the note says what is missing.
-		p.note(fmt.Sprintf("the %d disabled user(s) are left out: the registration report does not list them and their method lists were refused (%s)", part.Users, oneLine(err)))
+		p.note(fmt.Sprintf("the %s %s left out: the registration report does not list them and their method lists were refused (%s)", plural.Count(part.Users, "disabled user"), plural.Noun(part.Users, "is"), oneLine(err)))
 		return
 	}
 	if err != nil && ctx.Err() == nil {
@@ -298,7 +299,7 @@ func (p *Plan) readMethods(ctx context.Context, filter string, send func(row) bo
 	mu.Lock()
 	defer mu.Unlock()
 	if len(pending) > 0 {
-		return fmt.Errorf("coverage: %d user(s) got no answer", len(pending))
+		return fmt.Errorf("coverage: %s got no answer", plural.Count(len(pending), "user"))
 	}
 	return nil
 }
