@@ -279,3 +279,17 @@ func TestCSVOutputsDefuseFormulas(t *testing.T) {
 		t.Errorf("re-import: exit %d %s", r.code, r.stderr)
 	}
 }
+
+// The README's promise: a fictional 555-01xx number is accepted with a
+// warning; tabs between digit groups separate them as spaces do.
+func TestPhoneAddWarnsOfFictionalNumbersAndReadsTabs(t *testing.T) {
+	e := newEnv(t)
+	r := e.run(nil, "--mock", "phone", "add", "diego.siciliani@contoso.example", "(425) 555-0100", "--type", "office", "--country", "US", "--dry-run")
+	if r.code != 0 || !strings.Contains(r.stderr, "warning: +1 4255550100 is a possible number but not in a range assigned to subscribers") {
+		t.Errorf("555-0100: exit %d %s", r.code, r.stderr)
+	}
+	r = e.run(nil, "--mock", "phone", "add", "diego.siciliani@contoso.example", "+1 312\t555\t0200", "--type", "office", "--dry-run")
+	if r.code != 0 || strings.Contains(r.stderr, "warning") || !strings.Contains(r.stdout, `"phoneNumber":"+1 3125550200"`) {
+		t.Errorf("tabs: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}
