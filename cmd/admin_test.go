@@ -205,8 +205,12 @@ func TestRuleErrorMessages(t *testing.T) {
 	cli := newTestCLI(t)
 	cli.fails(1, []string{"add mobile phone for adele.vance@contoso.example", "phoneTypeAlreadyExists", "`mfactl phone update`"},
 		"phone", "add", adeleUPN, "+1 4255550170", "--type", "mobile")
-	cli.fails(1, []string{"add alternateMobile phone for alex.wilber@contoso.example", "mobilePhoneRequired", "add the mobile first"},
+	cli.fails(1, []string{"add alternateMobile phone for alex.wilber@contoso.example", "mobilePhoneRequired", "add the mobile phone first"},
 		"phone", "add", alexUPN, "+1 4255550171", "--type", "alternateMobile")
+	// One message: the rule once, the fix once.
+	if msg := cli.stderr.String(); strings.Count(msg, "requires a mobile phone")+strings.Count(msg, "needs a mobile phone") != 1 || strings.Count(msg, "add the mobile") != 1 {
+		t.Errorf("said twice: %s", msg)
+	}
 	cli.fails(1, []string{"mobilePhoneRequired", "remove the alternateMobile first"},
 		"phone", "remove", johannaUPN, "--type", "mobile", "--yes")
 	cli.fails(1, []string{"of adele.vance@contoso.example", "default sign-in method (push)", "defaultMethodInUse", "`mfactl default set <user> <method>`"},

@@ -204,7 +204,7 @@ func checkDefaultDeletion(u *userRecord, all []methodRecord, victim *methodRecor
 	for _, m := range rest {
 		if canBackDefault(m) {
 			return false, ruleError(CodeDefaultMethodInUse,
-				"The method '%s' delivers the user's default sign-in method (%s) and cannot be deleted while the user has other methods. Change userPreferredMethodForSecondaryAuthentication first.",
+				"The method '%s' delivers the user's default sign-in method (%s) and cannot be deleted while the user has other methods.",
 				victim.ID, preferred)
 		}
 	}
@@ -230,7 +230,7 @@ func checkOathAndAppLimit(all []methodRecord) error {
 
 // phoneFormatError turns a phone format problem into Graph's error.
 func phoneFormatError(err error) *graphError {
-	return ruleError(CodeInvalidPhoneNumber, "Invalid phone number: %s. Use the format +{country code} {number}, with x{extension} only on office phones.", strings.TrimPrefix(err.Error(), "phone number "))
+	return ruleError(CodeInvalidPhoneNumber, "Invalid phone number: %s.", strings.TrimPrefix(err.Error(), "phone number "))
 }
 
 // invalidEnum is Graph's answer to a value outside an enum.
