@@ -363,7 +363,7 @@ func enrollPhoneRun(ctx context.Context, opts *EnrollPhoneOptions) (err error) {
 	if opts.Send {
 		return printer.Print(outcomeView{&VerifyOutcome{User: u.UserPrincipalName, Sent: true, Challenge: res.Challenge}})
 	}
-	res, err = runChallengeOnTerminal(ctx, em, opts.IO, res.Challenge, opts.Timeout, time.Second)
+	res, err = runChallengeOnTerminal(ctx, em, opts.IO, res.Challenge, opts.Timeout, time.Second, codeSource(""))
 	if err != nil {
 		return err
 	}
