@@ -231,11 +231,15 @@ or method not registered; 5 too many texts or calls.`,
 
 // VerifyOutcome is what a verification ended with.
 type VerifyOutcome struct {
-	User      string                 `json:"userPrincipalName"`
-	Method    string                 `json:"method,omitempty"`
-	Verified  bool                   `json:"verified"`
-	Sent      bool                   `json:"sent,omitempty"`
-	Challenge *graph.VerifyChallenge `json:"challenge,omitempty"`
+	User     string `json:"userPrincipalName"`
+	Method   string `json:"method,omitempty"`
+	Verified bool   `json:"verified"`
+	Sent     bool   `json:"sent,omitempty"`
+	// ChallengeID is the challenge's id, under the key every JSON shape of
+	// mfactl gives it (enroll app, mock device pending): scripts read
+	// .challengeId whatever the verb. --resend sets it to the new id.
+	ChallengeID string                 `json:"challengeId,omitempty"`
+	Challenge   *graph.VerifyChallenge `json:"challenge,omitempty"`
 	// DeviceToken is the remembered-device token (--remember), a secret.
 	DeviceToken *verify.DeviceToken `json:"deviceToken,omitempty"`
 	// Device is the remembered device a --device-token check found.
@@ -699,7 +703,13 @@ var errNoInput = cmdutil.Errorf(cmdutil.ExitFailure, "nothing entered: the verif
 // outcomeView prints an outcome: a line for people, the object for scripts.
 type outcomeView struct{ *VerifyOutcome }
 
-func (v outcomeView) MarshalJSON() ([]byte, error) { return output.Marshal(v.VerifyOutcome) }
+func (v outcomeView) MarshalJSON() ([]byte, error) {
+	o := *v.VerifyOutcome
+	if o.Challenge != nil {
+		o.ChallengeID = o.Challenge.ID
+	}
+	return output.Marshal(o)
+}
 
 func (v outcomeView) pairs() [][2]string {
 	o := v.VerifyOutcome
@@ -710,7 +720,11 @@ func (v outcomeView) pairs() [][2]string {
 		p = append(p, [2]string{"remembered", "yes: MFA is not needed on this device"}, [2]string{"until", o.Device.ExpiresAt.Format(time.RFC3339)})
 		return p
 	case o.Sent && c != nil:
-		p = append(p, [2]string{"challenge", c.ID}, [2]string{"method", methodName(c.Method)}, [2]string{"state", string(c.State)})
+		p = append(p, [2]string{"challenge", c.ID})
+		if c.ResentFrom != "" {
+			p = append(p, [2]string{"replaces", c.ResentFrom + " (its code no longer works)"})
+		}
+		p = append(p, [2]string{"method", methodName(c.Method)}, [2]string{"state", string(c.State)})
 		if c.Number != 0 {
 			p = append(p, [2]string{"number", strconv.Itoa(c.Number) + "  (enter it in the Authenticator notification)"})
 		}

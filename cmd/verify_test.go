@@ -116,9 +116,9 @@ func TestVerifySMSSendResendAndExpiry(t *testing.T) {
 	}
 	// "Get a new code".
 	again := cli.jsonOut("verify", uAdele, "--challenge", id, "--resend")
-	newID := again["challenge"].(map[string]any)["id"].(string)
+	newID := again["challengeId"].(string)
 	cli.must(1, "verify", uAdele, "--challenge", id, "--code", code)
-	if !strings.Contains(cli.stderr.String(), "newer verification replaced") {
+	if !strings.Contains(cli.stderr.String(), "was replaced by a newer one, "+newID) {
 		t.Errorf("old code after resend: %s", cli.stderr)
 	}
 	cli.must(0, "verify", uAdele, "--challenge", newID, "--code", cli.outboxCode(uAdele))

@@ -293,3 +293,34 @@ func TestPhoneAddWarnsOfFictionalNumbersAndReadsTabs(t *testing.T) {
 		t.Errorf("tabs: exit %d %s %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// One key for the challenge id in every shape, and --resend names the new
+// challenge, which a code for the old one is pointed to.
+func TestChallengeIDAndResend(t *testing.T) {
+	e := newEnv(t)
+	const adele = "adele.vance@contoso.example"
+	var sent, resent struct {
+		ChallengeID string `json:"challengeId"`
+	}
+	e.jsonRun(&sent, "--mock", "verify", adele, "--method", "sms", "--send")
+	e.jsonRun(&resent, "--mock", "verify", adele, "--challenge", sent.ChallengeID, "--resend")
+	if sent.ChallengeID == "" || resent.ChallengeID == "" || resent.ChallengeID == sent.ChallengeID {
+		t.Fatalf("sent %q, resent %q", sent.ChallengeID, resent.ChallengeID)
+	}
+	r := e.run(nil, "--mock", "verify", adele, "--challenge", sent.ChallengeID, "--code", "123456")
+	if r.code != 1 || !strings.Contains(r.stderr, "replaced by a newer one, "+resent.ChallengeID) {
+		t.Errorf("a code for the old challenge: exit %d %s", r.code, r.stderr)
+	}
+	var enrol struct {
+		ChallengeID string `json:"challengeId"`
+	}
+	e.jsonRun(&enrol, "--mock", "enroll", "app", "alex.wilber@contoso.example")
+	var pending []struct {
+		ChallengeID string `json:"challengeId"`
+	}
+	e.jsonRun(&sent, "--mock", "verify", adele, "--method", "push", "--send")
+	e.jsonRun(&pending, "--mock", "mock", "device", "pending", adele)
+	if enrol.ChallengeID == "" || len(pending) != 1 || pending[0].ChallengeID != sent.ChallengeID {
+		t.Errorf("enroll app %q, pending %+v, push %q", enrol.ChallengeID, pending, sent.ChallengeID)
+	}
+}
