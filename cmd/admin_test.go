@@ -500,6 +500,9 @@ func TestUserShowOneScreen(t *testing.T) {
 	var v userView
 	// Lee Gu's hardware token is assigned, not activated: no method, as in
 	// the coverage report; Lee holds a directory role.
+	if out := cli.ok("user", "show", "lee.gu@contoso.example"); !strings.Contains(out, "Account:      Member, enabled, holds an admin role") || !strings.Contains(out, "HWT-1004 Contoso OTP-C200 (not activated yet)") {
+		t.Errorf("lee.gu:\n%s", out)
+	}
 	cli.jsonOf(&v, "user", "show", "lee.gu@contoso.example")
 	if v.MFAMethodCount != 2 || v.Coverage.StrongestClass != methods.ClassPhone || !v.Coverage.SMSVoiceOnly || !v.Coverage.IsAdmin ||
 		!slices.Contains(v.Coverage.Findings, reports.FindingAdminNoPhishResistant) || !slices.Contains(v.Coverage.Findings, reports.FindingSMSVoiceOnly) {

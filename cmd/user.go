@@ -216,6 +216,9 @@ func (v userView) RenderTable(w io.Writer) error {
 	mfaState := dash(string(v.MFAState))
 	fmt.Fprintf(w, "User:         %s <%s>\n", u.DisplayName, u.UserPrincipalName)
 	fmt.Fprintf(w, "Object id:    %s\n", u.ID)
+	if v.Coverage.IsAdmin {
+		state += ", holds an admin role"
+	}
 	fmt.Fprintf(w, "Account:      %s, %s\n", userType, state)
 	fmt.Fprintf(w, "Default:      %s\n", def)
 	fmt.Fprintf(w, "Per-user MFA: %s\n", mfaState)
