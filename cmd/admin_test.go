@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock"
 	"github.com/mfactl/mfactl/mock/store"
+	"github.com/mfactl/mfactl/reports"
 )
 
 const (
@@ -203,8 +205,12 @@ func TestRuleErrorMessages(t *testing.T) {
 	cli := newTestCLI(t)
 	cli.fails(1, []string{"add mobile phone for adele.vance@contoso.example", "phoneTypeAlreadyExists", "`mfactl phone update`"},
 		"phone", "add", adeleUPN, "+1 4255550170", "--type", "mobile")
-	cli.fails(1, []string{"add alternateMobile phone for alex.wilber@contoso.example", "mobilePhoneRequired", "add the mobile first"},
+	cli.fails(1, []string{"add alternateMobile phone for alex.wilber@contoso.example", "mobilePhoneRequired", "add the mobile phone first"},
 		"phone", "add", alexUPN, "+1 4255550171", "--type", "alternateMobile")
+	// One message: the rule once, the fix once.
+	if msg := cli.stderr.String(); strings.Count(msg, "requires a mobile phone")+strings.Count(msg, "needs a mobile phone") != 1 || strings.Count(msg, "add the mobile") != 1 {
+		t.Errorf("said twice: %s", msg)
+	}
 	cli.fails(1, []string{"mobilePhoneRequired", "remove the alternateMobile first"},
 		"phone", "remove", johannaUPN, "--type", "mobile", "--yes")
 	cli.fails(1, []string{"of adele.vance@contoso.example", "default sign-in method (push)", "defaultMethodInUse", "`mfactl default set <user> <method>`"},
@@ -212,9 +218,9 @@ func TestRuleErrorMessages(t *testing.T) {
 	cli.fails(2, []string{"--lifetime 9h is outside the tenant's Temporary Access Pass policy", "between 1h and 8h", "minimum 60, maximum 480 minutes"},
 		"tap", "create", alexUPN, "--lifetime", "9h")
 	cli.fails(2, []string{"--lifetime 30m is outside"}, "tap", "create", alexUPN, "--lifetime", "30 minutes")
-	cli.fails(2, []string{"has not registered a method for push", "Microsoft Authenticator registration", "allow: sms, voiceMobile"},
+	cli.fails(2, []string{"has no usable method for push", "Microsoft Authenticator registration", "allow: sms, voiceMobile"},
 		"default", "set", diegoUPN, "push")
-	cli.fails(2, []string{"has not registered a method for sms", "register it first"}, "default", "set", alexUPN, "sms")
+	cli.fails(2, []string{"has no usable method for sms", "register it first"}, "default", "set", alexUPN, "sms")
 
 	// The Authentication Administrator cannot read the TAP policy: mfactl
 	// says so and Graph (the mock) enforces the bounds.
@@ -268,7 +274,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 		if !strings.Contains(out, tc.want) {
 			t.Errorf("%v: plan lacks %q:\n%s", tc.args, tc.want, out)
 		}
-		if !strings.Contains(cli.stderr.String(), "Dry run: nothing was changed. 1 request(s) would be sent") {
+		if !strings.Contains(cli.stderr.String(), "Dry run: nothing was changed. 1 request would be sent") {
 			t.Errorf("%v: no dry-run note: %s", tc.args, cli.stderr)
 		}
 		if after := cli.state(); !bytes.Equal(before, after) {
@@ -418,7 +424,8 @@ func TestDefaultAndMFAState(t *testing.T) {
 	cli := newTestCLI(t)
 	var v defaultView
 	cli.jsonOf(&v, "default", "show", nestorUPN, "--system-preferred")
-	if v.Default != methods.DefaultOath || len(v.Backing) != 3 || v.SystemEnabled == nil || *v.SystemEnabled {
+	// The hardware token whose activation failed delivers nothing.
+	if v.Default != methods.DefaultOath || len(v.Backing) != 2 || v.SystemEnabled == nil || *v.SystemEnabled {
 		t.Fatalf("%+v", v)
 	}
 	cli.jsonOf(&v, "default", "set", nestorUPN, "voiceMobile")
@@ -486,7 +493,7 @@ func TestSessionsAndPassword(t *testing.T) {
 func TestUserShowOneScreen(t *testing.T) {
 	cli := newTestCLI(t)
 	out := cli.ok("user", "show", nestorUPN)
-	for _, want := range []string{"Default:      oath (system-preferred MFA: off)", "Per-user MFA: disabled", "MFA methods:  4 (two or more: yes), strongest: authenticatorApp", "iPhone 15 Pro (default)", "Email", "2025-"} {
+	for _, want := range []string{"Default:      oath (system-preferred MFA: off)", "Per-user MFA: disabled", "MFA methods:  3 (two or more: yes), strongest: authenticatorApp", "iPhone 15 Pro (default)", "HWT-1005 Fabrikam KeyFob 60 (activation failed, not usable)", "Email", "2025-"} {
 		if want == "2025-" {
 			continue
 		}
@@ -494,7 +501,20 @@ func TestUserShowOneScreen(t *testing.T) {
 			t.Errorf("lacks %q:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, "KeyFob 60 (default)") {
+		t.Errorf("a token whose activation failed is marked the default:\n%s", out)
+	}
 	var v userView
+	// Lee Gu's hardware token is assigned, not activated: no method, as in
+	// the coverage report; Lee holds a directory role.
+	if out := cli.ok("user", "show", "lee.gu@contoso.example"); !strings.Contains(out, "Account:      Member, enabled, holds an admin role") || !strings.Contains(out, "HWT-1004 Contoso OTP-C200 (not activated yet)") {
+		t.Errorf("lee.gu:\n%s", out)
+	}
+	cli.jsonOf(&v, "user", "show", "lee.gu@contoso.example")
+	if v.MFAMethodCount != 2 || v.Coverage.StrongestClass != methods.ClassPhone || !v.Coverage.SMSVoiceOnly || !v.Coverage.IsAdmin ||
+		!slices.Contains(v.Coverage.Findings, reports.FindingAdminNoPhishResistant) || !slices.Contains(v.Coverage.Findings, reports.FindingSMSVoiceOnly) {
+		t.Errorf("lee.gu: %+v", v.Coverage)
+	}
 	cli.jsonOf(&v, "user", "show", diegoUPN)
 	if v.DefaultMethod != methods.DefaultSMS || v.MFAState != methods.MFADisabled || !v.Coverage.SMSVoiceOnly || v.MeetsTwoMethods || len(v.Warnings) != 2 {
 		t.Fatalf("%+v", v)
@@ -507,7 +527,7 @@ func TestUserShowOneScreen(t *testing.T) {
 		t.Fatalf("%+v", v)
 	}
 	cli.jsonOf(&v, "user", "show", "lynne.robbins@contoso.example")
-	if !strings.Contains(strings.Join(v.Warnings, "\n"), "is disabled but still holds 2 method(s)") {
+	if !strings.Contains(strings.Join(v.Warnings, "\n"), "is disabled but still holds 2 methods") {
 		t.Errorf("%v", v.Warnings)
 	}
 	// Readers without the beta states still get the screen.

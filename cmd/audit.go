@@ -16,6 +16,7 @@ import (
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/internal/plural"
 )
 
 // NewCmdAudit groups the audit log verbs.
@@ -218,7 +219,7 @@ func auditLogRun(opts *AuditLogOptions) error {
 		opts.IO.Warnf("the audit log %s is damaged at %v; records after that are not shown: run `mfactl audit verify`", log.Path(), res.Problem)
 	}
 	if len(out) == 0 {
-		opts.IO.Notef("No recorded changes match (log %s, %d record(s)).", log.Path(), res.Records)
+		opts.IO.Notef("No recorded changes match (log %s, %s).", log.Path(), plural.Count(res.Records, "record"))
 	}
 	return printer.Print(out)
 }
@@ -309,7 +310,7 @@ func (v verifyView) RenderTable(w io.Writer) error {
 		_, err := fmt.Fprintf(w, "%s: no records yet\n", v.Path)
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%s: %d record(s), chain intact; head %s (record %d)\n", v.Path, v.Records, v.Head, v.LastSeq)
+	_, err := fmt.Fprintf(w, "%s: %s, chain intact; head %s (record %d)\n", v.Path, plural.Count(v.Records, "record"), v.Head, v.LastSeq)
 	if err == nil && v.Anchor != "" {
 		_, err = fmt.Fprintf(w, "holds the anchored record %s\n", v.Anchor)
 	}

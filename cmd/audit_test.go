@@ -119,7 +119,7 @@ func TestEveryChangeIsRecorded(t *testing.T) {
 	}
 	out = cli.ok("audit", "verify")
 	// Six runs, each an intent and an outcome record.
-	if !strings.Contains(out, "12 record(s), chain intact; head ") {
+	if !strings.Contains(out, "12 records, chain intact; head ") {
 		t.Errorf("verify: %s", out)
 	}
 	cli.fails(cmdutil.ExitUsage, []string{"--since \"soon\" is neither a duration"}, "audit", "log", "--since", "soon")

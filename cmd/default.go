@@ -79,6 +79,9 @@ func (v defaultView) RenderTable(w io.Writer) error {
 	for _, m := range v.Backing {
 		fmt.Fprintf(w, "  delivered by:  %s %s\n", m.Kind.Label(), dash(m.Describe()))
 	}
+	if v.Default != "" && len(v.Backing) == 0 {
+		fmt.Fprintf(w, "  delivered by:  no usable method (set one of the possible defaults)\n")
+	}
 	fmt.Fprintf(w, "Possible:        %s\n", dash(joinDefaults(v.Possible)))
 	if v.SystemEnabled != nil {
 		fmt.Fprintf(w, "System-preferred MFA: %s\n", boolWord(v.SystemEnabled))
@@ -104,22 +107,22 @@ func boolWord(b *bool) string {
 	return "off"
 }
 
-// possibleDefaults lists the defaults the methods can deliver.
+// possibleDefaults lists the defaults the usable methods can deliver.
 func possibleDefaults(ms []methods.Method) []methods.DefaultMethod {
 	var out []methods.DefaultMethod
 	for _, d := range methods.DefaultMethods {
-		if d.SupportedBy(ms) {
+		if d.DeliverableBy(ms) {
 			out = append(out, d)
 		}
 	}
 	return out
 }
 
-// backingMethods lists the methods that deliver default d.
+// backingMethods lists the usable methods that deliver default d.
 func backingMethods(d methods.DefaultMethod, ms []methods.Method) []methods.Method {
 	var out []methods.Method
 	for _, m := range ms {
-		if d != "" && d.SupportedBy([]methods.Method{m}) {
+		if d.Delivers(m) {
 			out = append(out, m)
 		}
 	}
@@ -201,13 +204,13 @@ func defaultSetRun(ctx context.Context, opts *DefaultSetOptions) error {
 	if err != nil {
 		return err
 	}
-	if !d.SupportedBy(r.Methods) {
+	if !d.DeliverableBy(r.Methods) {
 		hint := "register it first"
 		if p := possibleDefaults(r.Methods); len(p) > 0 {
 			hint = "the user's methods allow: " + joinDefaults(p)
 		}
 		return cmdutil.WithExit(cmdutil.ExitUsage,
-			fmt.Errorf("%s has not registered a method for %s: it needs %s", r.User.UserPrincipalName, d, d.Requirement()), hint)
+			fmt.Errorf("%s has no usable method for %s: it needs %s", r.User.UserPrincipalName, d, d.Requirement()), hint)
 	}
 	if err := s.client.SetSignInPreferences(ctx, r.User.ID, methods.SignInPreferences{UserPreferred: d}); err != nil {
 		return r.explain(err)

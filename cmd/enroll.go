@@ -3,7 +3,6 @@ package cmd
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -208,7 +207,7 @@ func (v enrollmentView) MarshalJSON() ([]byte, error) {
 	if en.Challenge != nil {
 		out["challengeId"], out["expiresAt"] = en.Challenge.ID, en.Challenge.ExpiresAt
 	}
-	return json.Marshal(out)
+	return output.Marshal(out)
 }
 
 func (v enrollmentView) pairs() [][2]string {
@@ -364,7 +363,7 @@ func enrollPhoneRun(ctx context.Context, opts *EnrollPhoneOptions) (err error) {
 	if opts.Send {
 		return printer.Print(outcomeView{&VerifyOutcome{User: u.UserPrincipalName, Sent: true, Challenge: res.Challenge}})
 	}
-	res, err = runChallengeOnTerminal(ctx, em, opts.IO, res.Challenge, opts.Timeout, time.Second)
+	res, err = runChallengeOnTerminal(ctx, em, opts.IO, res.Challenge, opts.Timeout, time.Second, codeSource(""))
 	if err != nil {
 		return err
 	}

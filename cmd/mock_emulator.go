@@ -14,6 +14,7 @@ import (
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/mock"
 	"github.com/mfactl/mfactl/mock/store"
 )
@@ -202,7 +203,7 @@ func mockResetRun(ctx context.Context, opts *MockResetOptions) error {
 	if opts.Users > 0 {
 		what = fmt.Sprintf("a synthetic tenant (seed %d)", opts.Seed)
 	}
-	fmt.Fprintf(opts.IO.Out, "reset the mock to %s: %d users, %d hardware tokens, clock on real time\n", what, h.Users, h.HardwareTokens)
+	fmt.Fprintf(opts.IO.Out, "reset the mock to %s: %s, %s, clock on real time\n", what, plural.Count(h.Users, "user"), plural.Count(h.HardwareTokens, "hardware token"))
 	return nil
 }
 
@@ -391,7 +392,7 @@ type seedResult struct {
 func (r seedResult) pairs() [][2]string {
 	return [][2]string{
 		{"state", r.State},
-		{"tenant", fmt.Sprintf("%d users (seed %d, day %s)", r.Users, r.Seed, r.Day)},
+		{"tenant", fmt.Sprintf("%s (seed %d, day %s)", plural.Count(r.Users, "user"), r.Seed, r.Day)},
 		{"members", strconv.Itoa(r.Members)},
 		{"guests", strconv.Itoa(r.Guests)},
 		{"disabled", strconv.Itoa(r.Disabled)},

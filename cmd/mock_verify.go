@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -102,7 +101,7 @@ func mockOutboxRun(ctx context.Context, opts *MockOutboxOptions) error {
 				continue
 			}
 			// JSON Lines: one compact object per message, for tail-like use.
-			if err := json.NewEncoder(opts.IO.Out).Encode(m); err != nil {
+			if err := output.WriteJSONLine(opts.IO.Out, m); err != nil {
 				return err
 			}
 		}
@@ -369,7 +368,7 @@ func mockUserRun(ctx context.Context, opts *MockUserOptions) (err error) {
 
 type statusView struct{ *graph.VerificationStatus }
 
-func (v statusView) MarshalJSON() ([]byte, error) { return json.Marshal(v.VerificationStatus) }
+func (v statusView) MarshalJSON() ([]byte, error) { return output.Marshal(v.VerificationStatus) }
 
 func (v statusView) pairs() [][2]string {
 	s := v.VerificationStatus

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -139,7 +139,7 @@ func (s *session) finishDryRun() (bool, error) {
 		return false, nil
 	}
 	reqs := s.plan.Requests()
-	s.IO.Notef("Dry run: nothing was changed. %d request(s) would be sent:", len(reqs))
+	s.IO.Notef("Dry run: nothing was changed. %s would be sent:", plural.Count(len(reqs), "request"))
 	return true, s.printer.Print(planView{DryRun: true, Requests: reqs})
 }
 
@@ -284,7 +284,7 @@ type methodView struct{ methods.Method }
 func (v methodView) Table() output.TableData { return methodsTable([]methods.Method{v.Method}) }
 
 // MarshalJSON prints the method itself, so `-o json` output chains.
-func (v methodView) MarshalJSON() ([]byte, error) { return json.Marshal(v.Method) }
+func (v methodView) MarshalJSON() ([]byte, error) { return output.Marshal(v.Method) }
 
 // printMethod prints a method a verb created or removed: the note to stderr,
 // and the object to stdout (for people only when show is set).

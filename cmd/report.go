@@ -16,6 +16,7 @@ import (
 	"github.com/mfactl/mfactl/internal/config"
 	"github.com/mfactl/mfactl/internal/coverage"
 	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/reports"
 )
@@ -227,7 +228,7 @@ func reportCoverageRun(ctx context.Context, opts *ReportCoverageOptions) error {
 			summary.Users.Total, time.Since(start).Round(time.Millisecond), st.Requests, st.ResourceUnits, st.Throttled, pct, st.Waited.Round(time.Millisecond), st.Metered)
 	}
 	if opts.Out != "" {
-		opts.IO.Notef("wrote %s: %d users, %s%% MFA capable, %s%% with a backup", opts.Out, summary.Users.Total,
+		opts.IO.Notef("wrote %s: %s, %s%% MFA capable, %s%% with a backup", opts.Out, plural.Count(summary.Users.Total, "user"),
 			formatPct(summary.Users.MFACapable.Percent), formatPct(summary.Users.HasBackup.Percent))
 	}
 	return nil

@@ -228,7 +228,7 @@ func TestReportCoverageWithLimitedRoles(t *testing.T) {
 	if len(r.Users) != len(mock.DemoUsers())-1 {
 		t.Errorf("Reports Reader: %d users", len(r.Users))
 	}
-	if s := cli.stderr.String(); !strings.Contains(s, "disabled user(s) are left out") || !strings.Contains(s, "token inventory was not read") {
+	if s := cli.stderr.String(); !strings.Contains(s, "the 1 disabled user is left out") || !strings.Contains(s, "token inventory was not read") {
 		t.Errorf("stderr: %s", s)
 	}
 	// Authentication Administrator: methods but not the report.

@@ -14,6 +14,7 @@ import (
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/internal/runbook"
 	"github.com/mfactl/mfactl/methods"
 )
@@ -286,7 +287,7 @@ func resetRun(ctx context.Context, opts *ResetOptions) error {
 			return err
 		}
 	}
-	if err := s.confirm(opts.Mutation, fmt.Sprintf("Apply these %d change(s) to %s?", len(plan.Steps), r.Name())); err != nil {
+	if err := s.confirm(opts.Mutation, fmt.Sprintf("Apply %s to %s?", plural.Count(len(plan.Steps), "change"), r.Name())); err != nil {
 		return err
 	}
 	res := runbook.Execute(ctx, plan, graphExecutor{c: s.client, target: r})
@@ -297,7 +298,7 @@ func resetRun(ctx context.Context, opts *ResetOptions) error {
 		for i := range rep.Steps {
 			rep.Steps[i].Status = runbook.StatusPlanned
 		}
-		s.IO.Notef("Dry run: nothing was changed. %d request(s) would be sent.", len(rep.Requests))
+		s.IO.Notef("Dry run: nothing was changed. %s would be sent.", plural.Count(len(rep.Requests), "request"))
 		return s.printer.Print(rep)
 	}
 	rep.TAP = res.TAP
@@ -319,7 +320,7 @@ func resetRun(ctx context.Context, opts *ResetOptions) error {
 		return msg
 	}
 	return cmdutil.WithExit(cmdutil.ExitPartial, msg,
-		fmt.Sprintf("%d step(s) were done; run the same command again to finish (what is done is not repeated)", res.Done()))
+		fmt.Sprintf("%s %s done; run the same command again to finish (what is done is not repeated)", plural.Count(res.Done(), "step"), plural.Noun(res.Done(), "was")))
 }
 
 // removesMFA reports whether the plan takes away a second factor.
@@ -331,7 +332,7 @@ func statusLine(res runbook.Result) string {
 	n := len(res.Steps)
 	switch {
 	case res.Err == nil:
-		return fmt.Sprintf("completed: %d of %d step(s) done", res.Done(), n)
+		return fmt.Sprintf("completed: %d of %s done", res.Done(), plural.Count(n, "step"))
 	case !res.Changed():
 		return fmt.Sprintf("failed at step %d of %d: nothing was changed", res.Failed+1, n)
 	}
@@ -387,7 +388,7 @@ func (r *resetReport) readAfter(ctx context.Context, c *graph.Client) {
 		return
 	}
 	r.Plan.After, r.Plan.DefaultAfter = ms, prefs.UserPreferred
-	r.Plan.LeftWithoutMFA = !slices.ContainsFunc(ms, methods.Method.IsMFA)
+	r.Plan.LeftWithoutMFA = !slices.ContainsFunc(ms, methods.Method.IsUsableMFA)
 }
 
 func (r *resetReport) name() string {

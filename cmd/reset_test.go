@@ -62,7 +62,7 @@ func TestResetLostPhone(t *testing.T) {
 	var rep resetJSON
 	cli.jsonOf(&rep, "reset", adeleUPN, "--lost-device", "iphone 15", "--revoke-sessions", "--tap", "--lifetime", "2h", "--once", "--ticket", "INC-1234", "--yes")
 	want := []string{"setDefault:done", "remove:done", "remove:done", "revokeSessions:done", "issueTemporaryAccessPass:done"}
-	if !slices.Equal(stepStatuses(rep.Steps), want) || rep.Status != "completed: 5 of 5 step(s) done" || rep.Ticket != "INC-1234" {
+	if !slices.Equal(stepStatuses(rep.Steps), want) || rep.Status != "completed: 5 of 5 steps done" || rep.Ticket != "INC-1234" {
 		t.Fatalf("%v %q", stepStatuses(rep.Steps), rep.Status)
 	}
 	if rep.Steps[0].Default != methods.DefaultSMS || rep.DefaultBefore != methods.DefaultPush || rep.DefaultAfter != methods.DefaultSMS {
@@ -150,7 +150,7 @@ func TestResetSingleMethodUser(t *testing.T) {
 	}
 	// --yes alone accepts leaving the user with nothing.
 	out := cli.ok("reset", johannaUPN, "--all", "--yes")
-	if !strings.Contains(out, "Left with no MFA method") || !strings.Contains(out, "completed: 4 of 4 step(s) done") {
+	if !strings.Contains(out, "Left with no MFA method") || !strings.Contains(out, "completed: 4 of 4 steps done") {
 		t.Errorf("%s", out)
 	}
 }
@@ -205,7 +205,7 @@ func TestResetDryRunChangesNothing(t *testing.T) {
 		}
 	}
 	out := cli.ok("reset", adeleUPN, "--lost-device", "iPhone 15", "--dry-run")
-	if !strings.Contains(out, "Requests (dry run, not sent):\n  PATCH http://localhost/beta/users/") || !strings.Contains(cli.stderr.String(), "Dry run: nothing was changed. 3 request(s) would be sent.") {
+	if !strings.Contains(out, "Requests (dry run, not sent):\n  PATCH http://localhost/beta/users/") || !strings.Contains(cli.stderr.String(), "Dry run: nothing was changed. 3 requests would be sent.") {
 		t.Errorf("%s\n%s", out, cli.stderr)
 	}
 	if rs := cli.auditRecords(); len(rs) != 0 {
@@ -291,7 +291,7 @@ func TestResetInterruptedAndRerun(t *testing.T) {
 	cli.transport = func(next http.RoundTripper) http.RoundTripper { return &failNth{next: next, n: 2, status: 409} }
 	args := []string{"reset", "lee.gu@contoso.example", "--all", "--revoke-sessions", "--tap", "--ticket", "INC-77", "--yes"}
 	cli.fails(cmdutil.ExitPartial, []string{"reset of lee.gu@contoso.example stopped at step 2 of 5 (remove Hardware OATH token", "HTTP 409",
-		"1 step(s) were done; run the same command again to finish"}, args...)
+		"1 step was done; run the same command again to finish"}, args...)
 	out := cli.stdout.String()
 	for _, want := range []string{"stopped at step 2 of 5: 1 done, 4 not done", "1. [done] remove Phone \"alternateMobile", "2. [failed] remove Hardware OATH token", "5. [notRun] issue a Temporary Access Pass"} {
 		if !strings.Contains(out, want) {
@@ -323,7 +323,7 @@ func TestResetConfirmsOnATerminal(t *testing.T) {
 	cli.stdin = "n\n"
 	cli.fails(cmdutil.ExitFailure, []string{"canceled: nothing was changed"}, "reset", adeleUPN, "--lost-device", "iPhone 15")
 	errOut := cli.stderr.String()
-	if !strings.Contains(errOut, "1. [planned] make sms the default MFA method") || !strings.Contains(errOut, "Apply these 3 change(s) to Adele Vance <adele.vance@contoso.example>? [y/N]") {
+	if !strings.Contains(errOut, "1. [planned] make sms the default MFA method") || !strings.Contains(errOut, "Apply 3 changes to Adele Vance <adele.vance@contoso.example>? [y/N]") {
 		t.Errorf("%s", errOut)
 	}
 	if !bytes.Equal(before, cli.state()) {
@@ -331,7 +331,7 @@ func TestResetConfirmsOnATerminal(t *testing.T) {
 	}
 	cli.stdin = "y\n"
 	out := cli.ok("reset", adeleUPN, "--lost-device", "iPhone 15", "--tap")
-	if !strings.Contains(out, "completed: 4 of 4 step(s) done") || !strings.Contains(cli.stderr.String(), "shown only now and not in the summary") {
+	if !strings.Contains(out, "completed: 4 of 4 steps done") || !strings.Contains(cli.stderr.String(), "shown only now and not in the summary") {
 		t.Errorf("%s\n%s", out, cli.stderr)
 	}
 }
@@ -426,7 +426,7 @@ func TestResetRequiresVerification(t *testing.T) {
 	cli.jsonOf(&raw, append(lost, "--verify-method", "app", "--verify-code", cli.code(adeleUPN))...)
 	b, _ := json.Marshal(raw)
 	_ = json.Unmarshal(b, &rep)
-	if v, _ := raw["verification"].(map[string]any); v["method"] != "app" || v["verified"] != true || rep.Status != "completed: 2 of 2 step(s) done" {
+	if v, _ := raw["verification"].(map[string]any); v["method"] != "app" || v["verified"] != true || rep.Status != "completed: 2 of 2 steps done" {
 		t.Fatalf("%v %q", raw["verification"], rep.Status)
 	}
 	// The code never reaches the audit log.
@@ -468,7 +468,7 @@ func TestResetVerifiedWithSecurityQuestions(t *testing.T) {
 		return answers[prompt]
 	}
 	out := cli.ok("reset", diegoUPN, "--method", "mobile", "--tap", "--verify-first")
-	if !strings.Contains(out, "Identity:     verified with questions") || !strings.Contains(out, "completed: 2 of 2 step(s) done") {
+	if !strings.Contains(out, "Identity:     verified with questions") || !strings.Contains(out, "completed: 2 of 2 steps done") {
 		t.Fatalf("%s\n%s\nprompts %q", out, cli.stderr, prompts)
 	}
 	if !strings.Contains(cli.stderr.String(), "Verify Diego Siciliani <diego.siciliani@contoso.example> first, with a method they keep:") ||

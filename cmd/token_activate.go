@@ -15,6 +15,7 @@ import (
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/methods/seedfile"
 )
@@ -333,7 +334,7 @@ func tokenActivateFileRun(ctx context.Context, opts *TokenActivateOptions) error
 		for _, e := range rowErrors {
 			fmt.Fprintf(s.IO.ErrOut, "%s: %s\n", opts.File, e.Error())
 		}
-		return cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("%d of %d rows of %s are invalid; nothing was activated", len(rowErrors), len(rowErrors)+len(ok), opts.File), "fix them and run the command again")
+		return cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("%d of %s of %s %s invalid; nothing was activated", len(rowErrors), plural.Count(len(rowErrors)+len(ok), "row"), opts.File, plural.Noun(len(rowErrors), "is")), "fix them and run the command again")
 	}
 	if len(ok) == 0 {
 		s.IO.Notef("Nothing to activate: %s has a header and no rows.", opts.File)
@@ -342,7 +343,7 @@ func tokenActivateFileRun(ctx context.Context, opts *TokenActivateOptions) error
 	p := &pacer{limit: opts.Limit, window: opts.Window, now: opts.Now, sleep: opts.Sleep}
 	done := 0
 	p.onWait = func(d time.Duration) {
-		s.IO.Notef("Entra activates at most %d tokens per %s: waiting %s (%d of %d done).", opts.Limit, humanDuration(opts.Window), d.Round(time.Second), done, len(ok))
+		s.IO.Notef("Entra activates at most %s per %s: waiting %s (%d of %d done).", plural.Count(opts.Limit, "token"), humanDuration(opts.Window), d.Round(time.Second), done, len(ok))
 	}
 	var results activationResults
 	failed := 0
@@ -385,12 +386,12 @@ func tokenActivateFileRun(ctx context.Context, opts *TokenActivateOptions) error
 			activated++
 		}
 	}
-	s.IO.Notef("Activated %d of %d tokens from %s; %d already activated, %d failed.", activated, len(results), opts.File, len(results)-activated-failed, failed)
+	s.IO.Notef("Activated %d of %s from %s; %d already activated, %d failed.", activated, plural.Count(len(results), "token"), opts.File, len(results)-activated-failed, failed)
 	if err := s.printer.Print(results); err != nil {
 		return err
 	}
 	if failed > 0 {
-		return cmdutil.WithExit(cmdutil.ExitPartial, fmt.Errorf("%d of %d activations failed", failed, len(results)),
+		return cmdutil.WithExit(cmdutil.ExitPartial, fmt.Errorf("%d of %s failed", failed, plural.Count(len(results), "activation")),
 			"fix those rows (a failedActivation token needs the code it shows now) and run the same file again: activated tokens are skipped")
 	}
 	return nil

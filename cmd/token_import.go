@@ -20,6 +20,7 @@ import (
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/methods/seedfile"
 )
@@ -248,10 +249,10 @@ func tokenImportRun(ctx context.Context, opts *TokenImportOptions) error {
 			if err := seedfile.WriteErrorsFile(opts.ErrorsOut, parsed.Errors); err != nil {
 				return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("writing the rejected rows: %w", err), "")
 			}
-			s.IO.Notef("Wrote the %d rejected rows to %s (secrets masked).", n, opts.ErrorsOut)
+			s.IO.Notef("Wrote the %s to %s (secrets masked).", plural.Count(n, "rejected row"), opts.ErrorsOut)
 		}
 		if !opts.SkipInvalid {
-			return cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("%d of %d tokens in %s are invalid; nothing was imported", n, n+len(parsed.Tokens)+result.Skipped, opts.File),
+			return cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("%d of %s in %s %s invalid; nothing was imported", n, plural.Count(n+len(parsed.Tokens)+result.Skipped, "token"), opts.File, plural.Noun(n, "is")),
 				"fix them and run the command again, or import the valid ones with --skip-invalid (and --errors-out FILE)")
 		}
 		for _, e := range parsed.Errors {
@@ -268,7 +269,7 @@ func tokenImportRun(ctx context.Context, opts *TokenImportOptions) error {
 	sortImportRows(result.Rows)
 
 	if s.plan != nil {
-		s.IO.Notef("Dry run of %s: %d tokens would be imported, %d skipped (already in the inventory), %d rejected.", opts.File, result.Imported, result.Skipped, result.Rejected)
+		s.IO.Notef("Dry run of %s: %s would be imported, %d skipped (already in the inventory), %d rejected.", opts.File, plural.Count(result.Imported, "token"), result.Skipped, result.Rejected)
 		if _, err := s.finishDryRun(); err != nil {
 			return err
 		}
@@ -281,7 +282,7 @@ func tokenImportRun(ctx context.Context, opts *TokenImportOptions) error {
 				fmt.Fprintf(s.IO.ErrOut, "%s: line %d (serial %s): may or may not be imported: %s\n", opts.File, row.Line, row.SerialNumber, row.Detail)
 			}
 		}
-		s.IO.Notef("Imported %d tokens from %s; %d skipped (already in the inventory), %d rejected, %d failed.", result.Imported, opts.File, result.Skipped, result.Rejected, result.Failed)
+		s.IO.Notef("Imported %s from %s; %d skipped (already in the inventory), %d rejected, %d failed.", plural.Count(result.Imported, "token"), opts.File, result.Skipped, result.Rejected, result.Failed)
 		if err := s.printer.Print(result); err != nil {
 			return err
 		}
@@ -293,10 +294,10 @@ func tokenImportRun(ctx context.Context, opts *TokenImportOptions) error {
 		return cmdutil.WithExit(cmdutil.ExitPartial, fmt.Errorf("%d of %d tokens have an unknown outcome, %d were not imported", result.Unknown, len(result.Rows), result.Failed),
 			"`mfactl token list` shows what the inventory holds; running the same command again skips the tokens already imported")
 	case result.Failed > 0:
-		return cmdutil.WithExit(cmdutil.ExitPartial, fmt.Errorf("%d of %d tokens were not imported", result.Failed, len(result.Rows)),
+		return cmdutil.WithExit(cmdutil.ExitPartial, fmt.Errorf("%d of %s %s not imported", result.Failed, plural.Count(len(result.Rows), "token"), plural.Noun(result.Failed, "was")),
 			"run the same command again to retry them: tokens already imported are skipped")
 	case result.Rejected > 0:
-		return cmdutil.WithExit(cmdutil.ExitPartial, fmt.Errorf("%d rows of %s were rejected", result.Rejected, opts.File), "fix the rejected rows and import them again")
+		return cmdutil.WithExit(cmdutil.ExitPartial, fmt.Errorf("%s of %s %s rejected", plural.Count(result.Rejected, "row"), opts.File, plural.Noun(result.Rejected, "was")), "fix the rejected rows and import them again")
 	}
 	return nil
 }

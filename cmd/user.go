@@ -13,6 +13,7 @@ import (
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/reports"
 )
@@ -114,7 +115,11 @@ func userShowRun(ctx context.Context, opts *UserShowOptions) error {
 	if err != nil {
 		unread = append(unread, "the per-user MFA state ("+oneLineError(err)+")")
 	}
-	view := buildUserView(user, ms, prefs, state)
+	admins, err := client.AdminIDs(ctx)
+	if err != nil {
+		unread = append(unread, "whether the user holds an admin role ("+oneLineError(err)+")")
+	}
+	view := buildUserView(user, admins[user.ID], ms, prefs, state)
 	view.unread = unread
 	for _, u := range unread {
 		opts.IO.Warnf("could not read %s", u)
@@ -132,10 +137,11 @@ func oneLineError(err error) string {
 	return err.Error()
 }
 
-// buildUserView computes the coverage facts with reports.Compute and turns
-// its findings into warnings.
-func buildUserView(user methods.User, ms []methods.Method, prefs methods.SignInPreferences, state methods.MFAState) userView {
-	row := reports.Compute(reports.UserInput{User: user, Methods: ms, Default: prefs.UserPreferred, Source: reports.SourceMethods})
+// buildUserView computes the coverage row exactly as the report's methods
+// source does (reports.MethodsInput: usable methods, the effective
+// default, the admin flag) and turns its findings into warnings.
+func buildUserView(user methods.User, isAdmin bool, ms []methods.Method, prefs methods.SignInPreferences, state methods.MFAState) userView {
+	row := reports.Compute(reports.MethodsInput(user, isAdmin, ms, prefs.UserPreferred))
 	v := userView{
 		User: user, Methods: ms, DefaultMethod: prefs.UserPreferred, SystemPreferred: prefs.SystemPreferredMethodEnabled,
 		MFAState: state, MFAMethodCount: row.MFAMethodCount, MeetsTwoMethods: row.HasBackup, Coverage: row, Warnings: []string{},
@@ -152,12 +158,21 @@ func buildUserView(user methods.User, ms []methods.Method, prefs methods.SignInP
 			v.Warnings = append(v.Warnings, fmt.Sprintf("%s has only one MFA method (%s): add a backup method, two are recommended", name, onlyMFAName(row)))
 		case reports.FindingSMSVoiceOnly:
 			v.Warnings = append(v.Warnings, fmt.Sprintf("%s has only SMS/voice methods: add Microsoft Authenticator or a FIDO2 key (phone methods are the weakest)", name))
+		case reports.FindingAdminNoPhishResistant:
+			v.Warnings = append(v.Warnings, fmt.Sprintf("%s holds an admin role but no phishing-resistant method: register a FIDO2 key, Windows Hello for Business or a platform credential", name))
 		case reports.FindingDisabledWithMethods:
-			v.Warnings = append(v.Warnings, fmt.Sprintf("%s is disabled but still holds %d method(s)", name, row.MethodCount))
+			v.Warnings = append(v.Warnings, fmt.Sprintf("%s is disabled but still holds %s", name, plural.Count(row.MethodCount, "method")))
+		case reports.FindingTemporaryAccessPass:
+			v.Warnings = append(v.Warnings, fmt.Sprintf("%s holds a usable Temporary Access Pass", name))
 		}
 	}
-	if d := prefs.UserPreferred; d != "" && !d.SupportedBy(ms) {
-		v.Warnings = append(v.Warnings, fmt.Sprintf("the default method of %s is %s, but no registered method delivers it (it needs %s)", name, d, d.Requirement()))
+	for _, m := range ms {
+		if why := m.Unusable(); why != "" {
+			v.Warnings = append(v.Warnings, fmt.Sprintf("%s %s is not counted: %s", m.Kind.Label(), m.Describe(), why))
+		}
+	}
+	if d := prefs.UserPreferred; d != "" && !d.DeliverableBy(ms) {
+		v.Warnings = append(v.Warnings, fmt.Sprintf("the default method of %s is %s, but no usable method delivers it (it needs %s)", name, d, d.Requirement()))
 	}
 	return v
 }
@@ -201,14 +216,20 @@ func (v userView) RenderTable(w io.Writer) error {
 	mfaState := dash(string(v.MFAState))
 	fmt.Fprintf(w, "User:         %s <%s>\n", u.DisplayName, u.UserPrincipalName)
 	fmt.Fprintf(w, "Object id:    %s\n", u.ID)
+	if v.Coverage.IsAdmin {
+		state += ", holds an admin role"
+	}
 	fmt.Fprintf(w, "Account:      %s, %s\n", userType, state)
 	fmt.Fprintf(w, "Default:      %s\n", def)
 	fmt.Fprintf(w, "Per-user MFA: %s\n", mfaState)
 	fmt.Fprintf(w, "MFA methods:  %d (two or more: %s), strongest: %s\n\n", v.MFAMethodCount, backup, v.Coverage.StrongestClass)
 	t := methodsTable(v.Methods)
 	for i, m := range v.Methods {
-		if v.DefaultMethod != "" && v.DefaultMethod.SupportedBy([]methods.Method{m}) {
+		switch {
+		case v.DefaultMethod.Delivers(m):
 			t.Rows[i][1] += " (default)"
+		case !m.Usable():
+			t.Rows[i][1] += " (" + m.Unusable() + ")"
 		}
 	}
 	return output.WriteTable(w, t)

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock"
+	"github.com/mfactl/mfactl/reports"
 )
 
 func TestUserShowFlagParsing(t *testing.T) {
@@ -78,25 +80,37 @@ func TestRoleErrorsExit4WithHint(t *testing.T) {
 }
 
 func TestBuildUserViewWarnings(t *testing.T) {
+	failed := methods.Method{ID: "hw", Kind: methods.KindHardwareOath, Token: &methods.HardwareToken{SerialNumber: "S1", Status: methods.TokenFailedActivation}}
+	phone := methods.Method{ID: "m", Kind: methods.KindPhone, PhoneType: methods.PhoneMobile}
 	tests := []struct {
-		kinds    []string
+		name     string
+		ms       []methods.Method
+		admin    bool
+		pref     methods.DefaultMethod
 		count    int
+		findings []reports.FindingID
+		def      methods.DefaultMethod
 		warnings int
 	}{
-		{nil, 0, 1},
-		{[]string{"password", "email", "temporaryAccessPass"}, 0, 1},
-		{[]string{"password", "phone"}, 1, 2}, // single method, and SMS/voice only
-		{[]string{"phone", "microsoftAuthenticator"}, 2, 0},
-		{[]string{"fido2", "windowsHelloForBusiness", "softwareOath"}, 3, 0},
+		{"nothing", nil, false, "", 0, []reports.FindingID{reports.FindingNoMFA}, "", 1},
+		{"email and a TAP", toMethods([]methodFixture{"password", "email", "temporaryAccessPass"}), false, "", 0,
+			[]reports.FindingID{reports.FindingNoMFA, reports.FindingTemporaryAccessPass}, "", 2},
+		{"one phone", toMethods([]methodFixture{"password", "phone"}), false, "", 1,
+			[]reports.FindingID{reports.FindingSingleMFA, reports.FindingSMSVoiceOnly}, "", 2},
+		{"phone and app", toMethods([]methodFixture{"phone", "microsoftAuthenticator"}), false, "", 2, []reports.FindingID{}, "", 0},
+		{"strong", toMethods([]methodFixture{"fido2", "windowsHelloForBusiness", "softwareOath"}), false, "", 3, []reports.FindingID{}, "", 0},
+		{"admin on the app", toMethods([]methodFixture{"phone", "microsoftAuthenticator"}), true, "push", 2,
+			[]reports.FindingID{reports.FindingAdminNoPhishResistant}, "push", 1},
+		// A token whose activation failed is no method and delivers no
+		// default: the phone alone is left, and oath is no default.
+		{"failed token", []methods.Method{phone, failed}, false, methods.DefaultOath, 1,
+			[]reports.FindingID{reports.FindingSingleMFA, reports.FindingSMSVoiceOnly}, "", 4},
 	}
 	for _, tt := range tests {
-		var ms []methodFixture
-		for _, k := range tt.kinds {
-			ms = append(ms, methodFixture(k))
-		}
-		v := buildUserView(userFixture(), toMethods(ms), methods.SignInPreferences{}, "")
-		if v.MFAMethodCount != tt.count || len(v.Warnings) != tt.warnings || v.MeetsTwoMethods != (tt.count >= 2) {
-			t.Errorf("%v: count %d warnings %v", tt.kinds, v.MFAMethodCount, v.Warnings)
+		v := buildUserView(userFixture(), tt.admin, tt.ms, methods.SignInPreferences{UserPreferred: tt.pref}, "")
+		if v.MFAMethodCount != tt.count || len(v.Warnings) != tt.warnings || v.MeetsTwoMethods != (tt.count >= 2) ||
+			v.Coverage.IsAdmin != tt.admin || !slices.Equal(v.Coverage.Findings, tt.findings) || v.Coverage.DefaultMethod != string(tt.def) {
+			t.Errorf("%s: count %d admin %v findings %v default %q warnings %q", tt.name, v.MFAMethodCount, v.Coverage.IsAdmin, v.Coverage.Findings, v.Coverage.DefaultMethod, v.Warnings)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -233,11 +232,15 @@ or method not registered; 5 too many texts or calls.`,
 
 // VerifyOutcome is what a verification ended with.
 type VerifyOutcome struct {
-	User      string                 `json:"userPrincipalName"`
-	Method    string                 `json:"method,omitempty"`
-	Verified  bool                   `json:"verified"`
-	Sent      bool                   `json:"sent,omitempty"`
-	Challenge *graph.VerifyChallenge `json:"challenge,omitempty"`
+	User     string `json:"userPrincipalName"`
+	Method   string `json:"method,omitempty"`
+	Verified bool   `json:"verified"`
+	Sent     bool   `json:"sent,omitempty"`
+	// ChallengeID is the challenge's id, under the key every JSON shape of
+	// mfactl gives it (enroll app, mock device pending): scripts read
+	// .challengeId whatever the verb. --resend sets it to the new id.
+	ChallengeID string                 `json:"challengeId,omitempty"`
+	Challenge   *graph.VerifyChallenge `json:"challenge,omitempty"`
 	// DeviceToken is the remembered-device token (--remember), a secret.
 	DeviceToken *verify.DeviceToken `json:"deviceToken,omitempty"`
 	// Device is the remembered device a --device-token check found.
@@ -454,8 +457,9 @@ func finishVerified(ctx context.Context, em *graph.Emulator, opts *VerifyOptions
 	return out, nil
 }
 
-// chooseMethod resolves --method, or offers the user's registered methods
-// (default first) on a terminal and takes the default otherwise.
+// chooseMethod resolves --method, or offers the user's usable methods
+// (the default first, marked) on a terminal and takes the first otherwise.
+// A phone entry chosen from the offer sets --phone.
 func chooseMethod(ctx context.Context, client *graph.Client, em *graph.Emulator, opts *VerifyOptions, u methods.User) (verifyMethod, error) {
 	if opts.Method != "" {
 		return parseVerifyMethod(opts.Method)
@@ -467,16 +471,22 @@ func chooseMethod(ctx context.Context, client *graph.Client, em *graph.Emulator,
 	if len(offer) == 0 {
 		return verifyMethod{}, cmdutil.Errorf(cmdutil.ExitNotFound, "%s has no method that can verify a sign-in", u.UserPrincipalName)
 	}
+	pick := func(o verifyOffer) (verifyMethod, error) {
+		if opts.Phone == "" && o.Phone != "" {
+			opts.Phone = string(o.Phone)
+		}
+		return o.verifyMethod, nil
+	}
 	if !opts.IO.CanPrompt() || opts.Send || opts.Code != "" {
-		return offer[0], nil
+		return pick(offer[0])
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Verify %s with:\n", u.UserPrincipalName)
-	for i, m := range offer {
+	for i, o := range offer {
 		def := ""
-		if i == 0 {
+		if o.Default {
 			def = " (default)"
 		}
-		fmt.Fprintf(opts.IO.ErrOut, "  %d. %s: %s%s\n", i+1, m.Name, m.Label, def)
+		fmt.Fprintf(opts.IO.ErrOut, "  %d. %s: %s%s\n", i+1, o.Choice(), o.Label, def)
 	}
 	for {
 		ans, err := opts.IO.Prompt(fmt.Sprintf("Choose 1-%d [1]", len(offer)))
@@ -484,24 +494,43 @@ func chooseMethod(ctx context.Context, client *graph.Client, em *graph.Emulator,
 			return verifyMethod{}, err
 		}
 		if ans == "" {
-			return offer[0], nil
+			return pick(offer[0])
 		}
 		if n, err := strconv.Atoi(ans); err == nil && n >= 1 && n <= len(offer) {
-			return offer[n-1], nil
+			return pick(offer[n-1])
 		}
-		for _, m := range offer {
-			if m.Name == ans {
-				return m, nil
+		for _, o := range offer {
+			if o.Choice() == ans || o.Name == ans {
+				return pick(o)
 			}
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "%q is not one of the choices\n", ans)
 	}
 }
 
-// offeredMethods lists the --method choices the user's registrations
-// allow, the default method (signInPreferences) first.
-func offeredMethods(ctx context.Context, client *graph.Client, em *graph.Emulator, u methods.User) ([]verifyMethod, error) {
-	ms, err := client.ListMethods(ctx, u.ID)
+// verifyOffer is one entry of verify's method menu: a method, on one phone
+// for the phone methods, and whether it delivers the user's default.
+type verifyOffer struct {
+	verifyMethod
+	Phone   methods.PhoneType
+	Default bool
+}
+
+// Choice is how the menu names the entry: "voice (office)" for a phone.
+func (o verifyOffer) Choice() string {
+	if o.Phone != "" {
+		return o.Name + " (" + string(o.Phone) + ")"
+	}
+	return o.Name
+}
+
+// offeredMethods lists the --method choices the user's usable methods
+// allow (methods.UsableMethods: a token whose activation failed or an
+// expired pass is not offered), one entry per phone for calls, the entry
+// that delivers the effective default first and marked; with no
+// deliverable default, none is marked.
+func offeredMethods(ctx context.Context, client *graph.Client, em *graph.Emulator, u methods.User) ([]verifyOffer, error) {
+	all, err := client.ListMethods(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -509,41 +538,58 @@ func offeredMethods(ctx context.Context, client *graph.Client, em *graph.Emulato
 	if err != nil {
 		return nil, err
 	}
+	ms := methods.UsableMethods(all)
+	var def methods.DefaultMethod
+	if prefs, err := client.GetSignInPreferences(ctx, u.ID); err == nil {
+		def = prefs.UserPreferred.Effective(all)
+	}
 	has := func(k methods.Kind) bool { return len(ofKind(ms, k)) > 0 }
-	var names []string
-	add := func(ok bool, name string) {
-		if ok && !slices.Contains(names, name) {
-			names = append(names, name)
+	var out []verifyOffer
+	add := func(ok bool, name string, phone methods.Method, delivers methods.DefaultMethod) {
+		if !ok {
+			return
 		}
+		m, _ := parseVerifyMethod(name)
+		o := verifyOffer{verifyMethod: m, Phone: phone.PhoneType}
+		if phone.PhoneType != "" {
+			o.Label = strings.Replace(o.Label, "phone call", "call to the "+string(phone.PhoneType)+" phone "+phone.PhoneNumber, 1)
+			if name == "sms" {
+				o.Label = "code by text message to " + phone.PhoneNumber
+			}
+		}
+		o.Default = def != "" && def == delivers
+		out = append(out, o)
+	}
+	add(has(methods.KindAuthenticator), "push", methods.Method{}, methods.DefaultPush)
+	// oath is delivered by an app or a hardware token: the first offered.
+	add(has(methods.KindSoftwareOath), "app", methods.Method{}, methods.DefaultOath)
+	add(has(methods.KindHardwareOath), "hardware", methods.Method{}, methods.DefaultOath)
+	if len(out) > 1 && out[len(out)-1].Name == "hardware" && out[len(out)-2].Name == "app" {
+		out[len(out)-1].Default = false
 	}
 	phones := ofKind(ms, methods.KindPhone)
-	mobile := slices.ContainsFunc(phones, func(m methods.Method) bool { return m.PhoneType == methods.PhoneMobile })
-	// The default first (userPreferredMethodForSecondaryAuthentication).
-	if prefs, err := client.GetSignInPreferences(ctx, u.ID); err == nil {
-		switch prefs.UserPreferred {
-		case "push":
-			add(has(methods.KindAuthenticator), "push")
-		case "oath":
-			add(has(methods.KindSoftwareOath), "app")
-			add(has(methods.KindHardwareOath), "hardware")
-		case "sms":
-			add(mobile, "sms")
-		case "voiceMobile", "voiceAlternateMobile", "voiceOffice":
-			add(len(phones) > 0, "voice")
+	methods.SortMethods(phones)
+	for _, ph := range phones {
+		if ph.PhoneType == methods.PhoneMobile {
+			add(true, "sms", ph, methods.DefaultSMS)
 		}
 	}
-	add(has(methods.KindAuthenticator), "push")
-	add(has(methods.KindSoftwareOath), "app")
-	add(has(methods.KindHardwareOath), "hardware")
-	add(mobile, "sms")
-	add(len(phones) > 0, "voice")
-	add(len(phones) > 0 && st.PINRegistered, "voice-pin")
-	add(has(methods.KindTemporaryAccess), "tap")
-	add(len(st.Questions) > 0 && !st.Admin, "questions")
-	out := make([]verifyMethod, 0, len(names))
-	for _, n := range names {
-		m, _ := parseVerifyMethod(n)
-		out = append(out, m)
+	voiceDefault := map[methods.PhoneType]methods.DefaultMethod{
+		methods.PhoneMobile: methods.DefaultVoiceMobile, methods.PhoneAlternateMobile: methods.DefaultVoiceAlternateMobile, methods.PhoneOffice: methods.DefaultVoiceOffice,
+	}
+	for _, ph := range phones {
+		add(true, "voice", ph, voiceDefault[ph.PhoneType])
+	}
+	for _, ph := range phones {
+		add(st.PINRegistered, "voice-pin", ph, "")
+	}
+	add(has(methods.KindTemporaryAccess), "tap", methods.Method{}, "")
+	add(len(st.Questions) > 0 && !st.Admin, "questions", methods.Method{}, "")
+	// The default first.
+	if i := slices.IndexFunc(out, func(o verifyOffer) bool { return o.Default }); i > 0 {
+		d := out[i]
+		out = append(out[:i], out[i+1:]...)
+		out = append([]verifyOffer{d}, out...)
 	}
 	return out, nil
 }
@@ -551,14 +597,26 @@ func offeredMethods(ctx context.Context, client *graph.Client, em *graph.Emulato
 // interactiveVerify asks, on the terminal, for what the method needs, and
 // retries while the engine leaves attempts.
 func interactiveVerify(ctx context.Context, em *graph.Emulator, opts *VerifyOptions, out *VerifyOutcome, c *graph.VerifyChallenge) (*VerifyOutcome, error) {
-	res, err := runChallengeOnTerminal(ctx, em, opts.IO, c, opts.Timeout, opts.PollInterval)
+	res, err := runChallengeOnTerminal(ctx, em, opts.IO, c, opts.Timeout, opts.PollInterval, codeSource(out.Method))
 	return finishVerified(ctx, em, opts, out, res, err)
+}
+
+// codeSource names where an OATH code comes from, for the prompt.
+func codeSource(method string) string {
+	switch method {
+	case "app":
+		return "the authenticator app"
+	case "hardware":
+		return "the hardware token"
+	}
+	return "the authenticator app or hardware token"
 }
 
 // runChallengeOnTerminal drives an open challenge on the terminal until it
 // ends: codes ("new" gets a new one), key presses, answers, or waiting for
-// the emulated phone. Enrolment uses it to test a phone number.
-func runChallengeOnTerminal(ctx context.Context, em *graph.Emulator, ios *iostreams.IOStreams, c *graph.VerifyChallenge, timeout, poll time.Duration) (*graph.VerifyResult, error) {
+// the emulated phone. Enrolment uses it to test a phone number. oathSource
+// names where an OATH code comes from ("the hardware token").
+func runChallengeOnTerminal(ctx context.Context, em *graph.Emulator, ios *iostreams.IOStreams, c *graph.VerifyChallenge, timeout, poll time.Duration, oathSource string) (*graph.VerifyResult, error) {
 	for {
 		var res *graph.VerifyResult
 		var err error
@@ -607,7 +665,7 @@ func runChallengeOnTerminal(ctx context.Context, em *graph.Emulator, ios *iostre
 			}
 			res, err = em.AnswerQuestions(ctx, c.ID, answers)
 		default:
-			prompt := "Enter the code from the app"
+			prompt := "Enter the code from " + oathSource
 			switch c.Method {
 			case verify.MethodSMS:
 				prompt = fmt.Sprintf("Enter the code texted to %s (or \"new\" for a new code)", c.PhoneNumber)
@@ -658,7 +716,13 @@ var errNoInput = cmdutil.Errorf(cmdutil.ExitFailure, "nothing entered: the verif
 // outcomeView prints an outcome: a line for people, the object for scripts.
 type outcomeView struct{ *VerifyOutcome }
 
-func (v outcomeView) MarshalJSON() ([]byte, error) { return json.Marshal(v.VerifyOutcome) }
+func (v outcomeView) MarshalJSON() ([]byte, error) {
+	o := *v.VerifyOutcome
+	if o.Challenge != nil {
+		o.ChallengeID = o.Challenge.ID
+	}
+	return output.Marshal(o)
+}
 
 func (v outcomeView) pairs() [][2]string {
 	o := v.VerifyOutcome
@@ -669,7 +733,11 @@ func (v outcomeView) pairs() [][2]string {
 		p = append(p, [2]string{"remembered", "yes: MFA is not needed on this device"}, [2]string{"until", o.Device.ExpiresAt.Format(time.RFC3339)})
 		return p
 	case o.Sent && c != nil:
-		p = append(p, [2]string{"challenge", c.ID}, [2]string{"method", methodName(c.Method)}, [2]string{"state", string(c.State)})
+		p = append(p, [2]string{"challenge", c.ID})
+		if c.ResentFrom != "" {
+			p = append(p, [2]string{"replaces", c.ResentFrom + " (its code no longer works)"})
+		}
+		p = append(p, [2]string{"method", methodName(c.Method)}, [2]string{"state", string(c.State)})
 		if c.Number != 0 {
 			p = append(p, [2]string{"number", strconv.Itoa(c.Number) + "  (enter it in the Authenticator notification)"})
 		}

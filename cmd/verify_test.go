@@ -116,9 +116,9 @@ func TestVerifySMSSendResendAndExpiry(t *testing.T) {
 	}
 	// "Get a new code".
 	again := cli.jsonOut("verify", uAdele, "--challenge", id, "--resend")
-	newID := again["challenge"].(map[string]any)["id"].(string)
+	newID := again["challengeId"].(string)
 	cli.must(1, "verify", uAdele, "--challenge", id, "--code", code)
-	if !strings.Contains(cli.stderr.String(), "newer verification replaced") {
+	if !strings.Contains(cli.stderr.String(), "was replaced by a newer one, "+newID) {
 		t.Errorf("old code after resend: %s", cli.stderr)
 	}
 	cli.must(0, "verify", uAdele, "--challenge", newID, "--code", cli.outboxCode(uAdele))
@@ -725,5 +725,43 @@ func TestVerifyQuestionsEndOfInputStops(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("verify kept asking after the input ended")
+	}
+}
+
+// verify's menu offers the usable methods, one entry per phone, marks the
+// default only when one is set and deliverable, and asks for a hardware
+// token's code as such.
+func TestVerifyMenu(t *testing.T) {
+	t.Setenv("CI", "")
+	menu := func(user, stdin string) string {
+		cli := newTestCLI(t)
+		cli.tty = true
+		cli.stdin = stdin
+		cli.run("verify", user)
+		return cli.stderr.String()
+	}
+	out := menu(johannaUPN, "")
+	for _, want := range []string{
+		"1. voice (mobile): call to the mobile phone +49 ", ": answer and press # (default)",
+		"sms (mobile): code by text message to +49 ", "voice (alternateMobile): call to the alternateMobile phone", "voice (office): call to the office phone",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Johanna's menu lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Count(out, "(default)") != 1 {
+		t.Errorf("Johanna's menu marks %d defaults:\n%s", strings.Count(out, "(default)"), out)
+	}
+	// No default set: nothing is marked.
+	if out := menu(miriamUPN, ""); !strings.Contains(out, "1. tap: Temporary Access Pass\n") || strings.Contains(out, "(default)") {
+		t.Errorf("Miriam's menu:\n%s", out)
+	}
+	// A token whose activation failed is not offered.
+	if out := menu(nestorUPN, ""); strings.Contains(out, "hardware") || !strings.Contains(out, "1. app: code from an authenticator app (default)") {
+		t.Errorf("Nestor's menu:\n%s", out)
+	}
+	// A hardware token's code is asked for as such.
+	if out := menu("grady.archie@contoso.example", "1\n"); !strings.Contains(out, "1. hardware: code from a hardware token (default)") || !strings.Contains(out, "Enter the code from the hardware token") {
+		t.Errorf("Grady's menu:\n%s", out)
 	}
 }

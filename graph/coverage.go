@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
@@ -183,6 +184,42 @@ func (c *Client) ListRoleMemberIDs(ctx context.Context, roleID string, fn func(i
 			}
 			return nil
 		})
+}
+
+// AdminIDs is the set of users who are admins, mfactl's one definition of
+// an admin (the coverage report's isAdmin, `user show`): a user holding an
+// activated directory role, read as the members of every role in
+// /directoryRoles, which is what userRegistrationDetails.isAdmin reports
+// (microsoft-graph-docs-contrib api-reference/v1.0/resources/userregistrationdetails.md:
+// "isAdmin: Indicates whether the user has an admin role in the tenant").
+func (c *Client) AdminIDs(ctx context.Context) (map[string]bool, error) {
+	roles, err := c.ListDirectoryRoles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	admins := map[string]bool{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make([]error, len(roles))
+	sem := make(chan struct{}, 4)
+	for i, r := range roles {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = c.ListRoleMemberIDs(ctx, r.ID, func(id string) {
+				mu.Lock()
+				admins[id] = true
+				mu.Unlock()
+			})
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return admins, nil
 }
 
 // MethodListRequest is GET /users/{id}/authentication/methods on beta

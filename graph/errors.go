@@ -173,7 +173,7 @@ const (
 var RuleHints = map[string]string{
 	CodeInvalidPhoneNumber:     "write the number as +1 4255550100, or give --country for a national number; an extension (x123) only on office phones",
 	CodePhoneTypeExists:        "the user already has a phone of this type: change its number with `mfactl phone update`, or remove it first",
-	CodeMobileRequired:         "an alternateMobile phone needs a mobile phone: add the mobile first; to replace the mobile, update its number, or remove the alternateMobile first",
+	CodeMobileRequired:         "add the mobile phone first; to replace the mobile, update its number (`mfactl phone update`); to remove it, remove the alternateMobile first",
 	CodePhoneTypeImmutable:     "add a phone of the new type and remove the old one",
 	CodeSMSSignInNotSupported:  "SMS sign-in works only on the mobile phone",
 	CodeSMSSignInNotAllowed:    "allow SMS sign-in for the user in the authentication methods policy (Entra admin center: Protection > Authentication methods > SMS)",

@@ -79,6 +79,17 @@ func TestRedact(t *testing.T) {
 		{`{"keys":"12345678#"}`, `{"keys":"[REDACTED]"}`},
 		{`{"codes":["123456","234567"]}`, `{"codes":"[REDACTED]"}`},
 		{`{"token":"rmb-abc"}`, `{"token":"[REDACTED]"}`},
+		// A Temporary Access Pass given as a code is no digit string.
+		{`{"code":"ZKZG+GCE"}`, `{"code":"[REDACTED]"}`},
+		{`{"code": "ab\"c", "method":"tap"}`, `{"code": "[REDACTED]", "method":"tap"}`},
+		{`{"pin":{"a":[1,2]},"x":1}`, `{"pin":"[REDACTED]","x":1}`},
+		{`[{"code":"x1"},{"error":{"code":"Forbidden","details":[{"code":"Too_Many"}]}}]`, `[{"code":"[REDACTED]"},{"error":{"code":"Forbidden","details":[{"code":"Too_Many"}]}}]`},
+		{`{"verdict":{"code":"wrongCode","reason":"wrong"},"code":"PASS-word"}`, `{"verdict":{"code":"wrongCode","reason":"wrong"},"code":"[REDACTED]"}`},
+		{`{"requests":[{"body":{"temporaryAccessPass":"x"}}]}`, `{"requests":[{"body":{"temporaryAccessPass":"[REDACTED]"}}]}`},
+		{`{"uri":"otpauth://totp/a?secret=JBSW&issuer=x"}`, `{"uri":"otpauth://totp/a?secret=[REDACTED]&issuer=x"}`},
+		{`/users/x/check?deviceToken=rmb-1&x=1`, `/users/x/check?deviceToken=[REDACTED]&x=1`},
+		// A clipped body falls back to the patterns.
+		{`{"secretKey":"JBSW","code":"123`, `{"secretKey":"[REDACTED]","code":"123`},
 	}
 	for _, tt := range tests {
 		if got := Redact(tt.in); got != tt.want {

@@ -3,6 +3,7 @@ package graph
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,6 +28,8 @@ type traceTransport struct {
 const maxTraceBody = 4096
 
 var (
+	// secretFields is the fallback for a body that is not whole JSON (a
+	// clipped or malformed one).
 	secretFields = regexp.MustCompile(`("(?i:secretKey|temporaryAccessPass|newPassword|password|verificationCode|otp|pin|answers?|secret|keys|codes|deviceToken|token|access_token|refresh_token|id_token|device_code|client_secret|client_assertion|client_info)"\s*:\s*)("(?:[^"\\]|\\.)*"|\[[^\]]*\])`)
 	// formSecrets hides the secrets of a token request (a form body or
 	// query): client secret and assertion, refresh token, device and
@@ -34,16 +37,106 @@ var (
 	formSecrets = regexp.MustCompile(`(?i)((?:^|[?&])(?:client_secret|client_assertion|refresh_token|device_code|code|password|assertion|code_verifier)=)[^&\s]*`)
 	// codeField hides one-time codes ("code":"123456") but not OData error
 	// codes ("code":"Request_ResourceNotFound"), which are not secret.
-	codeField   = regexp.MustCompile(`("(?i:code)"\s*:\s*)"[0-9 ]*"`)
-	secretQuery = regexp.MustCompile(`(?i)(secret=)[A-Z2-7=]+`)
+	codeField = regexp.MustCompile(`("(?i:code)"\s*:\s*)"[0-9 ]*"`)
+	// secretQuery hides secrets in URLs: an otpauth URI's seed, and any
+	// code, pass or token a query would carry.
+	secretQuery = regexp.MustCompile(`(?i)([?&](?:secret|code|pin|password|token|deviceToken|temporaryAccessPass)=)[^&\s"\\]+`)
 )
 
-// Redact removes secrets from a JSON body or URL for display.
+// secretKeys are the JSON properties whose value is a secret wherever they
+// appear: OATH seeds, passes, passwords, codes, PINs, answers, key presses
+// and remembered-device tokens.
+var secretKeys = map[string]bool{
+	"secretkey": true, "secret": true, "temporaryaccesspass": true, "newpassword": true, "password": true,
+	"verificationcode": true, "otp": true, "pin": true, "answer": true, "answers": true, "keys": true,
+	"codes": true, "devicetoken": true, "token": true,
+	// Entra's token answers and requests (sign-in traces).
+	"access_token": true, "refresh_token": true, "id_token": true, "device_code": true,
+	"client_secret": true, "client_assertion": true, "client_info": true,
+}
+
+// notSecretScopes are the objects whose "code" is a status, not a secret:
+// Graph's error envelope (error, innerError, details) and the emulator's
+// verdicts.
+var notSecretScopes = map[string]bool{"error": true, "innererror": true, "details": true, "verdict": true}
+
+// Redact removes secrets from a JSON body or URL for display. A JSON body
+// is walked, so a secret is hidden whatever its value looks like (a
+// Temporary Access Pass given as a "code" is letters and signs, not
+// digits); "code" is a secret everywhere but in an error or a verdict.
+// Everything else keeps its bytes.
 func Redact(s string) string {
+	if t := strings.TrimSpace(s); len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid([]byte(t)) {
+		if out, ok := redactJSON(s); ok {
+			return secretQuery.ReplaceAllString(out, `${1}[REDACTED]`)
+		}
+	}
 	s = secretFields.ReplaceAllString(s, `$1"[REDACTED]"`)
 	s = codeField.ReplaceAllString(s, `$1"[REDACTED]"`)
 	s = formSecrets.ReplaceAllString(s, `${1}[REDACTED]`)
 	return secretQuery.ReplaceAllString(s, `${1}[REDACTED]`)
+}
+
+// span is a byte range of a secret value.
+type span struct{ from, to int }
+
+// redactJSON replaces the value of every secret property of a valid JSON
+// document with "[REDACTED]", keeping every other byte.
+func redactJSON(s string) (string, bool) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var spans []span
+	var walk func(inScope bool) error
+	walk = func(inScope bool) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		d, ok := tok.(json.Delim)
+		if !ok {
+			return nil
+		}
+		for dec.More() {
+			key := ""
+			if d == '{' {
+				kt, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				key, _ = kt.(string)
+			}
+			lower := strings.ToLower(key)
+			if secretKeys[lower] || (lower == "code" && !inScope) {
+				from := int(dec.InputOffset())
+				for from < len(s) && (s[from] == ' ' || s[from] == '\t' || s[from] == '\n' || s[from] == '\r' || s[from] == ':') {
+					from++
+				}
+				var raw json.RawMessage
+				if err := dec.Decode(&raw); err != nil {
+					return err
+				}
+				spans = append(spans, span{from, int(dec.InputOffset())})
+				continue
+			}
+			if err := walk(inScope || notSecretScopes[lower]); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token() // the closing delimiter
+		return err
+	}
+	if err := walk(false); err != nil {
+		return "", false
+	}
+	var b strings.Builder
+	last := 0
+	for _, sp := range spans {
+		b.WriteString(s[last:sp.from])
+		b.WriteString(`"[REDACTED]"`)
+		last = sp.to
+	}
+	b.WriteString(s[last:])
+	return b.String(), true
 }
 
 func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {

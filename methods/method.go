@@ -404,3 +404,59 @@ func FormatMinutes(n int) string {
 	}
 	return b.String()
 }
+
+// Usable reports whether the method can satisfy a sign-in now. This is
+// mfactl's one definition of a usable method, shared by `user show`, the
+// reset planner, verify's menu and every report source: a hardware OATH
+// token counts once it is activated (one assigned but not activated, or
+// whose activation failed, shows no code Entra accepts; a method read
+// without its device is taken as activated), a Temporary Access Pass while
+// Graph says it is usable (isUsable; a pass read without it, as in a create
+// response, is taken as usable). Every other registered method is usable.
+func (m Method) Usable() bool {
+	switch m.Kind {
+	case KindHardwareOath:
+		return m.Token == nil || m.Token.Status == "" || m.Token.Status == TokenActivated
+	case KindTemporaryAccess:
+		return m.IsUsable == nil || *m.IsUsable
+	}
+	return true
+}
+
+// IsUsableMFA reports whether the method is a second factor that can be
+// used now: what "has an MFA method" means everywhere.
+func (m Method) IsUsableMFA() bool { return m.IsMFA() && m.Usable() }
+
+// UsableMethods is the usable subset of ms, in order.
+func UsableMethods(ms []Method) []Method {
+	out := make([]Method, 0, len(ms))
+	for _, m := range ms {
+		if m.Usable() {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Unusable says why a method cannot be used now ("" when it can).
+func (m Method) Unusable() string {
+	if m.Usable() {
+		return ""
+	}
+	switch m.Kind {
+	case KindHardwareOath:
+		switch m.Token.Status {
+		case TokenFailedActivation:
+			return "activation failed, not usable"
+		case TokenAssigned:
+			return "not activated yet"
+		}
+		return "token " + string(m.Token.Status) + ", not usable"
+	case KindTemporaryAccess:
+		if m.MethodUsabilityReason != "" {
+			return "not usable: " + m.MethodUsabilityReason
+		}
+		return "not usable"
+	}
+	return ""
+}

@@ -192,6 +192,15 @@ func ParsePhone(input, defaultRegion string, t PhoneType) (Phone, error) {
 	if err := checkPhoneCharacters(input, main); err != nil {
 		return Phone{}, err
 	}
+	// Any white space between digit groups (a tab pasted from a
+	// spreadsheet, a no-break space) is a separator, as a space is:
+	// phonenumbers reads only spaces as such.
+	main = strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return ' '
+		}
+		return r
+	}, main)
 	if region == "" && strings.HasPrefix(main, "00") {
 		// Most of the world dials "00" before a country code; with no
 		// region to say otherwise, read it as "+".
@@ -240,8 +249,16 @@ func ParsePhone(input, defaultRegion string, t PhoneType) (Phone, error) {
 		Number:      nsn,
 		Extension:   ext,
 		Type:        t,
-		Allocated:   phonenumbers.IsValidNumber(n),
+		Allocated:   phonenumbers.IsValidNumber(n) && !fictional(cc, nsn),
 	}, nil
+}
+
+// fictional reports whether a number is in a range reserved for fiction
+// and documentation, which the phonenumbers metadata counts as valid: the
+// NANP's 555-0100 to 555-0199 in every area code (NANPA's "555 line
+// numbers" reservation for fictitious use).
+func fictional(cc int, nsn string) bool {
+	return cc == 1 && len(nsn) == 10 && nsn[3:7] == "5550" && nsn[7] == '1'
 }
 
 // normaliseRegion accepts a two-letter ISO 3166 region code in any case

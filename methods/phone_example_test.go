@@ -32,8 +32,8 @@ func ExampleParsePhone() {
 		}
 	}
 	// Output:
-	// +1 4255550100
-	// +1 4255550100
+	// +1 4255550100 (not an allocated number: warn)
+	// +1 4255550100 (not an allocated number: warn)
 	// +44 2071838750x12
 	// +1 5555551234 (not an allocated number: warn)
 	// refused: phone number "4255550100": it has no country code; add --country with the two-letter country (e.g. --country US) or write the number as +<country code> <number>, e.g. +1 4255550100

@@ -17,27 +17,34 @@ func TestParsePhoneAccepts(t *testing.T) {
 		allocated     bool
 	}{
 		// United States: every way the issue and the docs write the same number.
-		{"(425) 555-0100", "US", PhoneMobile, "+1 4255550100", true},
-		{"+14255550100", "", PhoneMobile, "+1 4255550100", true},
-		{"+1 4255550100", "", PhoneMobile, "+1 4255550100", true},
-		{"+1 425 555 0100", "", PhoneMobile, "+1 4255550100", true},
-		{"+1.425.555.0100", "", PhoneAlternateMobile, "+1 4255550100", true},
-		{"+1 (425) 555-0100", "", PhoneMobile, "+1 4255550100", true},
-		{"1 425 555 0100", "us", PhoneMobile, "+1 4255550100", true},
-		{"425/555-0100", "US", PhoneMobile, "+1 4255550100", true},
-		{"\u00a0+1\u00a0425\u2013555\u20130100 ", "", PhoneMobile, "+1 4255550100", true}, // copied from a web page
-		{"tel:+1-425-555-0100", "", PhoneMobile, "+1 4255550100", true},
+		{"(425) 555-0100", "US", PhoneMobile, "+1 4255550100", false},
+		{"+14255550100", "", PhoneMobile, "+1 4255550100", false},
+		{"+1 4255550100", "", PhoneMobile, "+1 4255550100", false},
+		{"+1 425 555 0100", "", PhoneMobile, "+1 4255550100", false},
+		{"+1.425.555.0100", "", PhoneAlternateMobile, "+1 4255550100", false},
+		{"+1 (425) 555-0100", "", PhoneMobile, "+1 4255550100", false},
+		{"1 425 555 0100", "us", PhoneMobile, "+1 4255550100", false},
+		{"425/555-0100", "US", PhoneMobile, "+1 4255550100", false},
+		{"\u00a0+1\u00a0425\u2013555\u20130100 ", "", PhoneMobile, "+1 4255550100", false}, // copied from a web page
+		{"tel:+1-425-555-0100", "", PhoneMobile, "+1 4255550100", false},
 		// Extensions, office only, in each accepted spelling.
-		{"+1 4255550100x123", "", PhoneOffice, "+1 4255550100x123", true},
-		{"+1 (425) 555-0100 ext. 123", "", PhoneOffice, "+1 4255550100x123", true},
-		{"425.555.0100 ext 123", "US", PhoneOffice, "+1 4255550100x123", true},
-		{"425-555-0100 EXT123", "US", PhoneOffice, "+1 4255550100x123", true},
-		{"425-555-0100 extension 4", "US", PhoneOffice, "+1 4255550100x4", true},
-		{"425-555-0100#123", "US", PhoneOffice, "+1 4255550100x123", true},
-		{"+1-425-555-0100;ext=123", "", PhoneOffice, "+1 4255550100x123", true},
-		{"tel:+1-425-555-0100;ext=1234567890", "", PhoneOffice, "+1 4255550100x1234567890", true},
-		{"+1 425 555 0100 X 77", "", PhoneOffice, "+1 4255550100x77", true},
-		// Fictional ranges used by Graph's docs and Ofcom: possible, not allocated.
+		{"+1 4255550100x123", "", PhoneOffice, "+1 4255550100x123", false},
+		{"+1 (425) 555-0100 ext. 123", "", PhoneOffice, "+1 4255550100x123", false},
+		{"425.555.0100 ext 123", "US", PhoneOffice, "+1 4255550100x123", false},
+		{"425-555-0100 EXT123", "US", PhoneOffice, "+1 4255550100x123", false},
+		{"425-555-0100 extension 4", "US", PhoneOffice, "+1 4255550100x4", false},
+		{"425-555-0100#123", "US", PhoneOffice, "+1 4255550100x123", false},
+		{"+1-425-555-0100;ext=123", "", PhoneOffice, "+1 4255550100x123", false},
+		{"tel:+1-425-555-0100;ext=1234567890", "", PhoneOffice, "+1 4255550100x1234567890", false},
+		{"+1 425 555 0100 X 77", "", PhoneOffice, "+1 4255550100x77", false},
+		// Tabs between digit groups (pasted from a spreadsheet) separate as spaces do.
+		{"+1 425\t555\t0100", "", PhoneMobile, "+1 4255550100", false},
+		{"+1\t206\t555\t5555", "", PhoneMobile, "+1 2065555555", true},
+		// Fictional ranges used by Graph's docs and Ofcom: possible, not
+		// allocated. The NANP's 555-0100 to 555-0199 (every example above) is
+		// reserved for fiction in every area code.
+		{"+1 3125550199", "", PhoneMobile, "+1 3125550199", false},
+		{"+1 3125550200", "", PhoneMobile, "+1 3125550200", true},
 		{"+1 5555551234", "", PhoneMobile, "+1 5555551234", false},
 		{"+1 5555551234x123", "", PhoneOffice, "+1 5555551234x123", false},
 		{"+1 2065555555", "", PhoneMobile, "+1 2065555555", true},
@@ -175,7 +182,7 @@ func TestPhoneForms(t *testing.T) {
 	if got, want := p.String(), "+1 4255550100x123"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
-	want := Phone{CountryCode: 1, Number: "4255550100", Extension: "123", Type: PhoneOffice, Allocated: true}
+	want := Phone{CountryCode: 1, Number: "4255550100", Extension: "123", Type: PhoneOffice, Allocated: false}
 	if p != want {
 		t.Errorf("ParsePhone = %+v, want %+v", p, want)
 	}
@@ -398,7 +405,7 @@ func TestParsePhoneEveryRegion(t *testing.T) {
 				t.Errorf("%s example %q: %v", region, intl, err)
 				continue
 			}
-			if !p.Allocated {
+			if !p.Allocated && !fictional(p.CountryCode, p.Number) {
 				t.Errorf("%s example %q: not allocated", region, intl)
 			}
 			national := phonenumbers.Format(ex, phonenumbers.NATIONAL)

@@ -64,6 +64,41 @@ func (d DefaultMethod) SupportedBy(ms []Method) bool {
 	return false
 }
 
+// DeliverableBy reports whether this default can be delivered by a usable
+// method of ms (see Method.Usable): the rule behind every "(default)" mfactl
+// prints, the reset planner's choice of a new default and verify's menu. A
+// default backed only by a token whose activation failed is not
+// deliverable: Entra cannot prompt with it.
+func (d DefaultMethod) DeliverableBy(ms []Method) bool {
+	return d.SupportedBy(UsableMethods(ms))
+}
+
+// Delivers reports whether the method m delivers the default d.
+func (d DefaultMethod) Delivers(m Method) bool {
+	return d != "" && m.Usable() && d.SupportedBy([]Method{m})
+}
+
+// Effective is the default Entra would use: d when a usable method of ms
+// delivers it, otherwise "" (none).
+func (d DefaultMethod) Effective(ms []Method) DefaultMethod {
+	if d != "" && d.DeliverableBy(ms) {
+		return d
+	}
+	return ""
+}
+
+// StrongestDeliverable is the first default, in Entra's order (push, oath,
+// sms, voice), that a usable method of ms delivers, "" when none does.
+func StrongestDeliverable(ms []Method) DefaultMethod {
+	usable := UsableMethods(ms)
+	for _, d := range DefaultMethods {
+		if d.SupportedBy(usable) {
+			return d
+		}
+	}
+	return ""
+}
+
 // Requirement explains what a default needs, for error messages.
 func (d DefaultMethod) Requirement() string {
 	switch d {

@@ -170,10 +170,10 @@ func (s *Server) createPhone(r *request) (*response, error) {
 // mobile. The number's format is checked before (ValidEntraFormat).
 func checkPhoneAdd(ms []methodRecord, t methods.PhoneType) error {
 	if findPhone(ms, t) != nil {
-		return ruleError(CodePhoneTypeExists, "The user already has a phone method of type '%s'; update it or delete it first.", t)
+		return ruleError(CodePhoneTypeExists, "The user already has a phone method of type '%s'.", t)
 	}
 	if t == methods.PhoneAlternateMobile && findPhone(ms, methods.PhoneMobile) == nil {
-		return ruleError(CodeMobileRequired, "An alternateMobile phone requires a mobile phone; add the mobile phone first.")
+		return ruleError(CodeMobileRequired, "An alternateMobile phone requires a mobile phone.")
 	}
 	return nil
 }
@@ -234,7 +234,7 @@ func (s *Server) updatePhone(r *request) (*response, error) {
 				return err
 			}
 			if t != m.PhoneType {
-				return ruleError(CodePhoneTypeImmutable, "The phoneType of a phone method cannot be changed from '%s' to '%s'; add a phone of the new type and delete this one.", m.PhoneType, t)
+				return ruleError(CodePhoneTypeImmutable, "The phoneType of a phone method cannot be changed from '%s' to '%s'.", m.PhoneType, t)
 			}
 		}
 		if b.PhoneNumber == nil {
@@ -372,7 +372,7 @@ func (s *Server) createEmail(r *request) (*response, error) {
 	err = s.methodWrite(r, func(tx store.Tx, u *userRecord, ms []methodRecord) error {
 		for _, m := range ms {
 			if m.Kind == methods.KindEmail {
-				return ruleError(CodeEmailExists, "The user already has an email method; update it instead.")
+				return ruleError(CodeEmailExists, "The user already has an email method.")
 			}
 		}
 		rec := &methodRecord{UserID: u.ID, Method: methods.Method{ID: methods.EmailMethodID, Kind: methods.KindEmail, EmailAddress: addr}}
@@ -541,7 +541,7 @@ func (s *Server) deleteMethodHandler(kind methods.Kind) handlerFunc {
 				return methodNotFound(r.params["id"], u)
 			}
 			if m.Kind == methods.KindPhone && m.PhoneType == methods.PhoneMobile && findPhone(ms, methods.PhoneAlternateMobile) != nil {
-				return ruleError(CodeMobileRequired, "The mobile phone cannot be deleted while the user has an alternateMobile phone; update the mobile number instead, or delete the alternateMobile phone first.")
+				return ruleError(CodeMobileRequired, "The mobile phone cannot be deleted while the user has an alternateMobile phone.")
 			}
 			clearPreferred, err := checkDefaultDeletion(u, ms, m)
 			if err != nil {

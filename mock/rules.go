@@ -228,7 +228,7 @@ func checkDefaultDeletion(u *userRecord, all []methodRecord, victim *methodRecor
 	for _, m := range rest {
 		if canBackDefault(m) {
 			return false, ruleError(CodeDefaultMethodInUse,
-				"The method '%s' delivers the user's default sign-in method (%s) and cannot be deleted while the user has other methods. Change userPreferredMethodForSecondaryAuthentication first.",
+				"The method '%s' delivers the user's default sign-in method (%s) and cannot be deleted while the user has other methods.",
 				victim.ID, preferred)
 		}
 	}

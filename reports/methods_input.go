@@ -7,29 +7,10 @@ import "github.com/mfactl/mfactl/methods"
 // holds a directory role, the user's method list and the user-preferred
 // method of signInPreferences.
 //
-// It applies the registration report's rules, so that both sources give
-// the same row for the same user: a hardware OATH token counts once it is
-// activated (a token assigned but not activated cannot sign in; a method
-// without its device is taken as activated), a Temporary Access Pass while
-// it is usable (Graph's isUsable; an outstanding pass), and the default is
-// kept only when a counted method can deliver it.
+// It counts the methods methods.Method.Usable counts, which are the
+// registration report's rules, so that both sources (and `user show`) give
+// the same row for the same user; the default is kept only when a counted
+// method can deliver it (methods.DefaultMethod.Effective).
 func MethodsInput(u methods.User, isAdmin bool, ms []methods.Method, preferred methods.DefaultMethod) UserInput {
-	kept := make([]methods.Method, 0, len(ms))
-	for _, m := range ms {
-		switch m.Kind {
-		case methods.KindHardwareOath:
-			if m.Token != nil && m.Token.Status != "" && m.Token.Status != methods.TokenActivated {
-				continue
-			}
-		case methods.KindTemporaryAccess:
-			if m.IsUsable != nil && !*m.IsUsable {
-				continue
-			}
-		}
-		kept = append(kept, m)
-	}
-	if preferred != "" && !preferred.SupportedBy(kept) {
-		preferred = ""
-	}
-	return UserInput{User: u, IsAdmin: isAdmin, Methods: kept, Default: preferred, Source: SourceMethods}
+	return UserInput{User: u, IsAdmin: isAdmin, Methods: methods.UsableMethods(ms), Default: preferred.Effective(ms), Source: SourceMethods}
 }

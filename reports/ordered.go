@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+
+	"github.com/mfactl/mfactl/internal/output"
 )
 
 // Percent returns part as a percentage of whole, rounded to one decimal (0
@@ -132,11 +134,11 @@ func marshalOrdered(n int, item func(i int) (string, any)) ([]byte, error) {
 			buf.WriteByte(',')
 		}
 		key, value := item(i)
-		k, err := json.Marshal(key)
+		k, err := output.Marshal(key)
 		if err != nil {
 			return nil, err
 		}
-		v, err := json.Marshal(value)
+		v, err := output.Marshal(value)
 		if err != nil {
 			return nil, err
 		}

@@ -1,10 +1,10 @@
 package reports
 
 import (
-	"encoding/csv"
 	"io"
 	"strconv"
-	"strings"
+
+	"github.com/mfactl/mfactl/internal/output"
 )
 
 // CSVHeader is the header line of the coverage CSV: the row's JSON field
@@ -15,26 +15,17 @@ var CSVHeader = []string{
 	"hasBackup", "smsVoiceOnly", "phishingResistant", "findings",
 }
 
-// csvRenderer writes one line per row. Lists (methods, findings) are joined
+// csvRenderer writes one line per row, through output's one CSV writer
+// (which defuses formulas in display names, guests' included). Lists (methods, findings) are joined
 // with ";"; booleans are true/false.
 type csvRenderer struct {
-	w      *csv.Writer
+	w      *output.CSVWriter
 	record []string
 	header bool
 }
 
 func newCSVRenderer(w io.Writer) *csvRenderer {
-	return &csvRenderer{w: csv.NewWriter(w), record: make([]string, len(CSVHeader))}
-}
-
-// csvSafe defuses spreadsheet formulas: a cell starting with = + - @ or a
-// tab or carriage return is prefixed with a single quote (OWASP's advice
-// for CSV injection). Display names are user-controlled, guests' included.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	return &csvRenderer{w: output.NewCSVWriter(w), record: make([]string, len(CSVHeader))}
 }
 
 func (c *csvRenderer) writeHeader() error {
@@ -50,10 +41,10 @@ func (c *csvRenderer) WriteRow(r Row) error {
 		return err
 	}
 	rec := c.record
-	rec[0] = csvSafe(r.ID)
-	rec[1] = csvSafe(r.UserPrincipalName)
-	rec[2] = csvSafe(r.DisplayName)
-	rec[3] = csvSafe(r.UserType)
+	rec[0] = r.ID
+	rec[1] = r.UserPrincipalName
+	rec[2] = r.DisplayName
+	rec[3] = r.UserType
 	rec[4] = strconv.FormatBool(r.AccountEnabled)
 	rec[5] = strconv.FormatBool(r.IsAdmin)
 	rec[6] = joinNames(r.Methods, ";")

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"slices"
@@ -13,6 +12,9 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/internal/plural"
 )
 
 // DiffRenderer writes a diff as its changes stream in, like CoverageRenderer.
@@ -33,7 +35,7 @@ func NewDiffRenderer(w io.Writer, f Format, opts RenderOptions) (DiffRenderer, e
 	case FormatTable:
 		return &diffTable{out: bufio.NewWriterSize(w, 64<<10)}, nil
 	case FormatCSV:
-		c := &diffCSV{w: csv.NewWriter(w)}
+		c := &diffCSV{w: output.NewCSVWriter(w)}
 		return c, nil
 	case FormatJSON:
 		return &diffJSON{j: newJSONRenderer(w)}, nil
@@ -174,7 +176,7 @@ func (d *diffTable) Finish(s DiffSummary) error {
 func (d *diffTable) Close() error { return nil }
 
 func describeReport(r ReportInfo) string {
-	s := fmt.Sprintf("%d users, filter %s", r.Users, orDash(r.Filter))
+	s := fmt.Sprintf("%s, filter %s", plural.Count(r.Users, "user"), orDash(r.Filter))
 	if g := formatTime(r.GeneratedAt); g != "" {
 		s += ", generated " + g
 	}
@@ -186,7 +188,7 @@ var DiffCSVHeader = []string{"id", "userPrincipalName", "displayName", "changes"
 	"methodsAdded", "methodsRemoved", "oldDefaultMethod", "newDefaultMethod"}
 
 type diffCSV struct {
-	w      *csv.Writer
+	w      *output.CSVWriter
 	header bool
 }
 
@@ -202,9 +204,9 @@ func (d *diffCSV) WriteChange(c UserChange) error {
 	if err := d.writeHeader(); err != nil {
 		return err
 	}
-	return d.w.Write([]string{csvSafe(c.ID), csvSafe(c.UserPrincipalName), csvSafe(c.DisplayName),
+	return d.w.Write([]string{c.ID, c.UserPrincipalName, c.DisplayName,
 		joinNames(c.Changes, ";"), string(c.OldClass), string(c.NewClass),
-		joinNames(c.MethodsAdded, ";"), joinNames(c.MethodsRemoved, ";"), csvSafe(c.OldDefault), csvSafe(c.NewDefault)})
+		joinNames(c.MethodsAdded, ";"), joinNames(c.MethodsRemoved, ";"), c.OldDefault, c.NewDefault})
 }
 
 func (d *diffCSV) Finish(DiffSummary) error {

@@ -3,13 +3,13 @@ package reports
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"iter"
 	"strconv"
 
+	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -81,12 +81,12 @@ func RenderTokens(w io.Writer, f Format, s TokenSummary, opts RenderOptions) err
 			}
 		}
 	case FormatCSV:
-		c := csv.NewWriter(out)
+		c := output.NewCSVWriter(out)
 		if err := c.Write(TokenCSVHeader(s)); err != nil {
 			return err
 		}
 		for _, m := range s.Models {
-			rec := []string{csvSafe(m.Manufacturer), csvSafe(m.Model)}
+			rec := []string{m.Manufacturer, m.Model}
 			for _, e := range s.ByStatus {
 				n, _ := m.ByStatus.Get(e.Key)
 				rec = append(rec, strconv.Itoa(n.Count))

@@ -71,7 +71,7 @@ func TestResetAgainstServe(t *testing.T) {
 	}
 	admin := []string{"MFACTL_ENDPOINT=" + url, "MFACTL_TOKEN=mock-admin-token"}
 	r = e.run(admin, "reset", "adele.vance@contoso.example", "--lost-device", "iPhone 15", "--tap", "--once", "--revoke-sessions", "--ticket", "INC-7", "--yes", "-o", "md")
-	if r.code != 0 || !strings.Contains(r.stdout, "| Status | completed: 5 of 5 step(s) done |") || !strings.Contains(r.stderr, "shown only now") {
+	if r.code != 0 || !strings.Contains(r.stdout, "| Status | completed: 5 of 5 steps done |") || !strings.Contains(r.stderr, "shown only now") {
 		t.Fatalf("reset: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	r = e.run(nil, "audit", "log", "--user", "adele.vance@contoso.example", "-o", "json")

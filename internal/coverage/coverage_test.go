@@ -262,7 +262,7 @@ func TestReportsReaderGetsEnabledUsersAndANote(t *testing.T) {
 	p, rows, _ := read(t, c, Options{Source: SourceAuto, Tokens: true})
 	diffRows(t, "auto as Reports Reader", rows, truth, enabledOnly)
 	notes := strings.Join(p.Notes, "\n")
-	if !strings.Contains(notes, "disabled user(s) are left out") || !strings.Contains(notes, "hardware token inventory") {
+	if !strings.Contains(notes, "the 1 disabled user is left out") || !strings.Contains(notes, "hardware token inventory") {
 		t.Errorf("notes %q", notes)
 	}
 	if p.Tokens {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/throttling"
+	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/reports"
 )
@@ -185,7 +186,7 @@ func (p *Plan) readPart(ctx context.Context, part Part, out chan<- row) {
 	if err != nil && p.Source == SourceAuto && part.Scope == "disabled users" && graph.StatusOf(err) == 403 {
 		// The report's reader may not read methods: the enabled users
 		// are still worth a report, and the note says what is missing.
-		p.note(fmt.Sprintf("the %d disabled user(s) are left out: the registration report does not list them and their method lists were refused (%s)", part.Users, oneLine(err)))
+		p.note(fmt.Sprintf("the %s %s left out: the registration report does not list them and their method lists were refused (%s)", plural.Count(part.Users, "disabled user"), plural.Noun(part.Users, "is"), oneLine(err)))
 		return
 	}
 	if err != nil && ctx.Err() == nil {
@@ -441,43 +442,21 @@ func (p *Plan) readMethods(ctx context.Context, filter string, replan bool, send
 	mu.Lock()
 	defer mu.Unlock()
 	if len(pending) > 0 {
-		return fmt.Errorf("coverage: %d user(s) got no answer", len(pending))
+		return fmt.Errorf("coverage: %s got no answer", plural.Count(len(pending), "user"))
 	}
 	return nil
 }
 
-// adminIDs is the set of users holding a directory role, read once per
-// plan: the members of every activated role.
+// adminIDs is the set of admins (graph.Client.AdminIDs), read once per
+// plan.
 func (p *Plan) adminIDs(ctx context.Context) (map[string]bool, error) {
 	adminsMu.Lock()
 	defer adminsMu.Unlock()
 	if p.admins != nil {
 		return p.admins, nil
 	}
-	roles, err := p.client.ListDirectoryRoles(ctx)
+	admins, err := p.client.AdminIDs(ctx)
 	if err != nil {
-		return nil, err
-	}
-	admins := map[string]bool{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	errs := make([]error, len(roles))
-	sem := make(chan struct{}, 4)
-	for i, r := range roles {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			errs[i] = p.client.ListRoleMemberIDs(ctx, r.ID, func(id string) {
-				mu.Lock()
-				admins[id] = true
-				mu.Unlock()
-			})
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	p.admins = admins

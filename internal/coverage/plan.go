@@ -19,6 +19,7 @@ import (
 
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/permissions"
+	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/internal/throttling"
 	"github.com/mfactl/mfactl/reports"
 )
@@ -132,7 +133,7 @@ func (p *Plan) SourceScopes() map[string]string {
 func (p *Plan) Describe() string {
 	var parts []string
 	for _, part := range p.Parts {
-		parts = append(parts, fmt.Sprintf("%s for %s (%d users, %d requests, about %s)", part.Source, part.Scope, part.Users, part.Requests, roundEstimate(part.Estimate)))
+		parts = append(parts, fmt.Sprintf("%s for %s (%s, %s, about %s)", part.Source, part.Scope, plural.Count(part.Users, "user"), plural.Count(part.Requests, "request"), roundEstimate(part.Estimate)))
 	}
 	s := strings.Join(parts, " + ")
 	if p.Reason != "" {
@@ -199,7 +200,7 @@ func Prepare(ctx context.Context, c *graph.Client, opts Options) (*Plan, error) 
 	case SourceRegistration:
 		p.Parts = regPlan[:1]
 		if p.Disabled > 0 && !opts.Filter.Enabled {
-			p.Notes = append(p.Notes, fmt.Sprintf("the registration report leaves out disabled users: %d disabled user(s) are not in this report (--source auto adds them)", p.Disabled))
+			p.Notes = append(p.Notes, fmt.Sprintf("the registration report leaves out disabled users: %s %s not in this report (--source auto adds them)", plural.Count(p.Disabled, "disabled user"), plural.Noun(p.Disabled, "is")))
 		}
 	case SourceMethods:
 		p.Parts = methodsPlan

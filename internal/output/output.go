@@ -134,6 +134,27 @@ func WriteJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// Marshal is json.Marshal without HTML escaping: the one JSON encoding of
+// everything mfactl prints. A view's MarshalJSON must use it, because the
+// encoder of WriteJSON does not undo an escape (`\u0026` for `&` in an
+// otpauth:// URI or a question text) that a MarshalJSON already wrote.
+func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// WriteJSONLine writes v as one compact line of JSON (JSON Lines).
+func WriteJSONLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
 // WriteYAML writes v as block YAML with the same field names and order as its
 // JSON form: it goes through JSON so struct tags are honoured once.
 func WriteYAML(w io.Writer, v any) error {
@@ -166,9 +187,9 @@ func blockStyle(n *yaml.Node) {
 	}
 }
 
-// WriteCSV writes the header and rows as RFC 4180 CSV.
+// WriteCSV writes the header and rows as RFC 4180 CSV through a CSVWriter.
 func WriteCSV(w io.Writer, t TableData) error {
-	cw := csv.NewWriter(w)
+	cw := NewCSVWriter(w)
 	if err := cw.Write(t.Header); err != nil {
 		return err
 	}
@@ -179,6 +200,59 @@ func WriteCSV(w io.Writer, t TableData) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// CSVWriter is the one CSV writer of mfactl: every CSV it writes (-o csv,
+// the coverage, token and diff reports, token import's --errors-out)
+// escapes every cell with CSVCell, so no value a user or an import file
+// controls (a display name, a serial number, a --ticket) is run as a
+// spreadsheet formula.
+type CSVWriter struct {
+	w   *csv.Writer
+	rec []string
+}
+
+// NewCSVWriter returns a CSVWriter writing RFC 4180 CSV to w.
+func NewCSVWriter(w io.Writer) *CSVWriter { return &CSVWriter{w: csv.NewWriter(w)} }
+
+// Write writes one record, each cell escaped.
+func (c *CSVWriter) Write(record []string) error {
+	c.rec = c.rec[:0]
+	for _, cell := range record {
+		c.rec = append(c.rec, CSVCell(cell))
+	}
+	return c.w.Write(c.rec)
+}
+
+// Flush writes any buffered data.
+func (c *CSVWriter) Flush() { c.w.Flush() }
+
+// Error reports an error of a Write or Flush.
+func (c *CSVWriter) Error() error { return c.w.Error() }
+
+// csvFormulaStarts are the first characters that make a spreadsheet read a
+// cell as a formula (OWASP, "CSV Injection"): = + - @, tab and carriage
+// return.
+const csvFormulaStarts = "=+-@\t\r"
+
+// CSVCell defuses a spreadsheet formula: a cell starting with = + - @, a
+// tab or a carriage return is prefixed with a single quote, which
+// spreadsheets show as text and do not evaluate. A lone "-" (the tables'
+// "nothing here") is no formula and stays.
+func CSVCell(s string) string {
+	if s != "" && s != "-" && strings.IndexByte(csvFormulaStarts, s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
+}
+
+// CSVUncell undoes CSVCell, for a file mfactl wrote and reads back (a
+// token import's --errors-out, fixed and imported again).
+func CSVUncell(s string) string {
+	if len(s) >= 2 && s[0] == '\'' && strings.IndexByte(csvFormulaStarts, s[1]) >= 0 {
+		return s[1:]
+	}
+	return s
 }
 
 // WriteTable draws the table with tablewriter.

@@ -108,3 +108,29 @@ func TestJSONDoesNotEscapeHTML(t *testing.T) {
 		t.Errorf("ampersand escaped: %s", buf.String())
 	}
 }
+
+func TestCSVCell(t *testing.T) {
+	for in, want := range map[string]string{"=1+1": "'=1+1", "+x": "'+x", "-2": "'-2", "@SUM": "'@SUM", "\tx": "'\tx", "\rx": "'\rx",
+		"plain": "plain", "": "", "'=x": "'=x", "a=b": "a=b", "-": "-"} {
+		if got := CSVCell(in); got != want {
+			t.Errorf("CSVCell(%q) = %q, want %q", in, got, want)
+		}
+		if in != "'=x" {
+			if back := CSVUncell(CSVCell(in)); back != in {
+				t.Errorf("CSVUncell(CSVCell(%q)) = %q", in, back)
+			}
+		}
+	}
+}
+
+// Every cell of every record goes through the rule, header included.
+func TestCSVWriterEscapesEveryCell(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteCSV(&b, TableData{Header: []string{"serial", "ticket"}, Rows: [][]string{{"=HYPERLINK(\"x\")", "+1"}, {"S1", "@me"}}}); err != nil {
+		t.Fatal(err)
+	}
+	want := "serial,ticket\n\"'=HYPERLINK(\"\"x\"\")\",'+1\nS1,'@me\n"
+	if b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/mfactl/mfactl/methods"
 )
@@ -190,6 +191,36 @@ func Devices(ms []methods.Method) []string {
 	return out
 }
 
+// squash drops case, spaces and punctuation: "iphone15" and "iPhone 15"
+// squash alike.
+func squash(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// nearDevice is the device name that the typed name differs from only in
+// case, spacing or punctuation, for a "did you mean" hint ("" when none or
+// several). It is never matched: a reset removes what was named exactly.
+func nearDevice(ms []methods.Method, typed string) string {
+	found := ""
+	for _, m := range ms {
+		for _, name := range deviceNames(m) {
+			if name != "" && squash(name) == squash(typed) && name != found {
+				if found != "" {
+					return ""
+				}
+				found = name
+			}
+		}
+	}
+	return found
+}
+
 // onDevice explains why a method is bound to the lost device.
 func onDevice(m methods.Method, device string) string {
 	switch m.Kind {
@@ -366,16 +397,23 @@ func Build(before []methods.Method, preferred methods.DefaultMethod, o Options) 
 	}
 	if o.LostDevice != "" && len(remove) == 0 {
 		e := &Error{Msg: fmt.Sprintf("no method is bound to a device named %q", o.LostDevice), NotFound: true}
-		if ds := Devices(before); len(ds) > 0 {
-			e.Hint = "the user's devices are " + strings.Join(ds, ", ")
+		ds := Devices(before)
+		if len(ds) == 0 && (o.RevokeSessions || o.TAP != nil) {
+			// A re-run after the removals went through (the user has no
+			// device left): the rest of the runbook still has work to do.
+			warnings = append(warnings, e.Msg+" (already removed?); the user has no method bound to a device")
 		} else {
+			// A name that matches nothing while the user has devices is a
+			// mistyped name far more often than a finished reset: stop
+			// before any change, whatever else was asked, so a lost phone
+			// is never left registered behind a successful-looking run.
 			e.Hint = "the user has no method bound to a device"
-		}
-		if o.RevokeSessions || o.TAP != nil {
-			// A re-run after the removals went through: the rest of the
-			// runbook still has work to do.
-			warnings = append(warnings, e.Msg+" (already removed?); "+e.Hint)
-		} else {
+			if len(ds) > 0 {
+				e.Hint = "the user's devices are " + strings.Join(ds, ", ")
+				if near := nearDevice(before, o.LostDevice); near != "" {
+					e.Hint = fmt.Sprintf("did you mean %q? ", near) + e.Hint
+				}
+			}
 			return Plan{}, e
 		}
 	}
@@ -398,12 +436,19 @@ func Build(before []methods.Method, preferred methods.DefaultMethod, o Options) 
 		// A stale preference (its method is gone): Graph ignores it.
 		s.preferred = ""
 	}
-	// The default's own methods are going: move it to the strongest method
-	// that stays before anything is removed.
-	if s.preferred != "" && !s.preferred.SupportedBy(kept) {
-		if d := strongestDefault(kept); d != "" {
-			p.Steps = append(p.Steps, Step{Action: ActionSetDefault, Default: d,
-				Why: fmt.Sprintf("the default (%s) is delivered by a method being removed; %s is the strongest that stays", s.preferred, d)})
+	// The user must end with a default that a usable method delivers
+	// (methods.DefaultMethod.DeliverableBy): when the default's own usable
+	// methods go, or none backs it already (a hardware token whose
+	// activation failed), move it to the strongest usable method that stays
+	// before anything is removed. Graph itself would keep "oath" on such a
+	// token, and every sign-in would then prompt for a code nobody has.
+	if s.preferred != "" && !s.preferred.DeliverableBy(kept) {
+		if d := methods.StrongestDeliverable(kept); d != "" {
+			why := fmt.Sprintf("the default (%s) is delivered by a method being removed; %s is the strongest usable method that stays", s.preferred, d)
+			if !s.preferred.DeliverableBy(before) {
+				why = fmt.Sprintf("no usable method delivers the default (%s); %s is the strongest usable method that stays", s.preferred, d)
+			}
+			p.Steps = append(p.Steps, Step{Action: ActionSetDefault, Default: d, Why: why})
 			s.preferred = d
 		}
 	}
@@ -451,9 +496,14 @@ func Build(before []methods.Method, preferred methods.DefaultMethod, o Options) 
 		}
 	}
 	p.After, p.DefaultAfter = s.ms, s.preferred
-	p.LeftWithoutMFA = !slices.ContainsFunc(p.After, methods.Method.IsMFA)
-	if preferred != "" && preferred.SupportedBy(before) && p.DefaultAfter == "" {
+	p.LeftWithoutMFA = !slices.ContainsFunc(p.After, methods.Method.IsUsableMFA)
+	if preferred != "" && preferred.DeliverableBy(before) && p.DefaultAfter == "" {
 		p.Warnings = append(p.Warnings, "none of the methods that stay can be a default MFA method (push, oath, sms or voice): the user will have no default")
+	}
+	if d := p.DefaultAfter; d != "" && !d.DeliverableBy(p.After) {
+		// No usable method that stays can take the default, and Graph
+		// keeps (or needs) one backed by a method that cannot be used.
+		p.Warnings = append(p.Warnings, fmt.Sprintf("the default will be %s, which no usable method delivers (%s): have the user register a new method (with a Temporary Access Pass) and make it the default", d, unusableNames(p.After, d)))
 	}
 	for _, c := range p.Remove {
 		if c.Method.Kind == methods.KindHardwareOath && c.Method.Token != nil && o.LostDevice != "" {
@@ -463,6 +513,17 @@ func Build(before []methods.Method, preferred methods.DefaultMethod, o Options) 
 		}
 	}
 	return p, nil
+}
+
+// unusableNames names the methods that back d without being usable.
+func unusableNames(ms []methods.Method, d methods.DefaultMethod) string {
+	var names []string
+	for _, m := range ms {
+		if !m.Usable() && d.SupportedBy([]methods.Method{m}) {
+			names = append(names, DescribeMethod(m)+": "+m.Unusable())
+		}
+	}
+	return strings.Join(names, "; ")
 }
 
 // interimDefault finds a default, delivered by a method still registered,

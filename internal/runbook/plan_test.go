@@ -26,6 +26,10 @@ var (
 	tap       = methods.Method{ID: "tap-1", Kind: methods.KindTemporaryAccess}
 	hardware  = methods.Method{ID: "hw-1", Kind: methods.KindHardwareOath, DisplayName: "Contoso HWT-1001",
 		Token: &methods.HardwareToken{ID: "tok-1", SerialNumber: "HWT-1001", Status: methods.TokenActivated}}
+	// failedToken is a hardware token whose activation failed: registered,
+	// so Graph lets it back "oath", but no usable method.
+	failedToken = methods.Method{ID: "hw-2", Kind: methods.KindHardwareOath, DisplayName: "Fabrikam HWT-1005",
+		Token: &methods.HardwareToken{ID: "tok-2", SerialNumber: "HWT-1005", Status: methods.TokenFailedActivation}}
 )
 
 // steps renders a plan's steps compactly: "default sms", "remove app-iphone".
@@ -108,6 +112,15 @@ func TestBuild(t *testing.T) {
 		{"existing pass replaced", []methods.Method{password, iphone, tap, mobile}, methods.DefaultPush,
 			Options{Selection: Selection{LostDevice: "iPhone 15"}, TAP: &TAPSpec{}},
 			[]string{"default sms", "remove app-iphone", "tap"}, methods.DefaultSMS, false, "the current Temporary Access Pass (tap-1) is replaced"},
+		{"the default never moves to a token whose activation failed", []methods.Method{password, mobile, email, iphone, oath, failedToken}, methods.DefaultOath,
+			Options{Selection: Selection{LostDevice: "iPhone 15"}, TAP: &TAPSpec{}},
+			[]string{"default sms", "remove app-iphone", "remove oath-1", "tap"}, methods.DefaultSMS, false, ""},
+		{"an unusable default is moved even when its method stays", []methods.Method{password, mobile, fido, failedToken}, methods.DefaultOath,
+			Options{Selection: Selection{LostDevice: "YubiKey 5 NFC"}},
+			[]string{"default sms", "remove fido-1"}, methods.DefaultSMS, false, ""},
+		{"no usable method can take the default: the plan says so", []methods.Method{password, iphone, failedToken}, methods.DefaultPush,
+			Options{Selection: Selection{LostDevice: "iPhone 15"}, TAP: &TAPSpec{}},
+			[]string{"default oath", "remove app-iphone", "tap"}, methods.DefaultOath, true, "the default will be oath, which no usable method delivers (Hardware OATH token \"HWT-1005\" (hw-2): activation failed, not usable)"},
 		{"lost security key", []methods.Method{password, fido, iphone}, methods.DefaultPush,
 			Options{Selection: Selection{LostDevice: "YubiKey 5 NFC"}},
 			[]string{"remove fido-1"}, methods.DefaultPush, false, ""},
@@ -177,6 +190,11 @@ func TestBuildRefuses(t *testing.T) {
 		{Options{Selection: Selection{LostDevice: "x", All: true}}, "exactly one of", "", false},
 		{Options{Selection: Selection{LostDevice: "Galaxy"}}, `no method is bound to a device named "Galaxy"`, `"iPhone 15" (Microsoft Authenticator), "HWT-1001" (Hardware OATH token)`, true},
 		{Options{Selection: Selection{LostDevice: "SoftwareTokenActivated"}}, "no method is bound", "", true},
+		// A typo stops the reset whatever else was asked: the devices are
+		// listed and nothing is changed.
+		{Options{Selection: Selection{LostDevice: "iphone15"}, RevokeSessions: true, TAP: &TAPSpec{}}, `no method is bound to a device named "iphone15"`,
+			`did you mean "iPhone 15"? the user's devices are "iPhone 15" (Microsoft Authenticator), "HWT-1001" (Hardware OATH token)`, true},
+		{Options{Selection: Selection{LostDevice: "Galaxy"}, RevokeSessions: true}, `no method is bound to a device named "Galaxy"`, `the user's devices are "iPhone 15"`, true},
 		{Options{Selection: Selection{MethodIDs: []string{methods.PasswordMethodID}}}, "is the password", "mfactl password reset", false},
 		{Options{Selection: Selection{MethodIDs: []string{" "}}}, "--method needs a method id", "", false},
 		{Options{Selection: Selection{MethodIDs: []string{"mobile"}}}, "Graph keeps the mobile phone while the user has an alternateMobile phone", "--method mobile,alternateMobile", false},
@@ -196,7 +214,7 @@ func TestBuildRefuses(t *testing.T) {
 // Every selection over every small method mix plans an order Graph
 // accepts: exhaustive over subsets of a rich user.
 func TestEveryPlanIsAccepted(t *testing.T) {
-	pool := []methods.Method{iphone, pixel, mobile, alternate, office, email, fido, oath, hardware, whfb, tap}
+	pool := []methods.Method{iphone, pixel, mobile, alternate, office, email, fido, oath, hardware, failedToken, tap}
 	for mask := 0; mask < 1<<len(pool); mask++ {
 		before := []methods.Method{password}
 		for i, m := range pool {
@@ -222,6 +240,12 @@ func TestEveryPlanIsAccepted(t *testing.T) {
 					t.Fatalf("%v default %q %+v: %v", ids(before), d, sel, err)
 				}
 				checkPlan(t, before, d, p)
+				// Never an unusable default when a usable one was possible;
+				// never one unannounced.
+				if a := p.DefaultAfter; a != "" && !a.DeliverableBy(p.After) &&
+					(methods.StrongestDeliverable(p.After) != "" || !strings.Contains(strings.Join(p.Warnings, "\n"), "which no usable method delivers")) {
+					t.Fatalf("%v default %q %+v: ends with the unusable default %s (warnings %q)", ids(before), d, sel, a, p.Warnings)
+				}
 				if sel.All && len(p.After) != 1 {
 					t.Fatalf("--all left %v", ids(p.After))
 				}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mfactl/mfactl/internal/output"
 )
 
 // CSVHeader is the header row of Entra's hardware token upload file.
@@ -87,6 +89,11 @@ func ParseCSV(r io.Reader) (*Result, error) {
 			return nil, csvFileError(err)
 		}
 		line, _ := cr.FieldPos(0)
+		for i := range record {
+			// A cell mfactl's CSV writer quoted (a serial starting with
+			// "-" in an --errors-out file) reads back as it was.
+			record[i] = output.CSVUncell(record[i])
+		}
 		if blankRecord(record) {
 			continue
 		}

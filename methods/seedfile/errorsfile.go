@@ -1,12 +1,13 @@
 package seedfile
 
 import (
-	"encoding/csv"
 	"errors"
 	"io"
 	"os"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/mfactl/mfactl/internal/output"
 )
 
 // errorsHeader is Entra's header with the row's line in front and the
@@ -14,13 +15,15 @@ import (
 // imported again.
 var errorsHeader = []string{"line", "upn", "serial number", "secret key", "time interval", "manufacturer", "model", "hash function", "reason"}
 
-// WriteErrorsCSV writes the rejected rows as CSV: where each was, what it
+// WriteErrorsCSV writes the rejected rows as CSV (output's CSV writer: a
+// cell that a spreadsheet would run as a formula is quoted, and ParseCSV
+// undoes it): where each was, what it
 // held with the secret masked (MaskSecret), and why it was rejected. The
 // other columns are shown as read, so a seed typed into the serial,
 // manufacturer or model column would show; interval and hash function
 // values too long to be valid are masked like a seed.
 func WriteErrorsCSV(w io.Writer, rows []RowError) error {
-	cw := csv.NewWriter(w)
+	cw := output.NewCSVWriter(w)
 	if err := cw.Write(errorsHeader); err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -377,7 +378,7 @@ func (e *Engine) wrongInput(u *UserState, c *Challenge, reason Reason, what stri
 		if reason == ReasonReplayed {
 			hint = hintNextCode
 		}
-		verdict = newError(reason, c.ID, fmt.Sprintf("%s; %d attempts left", what, c.AttemptsLeft()), hint)
+		verdict = newError(reason, c.ID, fmt.Sprintf("%s; %s left", what, plural.Count(c.AttemptsLeft(), "attempt")), hint)
 		verdict.AttemptsLeft = c.AttemptsLeft()
 	}
 	if verdict.AttemptsLeft < 0 && !c.State.Open() {

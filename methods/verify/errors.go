@@ -197,6 +197,10 @@ func ChallengeError(c Challenge) error {
 	case ReasonBlocked:
 		e = newError(ReasonBlocked, c.ID, "the verification was stopped because the user is blocked", fmt.Sprintf(hintUnblock, c.UserID))
 	case ReasonSuperseded:
+		if c.ReplacedBy != "" {
+			e = newError(ReasonSuperseded, c.ID, "challenge "+c.ID+" was replaced by a newer one, "+c.ReplacedBy, "give the newest code to challenge "+c.ReplacedBy)
+			break
+		}
 		e = newError(ReasonSuperseded, c.ID, "a newer verification replaced this one", "use the newest code or prompt")
 	case ReasonCanceled:
 		e = newError(ReasonCanceled, c.ID, "the verification was canceled", hintNewSignIn)

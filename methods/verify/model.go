@@ -181,6 +181,9 @@ type Challenge struct {
 
 	// ResentFrom is the challenge this one replaced ("get a new code").
 	ResentFrom string `json:"resentFrom,omitempty"`
+	// ReplacedBy is the challenge that replaced this one (--resend), so a
+	// code given to this one can say which to use.
+	ReplacedBy string `json:"replacedBy,omitempty"`
 	// DeviceIssued records that a remember-device token was issued.
 	DeviceIssued bool `json:"deviceIssued,omitempty"`
 }

@@ -135,11 +135,15 @@ func TestEngineOATHInputs(t *testing.T) {
 	if v.AttemptsLeft != 2 || res.Challenge.AttemptsLeft() != 2 || !strings.Contains(v.Message, "2 attempts left") {
 		t.Fatalf("after one wrong code: %v, left %d", v, v.AttemptsLeft)
 	}
+	_, err = h.e.SubmitCode(c.ID, wrongCode(h.totpNow(0)), &cred)
+	if v := h.wantReason(err, ReasonWrongCode); v.AttemptsLeft != 1 || !strings.Contains(v.Message, "; 1 attempt left") {
+		t.Fatalf("after two wrong codes: %v", v)
+	}
 	// Spaces in the code are fine.
 	code := h.totpNow(0)
 	res, err = h.e.SubmitCode(c.ID, code[:3]+" "+code[3:], &cred)
 	h.ok(err)
-	if res.Challenge.State != StateVerified || res.Challenge.Attempts != 1 {
+	if res.Challenge.State != StateVerified || res.Challenge.Attempts != 2 {
 		t.Fatalf("state %s attempts %d", res.Challenge.State, res.Challenge.Attempts)
 	}
 	// A verified challenge takes no more codes.

@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mfactl/mfactl/internal/plural"
 )
 
 // QuestionAnswer is one security question with the user's answer, as
@@ -177,7 +179,7 @@ func (e *Engine) AnswerQuestions(id string, answers []string) (Result, error) {
 		return Result{Challenge: c}, err
 	}
 	if len(answers) != len(c.Questions) {
-		return e.malformed(&u, &c, now, ActionAnswers, fmt.Sprintf("answer all %d questions", len(c.Questions)))
+		return e.malformed(&u, &c, now, ActionAnswers, fmt.Sprintf("answer all %s", plural.Count(len(c.Questions), "question")))
 	}
 	for _, a := range answers {
 		if strings.TrimSpace(a) == "" || len(a) > maxQuestionInput {

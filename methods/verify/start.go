@@ -159,7 +159,7 @@ func (e *Engine) Start(req StartRequest) (Result, error) {
 // launch runs the guards for a new challenge shaped like tmpl, then calls
 // cleared (if any) and creates and delivers the challenge. Start and Resend
 // share it.
-func (e *Engine) launch(u *UserState, tmpl Challenge, now time.Time, action Action, cleared func() error) (Result, error) {
+func (e *Engine) launch(u *UserState, tmpl Challenge, now time.Time, action Action, cleared func(newID string) error) (Result, error) {
 	refuse := func(v *Error) (Result, error) {
 		if err := e.store.PutUser(*u); err != nil {
 			return Result{}, err
@@ -189,8 +189,12 @@ func (e *Engine) launch(u *UserState, tmpl Challenge, now time.Time, action Acti
 			return refuse(v)
 		}
 	}
+	id, err := e.newID()
+	if err != nil {
+		return Result{}, err
+	}
 	if cleared != nil {
-		if err := cleared(); err != nil {
+		if err := cleared(id); err != nil {
 			return Result{}, err
 		}
 	}
@@ -204,10 +208,6 @@ func (e *Engine) launch(u *UserState, tmpl Challenge, now time.Time, action Acti
 	}
 
 	c := tmpl
-	id, err := e.newID()
-	if err != nil {
-		return Result{}, err
-	}
 	c.ID, c.CreatedAt, c.MaxAttempts = id, now, e.cfg.MaxAttempts
 	if c.Method == MethodPush {
 		c.MaxAttempts = 1 // a wrong number fails the notification at once
@@ -360,11 +360,12 @@ func (e *Engine) Resend(id string) (Result, error) {
 	}
 	// The old challenge is superseded only once the new one is sure to go
 	// out: when a guard or the rate limit refuses, it stays usable.
-	supersedeOld := func() error {
+	supersedeOld := func(newID string) error {
 		if !old.State.Open() {
 			return nil
 		}
 		moveTo(&old, StateCanceled, ReasonSuperseded, now)
+		old.ReplacedBy = newID
 		return e.saveAll(nil, &old, now, ActionCancel, ReasonSuperseded)
 	}
 	return e.launch(&u, tmpl, now, ActionResend, supersedeOld)
