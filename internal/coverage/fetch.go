@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/mfactl/mfactl/graph"
-	"github.com/mfactl/mfactl/internal/throttling"
 	"github.com/mfactl/mfactl/internal/plural"
+	"github.com/mfactl/mfactl/internal/throttling"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/reports"
 )
