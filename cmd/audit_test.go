@@ -249,7 +249,7 @@ func TestAuditHeadAndAnchor(t *testing.T) {
 	b, _ := os.ReadFile(path)
 	cli.ok("sessions", "revoke", alexUPN, "--yes")
 	for _, a := range []string{anchorFile, hv.Anchor, hv.Hash} {
-		if out := cli.ok("audit", "verify", "--anchor", a); !strings.Contains(out, "4 record(s), chain intact") || !strings.Contains(out, "holds the anchored record") {
+		if out := cli.ok("audit", "verify", "--anchor", a); !strings.Contains(out, "4 records, chain intact") || !strings.Contains(out, "holds the anchored record") {
 			t.Errorf("%s: %s", a, out)
 		}
 	}
