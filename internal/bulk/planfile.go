@@ -192,4 +192,3 @@ func ReadHeader(r io.Reader) (Header, Summary, error) {
 	sum, err := ReadPlan(r, func(hh Header) error { h = hh; return nil }, func(UserPlan) error { return nil })
 	return h, sum, err
 }
-
