@@ -160,7 +160,9 @@ func bulkApplyRun(ctx context.Context, opts *BulkApplyOptions) error {
 		defer secrets.Close()
 	}
 	already := j.Counts()
-	if done := sum.Ops - already[bulk.StatePending]; done > 0 {
+	if already[bulk.StatePending]+already[bulk.StateIntent] == 0 {
+		s.IO.Notef("Plan %s was applied already: nothing to send.", h.ID)
+	} else if done := sum.Ops - already[bulk.StatePending]; done > 0 {
 		s.IO.Notef("Resuming plan %s: %d of %d operations already have an outcome or were sent.", h.ID, done, sum.Ops)
 	}
 
