@@ -48,9 +48,12 @@ func BenchmarkBulkApply(b *testing.B) {
 				var sum struct {
 					Summary struct{ Operations, Refused int }
 				}
-				if err := json.Unmarshal(out, &sum); err != nil || sum.Summary.Operations != ops || sum.Summary.Refused != 0 {
-					b.Fatalf("plan: %v %+v, want %d operations\n%s", err, sum, ops, out)
+				// A few synthetic users' sessions were revoked within the
+				// last day: their revokeSessions is not planned.
+				if err := json.Unmarshal(out, &sum); err != nil || sum.Summary.Operations > ops || sum.Summary.Operations < ops*99/100 || sum.Summary.Refused != 0 {
+					b.Fatalf("plan: %v %+v, want about %d operations\n%s", err, sum, ops, out)
 				}
+				ops = sum.Summary.Operations
 				srv.reset()
 				b.StartTimer()
 				applyTime, applyRSS, out := runMeasured(b, env, "bulk", "apply", plan, "--yes", "-o", "json")
@@ -160,6 +163,7 @@ func startCountingServe(b *testing.B, dir, state string, flags ...string) *count
 	}
 	s := &countingServe{}
 	s.stop = func() { cancel(); cmd.Wait() }
+	b.Cleanup(s.stop)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
