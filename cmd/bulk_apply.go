@@ -472,8 +472,10 @@ func (a *applier) send(ctx context.Context, round []*userRun) error {
 		err error
 	}
 	var again []recheck
-	opts := graph.BatchOptions{Beta: true, Concurrency: a.concurrency, Op: "bulk", Role: graph.RoleWriteMethods,
-		OnThrottle: func(time.Duration) { a.throttled.Add(1); a.bar.throttled() }}
+	// Each write goes out once per round (MaxAttempts 1): the client
+	// would resend a 504, whose write may have taken effect; here every
+	// answer other than success is settled by reading the user first.
+	opts := graph.BatchOptions{Beta: true, Concurrency: a.concurrency, Op: "bulk", Role: graph.RoleWriteMethods, MaxAttempts: 1}
 	err := a.s.client.Batch(ctx, items, opts, func(res graph.BatchResult) error {
 		a.requests.Add(int64(res.Attempts))
 		r := byKey[res.Key]
@@ -491,6 +493,13 @@ func (a *applier) send(ctx context.Context, round []*userRun) error {
 				clear([]byte(m.Pass))
 			}
 			return a.done(r, "")
+		}
+		if res.Status == 429 {
+			// Throttled: not applied. The limiter has closed the budget
+			// until the Retry-After; the next round waits for it.
+			a.throttled.Add(1)
+			a.bar.throttled()
+			return a.j.Record(op.N, bulk.StatePending, "")
 		}
 		again = append(again, recheck{r, res.Err})
 		return nil
