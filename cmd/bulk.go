@@ -435,10 +435,12 @@ func planChunk(ctx context.Context, client *graph.Client, chunk []bulk.Desired, 
 		rd := reads[strings.ToLower(d.User)]
 		u := bulk.UserPlan{Line: d.Line, User: d.User}
 		switch {
-		case rd == nil || !rd.found:
-			u.Refused = fmt.Sprintf("user %q not found", d.User)
+		case rd == nil:
+			u.Refused = fmt.Sprintf("user %q was not read", d.User)
 		case rd.err != nil:
-			u.Refused = oneLine(rd.err)
+			u.Refused = "reading the user: " + oneLine(rd.err)
+		case !rd.found:
+			u.Refused = fmt.Sprintf("user %q not found", d.User)
 		default:
 			u.ID, u.UPN = rd.user.ID, rd.user.UserPrincipalName
 			u.Fingerprint = rd.state.Fingerprint()

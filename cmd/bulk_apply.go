@@ -321,11 +321,11 @@ func (a *applier) prepare(ctx context.Context, chunk []bulk.UserPlan) ([]*userRu
 			started = started || a.j.State(op.N) != bulk.StatePending
 		}
 		switch {
-		case rd == nil || !rd.found:
-			a.finishUser(u, 0, bulk.StateFailed, "the user no longer exists")
-			continue
-		case rd.err != nil:
+		case rd == nil || rd.err != nil:
 			a.finishUser(u, 0, bulk.StateFailed, "reading the user: "+oneLine(rd.err))
+			continue
+		case !rd.found:
+			a.finishUser(u, 0, bulk.StateFailed, "the user no longer exists")
 			continue
 		case !started && rd.state.Fingerprint() != u.Fingerprint:
 			a.finishUser(u, 0, bulk.StateConflict, "the user's methods, default or MFA state changed since the plan; nothing was changed (plan again)")
@@ -470,6 +470,9 @@ func (a *applier) send(ctx context.Context, round []*userRun) error {
 	type recheck struct {
 		r   *userRun
 		err error
+		// unknown: no inner answer (the $batch itself failed) or a 5xx:
+		// the write may or may not have taken effect.
+		unknown bool
 	}
 	var again []recheck
 	// Each write goes out once per round (MaxAttempts 1): the client
@@ -501,7 +504,7 @@ func (a *applier) send(ctx context.Context, round []*userRun) error {
 			a.bar.throttled()
 			return a.j.Record(op.N, bulk.StatePending, "")
 		}
-		again = append(again, recheck{r, res.Err})
+		again = append(again, recheck{r, res.Err, res.Status == 0 || res.Status >= 500})
 		return nil
 	})
 	if buildErr != nil {
@@ -525,7 +528,6 @@ func (a *applier) send(ctx context.Context, round []*userRun) error {
 	for _, rc := range again {
 		r, op := rc.r, rc.r.u.Ops[rc.r.next]
 		rd := reads[strings.ToLower(r.u.ID)]
-		status := graph.StatusOf(rc.err)
 		if rd != nil && rd.found && rd.err == nil {
 			r.state = rd.state
 			if bulk.Satisfied(op, rd.state, a.j.Evidence(op.N)) {
@@ -537,7 +539,7 @@ func (a *applier) send(ctx context.Context, round []*userRun) error {
 			}
 		}
 		r.attempts[op.N]++
-		if (status == 0 || status >= 500) && r.attempts[op.N] < maxSendAttempts {
+		if rc.unknown && r.attempts[op.N] < maxSendAttempts {
 			if err := a.j.Record(op.N, bulk.StatePending, ""); err != nil {
 				return err
 			}

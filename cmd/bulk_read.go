@@ -13,15 +13,44 @@ type bulkRead struct {
 	user  graph.BulkUser
 	found bool
 	state bulk.State
-	// err is a failed read (other than "not found") of any part.
-	err error
+	// err is a failed read (other than "not found") of any part;
+	// transient when reading again may succeed.
+	err       error
+	transient bool
 }
+
+// readRetries is how often the users whose reads failed for a transient
+// reason (a 5xx after the client's retries, no answer) are read again.
+const readRetries = 3
 
 // readBulkStates reads users (by UPN or id) through $batch: the user, the
 // methods and the sign-in preferences, and the per-user MFA state when
-// mfa is set: three or four reads a user, 20 a request. The result is
-// keyed by the lower-cased reference.
+// mfa is set: three or four reads a user, 20 a request. Users whose reads
+// failed for a transient reason are read again. The result is keyed by
+// the lower-cased reference.
 func readBulkStates(ctx context.Context, client *graph.Client, refs []string, mfa bool, concurrency int) (map[string]*bulkRead, error) {
+	out, err := readBulkOnce(ctx, client, refs, mfa, concurrency)
+	for try := 0; err == nil && try < readRetries; try++ {
+		var again []string
+		for _, ref := range refs {
+			if rd := out[strings.ToLower(ref)]; rd.err != nil && rd.transient {
+				again = append(again, ref)
+			}
+		}
+		if len(again) == 0 {
+			break
+		}
+		var more map[string]*bulkRead
+		if more, err = readBulkOnce(ctx, client, again, mfa, concurrency); err == nil {
+			for k, v := range more {
+				out[k] = v
+			}
+		}
+	}
+	return out, err
+}
+
+func readBulkOnce(ctx context.Context, client *graph.Client, refs []string, mfa bool, concurrency int) (map[string]*bulkRead, error) {
 	const (
 		kUser    = "user\x00"
 		kMethods = "methods\x00"
@@ -56,6 +85,10 @@ func readBulkStates(ctx context.Context, client *graph.Client, refs []string, mf
 			if rd.err == nil {
 				rd.err = r.Err
 			}
+			// No inner answer (the whole $batch failed), a 5xx after the
+			// client's retries, or a 429: worth reading again.
+			st := graph.StatusOf(r.Err)
+			rd.transient = rd.transient || r.Status == 0 || st >= 500 || st == 429
 			return nil
 		}
 		var err error
