@@ -200,3 +200,35 @@ func TestBulkApplyKilledAndResumedUnderFaults(t *testing.T) {
 	}
 	_ = stops
 }
+
+// The pass of a bulk apply reaches --secrets-out only: not stdout, not the
+// --debug trace on stderr, not the audit log.
+func TestBulkApplyPassOnlyInSecretsFile(t *testing.T) {
+	e := newEnv(t)
+	in := filepath.Join(e.dir, "in.csv")
+	os.WriteFile(in, []byte("user,tap\nalex.wilber@contoso.example,8h once\n"), 0o600)
+	plan := filepath.Join(e.dir, "plan.json")
+	if r := e.run(nil, "--mock", "bulk", "plan", in, "--out", plan); r.code != 0 {
+		t.Fatalf("plan: %s", r.stderr)
+	}
+	secrets := filepath.Join(e.dir, "taps.csv")
+	r := e.run(nil, "--mock", "--debug", "bulk", "apply", plan, "--yes", "--secrets-out", secrets)
+	if r.code != 0 || !strings.Contains(r.stderr, `"temporaryAccessPass":"[REDACTED]"`) {
+		t.Fatalf("apply: exit %d\n%s", r.code, r.stderr)
+	}
+	b, _ := os.ReadFile(secrets)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("secrets file:\n%s", b)
+	}
+	pass := strings.Split(lines[1], ",")[2]
+	audit, _ := os.ReadFile(filepath.Join(e.dir, "state", "mfactl", "audit.log"))
+	if len(pass) < 8 || len(audit) == 0 {
+		t.Fatalf("pass %q, audit log %d bytes", pass, len(audit))
+	}
+	for name, s := range map[string]string{"stdout": r.stdout, "stderr": r.stderr, "audit log": string(audit)} {
+		if strings.Contains(s, pass) {
+			t.Errorf("the pass is in %s", name)
+		}
+	}
+}
