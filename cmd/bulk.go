@@ -190,6 +190,7 @@ func (src bulkSource) rows(yield func(bulk.Row, error) bool) error {
 // email addresses and lifetimes.
 func bulkParsers(country string) bulk.Parsers {
 	return bulk.Parsers{
+		User: graph.ValidateUserRef,
 		Phone: func(number string, t methods.PhoneType) (methods.Phone, error) {
 			return methods.ParsePhone(number, country, t)
 		},

@@ -271,6 +271,7 @@ grady.archie@contoso.example,,,,enabled,
 nobody@contoso.example,,,,,1h
 diego.siciliani@contoso.example,,,,,99d
 nestor.wilke@contoso.example,,softwareOath,,,
+isaiah.langer_fabrikam.example#EXT#@contoso.example,,,push,,
 `)
 	v := planOf(t, cli, in, "--out", plan)
 	codes := map[string]string{}
@@ -286,7 +287,10 @@ nestor.wilke@contoso.example,,softwareOath,,,
 	if !strings.Contains(codes["nobody@contoso.example"], "not found") || v.Summary.Refused != 6 || v.Summary.Ops != 1 {
 		t.Errorf("summary %+v refused %v", v.Summary, codes)
 	}
-	if code := cli.run("bulk", "plan", in, "--out", plan); code != 5 || !strings.Contains(cli.stderr.String(), "6 of 7 rows were refused") {
+	if v.Summary.Unchanged != 1 {
+		t.Errorf("the guest's row: %+v", v.Summary)
+	}
+	if code := cli.run("bulk", "plan", in, "--out", plan); code != 5 || !strings.Contains(cli.stderr.String(), "6 of 8 rows were refused") {
 		t.Errorf("exit %d %s", code, cli.stderr)
 	}
 }

@@ -15,6 +15,12 @@ import (
 )
 
 var testParsers = Parsers{
+	User: func(ref string) error {
+		if !strings.Contains(ref, "@") && ref != "u" {
+			return errors.New("not a user principal name")
+		}
+		return nil
+	},
 	Phone: func(n string, t methods.PhoneType) (methods.Phone, error) { return methods.ParsePhone(n, "US", t) },
 	Email: func(a string) (string, error) {
 		addr, err := mail.ParseAddress(a)

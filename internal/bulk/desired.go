@@ -12,6 +12,9 @@ import (
 // already make; the cmd package passes its own, so a bulk row is held to
 // exactly what `phone add`, `email set` and `tap create` accept.
 type Parsers struct {
+	// User checks a user reference (graph.ValidateUserRef: a UPN or an
+	// object id).
+	User func(ref string) error
 	// Phone parses a number of a phone type (methods.ParsePhone with the
 	// default country of --country).
 	Phone func(number string, t methods.PhoneType) (methods.Phone, error)
@@ -92,11 +95,10 @@ func ParseRow(r Row, p Parsers) (Desired, []*RowError) {
 		errs = append(errs, &RowError{Line: r.Line, Column: col, Msg: fmt.Sprintf(format, args...)})
 	}
 	d.User = r.Get(ColUser)
-	switch {
-	case d.User == "":
+	if d.User == "" {
 		bad(ColUser, "is empty: give the user principal name or object id")
-	case strings.ContainsAny(d.User, "/?#\\ ") || len(d.User) > 256:
-		bad(ColUser, "%q is not a user principal name or object id", oneLine(d.User))
+	} else if err := p.User(d.User); err != nil {
+		bad(ColUser, "%v", err)
 	}
 	for _, pc := range phoneColumns {
 		v := r.Get(pc.col)
