@@ -39,11 +39,14 @@ type BulkApplyOptions struct {
 	Concurrency int
 	SecretsOut  string
 	Results     string
+	// SettleDelay is how long after the journal's last write an
+	// interrupted run's operations of unknown outcome are settled.
+	SettleDelay time.Duration
 }
 
 // NewCmdBulkApply builds `mfactl bulk apply plan.json`.
 func NewCmdBulkApply(f *cmdutil.Factory, runF func(context.Context, *BulkApplyOptions) error) *cobra.Command {
-	opts := &BulkApplyOptions{deps: newDeps(f), Concurrency: 4}
+	opts := &BulkApplyOptions{deps: newDeps(f), Concurrency: 4, SettleDelay: 10 * time.Second}
 	c := &cobra.Command{
 		Use:   "apply <plan.json> [--yes] [--concurrency N] [--secrets-out FILE] [--results FILE]",
 		Short: "Apply a reviewed plan, resuming where an interrupted apply stopped",
@@ -82,6 +85,7 @@ a terminal and refuses without one.`,
 	fl.StringVar(&opts.Ticket, "ticket", "", "the ticket this change is for, kept in the audit log (e.g. CHG-1234)")
 	fl.IntVar(&opts.Concurrency, "concurrency", opts.Concurrency, "how many $batch requests are in flight, 1 to 16")
 	fl.StringVar(&opts.SecretsOut, "secrets-out", "", "append new Temporary Access Passes to this CSV file (mode 0600)")
+	fl.DurationVar(&opts.SettleDelay, "settle-delay", opts.SettleDelay, "after an interruption, wait this long since the journal's last write before reading back operations of unknown outcome (a request still in flight lands first)")
 	fl.StringVar(&opts.Results, "results", "", "write every operation's outcome here: .json for JSON, else CSV (default: PLAN.results.csv)")
 	return c
 }
@@ -166,6 +170,11 @@ func bulkApplyRun(ctx context.Context, opts *BulkApplyOptions) error {
 		s.IO.Notef("Resuming plan %s: %d of %d operations already have an outcome or were sent.", h.ID, done, sum.Ops)
 	}
 
+	if already[bulk.StateIntent] > 0 {
+		if err := waitSettle(ctx, s, bulk.JournalPath(opts.Plan), opts.SettleDelay, already[bulk.StateIntent]); err != nil {
+			return err
+		}
+	}
 	a := &applier{s: s, j: j, secrets: secrets, mfa: h.ReadMFAState, concurrency: opts.Concurrency,
 		bar: newBulkProgress(s.IO, sum.Ops, sum.Ops-already[bulk.StatePending]-already[bulk.StateIntent])}
 	var chunk []bulk.UserPlan
@@ -212,10 +221,35 @@ func bulkApplyRun(ctx context.Context, opts *BulkApplyOptions) error {
 	return bulkExit(sum, counts, nil)
 }
 
+// waitSettle waits until delay has passed since the journal's last write:
+// a request the interrupted run sent may still be on its way, and reading
+// the user before it lands would take it for not applied.
+func waitSettle(ctx context.Context, s *session, journal string, delay time.Duration, n int) error {
+	fi, err := os.Stat(journal)
+	if err != nil {
+		return err
+	}
+	wait := time.Until(fi.ModTime().Add(delay))
+	if wait <= 0 {
+		return nil
+	}
+	s.IO.Notef("%d operations were sent without a recorded outcome; reading them back in %s, when no request of the interrupted run can still be in flight.", n, wait.Round(time.Second))
+	select {
+	case <-time.After(wait):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // bulkExit is the exit of an apply: 0 when everything asked for is done,
-// 5 when anything failed, conflicted or was refused.
+// 5 when anything failed, conflicted, was refused, or is still unsettled.
 func bulkExit(sum bulk.Summary, counts map[bulk.OpState]int, _ error) error {
 	bad := sum.Refused + counts[bulk.StateFailed] + counts[bulk.StateConflict] + counts[bulk.StateSkipped]
+	if open := counts[bulk.StatePending] + counts[bulk.StateIntent]; open > 0 {
+		return cmdutil.WithExit(cmdutil.ExitPartial, fmt.Errorf("%d operations are not settled (their users could not be read)", open),
+			"run the same bulk apply again to finish them")
+	}
 	if bad == 0 {
 		return nil
 	}
@@ -268,6 +302,9 @@ func (a *applier) allFinal(u bulk.UserPlan) bool {
 
 // userRun is one user's progress through a chunk.
 type userRun struct {
+	// halted: an operation's outcome is unknown and the user could not be
+	// read back; nothing more is sent for the user in this run.
+	halted   bool
 	u        bulk.UserPlan
 	state    bulk.State
 	next     int // index of the next op to settle
@@ -322,7 +359,8 @@ func (a *applier) prepare(ctx context.Context, chunk []bulk.UserPlan) ([]*userRu
 		}
 		switch {
 		case rd == nil || rd.err != nil:
-			a.finishUser(u, 0, bulk.StateFailed, "reading the user: "+oneLine(rd.err))
+			// Nothing is decided for a user that cannot be read: a
+			// later run settles and sends its operations.
 			continue
 		case !rd.found:
 			a.finishUser(u, 0, bulk.StateFailed, "the user no longer exists")
@@ -393,7 +431,7 @@ func (a *applier) finishUser(u bulk.UserPlan, from int, st bulk.OpState, msg str
 // is one. After a failure the user's remaining operations are skipped:
 // they were ordered on the failed one.
 func (a *applier) advance(r *userRun) bool {
-	for r.next < len(r.u.Ops) {
+	for !r.halted && r.next < len(r.u.Ops) {
 		op := r.u.Ops[r.next]
 		switch a.j.State(op.N) {
 		case bulk.StateDone:
@@ -537,6 +575,11 @@ func (a *applier) send(ctx context.Context, round []*userRun) error {
 				r.next++
 				continue
 			}
+		} else if rc.unknown {
+			// Perhaps applied, and unreadable: the intent stays for a
+			// later run to settle; never sent again unread.
+			r.halted = true
+			continue
 		}
 		r.attempts[op.N]++
 		if rc.unknown && r.attempts[op.N] < maxSendAttempts {

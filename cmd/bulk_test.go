@@ -483,7 +483,7 @@ func TestBulkApplyResumesAfterACrashAtEachStage(t *testing.T) {
 			if stage != "torn" && st.ByOutcome["unknown"] == 0 {
 				t.Errorf("no intent without an outcome after the kill: %+v", st)
 			}
-			cli.ok("bulk", "apply", plan, "--yes")
+			cli.ok("bulk", "apply", plan, "--yes", "--settle-delay", "0s")
 			if stage != "torn" && !strings.Contains(cli.stderr.String(), "Resuming plan") {
 				t.Errorf("stderr: %s", cli.stderr)
 			}
@@ -523,7 +523,7 @@ func TestBulkApplyLostPassAnswer(t *testing.T) {
 	cli.transport = func(next http.RoundTripper) http.RoundTripper { ct.next = next; return ct }
 	secrets := filepath.Join(dir, "taps.csv")
 	cli.runCtx(ctx, "bulk", "apply", plan, "--yes", "--secrets-out", secrets)
-	cli.ok("bulk", "apply", plan, "--yes", "--secrets-out", secrets)
+	cli.ok("bulk", "apply", plan, "--yes", "--settle-delay", "0s", "--secrets-out", secrets)
 	if !strings.Contains(cli.stderr.String(), "1 Temporary Access Passes were issued but their answer was lost") {
 		t.Errorf("stderr: %s", cli.stderr)
 	}

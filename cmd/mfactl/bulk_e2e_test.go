@@ -134,7 +134,7 @@ func TestBulkApplyKilledAndResumedUnderFaults(t *testing.T) {
 	journal := plans[1] + ".journal"
 	kills := 0
 	for _, lines := range []int{20, 120, 260, 400} {
-		cmd := exec.Command(binary, "bulk", "apply", plans[1], "--yes")
+		cmd := exec.Command(binary, "bulk", "apply", plans[1], "--yes", "--settle-delay", "2s")
 		cmd.Env = append(append([]string{}, e.vars...), envOf(roots[1])...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -160,7 +160,7 @@ func TestBulkApplyKilledAndResumedUnderFaults(t *testing.T) {
 			kills++
 		}
 	}
-	r := e.run(envOf(roots[1]), "bulk", "apply", plans[1], "--yes")
+	r := e.run(envOf(roots[1]), "bulk", "apply", plans[1], "--yes", "--settle-delay", "2s")
 	if r.code != 0 {
 		t.Fatalf("the resumed apply: exit %d %s", r.code, r.stderr)
 	}
