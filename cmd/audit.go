@@ -52,19 +52,21 @@ type AuditLogOptions struct {
 	User    string
 	Since   string
 	Ticket  string
+	Plan    string
 }
 
 // NewCmdAuditLog builds `mfactl audit log [--user U] [--since D] [--ticket T]`.
 func NewCmdAuditLog(f *cmdutil.Factory, runF func(context.Context, *AuditLogOptions) error) *cobra.Command {
 	opts := &AuditLogOptions{IO: f.IOStreams, Printer: f.Printer, Now: f.Now}
 	c := &cobra.Command{
-		Use:   "log [--user U] [--since D] [--ticket T]",
+		Use:   "log [--user U] [--since D] [--ticket T] [--plan ID]",
 		Short: "List the recorded changes, oldest first",
 		Example: `  mfactl audit log
   mfactl audit log --user adele.vance@contoso.example --since 7d
   mfactl audit log --since 2025-06-01 -o csv > changes.csv
-  mfactl audit log --ticket INC-1234 -o json`,
-		Args: exactArgs(0, "audit log takes no arguments; filter with --user, --since or --ticket"),
+  mfactl audit log --ticket INC-1234 -o json
+  mfactl audit log --plan bp-5f0c2a9e1b7d4c33`,
+		Args: exactArgs(0, "audit log takes no arguments; filter with --user, --since, --ticket or --plan"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Log = func() (*audit.Log, error) { return openAuditFile(f, opts.File) }
 			if runF != nil {
@@ -77,6 +79,7 @@ func NewCmdAuditLog(f *cmdutil.Factory, runF func(context.Context, *AuditLogOpti
 	c.Flags().StringVar(&opts.User, "user", "", "only changes to this user (user principal name or object id)")
 	c.Flags().StringVar(&opts.Since, "since", "", "only changes since a time: a duration ago (24h, 7d) or a date (2025-06-02, 2025-06-02T09:00:00Z)")
 	c.Flags().StringVar(&opts.Ticket, "ticket", "", "only changes made for this ticket")
+	c.Flags().StringVar(&opts.Plan, "plan", "", "only changes made by `bulk apply` of this plan id (bp-...)")
 	return c
 }
 
@@ -206,6 +209,7 @@ func auditLogRun(opts *AuditLogOptions) error {
 		case !since.IsZero() && r.Time.Before(since):
 		case opts.User != "" && !r.HasTarget(opts.User):
 		case opts.Ticket != "" && !strings.EqualFold(r.Ticket, opts.Ticket):
+		case opts.Plan != "" && !strings.EqualFold(r.Plan, opts.Plan):
 		default:
 			out = append(out, r)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
@@ -33,6 +34,8 @@ type testCLI struct {
 	// at each prompt, given the prompt's text without its ": " (questions
 	// asked in an order only the server knows).
 	answer func(prompt string) string
+	// now, when set, is the CLI's clock.
+	now func() time.Time
 }
 
 // promptReader types answer(prompt) whenever the command reads a line.
@@ -89,6 +92,9 @@ func (c *testCLI) run(args ...string) int {
 // factory is a Factory whose Graph client talks to the test's mock.
 func (c *testCLI) factory(ios *iostreams.IOStreams) *cmdutil.Factory {
 	f := cmdutil.New(ios, "test")
+	if c.now != nil {
+		f.Now = c.now
+	}
 	f.Graph = func() (*graph.Client, error) {
 		tr := c.srv.Transport()
 		if c.transport != nil {

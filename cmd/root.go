@@ -136,7 +136,7 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 			root.AddCommand(c)
 		}
 	}
-	add("users", NewCmdUser(f), NewCmdMethods(f))
+	add("users", NewCmdUser(f), NewCmdMethods(f), NewCmdBulk(f))
 	add("methods", NewCmdPhone(f), NewCmdAuthenticator(f), NewCmdOath(f), NewCmdEmail(f), NewCmdFido2(f),
 		NewCmdWHfB(f), NewCmdPlatform(f), NewCmdTAP(f), NewCmdDefault(f), NewCmdMFAState(f))
 	add("methods", NewCmdToken(f))

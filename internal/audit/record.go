@@ -127,6 +127,7 @@ type Record struct {
 	Backend  string    `json:"backend,omitempty"`
 	Command  string    `json:"command,omitempty"`
 	Ticket   string    `json:"ticket,omitempty"`
+	Plan     string    `json:"plan,omitempty"`
 	Targets  []Target  `json:"targets,omitempty"`
 	Requests []Request `json:"requests,omitempty"`
 	Outcome  string    `json:"outcome,omitempty"`

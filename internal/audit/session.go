@@ -17,6 +17,7 @@ type Session struct {
 	mu       sync.Mutex
 	armed    bool
 	ticket   string
+	plan     string
 	requests []Request
 	targets  []Target
 }
@@ -41,6 +42,23 @@ func (s *Session) Ticket() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.ticket
+}
+
+// SetPlan names the bulk plan the run applies, for its record.
+func (s *Session) SetPlan(id string) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.plan = id
+}
+
+// Plan is the id given to SetPlan.
+func (s *Session) Plan() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.plan
 }
 
 // AddRequest records a write request.
