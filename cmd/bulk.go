@@ -89,9 +89,10 @@ alternateMobile, a new default before its old method is removed), each checked
 against Entra's rules; a row that breaks one is refused and reported (exit 5), the
 others planned. The plan file (mode 0600) holds each user's operations and a
 fingerprint of the state they were planned from.`,
-		Example: `  mfactl --mock bulk plan hires.csv --out hires-plan.json
-  mfactl bulk plan --from-report coverage.json --finding smsVoiceOnly --set default=push --set remove=sms
-  mfactl bulk plan incident.csv -o json`,
+		Example: `  mfactl --mock bulk plan hires.csv --out hires-plan.json   # hires.csv: your file [placeholder]
+  mfactl --mock report coverage -o json --out coverage.json
+  mfactl --mock bulk plan --from-report coverage.json --finding smsVoiceOnly --set 'tap=8h once'   # a pass each, to register the Authenticator
+  mfactl bulk plan incident.csv -o json   # [placeholder]`,
 		Args: rangeArgs(0, 1, "bulk plan takes one FILE (or --from-report)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {

@@ -68,8 +68,8 @@ to on resume), never to the terminal; a plan with passes needs it. A results fil
 outcome. Exit 0 when everything was applied, 5 when some operation failed,
 conflicted or was refused, 2 for bad input (nothing sent). Without --yes it asks on
 a terminal and refuses without one.`,
-		Example: `  mfactl --mock bulk apply plan.json --yes
-  mfactl bulk apply taps-plan.json --yes --secrets-out taps.csv --results taps-results.json`,
+		Example: `  mfactl --mock bulk apply plan.json --yes   # plan.json from bulk plan --out [placeholder]
+  mfactl bulk apply taps-plan.json --yes --secrets-out taps.csv --results taps-results.json   # [placeholder]`,
 		Args: exactArgs(1, "bulk apply needs the <plan.json> written by bulk plan"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Plan = args[0]

@@ -24,8 +24,8 @@ func NewCmdBulkStatus(f *cmdutil.Factory, runF func(context.Context, *BulkStatus
 	c := &cobra.Command{
 		Use:   "status <plan.json>",
 		Short: "Show how far the apply of a plan got (from its journal; nothing is read from Graph)",
-		Example: `  mfactl bulk status plan.json
-  mfactl bulk status plan.json -o json`,
+		Example: `  mfactl bulk status plan.json   # plan.json from bulk plan --out [placeholder]
+  mfactl bulk status plan.json -o json   # [placeholder]`,
 		Args: exactArgs(1, "bulk status needs the <plan.json>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Plan = args[0]

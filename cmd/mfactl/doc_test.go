@@ -64,6 +64,10 @@ var (
 	markerPattern = regexp.MustCompile(`\[(exits (\d+)|interactive|placeholder|real tenant|not run: [^\]]+)\]`)
 	runsMfactl    = regexp.MustCompile(`^(?:\w+=\S*\s+)*(?:mfactl|go run \./cmd/mfactl)\b|\|\s*(?:\w+=\S*\s+)*mfactl\b`)
 	blockMarker   = regexp.MustCompile(`<!--\s*doc-test:\s*(.*?)\s*-->`)
+	// writesInputFile is a line that makes an example's input file in the
+	// block's directory (printf ... > hires.csv): run like an example, so
+	// the lines after it can read the file.
+	writesInputFile = regexp.MustCompile(`^printf\s.*>\s*[\w.-]+$`)
 )
 
 // parseMarker reads the marker in a line's trailing comment.
@@ -113,7 +117,7 @@ func examplesIn(where, text, blockMark string) docBlock {
 			env = append(env, line)
 			continue
 		}
-		if !runsMfactl.MatchString(line) {
+		if !runsMfactl.MatchString(line) && !writesInputFile.MatchString(line) {
 			continue
 		}
 		ex := docExample{where: fmt.Sprintf("%s, line %d", where, no+1), line: line, env: append([]string{}, env...)}
