@@ -130,15 +130,30 @@ func examplesIn(where, text, blockMark string) docBlock {
 	return b
 }
 
-// readmeBlocks are the README's sh blocks that run mfactl.
+// readmeBlocks are the sh blocks that run mfactl in the README and the
+// guides under docs/ (the generated docs/reference repeats the --help
+// examples, which helpBlocks runs).
 func readmeBlocks(t *testing.T) []docBlock {
 	t.Helper()
-	raw, err := os.ReadFile("../../README.md")
+	guides, err := filepath.Glob("../../docs/*.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var blocks []docBlock
-	lines := strings.Split(string(raw), "\n")
+	for _, path := range append([]string{"../../README.md"}, guides...) {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks = append(blocks, shBlocks(strings.TrimPrefix(path, "../../"), string(raw))...)
+	}
+	return blocks
+}
+
+// shBlocks are the sh blocks of one Markdown file that run mfactl.
+func shBlocks(name, text string) []docBlock {
+	var blocks []docBlock
+	lines := strings.Split(text, "\n")
 	for i := 0; i < len(lines); i++ {
 		if strings.TrimSpace(lines[i]) != "```sh" {
 			continue
@@ -154,12 +169,12 @@ func readmeBlocks(t *testing.T) []docBlock {
 		for end < len(lines) && strings.TrimSpace(lines[end]) != "```" {
 			end++
 		}
-		b := examplesIn(fmt.Sprintf("README.md:%d", start), strings.Join(lines[start:end], "\n"), mark)
-		// Line numbers in the README, not in the block.
+		b := examplesIn(fmt.Sprintf("%s:%d", name, start), strings.Join(lines[start:end], "\n"), mark)
+		// Line numbers in the file, not in the block.
 		for j := range b.examples {
 			var n int
 			fmt.Sscanf(b.examples[j].where[strings.LastIndex(b.examples[j].where, "line ")+5:], "%d", &n)
-			b.examples[j].where = fmt.Sprintf("README.md:%d", start+n)
+			b.examples[j].where = fmt.Sprintf("%s:%d", name, start+n)
 		}
 		if len(b.examples) > 0 {
 			blocks = append(blocks, b)

@@ -24,7 +24,7 @@ const (
 // the test fails when they differ (run with -update to regenerate).
 func TestDocsAreGeneratedFromTheTable(t *testing.T) {
 	root := filepath.Join("..", "..")
-	readme := filepath.Join(root, "README.md")
+	readme := filepath.Join(root, "docs", "real-tenant.md")
 	b, err := os.ReadFile(readme)
 	if err != nil {
 		t.Fatal(err)
@@ -32,12 +32,12 @@ func TestDocsAreGeneratedFromTheTable(t *testing.T) {
 	start := bytes.Index(b, []byte(beginMarker))
 	end := bytes.Index(b, []byte(endMarker))
 	if start < 0 || end < start {
-		t.Fatalf("README.md has no %q ... %q section", beginMarker, endMarker)
+		t.Fatalf("docs/real-tenant.md has no %q ... %q section", beginMarker, endMarker)
 	}
 	got := string(b[start+len(beginMarker) : end])
 	if want := READMETable(); got != want {
 		if !*update {
-			t.Errorf("README.md's permission table differs from the table in code; run go test ./internal/permissions -update\n got:\n%s\nwant:\n%s", got, want)
+			t.Errorf("docs/real-tenant.md's permission table differs from the table in code; run go test ./internal/permissions -update\n got:\n%s\nwant:\n%s", got, want)
 		} else {
 			nb := slices.Concat(b[:start+len(beginMarker)], []byte(want), b[end:])
 			if err := os.WriteFile(readme, nb, 0o644); err != nil {
