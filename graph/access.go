@@ -2,8 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
@@ -25,15 +23,5 @@ func (c *Client) AccessToken(ctx context.Context) (string, error) {
 // is enough for one's own). App-only credentials have no /me: Graph answers
 // 400 or 404.
 func (c *Client) MyDirectoryRoles(ctx context.Context) ([]DirectoryRole, error) {
-	var out []DirectoryRole
-	err := c.ListPages(ctx, PageQuery{Path: "/me/memberOf/microsoft.graph.directoryRole", Op: "list the signed-in user's directory roles", Role: RoleOwnRoles},
-		func(values json.RawMessage) error {
-			var page []DirectoryRole
-			if err := json.Unmarshal(values, &page); err != nil {
-				return fmt.Errorf("graph: decode directory roles: %w", err)
-			}
-			out = append(out, page...)
-			return nil
-		})
-	return out, err
+	return c.listRoles(ctx, PageQuery{Path: "/me/memberOf/microsoft.graph.directoryRole", Op: "list the signed-in user's directory roles", Role: RoleOwnRoles})
 }

@@ -150,8 +150,13 @@ type DirectoryRole struct {
 // ListDirectoryRoles lists the tenant's activated directory roles
 // (GET /directoryRoles).
 func (c *Client) ListDirectoryRoles(ctx context.Context) ([]DirectoryRole, error) {
+	return c.listRoles(ctx, PageQuery{Path: "/directoryRoles", Op: "list directory roles", Role: RoleDirectory})
+}
+
+// listRoles reads every page of a list of directory roles.
+func (c *Client) listRoles(ctx context.Context, q PageQuery) ([]DirectoryRole, error) {
 	var out []DirectoryRole
-	err := c.ListPages(ctx, PageQuery{Path: "/directoryRoles", Op: "list directory roles", Role: RoleDirectory},
+	err := c.ListPages(ctx, q,
 		func(values json.RawMessage) error {
 			var page []DirectoryRole
 			if err := json.Unmarshal(values, &page); err != nil {
