@@ -323,8 +323,8 @@ func printServeInfo(w io.Writer, info serveInfo) {
 	for _, t := range info.Tokens {
 		fmt.Fprintf(w, "  %-22s %-32s %s\n", t.Token, t.Principal, strings.Join(t.Roles, ", "))
 	}
-	if info.Realism.String() != "off" {
-		fmt.Fprintf(w, "realism:      %s\n", info.Realism)
+	if summary := mock.RealismSummary(info.Realism); summary != "off" {
+		fmt.Fprintf(w, "realism:      %s\n", summary)
 	}
 	switch {
 	case info.CACert != "":
