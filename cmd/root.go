@@ -60,6 +60,7 @@ func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	hook.bind(root, args)
 	root.SetArgs(args)
 	c, err := root.ExecuteContextC(ctx)
+	err = withAdviceHint(err)
 	err = withPermissionHint(f, c, err)
 	err = hook.finish(ctx, c, args, err)
 	if cerr := f.Close(); err == nil && cerr != nil {

@@ -151,7 +151,7 @@ func emulatorError(op string, resp *http.Response, raw []byte) error {
 	case e.Status == 403:
 		e.Hint = "the emulator's control endpoints need the admin token (mock-admin-token, or the one `mock serve --token` set)"
 	case e.Status == 404 && (e.Code == "" || strings.HasPrefix(e.Message, "The emulator has no endpoint")):
-		e.Hint = "this server has no such /_mock/ endpoint: is it mfactl's mock server (`mfactl mock serve`), as recent as this mfactl?"
+		e.Hint, e.Advice = "", AdviceNotEmulator
 	case e.Status == 404:
 		// An unknown user, challenge or method: the message says which.
 		e.Hint = ""

@@ -118,7 +118,7 @@ func (e *Emulator) StartChallenge(ctx context.Context, req StartChallengeRequest
 	r, err := e.challengeCall(ctx, "start the verification", http.MethodPost, "verify/challenges", req)
 	var ge *Error
 	if errors.As(err, &ge) && ge.Status == http.StatusNotFound && ge.Hint == "" {
-		ge.Hint = "`mfactl methods list <user>` shows what the user has registered; `mfactl verify <user>` without --method offers those methods"
+		ge.Advice = AdviceNoSuchMethod
 	}
 	return r, err
 }
