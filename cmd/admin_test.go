@@ -12,6 +12,7 @@ import (
 
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/factory"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock"
@@ -541,7 +542,7 @@ func TestUserShowOneScreen(t *testing.T) {
 
 func TestMutatingFlagParsing(t *testing.T) {
 	ios, _, _, _ := iostreams.Test()
-	f := cmdutil.New(ios, "test")
+	f := factory.New(ios, "test")
 	var phone *PhoneSetOptions
 	c := NewCmdPhoneAdd(f, func(_ context.Context, o *PhoneSetOptions) error { phone = o; return nil })
 	c.SetArgs([]string{"a@b.example", "+14255550100", "--type", "office", "--country", "US", "--dry-run", "--check-duplicates"})
@@ -596,7 +597,7 @@ func TestREADMEShowsEveryAdminVerb(t *testing.T) {
 	}
 	readme := strings.Join(all, "\n")
 	ios, _, _, _ := iostreams.Test()
-	root := NewCmdRoot(cmdutil.New(ios, "test"))
+	root := NewCmdRoot(factory.New(ios, "test"))
 	for _, noun := range []string{"phone", "authenticator", "oath", "email", "fido2", "whfb", "platform", "tap", "default", "mfa-state", "sessions", "password", "token"} {
 		c, _, err := root.Find([]string{noun})
 		if err != nil || c.Name() != noun {

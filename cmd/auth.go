@@ -13,6 +13,7 @@ import (
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/config"
+	"github.com/mfactl/mfactl/internal/factory"
 )
 
 // NewCmdAuth groups sign-in commands for real Microsoft Graph.
@@ -73,7 +74,7 @@ func authConfig(cmd *cobra.Command) (*config.Config, error) {
 // authOptions are the credential options of an auth command, with a bad
 // method or cloud refused as usage (nothing was tried).
 func authOptions(f *cmdutil.Factory, cfg *config.Config, fresh bool) (graph.CredentialOptions, error) {
-	opts, err := f.CredentialOptions(cfg)
+	opts, err := factory.CredentialOptions(f.IOStreams, cfg)
 	if err != nil {
 		return opts, err
 	}

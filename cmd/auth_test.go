@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/factory"
 	"github.com/mfactl/mfactl/internal/iostreams"
 )
 
@@ -23,7 +24,7 @@ func TestUnknownAuthMethodIsUsage(t *testing.T) {
 	} {
 		t.Setenv("MFACTL_AUTH", tt.env)
 		ios, _, _, errOut := iostreams.Test()
-		code := Execute(context.Background(), cmdutil.New(ios, "test"), tt.args)
+		code := Execute(context.Background(), factory.New(ios, "test"), tt.args)
 		if code != cmdutil.ExitUsage || !strings.Contains(errOut.String(), `unknown auth method "password" (want one of device-code, browser,`) || strings.Contains(errOut.String(), "sign-in failed") {
 			t.Errorf("%v (MFACTL_AUTH=%q): exit %d\n%s", tt.args, tt.env, code, errOut)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/atomicfile"
 	"github.com/mfactl/mfactl/internal/bulk"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/output"
@@ -297,7 +298,7 @@ func bulkPlanRun(ctx context.Context, opts *BulkPlanOptions) error {
 	h := bulk.Header{ID: id, Created: opts.Now().UTC(), Source: src.name, Backend: s.client.Root(), ReadMFAState: mfa}
 	var sum bulk.Summary
 	var refused []bulk.UserPlan
-	err = reports.WriteFileAtomic(opts.Out, func(w io.Writer) error {
+	err = atomicfile.Write(opts.Out, 0o600, func(w io.Writer) error {
 		pw, err := bulk.NewPlanWriter(w, h)
 		if err != nil {
 			return err

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -18,12 +17,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/atomicfile"
 	"github.com/mfactl/mfactl/internal/bulk"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
-	"github.com/mfactl/mfactl/reports"
 )
 
 // maxSendAttempts bounds how often one operation is sent when each
@@ -649,6 +648,9 @@ func openSecretsFile(path string) (*secretsFile, error) {
 
 func (sf *secretsFile) has(id string) bool { return id != "" && sf.ids[strings.ToLower(id)] }
 
+// writeRecord writes one row raw, not through output's CSVWriter: a pass is
+// Graph's own text and must read back exactly as issued (a defused cell
+// would prefix a quote to a pass starting with "+" or "-").
 func (sf *secretsFile) writeRecord(rec []string) error {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
@@ -681,13 +683,13 @@ func (sf *secretsFile) Close() error { return sf.f.Close() }
 // as CSV, or JSON when the path ends in .json.
 func writeBulkResults(path, plan string, j *bulk.Journal) error {
 	asJSON := strings.EqualFold(filepath.Ext(path), ".json")
-	return reports.WriteFileAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, 0o600, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 64<<10)
-		cw := csv.NewWriter(bw)
+		cw := output.NewCSVWriter(bw)
 		first := true
 		emit := func(r bulkResult) error {
 			if asJSON {
-				b, err := json.Marshal(r)
+				b, err := output.Marshal(r)
 				if err != nil {
 					return err
 				}

@@ -15,8 +15,8 @@ import (
 	"rsc.io/qr"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/atomicfile"
 	"github.com/mfactl/mfactl/internal/cmdutil"
-	"github.com/mfactl/mfactl/internal/config"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/methods/verify"
@@ -192,7 +192,7 @@ func writeQRPNG(path, uri string) error {
 		return fmt.Errorf("QR code: %w", err)
 	}
 	code.Scale = 8
-	if err := config.WriteFileAtomic(path, code.PNG(), 0o600); err != nil {
+	if err := atomicfile.WriteBytes(path, code.PNG(), 0o600); err != nil {
 		return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("write %s: %w", path, err), "")
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/factory"
 	"github.com/mfactl/mfactl/internal/iostreams"
 )
 
@@ -16,7 +17,7 @@ import (
 // command may use them (check the flags in the command's run instead).
 func TestNoCobraFlagGroups(t *testing.T) {
 	ios, _, _, _ := iostreams.Test()
-	root := NewCmdRoot(cmdutil.New(ios, "test"))
+	root := NewCmdRoot(factory.New(ios, "test"))
 	annotations := []string{
 		cobra.BashCompOneRequiredFlag,
 		"cobra_annotation_required_if_others_set",

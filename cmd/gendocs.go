@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 
-	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/factory"
 	"github.com/mfactl/mfactl/internal/iostreams"
 )
 
@@ -21,7 +21,7 @@ import (
 // current.
 func docsRoot() *cobra.Command {
 	ios, _, _, _ := iostreams.Test()
-	root := NewCmdRoot(cmdutil.New(ios, "docs"))
+	root := NewCmdRoot(factory.New(ios, "docs"))
 	root.DisableAutoGenTag = true
 	return root
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/factory"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/mock"
 	"github.com/mfactl/mfactl/mock/store"
@@ -91,7 +92,7 @@ func (c *testCLI) run(args ...string) int {
 
 // factory is a Factory whose Graph client talks to the test's mock.
 func (c *testCLI) factory(ios *iostreams.IOStreams) *cmdutil.Factory {
-	f := cmdutil.New(ios, "test")
+	f := factory.New(ios, "test")
 	if c.now != nil {
 		f.Now = c.now
 	}

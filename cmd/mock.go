@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mfactl/mfactl/internal/atomicfile"
 	"github.com/mfactl/mfactl/internal/cmdutil"
-	"github.com/mfactl/mfactl/internal/config"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods/verify"
 	"github.com/mfactl/mfactl/mock"
@@ -323,8 +323,8 @@ func printServeInfo(w io.Writer, info serveInfo) {
 	for _, t := range info.Tokens {
 		fmt.Fprintf(w, "  %-22s %-32s %s\n", t.Token, t.Principal, strings.Join(t.Roles, ", "))
 	}
-	if info.Realism.String() != "off" {
-		fmt.Fprintf(w, "realism:      %s\n", info.Realism)
+	if summary := mock.RealismSummary(info.Realism); summary != "off" {
+		fmt.Fprintf(w, "realism:      %s\n", summary)
 	}
 	switch {
 	case info.CACert != "":
@@ -373,7 +373,7 @@ func serveCert(opts *MockServeOptions) (*mock.TLSCert, error) {
 }
 
 func writePEM(path string, data []byte, perm os.FileMode) error {
-	if err := config.WriteFileAtomic(path, data, perm); err != nil {
+	if err := atomicfile.WriteBytes(path, data, perm); err != nil {
 		return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("write %s: %w", path, err), "")
 	}
 	return nil

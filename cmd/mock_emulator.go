@@ -374,19 +374,12 @@ another. It must not be in use: to reseed a running "mock serve", use "mock rese
 
 // seedResult is what `mock seed` reports.
 type seedResult struct {
-	State          string  `json:"state"`
-	Seed           int64   `json:"seed"`
-	Day            string  `json:"day"`
-	Users          int     `json:"users"`
-	Members        int     `json:"members"`
-	Guests         int     `json:"guests"`
-	Disabled       int     `json:"disabled"`
-	Admins         int     `json:"admins"`
-	WithoutMFA     int     `json:"withoutMfa"`
-	Methods        int     `json:"methods"`
-	HardwareTokens int     `json:"hardwareTokens"`
-	Seconds        float64 `json:"seconds"`
-	StoreBytes     int64   `json:"storeBytes"`
+	State string `json:"state"`
+	Seed  int64  `json:"seed"`
+	Day   string `json:"day"`
+	mock.SynthStats
+	Seconds    float64 `json:"seconds"`
+	StoreBytes int64   `json:"storeBytes"`
 }
 
 func (r seedResult) pairs() [][2]string {
@@ -443,8 +436,7 @@ func mockSeedRun(_ context.Context, opts *MockSeedOptions) error {
 		return err
 	}
 	return printer.Print(seedResult{
-		State: path, Seed: opts.Seed, Day: day.Format(time.DateOnly), Users: stats.Users, Members: stats.Members,
-		Guests: stats.Guests, Disabled: stats.Disabled, Admins: stats.Admins, WithoutMFA: stats.WithoutMFA,
-		Methods: stats.Methods, HardwareTokens: stats.HardwareTokens, Seconds: took.Seconds(), StoreBytes: fi.Size(),
+		State: path, Seed: opts.Seed, Day: day.Format(time.DateOnly), SynthStats: stats,
+		Seconds: took.Seconds(), StoreBytes: fi.Size(),
 	})
 }

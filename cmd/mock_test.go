@@ -11,6 +11,7 @@ import (
 
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/factory"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/mock"
 	"github.com/mfactl/mfactl/mock/store"
@@ -39,7 +40,7 @@ func TestMockServeFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		ios, _, _, errOut := iostreams.Test()
-		f := cmdutil.New(ios, "test")
+		f := factory.New(ios, "test")
 		var got *MockServeOptions
 		cmd := NewCmdMockServe(f, func(_ context.Context, o *MockServeOptions) error { got = o; return nil })
 		cmd.SetArgs(tt.args)
@@ -148,7 +149,7 @@ func TestEmulatorVerbsRefuseRealGraph(t *testing.T) {
 		t.Fatal(err)
 	}
 	ios, _, _, _ := iostreams.Test()
-	f := cmdutil.New(ios, "test")
+	f := factory.New(ios, "test")
 	opts := &MockClockOptions{EmulatorOptions: EmulatorOptions{IO: ios, Printer: f.Printer,
 		Graph:   func() (*graph.Client, error) { return client, nil },
 		Backend: func() cmdutil.Backend { return cmdutil.Backend{Kind: "graph"} }}, Action: "show"}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/atomicfile"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/config"
 	"github.com/mfactl/mfactl/internal/coverage"
@@ -434,5 +435,5 @@ func writeReport(stdout io.Writer, path string, write func(io.Writer) error) err
 	if path == "" {
 		return write(stdout)
 	}
-	return reports.WriteFileAtomic(path, write)
+	return atomicfile.Write(path, 0o600, write)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/factory"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/runbook"
 	"github.com/mfactl/mfactl/methods"
@@ -392,7 +393,7 @@ func TestResetFlagErrors(t *testing.T) {
 
 func TestResetFlagParsing(t *testing.T) {
 	ios, _, _, _ := iostreams.Test()
-	f := cmdutil.New(ios, "test")
+	f := factory.New(ios, "test")
 	var got *ResetOptions
 	c := NewCmdReset(f, func(_ context.Context, o *ResetOptions) error { got = o; return nil })
 	c.SetArgs([]string{"a@b.example", "--method", "mobile,office", "--method", "abc", "--tap", "--lifetime", "2h", "--once", "--revoke-sessions", "--ticket", "INC-1", "-y"})

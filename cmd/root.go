@@ -15,15 +15,15 @@ import (
 
 	"github.com/mfactl/mfactl/internal/buildinfo"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/factory"
 	"github.com/mfactl/mfactl/internal/iostreams"
-	"github.com/mfactl/mfactl/mock/store"
 )
 
 // Main runs mfactl with the process's arguments and streams and returns the
 // exit code.
 func Main() int {
 	ios := iostreams.System()
-	f := cmdutil.New(ios, buildinfo.Get().Version)
+	f := factory.New(ios, buildinfo.Get().Version)
 	ctx, stop := signalContext(context.Background())
 	defer stop()
 	return Execute(ctx, f, os.Args[1:])
@@ -60,6 +60,7 @@ func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	hook.bind(root, args)
 	root.SetArgs(args)
 	c, err := root.ExecuteContextC(ctx)
+	err = withAdviceHint(err)
 	err = withPermissionHint(f, c, err)
 	err = hook.finish(ctx, c, args, err)
 	if cerr := f.Close(); err == nil && cerr != nil {
@@ -106,7 +107,7 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 		}
 		return auditPreRun(f, c)
 	}
-	f.MockStateWait = func(path string, h store.Holder) {
+	f.MockStateWait = func(path string, h fmt.Stringer) {
 		f.IOStreams.Notef("waiting for the mock state %s: %s is using it (another --mock command, which lets go between its requests); `mfactl mock serve` with --endpoint shares one mock tenant between terminals without this wait", path, h)
 	}
 

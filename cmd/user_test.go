@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/factory"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock"
@@ -28,7 +29,7 @@ func TestUserShowFlagParsing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		ios, _, _, _ := iostreams.Test()
-		f := cmdutil.New(ios, "test")
+		f := factory.New(ios, "test")
 		var got *UserShowOptions
 		c := NewCmdUserShow(f, func(_ context.Context, o *UserShowOptions) error { got = o; return nil })
 		c.SetArgs(tt.args)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/factory"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/methods/verify"
@@ -472,7 +473,7 @@ func TestVerifyFlagValidation(t *testing.T) {
 	for _, tt := range tests {
 		called := false
 		ios, _, _, _ := iostreams.Test()
-		cmd := NewCmdVerify(cmdutil.New(ios, "test"), func(_ context.Context, _ *VerifyOptions) error { called = true; return nil })
+		cmd := NewCmdVerify(factory.New(ios, "test"), func(_ context.Context, _ *VerifyOptions) error { called = true; return nil })
 		cmd.SetArgs(tt.args)
 		cmd.SetOut(&bytes.Buffer{})
 		cmd.SetErr(&bytes.Buffer{})
@@ -602,7 +603,7 @@ func TestREADMEShowsVerificationCommands(t *testing.T) {
 	}
 	readme := string(b)
 	ios, _, _, _ := iostreams.Test()
-	f := cmdutil.New(ios, "test")
+	f := factory.New(ios, "test")
 	var want []string
 	for _, c := range NewCmdEnroll(f).Commands() {
 		want = append(want, "mfactl --mock enroll "+c.Name()+" ")
@@ -682,7 +683,7 @@ func TestMockServeVerificationKnobs(t *testing.T) {
 	for _, tt := range tests {
 		ios, _, _, _ := iostreams.Test()
 		var got *MockServeOptions
-		c := NewCmdMockServe(cmdutil.New(ios, "test"), func(_ context.Context, o *MockServeOptions) error { got = o; return nil })
+		c := NewCmdMockServe(factory.New(ios, "test"), func(_ context.Context, o *MockServeOptions) error { got = o; return nil })
 		c.SetArgs(tt.args)
 		c.SetOut(&bytes.Buffer{})
 		c.SetErr(&bytes.Buffer{})

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/mfactl/mfactl/internal/emulatorapi"
 )
 
 // Emulator talks to the control endpoints of mfactl's mock Graph server
@@ -22,35 +24,11 @@ type Emulator struct{ c *Client }
 // has none: callers check the backend first.
 func (c *Client) Emulator() *Emulator { return &Emulator{c: c} }
 
-// EmulatorHealth is GET /_mock/health.
-type EmulatorHealth struct {
-	Status             string    `json:"status"`
-	TenantID           string    `json:"tenantId"`
-	Domain             string    `json:"domain"`
-	DisplayName        string    `json:"displayName"`
-	Seed               string    `json:"seed"`
-	Users              int       `json:"users"`
-	HardwareTokens     int       `json:"hardwareTokens"`
-	Store              string    `json:"store"`
-	StartedAt          time.Time `json:"startedAt"`
-	UptimeSeconds      int64     `json:"uptimeSeconds"`
-	Now                time.Time `json:"now"`
-	ClockOffsetSeconds float64   `json:"clockOffsetSeconds"`
-	Realism            struct {
-		Latency  string  `json:"latency"`
-		Throttle string  `json:"throttle"`
-		FailRate float64 `json:"failRate"`
-		FailSeed uint64  `json:"failSeed,omitempty"`
-	} `json:"realism"`
-}
+// EmulatorHealth is GET /_mock/health (one definition, in emulatorapi).
+type EmulatorHealth = emulatorapi.Health
 
 // EmulatorClock is GET and POST /_mock/clock.
-type EmulatorClock struct {
-	Now           time.Time `json:"now"`
-	RealNow       time.Time `json:"realNow"`
-	OffsetSeconds float64   `json:"offsetSeconds"`
-	Offset        string    `json:"offset"`
-}
+type EmulatorClock = emulatorapi.Clock
 
 // Health reports the mock's tenant, size, uptime, clock and knobs.
 func (e *Emulator) Health(ctx context.Context) (*EmulatorHealth, error) {
@@ -173,7 +151,7 @@ func emulatorError(op string, resp *http.Response, raw []byte) error {
 	case e.Status == 403:
 		e.Hint = "the emulator's control endpoints need the admin token (mock-admin-token, or the one `mock serve --token` set)"
 	case e.Status == 404 && (e.Code == "" || strings.HasPrefix(e.Message, "The emulator has no endpoint")):
-		e.Hint = "this server has no such /_mock/ endpoint: is it mfactl's mock server (`mfactl mock serve`), as recent as this mfactl?"
+		e.Hint, e.Advice = "", AdviceNotEmulator
 	case e.Status == 404:
 		// An unknown user, challenge or method: the message says which.
 		e.Hint = ""

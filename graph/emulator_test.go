@@ -72,7 +72,7 @@ func TestEmulatorClientRequestsAndErrors(t *testing.T) {
 	}
 	srv.Config.Handler = http.NotFoundHandler()
 	_, err = c.Emulator().Clock(ctx)
-	if !errors.As(err, &ge) || ge.Status != 404 || ge.ExitCode() != 3 || !strings.Contains(ge.Hint, "/_mock/") {
-		t.Errorf("404: %v (hint %q)", err, ge.Hint)
+	if !errors.As(err, &ge) || ge.Status != 404 || ge.ExitCode() != 3 || ge.Advice != AdviceNotEmulator {
+		t.Errorf("404: %v (advice %q)", err, ge.Advice)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mfactl/mfactl/internal/emulatorapi"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/methods/verify"
 )
@@ -57,10 +58,7 @@ func ReasonOf(err error) verify.Reason {
 
 // VerifyChallenge is a challenge as the mock shows it: the engine's record
 // without its secrets, and the user's principal name.
-type VerifyChallenge struct {
-	verify.Challenge
-	UserPrincipalName string `json:"userPrincipalName,omitempty"`
-}
+type VerifyChallenge = emulatorapi.Challenge
 
 // EnrolledMethod is the method an enrolment created.
 type EnrolledMethod struct {
@@ -83,19 +81,8 @@ type VerifyResult struct {
 	Method *EnrolledMethod `json:"method,omitempty"`
 }
 
-// StartChallengeRequest starts a verification. Method is the engine's name
-// (oath, sms, voiceOtp, voice, voicePin, push, securityQuestions,
-// temporaryAccessPass); MethodID, Kind (softwareOath or hardwareOath) and
-// PhoneType narrow which of the user's methods is used.
-type StartChallengeRequest struct {
-	User        string `json:"user"`
-	Method      string `json:"method"`
-	MethodID    string `json:"methodId,omitempty"`
-	Kind        string `json:"kind,omitempty"`
-	PhoneType   string `json:"phoneType,omitempty"`
-	Purpose     string `json:"purpose,omitempty"`
-	Transaction string `json:"transaction,omitempty"`
-}
+// StartChallengeRequest starts a verification (see emulatorapi.StartChallenge).
+type StartChallengeRequest = emulatorapi.StartChallenge
 
 // verdictOf turns a verdict in an answer into a *VerdictError.
 func verdictOf(op string, v *verify.Error, c *VerifyChallenge) error {
@@ -131,7 +118,7 @@ func (e *Emulator) StartChallenge(ctx context.Context, req StartChallengeRequest
 	r, err := e.challengeCall(ctx, "start the verification", http.MethodPost, "verify/challenges", req)
 	var ge *Error
 	if errors.As(err, &ge) && ge.Status == http.StatusNotFound && ge.Hint == "" {
-		ge.Hint = "`mfactl methods list <user>` shows what the user has registered; `mfactl verify <user>` without --method offers those methods"
+		ge.Advice = AdviceNoSuchMethod
 	}
 	return r, err
 }
@@ -180,10 +167,7 @@ func (e *Emulator) Cancel(ctx context.Context, id string) (*VerifyResult, error)
 }
 
 // DeviceToken is a remembered-device token: Token is the secret, shown once.
-type DeviceToken struct {
-	verify.DeviceToken
-	Verdict *verify.Error `json:"verdict,omitempty"`
-}
+type DeviceToken = emulatorapi.DeviceToken
 
 // Remember issues a "don't ask again" token for a verified sign-in.
 func (e *Emulator) Remember(ctx context.Context, id string) (*DeviceToken, error) {
@@ -196,11 +180,7 @@ func (e *Emulator) Remember(ctx context.Context, id string) (*DeviceToken, error
 }
 
 // DeviceCheck is the answer of CheckDevice.
-type DeviceCheck struct {
-	Remembered bool                     `json:"remembered"`
-	Device     *verify.RememberedDevice `json:"device,omitempty"`
-	Verdict    *verify.Error            `json:"verdict,omitempty"`
-}
+type DeviceCheck = emulatorapi.DeviceCheck
 
 // CheckDevice reports whether a remembered-device token still lets the user
 // skip MFA; a *VerdictError says why not (revoked, expired, unknown).
@@ -216,14 +196,7 @@ func (e *Emulator) CheckDevice(ctx context.Context, user, token string) (*Device
 // AppEnrollment is a pending authenticator app enrolment: the otpauth://
 // URI (the QR code), and the account name and key for manual entry. It
 // holds the secret and is shown once.
-type AppEnrollment struct {
-	Challenge *VerifyChallenge `json:"challenge,omitempty"`
-	URI       string           `json:"uri"`
-	Secret    string           `json:"secret"`
-	Account   string           `json:"account"`
-	Issuer    string           `json:"issuer"`
-	Verdict   *verify.Error    `json:"verdict,omitempty"`
-}
+type AppEnrollment = emulatorapi.AppEnrollment
 
 // EnrollApp starts adding an authenticator app for user.
 func (e *Emulator) EnrollApp(ctx context.Context, user string) (*AppEnrollment, error) {
@@ -254,17 +227,10 @@ func (e *Emulator) EnrollPhone(ctx context.Context, user, number string, t metho
 }
 
 // OutboxMessage is one emulated text, call or notification.
-type OutboxMessage struct {
-	Seq uint64 `json:"seq"`
-	verify.Message
-	UserPrincipalName string `json:"userPrincipalName,omitempty"`
-}
+type OutboxMessage = emulatorapi.OutboxMessage
 
 // Outbox is a page of the emulated outbox.
-type Outbox struct {
-	Value  []OutboxMessage `json:"value"`
-	Cursor uint64          `json:"cursor"`
-}
+type Outbox = emulatorapi.Outbox
 
 // Outbox lists the emulated outbox (one user's when user is set) after the
 // sequence number after, and at or after since when it is not zero.
@@ -288,12 +254,7 @@ func (e *Emulator) Outbox(ctx context.Context, user string, after uint64, since 
 }
 
 // VerificationStatus is a user's verification state in the emulator.
-type VerificationStatus struct {
-	verify.Status
-	UserPrincipalName string        `json:"userPrincipalName"`
-	Admin             bool          `json:"admin"`
-	Verdict           *verify.Error `json:"verdict,omitempty"`
-}
+type VerificationStatus = emulatorapi.VerificationStatus
 
 // VerificationStatus reads a user's lockout, block, PIN, questions and
 // remembered devices.
@@ -312,14 +273,7 @@ func (e *Emulator) Attempts(ctx context.Context, user string) ([]verify.Attempt,
 
 // CurrentCode is what a user's authenticator app or hardware token shows
 // at the mock's clock (an emulator-only helper).
-type CurrentCode struct {
-	Code         string    `json:"code"`
-	MethodID     string    `json:"methodId"`
-	Kind         string    `json:"kind"`
-	SerialNumber string    `json:"serialNumber,omitempty"`
-	Step         uint64    `json:"step"`
-	ValidUntil   time.Time `json:"validUntil"`
-}
+type CurrentCode = emulatorapi.CurrentCode
 
 // CurrentCode reads the code of the user's software OATH method or hardware
 // token (kind softwareOath or hardwareOath; methodID picks one).
@@ -374,14 +328,11 @@ func (e *Emulator) RemovePIN(ctx context.Context, user string) error {
 }
 
 // QuestionAnswer is a security question and its answer, for registration.
-type QuestionAnswer struct {
-	Question string `json:"question"`
-	Answer   string `json:"answer"`
-}
+type QuestionAnswer = emulatorapi.QuestionAnswer
 
 // RegisterQuestions replaces the user's security questions.
 func (e *Emulator) RegisterQuestions(ctx context.Context, user string, qs []QuestionAnswer) error {
-	return e.userVerdictCall(ctx, "register the security questions of "+user, http.MethodPut, userPath(user, "questions"), map[string][]QuestionAnswer{"questions": qs}, nil)
+	return e.userVerdictCall(ctx, "register the security questions of "+user, http.MethodPut, userPath(user, "questions"), emulatorapi.Questions{Questions: qs}, nil)
 }
 
 // RemoveQuestions deletes the user's security questions.

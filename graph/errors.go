@@ -37,6 +37,9 @@ type Error struct {
 	RetryAfter time.Duration
 	// Hint tells the user how to fix it.
 	Hint string
+	// Advice names the situation when what to do next is a command of the
+	// CLI, which cmd phrases (Hint is then empty); see advice.go.
+	Advice Advice
 	// Access is the kind of access the request needed (its entry in
 	// internal/permissions), for the hint of a 403.
 	Access permissions.Access

@@ -104,7 +104,7 @@ func ConvertHardwareToken(raw []byte) (methods.HardwareToken, error) {
 func tokenError(op, ref string, role RoleHint, err error) error {
 	werr := wrap(op, role, err)
 	if ge, ok := werr.(*Error); ok && ge.Status == 404 {
-		ge.Hint = "`mfactl token list` shows the inventory"
+		ge.Hint, ge.Advice = "", AdviceNoSuchToken
 		if ge.Message == "" {
 			ge.Message = fmt.Sprintf("no hardware token %s in the inventory", ref)
 		}
@@ -170,7 +170,7 @@ func (c *Client) FindHardwareToken(ctx context.Context, serial string) (methods.
 	}
 	return methods.HardwareToken{}, &Error{
 		Op: "find hardware token", Status: 404, Message: fmt.Sprintf("no hardware token with serial number %q in the inventory", serial),
-		Hint: "`mfactl token list` shows the inventory; `mfactl token import` adds tokens",
+		Advice: AdviceSerialNotInInventory,
 	}
 }
 
@@ -454,7 +454,7 @@ func (c *Client) ResyncHardwareToken(ctx context.Context, serial, code1, code2 s
 	if err != nil || raw == nil {
 		werr := wrap(op, "", err)
 		if ge, ok := werr.(*Error); ok && ge.Status == 404 && ge.Code != "" && !strings.Contains(ge.Message, serial) {
-			ge.Hint = "this endpoint is not an mfactl mock: token check works against `mfactl mock serve` or --mock only"
+			ge.Hint, ge.Advice = "", AdviceNoTokenEmulator
 		}
 		return TokenResync{}, werr
 	}

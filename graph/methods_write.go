@@ -22,7 +22,7 @@ import (
 func wrapWrite(op string, err error) error {
 	werr := wrap(op, RoleWriteMethods, err)
 	if ge, ok := werr.(*Error); ok && ge.Status == 404 && ge.Hint == hintFor(&Error{Status: 404}) {
-		ge.Hint = "the method does not exist (any more): list the user's methods with `mfactl methods list <user>`"
+		ge.Hint, ge.Advice = "", AdviceMethodGone
 	}
 	return werr
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/mfactl/mfactl/internal/emulatorapi"
 	"math"
 	"net/http"
 	"slices"
@@ -162,21 +163,7 @@ func (s *Server) clockOffset() time.Duration { return time.Duration(s.emu.offset
 func (s *Server) ClockOffset() time.Duration { return s.clockOffset() }
 
 // Health is the body of GET /_mock/health.
-type Health struct {
-	Status             string      `json:"status"`
-	TenantID           string      `json:"tenantId"`
-	Domain             string      `json:"domain"`
-	DisplayName        string      `json:"displayName"`
-	Seed               string      `json:"seed"`
-	Users              int         `json:"users"`
-	HardwareTokens     int         `json:"hardwareTokens"`
-	Store              string      `json:"store"`
-	StartedAt          time.Time   `json:"startedAt"`
-	UptimeSeconds      int64       `json:"uptimeSeconds"`
-	Now                time.Time   `json:"now"`
-	ClockOffsetSeconds float64     `json:"clockOffsetSeconds"`
-	Realism            RealismInfo `json:"realism"`
-}
+type Health = emulatorapi.Health
 
 func (s *Server) health() (*Health, error) {
 	h := &Health{Status: "ok", Store: "memory", StartedAt: s.emu.started.UTC(),
@@ -258,12 +245,7 @@ func (s *Server) mockReset(r *request) (*response, error) {
 }
 
 // Clock is the body of GET and POST /_mock/clock.
-type Clock struct {
-	Now           time.Time `json:"now"`
-	RealNow       time.Time `json:"realNow"`
-	OffsetSeconds float64   `json:"offsetSeconds"`
-	Offset        string    `json:"offset"`
-}
+type Clock = emulatorapi.Clock
 
 func (s *Server) clock() *Clock {
 	real := s.opts.Now()

@@ -3,6 +3,7 @@ package mock
 import (
 	"context"
 	"fmt"
+	"github.com/mfactl/mfactl/internal/emulatorapi"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -96,16 +97,7 @@ func (r Realism) Enabled() bool {
 }
 
 // RealismInfo describes the knobs in effect (GET /_mock/health).
-type RealismInfo struct {
-	Latency  string  `json:"latency"`
-	Throttle string  `json:"throttle"`
-	FailRate float64 `json:"failRate"`
-	FailSeed uint64  `json:"failSeed,omitempty"`
-	// StrictReports and the batch order are the fidelity knobs.
-	StrictReports bool   `json:"strictReports"`
-	BatchOrder    string `json:"batchOrder"`
-	BatchSeed     uint64 `json:"batchSeed,omitempty"`
-}
+type RealismInfo = emulatorapi.Realism
 
 func (r Realism) info(st *realismState) RealismInfo {
 	info := RealismInfo{Latency: r.Latency.String(), Throttle: string(r.Throttle), FailRate: r.FailRate,
@@ -120,15 +112,16 @@ func (r Realism) info(st *realismState) RealismInfo {
 }
 
 // withBatchSeed adds the batch seed in use.
-func (i RealismInfo) withBatchSeed(b *batchShuffler) RealismInfo {
+func withBatchSeed(i RealismInfo, b *batchShuffler) RealismInfo {
 	if b != nil {
 		i.BatchSeed = b.seed
 	}
 	return i
 }
 
-// String is a one-line summary for `mock serve`.
-func (i RealismInfo) String() string {
+// RealismSummary is a one-line summary of i for `mock serve` ("off" when
+// every knob is).
+func RealismSummary(i RealismInfo) string {
 	if i.Latency == "0s" && i.Throttle == "off" && i.FailRate == 0 && !i.StrictReports && i.BatchOrder != BatchOrderRequest.String() {
 		return "off"
 	}
@@ -154,7 +147,7 @@ func (i RealismInfo) String() string {
 // Realism returns the knobs in effect, with the fail and batch seeds
 // actually used.
 func (s *Server) Realism() RealismInfo {
-	return s.opts.Realism.info(s.emu.realism).withBatchSeed(s.batchOrder)
+	return withBatchSeed(s.opts.Realism.info(s.emu.realism), s.batchOrder)
 }
 
 // realismState is the running layer: nil parts are off.

@@ -377,7 +377,7 @@ func TestRealismParsers(t *testing.T) {
 	if err != nil || r != (Realism{Latency: Latency{20 * time.Millisecond, 20 * time.Millisecond}, Throttle: ThrottleGraph, FailRate: 0.01, FailSeed: 12}) {
 		t.Errorf("RealismFromEnv = %+v, %v", r, err)
 	}
-	if got := r.info(nil).String(); got != "latency 20ms, throttle graph, fail-rate 0.01 (seed 0)" {
+	if got := RealismSummary(r.info(nil)); got != "latency 20ms, throttle graph, fail-rate 0.01 (seed 0)" {
 		t.Errorf("summary %q", got)
 	}
 	env[EnvFailSeed] = "-1"

@@ -3,6 +3,7 @@ package mock
 import (
 	"encoding/hex"
 	"errors"
+	"github.com/mfactl/mfactl/internal/emulatorapi"
 	"net/http"
 	"slices"
 	"strconv"
@@ -97,10 +98,7 @@ func (s *Server) verifyTx(fn func(tx store.Tx, e *verify.Engine) error) (*verify
 // ChallengeView is a challenge as the emulator shows it: the engine's
 // record without the hashed code and without the key of a pending app
 // enrolment.
-type ChallengeView struct {
-	verify.Challenge
-	UserPrincipalName string `json:"userPrincipalName,omitempty"`
-}
+type ChallengeView = emulatorapi.Challenge
 
 func viewChallenge(c verify.Challenge, upn string) *ChallengeView {
 	if c.ID == "" {
@@ -202,15 +200,7 @@ func (s *Server) persistResult(tx store.Tx, u *userRecord, res verify.Result, ou
 }
 
 // startBody is POST /_mock/verify/challenges.
-type startBody struct {
-	User        string `json:"user"`
-	Method      string `json:"method"`
-	MethodID    string `json:"methodId"`
-	Kind        string `json:"kind"`
-	PhoneType   string `json:"phoneType"`
-	Purpose     string `json:"purpose"`
-	Transaction string `json:"transaction"`
-}
+type startBody = emulatorapi.StartChallenge
 
 func (s *Server) mockStartChallenge(r *request) (*response, error) {
 	var b startBody
@@ -589,10 +579,7 @@ func (s *Server) mockCancel(r *request) (*response, error) {
 
 // RememberedDeviceToken is the body of POST .../remember: the device token,
 // shown once.
-type RememberedDeviceToken struct {
-	verify.DeviceToken
-	Verdict *verify.Error `json:"verdict,omitempty"`
-}
+type RememberedDeviceToken = emulatorapi.DeviceToken
 
 func (s *Server) mockRemember(r *request) (*response, error) {
 	var out RememberedDeviceToken
@@ -611,16 +598,8 @@ func (s *Server) mockRemember(r *request) (*response, error) {
 	return ok(out)
 }
 
-// AppEnrollment is the body of POST /_mock/enroll/app: what the setup page
-// shows (QR code of URI, or account name and key), shown once.
-type AppEnrollment struct {
-	Challenge *ChallengeView `json:"challenge,omitempty"`
-	URI       string         `json:"uri,omitempty"`
-	Secret    string         `json:"secret,omitempty"`
-	Account   string         `json:"account,omitempty"`
-	Issuer    string         `json:"issuer,omitempty"`
-	Verdict   *verify.Error  `json:"verdict,omitempty"`
-}
+// AppEnrollment is the body of POST /_mock/enroll/app.
+type AppEnrollment = emulatorapi.AppEnrollment
 
 // enrollAppBody is POST /_mock/enroll/app.
 type enrollAppBody struct {
@@ -761,12 +740,7 @@ func (s *Server) mockEnrollPhone(r *request) (*response, error) {
 }
 
 // Outbox is the body of GET /_mock/outbox.
-type Outbox struct {
-	Value []OutboxMessage `json:"value"`
-	// Cursor is the last sequence number seen; pass it as ?after= to get
-	// only newer messages.
-	Cursor uint64 `json:"cursor"`
-}
+type Outbox = emulatorapi.Outbox
 
 // mockOutbox lists the emulated texts, calls and notifications, oldest
 // first: ?user= one user's, ?after=N those after sequence N, ?since=T
@@ -845,11 +819,7 @@ func (s *Server) userOp(r *request, op func(tx store.Tx, e *verify.Engine, u *us
 }
 
 // VerificationStatus is GET /_mock/users/{user}/verification.
-type VerificationStatus struct {
-	verify.Status
-	UserPrincipalName string `json:"userPrincipalName"`
-	Admin             bool   `json:"admin"`
-}
+type VerificationStatus = emulatorapi.VerificationStatus
 
 func (s *Server) mockVerifyStatus(r *request) (*response, error) {
 	return s.userOp(r, func(_ store.Tx, e *verify.Engine, u *userRecord) (any, error) {
@@ -868,18 +838,8 @@ func (s *Server) mockAttempts(r *request) (*response, error) {
 	})
 }
 
-// CurrentCode is GET /_mock/users/{user}/code: the code the user's
-// authenticator app or hardware token shows at the emulated clock. It is
-// an emulator-only helper for scripted flows; nothing like it exists in
-// Entra.
-type CurrentCode struct {
-	Code         string    `json:"code"`
-	MethodID     string    `json:"methodId"`
-	Kind         string    `json:"kind"`
-	SerialNumber string    `json:"serialNumber,omitempty"`
-	Step         uint64    `json:"step"`
-	ValidUntil   time.Time `json:"validUntil"`
-}
+// CurrentCode is GET /_mock/users/{user}/code (emulator only).
+type CurrentCode = emulatorapi.CurrentCode
 
 func (s *Server) mockCurrentCode(r *request) (*response, error) {
 	kind, methodID := r.query.Get("kind"), r.query.Get("methodId")
@@ -949,12 +909,7 @@ func (s *Server) mockRemovePIN(r *request) (*response, error) {
 }
 
 // questionsBody is PUT /_mock/users/{user}/questions.
-type questionsBody struct {
-	Questions []struct {
-		Question string `json:"question"`
-		Answer   string `json:"answer"`
-	} `json:"questions"`
-}
+type questionsBody = emulatorapi.Questions
 
 func (s *Server) mockRegisterQuestions(r *request) (*response, error) {
 	var b questionsBody
@@ -1002,11 +957,7 @@ type deviceCheckBody struct {
 }
 
 // DeviceCheck is the answer of a device-token check.
-type DeviceCheck struct {
-	Remembered bool                     `json:"remembered"`
-	Device     *verify.RememberedDevice `json:"device,omitempty"`
-	Verdict    *verify.Error            `json:"verdict,omitempty"`
-}
+type DeviceCheck = emulatorapi.DeviceCheck
 
 func (s *Server) mockCheckDevice(r *request) (*response, error) {
 	var b deviceCheckBody

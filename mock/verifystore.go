@@ -2,6 +2,7 @@ package mock
 
 import (
 	"fmt"
+	"github.com/mfactl/mfactl/internal/emulatorapi"
 	"strconv"
 	"strings"
 
@@ -119,14 +120,8 @@ func (v verifyStore) PutUser(u verify.UserState) error {
 	return store.PutJSON(v.tx, bucketVerifyUsers, u.UserID, u)
 }
 
-// OutboxMessage is one entry of the emulated outbox: the engine's message
-// and its position, which `GET /_mock/outbox?after=N` continues from.
-type OutboxMessage struct {
-	Seq uint64 `json:"seq"`
-	verify.Message
-	// UserPrincipalName is filled in when the outbox is read.
-	UserPrincipalName string `json:"userPrincipalName,omitempty"`
-}
+// OutboxMessage is one entry of the emulated outbox.
+type OutboxMessage = emulatorapi.OutboxMessage
 
 func (v verifyStore) AppendMessage(m verify.Message) error {
 	n, err := v.nextSeq("outbox")

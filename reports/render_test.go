@@ -13,6 +13,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mfactl/mfactl/internal/atomicfile"
 )
 
 func fixtureRows() []Row {
@@ -138,7 +140,7 @@ func TestInterruptedRunLeavesNoFile(t *testing.T) {
 				}
 			}
 		}
-		err := WriteFileAtomic(target, func(w io.Writer) error {
+		err := atomicfile.Write(target, 0o600, func(w io.Writer) error {
 			_, err := WriteCoverage(ctx, w, users, nil, CoverageOptions{Format: f, TempDir: dir})
 			return err
 		})
@@ -152,56 +154,6 @@ func TestInterruptedRunLeavesNoFile(t *testing.T) {
 		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 			t.Errorf("%s: %d files in the directory, want only the target", f, len(entries))
 		}
-	}
-}
-
-func TestAtomicFile(t *testing.T) {
-	dir := t.TempDir()
-	target := filepath.Join(dir, "report.json")
-	if err := WriteFileAtomic(target, func(w io.Writer) error {
-		_, err := w.Write([]byte("complete"))
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	info, err := os.Stat(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v, want 0600", info.Mode().Perm())
-	}
-	if b, _ := os.ReadFile(target); string(b) != "complete" {
-		t.Errorf("content %q", b)
-	}
-	boom := errors.New("boom")
-	if err := WriteFileAtomic(target, func(w io.Writer) error {
-		w.Write([]byte("half"))
-		return boom
-	}); !errors.Is(err, boom) {
-		t.Errorf("err = %v", err)
-	}
-	if b, _ := os.ReadFile(target); string(b) != "complete" {
-		t.Errorf("failed write replaced the file: %q", b)
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("%d files left, want 1", len(entries))
-	}
-	a, err := CreateAtomic(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Write([]byte("x")); err == nil {
-		t.Error("write after commit succeeded")
-	}
-	if err := a.Close(); err != nil {
-		t.Errorf("close after commit: %v", err)
-	}
-	if _, err := CreateAtomic(filepath.Join(dir, "missing", "x.json")); err == nil {
-		t.Error("CreateAtomic in a missing directory succeeded")
 	}
 }
 

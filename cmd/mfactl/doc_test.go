@@ -19,7 +19,7 @@ import (
 
 	"github.com/mfactl/mfactl/cmd"
 	"github.com/mfactl/mfactl/internal/audit"
-	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/factory"
 	"github.com/mfactl/mfactl/internal/iostreams"
 )
 
@@ -187,7 +187,7 @@ func shBlocks(name, text string) []docBlock {
 // helpBlocks are the Example fields of every command.
 func helpBlocks() []docBlock {
 	ios, _, _, _ := iostreams.Test()
-	root := cmd.NewCmdRoot(cmdutil.New(ios, "test"))
+	root := cmd.NewCmdRoot(factory.New(ios, "test"))
 	var blocks []docBlock
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {

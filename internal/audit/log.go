@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mfactl/mfactl/internal/config"
+	"github.com/mfactl/mfactl/internal/atomicfile"
 )
 
 // DefaultFileName is the log's name in mfactl's state directory.
@@ -365,7 +365,7 @@ func (l *Log) writeHead(f *os.File, h head) error {
 	}
 	h.Size, h.Stamp = info.Size(), changeStamp(f)
 	b, _ := json.Marshal(h)
-	if err := config.WriteFileAtomic(l.headPath(), append(b, '\n'), 0o600); err != nil {
+	if err := atomicfile.WriteBytes(l.headPath(), append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("audit: write head: %w", err)
 	}
 	return nil

@@ -29,6 +29,8 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mfactl/mfactl/internal/atomicfile"
 )
 
 // Keys mfactl reads. Each can be a flag (same name), an environment variable
@@ -434,33 +436,7 @@ func Set(path, profile, key, value string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, b, 0o600)
-}
-
-// WriteFileAtomic writes data to a temporary file beside path and renames it
-// into place, so readers never see a half-written file.
-func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteBytes(path, b, 0o600)
 }
 
 // FilePath is the config file: $MFACTL_CONFIG, or config.yaml in the user's

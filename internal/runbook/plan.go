@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/mfactl/mfactl/internal/exitcode"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -144,12 +145,12 @@ func (e *Error) Error() string { return e.Msg }
 // HintText is what to do about it.
 func (e *Error) HintText() string { return e.Hint }
 
-// ExitCode is 3 for nothing found, else 2.
+// ExitCode is 3 (not found) for nothing found, else 2 (usage).
 func (e *Error) ExitCode() int {
 	if e.NotFound {
-		return 3
+		return exitcode.NotFound
 	}
-	return 2
+	return exitcode.Usage
 }
 
 // norm compares device names the way people type them: case and spacing

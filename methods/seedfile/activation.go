@@ -1,10 +1,6 @@
 package seedfile
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -55,35 +51,17 @@ var activationColumns = map[string]string{
 // problem with a row is collected in Errors with its line, and a serial
 // that appears twice rejects both rows; codes never appear in an error.
 func ParseActivations(r io.Reader) (*ActivationFile, error) {
-	br := bufio.NewReader(r)
-	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1
 	var (
 		columns []string
 		rows    []*activationRow
 	)
-	for {
-		record, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, csvFileError(err)
-		}
-		line, _ := cr.FieldPos(0)
-		if blankRecord(record) {
-			continue
-		}
-		if columns == nil {
-			if columns, err = parseActivationHeader(record, line); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		rows = append(rows, activationRowOf(record, columns, line))
+	header := func(record []string, line int) (err error) {
+		columns, err = parseActivationHeader(record, line)
+		return err
+	}
+	row := func(record []string, line int) { rows = append(rows, activationRowOf(record, columns, line)) }
+	if err := readCSV(r, header, row); err != nil {
+		return nil, err
 	}
 	if columns == nil {
 		return nil, &FileError{Problem: "the file is empty; it needs the header row " + ActivationHeader}

@@ -69,24 +69,45 @@ var requiredColumns = []struct {
 // quoting, no or wrong header) is a *FileError; everything wrong with a
 // row is in the Result's Errors with the row's physical line.
 func ParseCSV(r io.Reader) (*Result, error) {
+	var (
+		columns []csvColumn
+		cands   []*candidate
+	)
+	header := func(record []string, line int) (err error) {
+		columns, err = parseCSVHeader(record, line)
+		return err
+	}
+	row := func(record []string, line int) { cands = append(cands, csvCandidate(record, columns, line)) }
+	if err := readCSV(r, header, row); err != nil {
+		return nil, err
+	}
+	if columns == nil {
+		return nil, &FileError{Problem: "the file is empty; it needs the header row " + CSVHeader}
+	}
+	return finish(cands), nil
+}
+
+// readCSV is the read loop of mfactl's CSV files: it drops a UTF-8 byte
+// order mark, tolerates CRLF, quoted fields and blank rows (spreadsheets
+// add them), and hands the first non-blank record to header and every
+// later one to row, each with its physical line. Rows with the wrong
+// number of fields reach row (they become row errors, not a failed file).
+// A broken file is a *FileError that does not quote the data.
+func readCSV(r io.Reader, header func(record []string, line int) error, row func(record []string, line int)) error {
 	br := bufio.NewReader(r)
 	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
 		_, _ = br.Discard(3)
 	}
 	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1 // rows with the wrong count become row errors, not a failed file
-
-	var (
-		columns []csvColumn
-		cands   []*candidate
-	)
+	cr.FieldsPerRecord = -1
+	seenHeader := false
 	for {
 		record, err := cr.Read()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, csvFileError(err)
+			return csvFileError(err)
 		}
 		line, _ := cr.FieldPos(0)
 		for i := range record {
@@ -97,18 +118,15 @@ func ParseCSV(r io.Reader) (*Result, error) {
 		if blankRecord(record) {
 			continue
 		}
-		if columns == nil {
-			if columns, err = parseCSVHeader(record, line); err != nil {
-				return nil, err
+		if !seenHeader {
+			if err := header(record, line); err != nil {
+				return err
 			}
+			seenHeader = true
 			continue
 		}
-		cands = append(cands, csvCandidate(record, columns, line))
+		row(record, line)
 	}
-	if columns == nil {
-		return nil, &FileError{Problem: "the file is empty; it needs the header row " + CSVHeader}
-	}
-	return finish(cands), nil
 }
 
 // csvFileError reports encoding/csv's syntax errors by position only:

@@ -1,0 +1,28 @@
+package cmd
+
+import (
+	"errors"
+
+	"github.com/mfactl/mfactl/graph"
+)
+
+// adviceHints phrase, with the command to run, the situations graph names
+// by an Advice code: the lower layers state facts, cmd speaks the CLI.
+var adviceHints = map[graph.Advice]string{
+	graph.AdviceNoSuchMethod:         "`mfactl methods list <user>` shows what the user has registered; `mfactl verify <user>` without --method offers those methods",
+	graph.AdviceNotEmulator:          "this server has no such /_mock/ endpoint: is it mfactl's mock server (`mfactl mock serve`), as recent as this mfactl?",
+	graph.AdviceNoSuchToken:          "`mfactl token list` shows the inventory",
+	graph.AdviceSerialNotInInventory: "`mfactl token list` shows the inventory; `mfactl token import` adds tokens",
+	graph.AdviceNoTokenEmulator:      "this endpoint is not an mfactl mock: token check works against `mfactl mock serve` or --mock only",
+	graph.AdviceMethodGone:           "the method does not exist (any more): list the user's methods with `mfactl methods list <user>`",
+}
+
+// withAdviceHint gives a Graph error that names an Advice and has no hint
+// the hint of that advice (in place, so every reader of the error sees it).
+func withAdviceHint(err error) error {
+	var ge *graph.Error
+	if errors.As(err, &ge) && ge.Hint == "" {
+		ge.Hint = adviceHints[ge.Advice]
+	}
+	return err
+}
