@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock/store"
 )
@@ -110,7 +111,7 @@ func checkPasswordPolicy(pw string) error {
 		}
 	}
 	if n < minPasswordLength || n > maxPasswordLength || classes < 3 {
-		return ruleError(CodePasswordPolicy, "The password does not comply with the password complexity requirements: use %d to %d characters from three of upper case letters, lower case letters, digits and symbols.", minPasswordLength, maxPasswordLength)
+		return ruleError(entra.CodePasswordPolicy, "The password does not comply with the password complexity requirements: use %d to %d characters from three of upper case letters, lower case letters, digits and symbols.", minPasswordLength, maxPasswordLength)
 	}
 	return nil
 }
@@ -154,7 +155,7 @@ func (s *Server) resetPassword(r *request) (*response, error) {
 			return err
 		}
 		if isSelf(r.caller, u) {
-			return ruleError(CodeOwnPasswordReset, "The password of the signed-in user cannot be reset with this API; use self-service password reset or ask another administrator.")
+			return ruleError(entra.CodeOwnPasswordReset, "The password of the signed-in user cannot be reset with this API; use self-service password reset or ask another administrator.")
 		}
 		if !r.caller.has(RolePrivilegedAuthAdmin, RoleGlobalAdmin, RoleAuthAdmin) {
 			return errDenied()
