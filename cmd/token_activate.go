@@ -193,7 +193,7 @@ func activateOne(ctx context.Context, s *session, a seedfile.Activation, display
 			}
 		}
 		res.User = r.Name()
-		if r.User.IsGuest() {
+		if entra.CheckTokenHolder(r.User.IsGuest()) != "" {
 			return res, cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("%s is a guest, and hardware tokens cannot be assigned to guests", r.User.UserPrincipalName), "choose a member of the tenant")
 		}
 		if err := s.client.AssignAndActivateHardwareTokenBySerial(ctx, r.User.ID, a.SerialNumber, a.Code, displayName); err != nil {
