@@ -17,10 +17,7 @@
 // (concepts/errors.md).
 package entra
 
-import (
-	"net/http"
-	"slices"
-)
+import "slices"
 
 // Code names one rule of Entra's; it is the code of the OData error a
 // request that breaks the rule is answered with.
@@ -66,6 +63,15 @@ const (
 	CodeActivationRateLimited Code = "hardwareOathActivationRateLimitExceeded"
 )
 
+// The HTTP statuses of the rules' answers (numbers, so that the contract
+// needs no HTTP package).
+const (
+	statusBadRequest      = 400
+	statusForbidden       = 403
+	statusConflict        = 409
+	statusTooManyRequests = 429
+)
+
 // Rule is one rule of Entra's: the code and HTTP status a request that
 // breaks it is answered with, what it forbids, and the page of
 // microsoftgraph/microsoft-graph-docs-contrib it comes from.
@@ -96,34 +102,34 @@ const (
 
 // rules is the one table of Entra's rules.
 var rules = []Rule{
-	{CodeInvalidPhoneNumber, http.StatusBadRequest, "phoneNumber must be +{country code} {number}, with x{extension} only on office phones", docPhone},
-	{CodePhoneTypeExists, http.StatusBadRequest, "a user has at most one phone of each type", docPhoneAdd},
-	{CodeMobileRequired, http.StatusBadRequest, "an alternateMobile phone needs a mobile phone (add the mobile first; delete the alternate first)", docPhone},
-	{CodePhoneTypeImmutable, http.StatusBadRequest, "phoneType cannot change on update: add the new type and delete the old one", docPhoneUpdate},
-	{CodeSMSSignInNotSupported, http.StatusBadRequest, "only the mobile phone can be used for SMS sign-in", docSMSSignIn},
-	{CodeSMSSignInNotAllowed, http.StatusBadRequest, "the authentication methods policy does not allow SMS sign-in", docSMSSignIn},
-	{CodePhoneNumberNotUnique, http.StatusBadRequest, "SMS sign-in needs a mobile number no other user in the tenant has", docPhone},
-	{CodeEmailExists, http.StatusBadRequest, "a user has at most one email method", docEmailAdd},
-	{CodeInvalidEmail, http.StatusBadRequest, "emailAddress must be a plain address such as kim@contoso.com", docEmail},
-	{CodeTAPDisabled, http.StatusBadRequest, "the Temporary Access Pass policy is disabled", docTAPAdd},
-	{CodeTAPLifetime, http.StatusBadRequest, "lifetimeInMinutes must lie within the policy's minimum and maximum", docTAPPolicy},
-	{CodeTAPOneTimeOnly, http.StatusBadRequest, "the policy allows only one-time passes (isUsableOnce)", docTAPPolicy},
-	{CodeInvalidStart, http.StatusBadRequest, "startDateTime must not lie in the past", docTAP},
-	{CodeDefaultMethodInUse, http.StatusBadRequest, "the user's default method cannot be deleted while the user has other methods", docPhoneDelete},
-	{CodeMethodLimit, http.StatusBadRequest, "a user has at most 5 OATH and authenticator app methods", docHardwareMeth},
-	{CodePreferredNotRegistered, http.StatusBadRequest, "the preferred method must be one the user has registered", docPreferences},
-	{CodeOwnPasswordReset, http.StatusForbidden, "an admin cannot reset their own password through this API", docResetPass},
-	{CodePasswordPolicy, http.StatusBadRequest, "a new password needs 8 to 256 characters from three of: upper case, lower case, digits, symbols", docResetPass},
-	{CodeInvalidSecretKey, http.StatusBadRequest, "secretKey must be base32 (A-Z, 2-7) of 16 to 128 characters, for a 6-digit TOTP token with hmacsha1 or hmacsha256 and 30 or 60 seconds", docHardwareTok},
-	{CodeSecretKeyImmutable, http.StatusBadRequest, "a token's secretKey cannot be changed: delete the token and create it again", docHardwareTok},
-	{CodeSerialNumberExists, http.StatusConflict, "a serial number appears once in the tenant's hardware OATH inventory", docHardwareTok},
-	{CodeTokenAlreadyAssigned, http.StatusBadRequest, "a token is assigned to one user at a time: only an available token can be assigned", docHardwareMeth},
-	{CodeTokenAssigned, http.StatusBadRequest, "a token must be unassigned (available) before it is updated or deleted", docHardwareTok},
-	{CodeTokenGuestNotAllowed, http.StatusBadRequest, "a hardware token cannot be assigned to a guest user", docHardwareMeth},
-	{CodeTokenStatus, http.StatusBadRequest, "token status moves available -> assigned -> activated | failedActivation; only an assigned or failed token is activated, only an activated one deactivated", docHardwareTok},
-	{CodeInvalidVerification, http.StatusBadRequest, "the verification code must be the token's current code; a wrong code leaves the token failedActivation", docHardwareMeth},
-	{CodeActivationRateLimited, http.StatusTooManyRequests, "a tenant activates at most 200 hardware tokens per 5 minutes", docHardwareMeth},
-	{CodeAuthorizationDenied, http.StatusForbidden, "the caller's role does not allow the operation (Authentication Administrator cannot act on admins; readers cannot write)", docErrors},
+	{CodeInvalidPhoneNumber, statusBadRequest, "phoneNumber must be +{country code} {number}, with x{extension} only on office phones", docPhone},
+	{CodePhoneTypeExists, statusBadRequest, "a user has at most one phone of each type", docPhoneAdd},
+	{CodeMobileRequired, statusBadRequest, "an alternateMobile phone needs a mobile phone (add the mobile first; delete the alternate first)", docPhone},
+	{CodePhoneTypeImmutable, statusBadRequest, "phoneType cannot change on update: add the new type and delete the old one", docPhoneUpdate},
+	{CodeSMSSignInNotSupported, statusBadRequest, "only the mobile phone can be used for SMS sign-in", docSMSSignIn},
+	{CodeSMSSignInNotAllowed, statusBadRequest, "the authentication methods policy does not allow SMS sign-in", docSMSSignIn},
+	{CodePhoneNumberNotUnique, statusBadRequest, "SMS sign-in needs a mobile number no other user in the tenant has", docPhone},
+	{CodeEmailExists, statusBadRequest, "a user has at most one email method", docEmailAdd},
+	{CodeInvalidEmail, statusBadRequest, "emailAddress must be a plain address such as kim@contoso.com", docEmail},
+	{CodeTAPDisabled, statusBadRequest, "the Temporary Access Pass policy is disabled", docTAPAdd},
+	{CodeTAPLifetime, statusBadRequest, "lifetimeInMinutes must lie within the policy's minimum and maximum", docTAPPolicy},
+	{CodeTAPOneTimeOnly, statusBadRequest, "the policy allows only one-time passes (isUsableOnce)", docTAPPolicy},
+	{CodeInvalidStart, statusBadRequest, "startDateTime must not lie in the past", docTAP},
+	{CodeDefaultMethodInUse, statusBadRequest, "the user's default method cannot be deleted while the user has other methods", docPhoneDelete},
+	{CodeMethodLimit, statusBadRequest, "a user has at most 5 OATH and authenticator app methods", docHardwareMeth},
+	{CodePreferredNotRegistered, statusBadRequest, "the preferred method must be one the user has registered", docPreferences},
+	{CodeOwnPasswordReset, statusForbidden, "an admin cannot reset their own password through this API", docResetPass},
+	{CodePasswordPolicy, statusBadRequest, "a new password needs 8 to 256 characters from three of: upper case, lower case, digits, symbols", docResetPass},
+	{CodeInvalidSecretKey, statusBadRequest, "secretKey must be base32 (A-Z, 2-7) of 16 to 128 characters, for a 6-digit TOTP token with hmacsha1 or hmacsha256 and 30 or 60 seconds", docHardwareTok},
+	{CodeSecretKeyImmutable, statusBadRequest, "a token's secretKey cannot be changed: delete the token and create it again", docHardwareTok},
+	{CodeSerialNumberExists, statusConflict, "a serial number appears once in the tenant's hardware OATH inventory", docHardwareTok},
+	{CodeTokenAlreadyAssigned, statusBadRequest, "a token is assigned to one user at a time: only an available token can be assigned", docHardwareMeth},
+	{CodeTokenAssigned, statusBadRequest, "a token must be unassigned (available) before it is updated or deleted", docHardwareTok},
+	{CodeTokenGuestNotAllowed, statusBadRequest, "a hardware token cannot be assigned to a guest user", docHardwareMeth},
+	{CodeTokenStatus, statusBadRequest, "token status moves available -> assigned -> activated | failedActivation; only an assigned or failed token is activated, only an activated one deactivated", docHardwareTok},
+	{CodeInvalidVerification, statusBadRequest, "the verification code must be the token's current code; a wrong code leaves the token failedActivation", docHardwareMeth},
+	{CodeActivationRateLimited, statusTooManyRequests, "a tenant activates at most 200 hardware tokens per 5 minutes", docHardwareMeth},
+	{CodeAuthorizationDenied, statusForbidden, "the caller's role does not allow the operation (Authentication Administrator cannot act on admins; readers cannot write)", docErrors},
 }
 
 // Rules lists every rule, in the table's order.
