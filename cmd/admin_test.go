@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/factory"
@@ -571,15 +573,27 @@ func TestMutatingFlagParsing(t *testing.T) {
 	}
 }
 
-// Every rule error the mock can answer with has a hint in the client.
+// Every rule error the mock can answer with has a hint in cmd, and the hint
+// reaches the error line of a graph error with that code.
 func TestEveryMockRuleHasAHint(t *testing.T) {
 	for _, r := range mock.RuleErrors() {
-		if r.Code == "Authorization_RequestDenied" {
+		if r.Code == entra.CodeAuthorizationDenied {
 			continue
 		}
-		if graph.RuleHints[r.Code] == "" {
+		if ruleHints[r.Code] == "" {
 			t.Errorf("no hint for the mock's rule code %s", r.Code)
+			continue
 		}
+		err := fmt.Errorf("wrapped: %w", &graph.Error{Op: "op", Status: r.Status, Code: string(r.Code), Message: "m"})
+		if got := hintOf(err); got != ruleHints[r.Code] {
+			t.Errorf("%s: hint %q", r.Code, got)
+		}
+		if got := hintOf(cmdutil.WithExit(1, err, "outer")); got != "outer" {
+			t.Errorf("%s: an outer hint must win, got %q", r.Code, got)
+		}
+	}
+	if got := hintOf(&graph.Error{Status: 400, Code: "somethingElse"}); got != "" {
+		t.Errorf("unknown code got hint %q", got)
 	}
 }
 

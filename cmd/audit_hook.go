@@ -328,7 +328,7 @@ func outcomeOf(err error, reqs []audit.Request) string {
 // errorLine is the error as `mfactl: ...` prints it, without the prefix.
 func errorLine(err error) string {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
-	if hint := cmdutil.HintOf(err); hint != "" && !strings.Contains(msg, hint) {
+	if hint := hintOf(err); hint != "" && !strings.Contains(msg, hint) {
 		msg += "; " + hint
 	}
 	return msg

@@ -219,7 +219,7 @@ func statusProblem(err error) string {
 		return "not signed in; run `mfactl auth login`"
 	}
 	msg := strings.Join(strings.Fields(err.Error()), " ")
-	if hint := cmdutil.HintOf(withSignInHint(err)); hint != "" {
+	if hint := hintOf(withSignInHint(err)); hint != "" {
 		msg += "; " + hint
 	}
 	return msg

@@ -67,7 +67,7 @@ func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 		err = cerr
 	}
 	if err != nil {
-		err = withSignInHint(err)
+		err = withSignInHint(withRuleHint(err))
 		if ctx.Err() != nil {
 			// Interrupted: the signal decides the exit code, whatever the
 			// command returned on its way out.

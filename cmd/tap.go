@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/output"
@@ -98,7 +99,7 @@ func checkLifetime(lifetime time.Duration, pol *graph.TAPPolicy) error {
 	if pol != nil {
 		lo, hi, source = pol.MinimumLifetimeInMinutes, pol.MaximumLifetimeInMinutes, "the tenant's Temporary Access Pass policy"
 	}
-	if minutes < lo || minutes > hi {
+	if entra.CheckTAPLifetime(minutes, lo, hi) != "" {
 		return cmdutil.WithExit(cmdutil.ExitUsage,
 			fmt.Errorf("--lifetime %s is outside %s: a pass lives between %s and %s (minimum %d, maximum %d minutes)",
 				humanDuration(lifetime), source, humanDuration(time.Duration(lo)*time.Minute), humanDuration(time.Duration(hi)*time.Minute), lo, hi),
@@ -124,7 +125,7 @@ func tapCreateRun(ctx context.Context, opts *TAPCreateOptions) error {
 		if err != nil {
 			return cmdutil.FlagErrorf("%v", err)
 		}
-		if t.Before(now.Add(-time.Minute)) {
+		if entra.CheckTAPStart(t, now) != "" {
 			return cmdutil.FlagErrorf("--start %s lies in the past", t.Format(time.RFC3339))
 		}
 		req.Start = &t

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/output"
@@ -222,10 +223,10 @@ func tokenAssignRun(ctx context.Context, opts *TokenAssignOptions) error {
 	case tok.AssignedTo != nil && tok.AssignedTo.ID == r.User.ID:
 		s.IO.Notef("%s is already assigned to %s (%s); nothing to do.", tok.SerialNumber, r.Name(), tok.Status)
 		return s.printer.Print(tokenView{tok})
-	case tok.Status != methods.TokenAvailable:
+	case entra.CheckTokenAvailable(entra.Token{Status: tok.Status, Assigned: tok.AssignedTo != nil}) != "":
 		return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("%s is %s (assigned to %s), not available", tok.SerialNumber, tok.Status, assignee(tok)),
 			fmt.Sprintf("a token has one user: `mfactl token unassign %s` first", tok.SerialNumber))
-	case r.User.IsGuest():
+	case entra.CheckTokenHolder(r.User.IsGuest()) != "":
 		return cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("%s is a guest, and hardware tokens cannot be assigned to guests", r.User.UserPrincipalName), "choose a member of the tenant")
 	}
 	m, err := s.client.AssignHardwareToken(ctx, r.User.ID, tok.ID)
@@ -366,7 +367,7 @@ func tokenDeleteRun(ctx context.Context, opts *TokenDeleteOptions) error {
 	if err != nil {
 		return err
 	}
-	if tok.Status != methods.TokenAvailable {
+	if entra.CheckTokenChange(tok.Status) != "" {
 		return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("%s is %s (assigned to %s); only an available token can be deleted", tok.SerialNumber, tok.Status, assignee(tok)),
 			fmt.Sprintf("`mfactl token unassign %s` first", tok.SerialNumber))
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/output"
@@ -193,11 +194,11 @@ func activateOne(ctx context.Context, s *session, a seedfile.Activation, display
 			}
 		}
 		res.User = r.Name()
-		if r.User.IsGuest() {
+		if entra.CheckTokenHolder(r.User.IsGuest()) != "" {
 			return res, cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("%s is a guest, and hardware tokens cannot be assigned to guests", r.User.UserPrincipalName), "choose a member of the tenant")
 		}
 		if err := s.client.AssignAndActivateHardwareTokenBySerial(ctx, r.User.ID, a.SerialNumber, a.Code, displayName); err != nil {
-			if graph.CodeOf(err) == graph.CodeTokenStatus {
+			if graph.RuleOf(err) == entra.CodeTokenStatus {
 				// Activating an activated token is refused by Graph; for
 				// a re-run it means the work is done, but only when the
 				// token is this user's.
@@ -239,7 +240,7 @@ func explainActivation(err error, serial, user string) error {
 		return err
 	}
 	ge.Op = fmt.Sprintf("activate %s for %s", serial, user)
-	if ge.Code == graph.CodeInvalidVerification {
+	if graph.RuleOf(ge) == entra.CodeInvalidVerification {
 		ge.Message = fmt.Sprintf("the code is not the one %s shows now; the token is failedActivation", serial)
 	}
 	return err
@@ -364,7 +365,7 @@ func tokenActivateFileRun(ctx context.Context, opts *TokenActivateOptions) error
 		if err != nil {
 			failed++
 			res.Result = "failed"
-			if graph.CodeOf(err) == graph.CodeInvalidVerification {
+			if graph.RuleOf(err) == entra.CodeInvalidVerification {
 				res.Result = "failedActivation"
 			}
 			res.Detail = oneLine(err)
@@ -400,7 +401,7 @@ func tokenActivateFileRun(ctx context.Context, opts *TokenActivateOptions) error
 // oneLine is an error as one line, with its hint.
 func oneLine(err error) string {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
-	if hint := cmdutil.HintOf(err); hint != "" && !strings.Contains(msg, hint) {
+	if hint := hintOf(err); hint != "" && !strings.Contains(msg, hint) {
 		msg += "; " + hint
 	}
 	return msg

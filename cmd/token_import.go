@@ -16,6 +16,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
@@ -628,7 +629,7 @@ func importOutcome(row importRow, created methods.HardwareToken, err error) impo
 		row.Outcome, row.ID, row.Status = "imported", created.ID, string(created.Status)
 	case graph.IsOutcomeUnknown(err):
 		row.Outcome, row.Detail = "unknown", oneLine(err)
-	case graph.CodeOf(err) == graph.CodeSerialNumberExists:
+	case graph.RuleOf(err) == entra.CodeSerialNumberExists:
 		// Created meanwhile (another run, the portal): the serial is there.
 		row.Outcome, row.Detail = "skipped", "already in the inventory (added while this import ran)"
 	default:

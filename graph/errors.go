@@ -16,6 +16,7 @@ import (
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/internal/exitcode"
 	"github.com/mfactl/mfactl/internal/permissions"
 )
@@ -125,6 +126,15 @@ func CodeOf(err error) string {
 	return ""
 }
 
+// RuleOf returns the Entra rule a failed request broke (its OData code, when
+// the code is one of package entra's), or "". cmd phrases the hint.
+func RuleOf(err error) entra.Code {
+	if c := CodeOf(err); entra.Known(c) {
+		return entra.Code(c)
+	}
+	return ""
+}
+
 // RoleHint is the kind of access an operation needs: its entry in the
 // permissions table (internal/permissions). A failed request carries it in
 // Error.Access, and cmd turns a 403 into a hint naming the permission or
@@ -147,52 +157,6 @@ const (
 	RoleDirectory = permissions.ReadRoles
 	RoleOwnRoles  = permissions.ReadOwnRoles
 )
-
-// Codes of the rule errors of Entra's authentication-methods service, as
-// the mock answers them (Graph does not document its own; see the mock's
-// RuleErrors). Each has a hint that says how to get past the rule.
-const (
-	CodeInvalidPhoneNumber     = "invalidPhoneNumber"
-	CodePhoneTypeExists        = "phoneTypeAlreadyExists"
-	CodeMobileRequired         = "mobilePhoneRequired"
-	CodePhoneTypeImmutable     = "phoneTypeCannotBeChanged"
-	CodeSMSSignInNotSupported  = "smsSignInNotSupported"
-	CodeSMSSignInNotAllowed    = "smsSignInNotAllowedByPolicy"
-	CodePhoneNumberNotUnique   = "phoneNumberNotUnique"
-	CodeEmailExists            = "emailMethodAlreadyExists"
-	CodeInvalidEmail           = "invalidEmailAddress"
-	CodeTAPDisabled            = "temporaryAccessPassDisabledByPolicy"
-	CodeTAPLifetime            = "temporaryAccessPassLifetimeOutOfRange"
-	CodeTAPOneTimeOnly         = "temporaryAccessPassMustBeUsableOnce"
-	CodeInvalidStart           = "invalidStartDateTime"
-	CodeDefaultMethodInUse     = "defaultMethodInUse"
-	CodeMethodLimit            = "authenticationMethodLimitReached"
-	CodePreferredNotRegistered = "preferredMethodNotRegistered"
-	CodeOwnPasswordReset       = "ownPasswordResetNotAllowed"
-	CodePasswordPolicy         = "passwordPolicyViolation"
-)
-
-// RuleHints maps each rule code to its hint.
-var RuleHints = map[string]string{
-	CodeInvalidPhoneNumber:     "write the number as +1 4255550100, or give --country for a national number; an extension (x123) only on office phones",
-	CodePhoneTypeExists:        "the user already has a phone of this type: change its number with `mfactl phone update`, or remove it first",
-	CodeMobileRequired:         "add the mobile phone first; to replace the mobile, update its number (`mfactl phone update`); to remove it, remove the alternateMobile first",
-	CodePhoneTypeImmutable:     "add a phone of the new type and remove the old one",
-	CodeSMSSignInNotSupported:  "SMS sign-in works only on the mobile phone",
-	CodeSMSSignInNotAllowed:    "allow SMS sign-in for the user in the authentication methods policy (Entra admin center: Protection > Authentication methods > SMS)",
-	CodePhoneNumberNotUnique:   "SMS sign-in needs a mobile number no other user has: give the user another number, or find the other user with `mfactl phone update <user> <number> --check-duplicates`",
-	CodeEmailExists:            "the user already has an email method: `mfactl email set` updates it",
-	CodeInvalidEmail:           "give a plain address such as kim@contoso.com",
-	CodeTAPDisabled:            "enable Temporary Access Pass in the authentication methods policy",
-	CodeTAPLifetime:            "choose a --lifetime within the tenant's Temporary Access Pass policy",
-	CodeTAPOneTimeOnly:         "the tenant allows only one-time passes: add --once",
-	CodeInvalidStart:           "give a --start time that is now or in the future",
-	CodeDefaultMethodInUse:     "change the user's default method first (`mfactl default set <user> <method>`), then remove this one",
-	CodeMethodLimit:            "remove an OATH or authenticator app method first (at most 5)",
-	CodePreferredNotRegistered: "register the method first, or choose one the user has (`mfactl default show <user>` lists them)",
-	CodeOwnPasswordReset:       "an admin cannot reset their own password this way: use self-service password reset, or ask another admin",
-	CodePasswordPolicy:         "use 8 to 256 characters from three of: upper case, lower case, digits, symbols",
-}
 
 // wrap translates any error from the SDK into *Error.
 func wrap(op string, role RoleHint, err error) error {
@@ -268,7 +232,13 @@ func wrap(op string, role RoleHint, err error) error {
 }
 
 func hintFor(e *Error) string {
-	if h, ok := RuleHints[e.Code]; ok {
+	if entra.Known(e.Code) {
+		// A broken Entra rule: graph returns the code (RuleOf) and cmd
+		// phrases the hint; the status's generic hint (a 429's "wait")
+		// would mislead.
+		return ""
+	}
+	if h, ok := resyncHints[e.Code]; ok {
 		return h
 	}
 	switch {

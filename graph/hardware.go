@@ -10,6 +10,7 @@ import (
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -482,51 +483,20 @@ func (c *Client) sendJSON(ctx context.Context, a abs.RequestAdapter, ri *abs.Req
 	return b, nil
 }
 
-// Codes of the hardware token rules as the mock answers them (Graph does
-// not document its own; see the mock's RuleErrors), and of its resync
-// endpoint.
+// Codes of the mock's token resync endpoint (an emulator feature, not an
+// Entra rule), and their hints.
 const (
-	CodeInvalidSecretKey      = "invalidSecretKey"
-	CodeSecretKeyImmutable    = "secretKeyCannotBeChanged"
-	CodeSerialNumberExists    = "serialNumberAlreadyExists"
-	CodeTokenAlreadyAssigned  = "hardwareOathTokenAlreadyAssigned"
-	CodeTokenAssigned         = "hardwareOathTokenIsAssigned"
-	CodeTokenGuestNotAllowed  = "hardwareOathTokenGuestNotAllowed"
-	CodeTokenStatus           = "invalidHardwareOathTokenStatus"
-	CodeInvalidVerification   = "invalidVerificationCode"
-	CodeActivationRateLimited = "hardwareOathActivationRateLimitExceeded"
-	CodeResyncFailed          = "tokenResyncFailed"
-	CodeResyncReplayed        = "tokenResyncReplayed"
+	CodeResyncFailed   = "tokenResyncFailed"
+	CodeResyncReplayed = "tokenResyncReplayed"
 )
 
-// hardwareRuleHints are the hints of the token rules. They join RuleHints
-// at start-up so the token rules live beside the token calls.
-var hardwareRuleHints = map[string]string{
-	CodeInvalidSecretKey:      "a seed is base32 (A-Z, 2-7), 16 to 128 characters, of a 6-digit TOTP token with a 30 or 60 second interval; check the seed file",
-	CodeSecretKeyImmutable:    "a token's seed never changes: delete the token (`mfactl token delete`) and import it again",
-	CodeSerialNumberExists:    "the serial number is already in the inventory: `mfactl token list` shows it (re-running `mfactl token import` skips it)",
-	CodeTokenAlreadyAssigned:  "a token has one user: `mfactl token unassign <serial>` first",
-	CodeTokenAssigned:         "unassign the token first: `mfactl token unassign <serial>`",
-	CodeTokenGuestNotAllowed:  "hardware tokens cannot be assigned to guest users: choose a member of the tenant",
-	CodeTokenStatus:           "`mfactl token list` shows each token's status: assign an available token first; activate an assigned or failedActivation one",
-	CodeInvalidVerification:   "press the token's button and run `mfactl token activate` again with the code it shows now; if codes keep failing, its clock may have drifted (`mfactl token check` against the mock)",
-	CodeActivationRateLimited: "Entra activates at most 200 tokens per 5 minutes per tenant: wait and retry (`mfactl token activate --file` paces itself)",
-	CodeResyncFailed:          "enter two codes the token shows one after the other (press the button, note the code, press again)",
-	CodeResyncReplayed:        "those codes were used already: press the token's button for two fresh codes",
+var resyncHints = map[string]string{
+	CodeResyncFailed:   "enter two codes the token shows one after the other (press the button, note the code, press again)",
+	CodeResyncReplayed: "those codes were used already: press the token's button for two fresh codes",
 }
-
-func init() {
-	for code, hint := range hardwareRuleHints {
-		RuleHints[code] = hint
-	}
-}
-
-// oathKinds are the method types Entra's five-per-user limit counts.
-var oathKinds = map[methods.Kind]bool{methods.KindAuthenticator: true, methods.KindSoftwareOath: true, methods.KindHardwareOath: true}
 
 // CountOathMethods counts, in an answer to MethodListRequest, the methods
-// Entra's limit of five per user counts: hardware and software OATH and
-// Microsoft Authenticator.
+// Entra's limit of five per user counts (entra.CountsTowardOathLimit).
 func CountOathMethods(raw []byte) (int, error) {
 	var page struct {
 		Value []struct {
@@ -538,7 +508,7 @@ func CountOathMethods(raw []byte) (int, error) {
 	}
 	n := 0
 	for _, m := range page.Value {
-		if oathKinds[methods.KindFromODataType(m.Type)] {
+		if entra.CountsTowardOathLimit(methods.KindFromODataType(m.Type)) {
 			n++
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/mfactl/mfactl/entra"
 )
 
 // graphError is a failure with Graph's status, code and message. Handlers
@@ -27,7 +29,7 @@ const (
 	codeBadRequest       = "Request_BadRequest"
 	codeUnsupportedQuery = "Request_UnsupportedQuery"
 	codeInvalidToken     = "InvalidAuthenticationToken"
-	codeDenied           = "Authorization_RequestDenied"
+	codeDenied           = string(entra.CodeAuthorizationDenied)
 	codeConflict         = "conflictingObjects"
 	codeInternal         = "generalException"
 	codeBadBody          = "BadRequest"

@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock/store"
 )
@@ -35,11 +36,10 @@ const (
 	tokensDefaultPage = 100
 	tokensMaxPage     = 999
 
-	// Entra activates at most 200 tokens per 5 minutes per tenant
-	// (MS-OATH-CSV). Every activation attempt counts, so the limit also
-	// bounds how fast codes can be guessed.
-	activationLimit  = 200
-	activationWindow = 5 * time.Minute
+	// Entra's activation rate limit (entra.ActivationLimit per
+	// entra.ActivationWindow).
+	activationLimit  = entra.ActivationLimit
+	activationWindow = entra.ActivationWindow
 
 	// metaActivations is the key of the recent activation times in
 	// bucketMeta: in the store, so `--mock` runs (one process per command)
@@ -381,7 +381,7 @@ func checkTokenText(name, v string) error {
 func checkSecret(secret string, interval int, hash string) (string, error) {
 	norm, err := methods.ParseOATHSecret(secret)
 	if err != nil {
-		return "", ruleError(CodeInvalidSecretKey, "The secretKey is not valid: %s.", strings.TrimPrefix(err.Error(), methods.ErrInvalidOATHSecret.Error()+": "))
+		return "", ruleError(entra.CodeInvalidSecretKey, "The secretKey is not valid: %s.", strings.TrimPrefix(err.Error(), methods.ErrInvalidOATHSecret.Error()+": "))
 	}
 	t := tokenRecord{HardwareToken: methods.HardwareToken{TimeIntervalInSeconds: interval, HashFunction: hash}, Secret: string(norm)}
 	key, err := t.oathKey()
@@ -389,7 +389,7 @@ func checkSecret(secret string, interval int, hash string) (string, error) {
 		err = key.CheckEntra()
 	}
 	if err != nil {
-		return "", ruleError(CodeInvalidSecretKey, "The token is not one Entra accepts: %v.", err)
+		return "", ruleError(entra.CodeInvalidSecretKey, "The token is not one Entra accepts: %v.", err)
 	}
 	return string(norm), nil
 }
@@ -439,7 +439,7 @@ func (s *Server) createToken(r *request) (*response, error) {
 	var body map[string]any
 	err = s.store.Update(func(tx store.Tx) error {
 		if _, exists := tx.Get(bucketSerials, strings.ToUpper(t.SerialNumber)); exists {
-			return ruleError(CodeSerialNumberExists, "A hardware OATH token with serial number '%s' already exists.", t.SerialNumber)
+			return ruleError(entra.CodeSerialNumberExists, "A hardware OATH token with serial number '%s' already exists.", t.SerialNumber)
 		}
 		if b.AssignTo != nil {
 			u, err := getUser(tx, b.AssignTo.ID)
@@ -470,15 +470,15 @@ func (s *Server) createToken(r *request) (*response, error) {
 // five OATH and app methods at most), the token's new status and the
 // user's hardware method, whose id is the token's. The caller stores t.
 func (s *Server) bindToken(tx store.Tx, t *tokenRecord, u *userRecord, ms []methodRecord) error {
-	if strings.EqualFold(u.UserType, "Guest") {
-		return ruleError(CodeTokenGuestNotAllowed, "Hardware OATH tokens cannot be assigned to guest users; '%s' is a guest.", u.UPN)
+	if code := entra.CheckTokenHolder(strings.EqualFold(u.UserType, "Guest")); code != "" {
+		return ruleError(code, "Hardware OATH tokens cannot be assigned to guest users; '%s' is a guest.", u.UPN)
 	}
-	if t.Status != methods.TokenAvailable || t.AssignedTo != nil {
+	if code := entra.CheckTokenAvailable(entra.Token{Status: t.Status, Assigned: t.AssignedTo != nil}); code != "" {
 		who := "another user"
 		if t.AssignedTo != nil {
 			who = nonEmpty(t.AssignedTo.DisplayName, t.AssignedTo.ID)
 		}
-		return ruleError(CodeTokenAlreadyAssigned, "The hardware OATH token '%s' is already assigned to %s (status %s); unassign it first.", t.SerialNumber, who, t.Status)
+		return ruleError(code, "The hardware OATH token '%s' is already assigned to %s (status %s); unassign it first.", t.SerialNumber, who, t.Status)
 	}
 	if err := checkOathAndAppLimit(ms); err != nil {
 		return err
@@ -506,7 +506,7 @@ func (s *Server) updateToken(r *request) (*response, error) {
 	}
 	switch {
 	case b.SecretKey != nil:
-		return nil, ruleError(CodeSecretKeyImmutable, "The secretKey of a hardware OATH token cannot be changed; delete the token and create it again.")
+		return nil, ruleError(entra.CodeSecretKeyImmutable, "The secretKey of a hardware OATH token cannot be changed; delete the token and create it again.")
 	case b.SerialNumber != nil:
 		return nil, errBadRequest(codeBadBody, "The property 'serialNumber' cannot be changed.")
 	case b.AssignTo != nil:
@@ -520,8 +520,8 @@ func (s *Server) updateToken(r *request) (*response, error) {
 		if !found {
 			return tokenNotFound(r.params["id"])
 		}
-		if t.Status != methods.TokenAvailable {
-			return ruleError(CodeTokenAssigned, "The hardware OATH token '%s' is %s; unassign it before changing it.", t.SerialNumber, t.Status)
+		if code := entra.CheckTokenChange(t.Status); code != "" {
+			return ruleError(code, "The hardware OATH token '%s' is %s; unassign it before changing it.", t.SerialNumber, t.Status)
 		}
 		if b.DisplayName != nil {
 			t.DisplayName = *b.DisplayName
@@ -562,8 +562,8 @@ func (s *Server) deleteTokenHandler(r *request) (*response, error) {
 		if !found {
 			return tokenNotFound(r.params["id"])
 		}
-		if t.Status != methods.TokenAvailable {
-			return ruleError(CodeTokenAssigned, "The hardware OATH token '%s' is %s; unassign it before deleting it.", t.SerialNumber, t.Status)
+		if code := entra.CheckTokenChange(t.Status); code != "" {
+			return ruleError(code, "The hardware OATH token '%s' is %s; unassign it before deleting it.", t.SerialNumber, t.Status)
 		}
 		return deleteToken(tx, t)
 	})
@@ -830,15 +830,14 @@ func (s *Server) activation(r *request, b *activationBody, pick func(store.Tx, *
 		if err != nil {
 			return err
 		}
-		switch t.Status {
-		case methods.TokenAssigned, methods.TokenFailedActivation:
-		case methods.TokenActivated:
-			return ruleError(CodeTokenStatus, "The hardware OATH token '%s' is already activated.", t.SerialNumber)
+		switch code := entra.CheckTokenActivate(entra.Token{Status: t.Status, Assigned: t.AssignedTo != nil, ToUser: t.AssignedTo != nil && t.AssignedTo.ID == u.ID}); {
+		case code == "":
+		case code == entra.CodeTokenStatus && t.Status == methods.TokenActivated:
+			return ruleError(code, "The hardware OATH token '%s' is already activated.", t.SerialNumber)
+		case code == entra.CodeTokenStatus:
+			return ruleError(code, "The hardware OATH token '%s' is %s; assign it to a user before activating it.", t.SerialNumber, t.Status)
 		default:
-			return ruleError(CodeTokenStatus, "The hardware OATH token '%s' is %s; assign it to a user before activating it.", t.SerialNumber, t.Status)
-		}
-		if t.AssignedTo == nil || t.AssignedTo.ID != u.ID {
-			return ruleError(CodeTokenAlreadyAssigned, "The hardware OATH token '%s' is assigned to another user.", t.SerialNumber)
+			return ruleError(code, "The hardware OATH token '%s' is assigned to another user.", t.SerialNumber)
 		}
 		if err := countActivation(tx, now); err != nil {
 			return err
@@ -870,7 +869,7 @@ func (s *Server) activation(r *request, b *activationBody, pick func(store.Tx, *
 			if res.Verdict == methods.OATHReplayed {
 				why = "was already used"
 			}
-			wrong = ruleError(CodeInvalidVerification, "The verification code %s; the hardware OATH token '%s' is now failedActivation. Enter the code the token currently shows.", why, t.SerialNumber)
+			wrong = ruleError(entra.CodeInvalidVerification, "The verification code %s; the hardware OATH token '%s' is now failedActivation. Enter the code the token currently shows.", why, t.SerialNumber)
 		}
 		return putToken(tx, t)
 	})
@@ -905,13 +904,13 @@ func countActivation(tx store.Tx, now time.Time) error {
 			kept = append(kept, t)
 		}
 	}
-	if len(kept) >= activationLimit {
+	if entra.CheckActivationRate(len(kept)) != "" {
 		wait := kept[len(kept)-activationLimit].Add(activationWindow).Sub(now)
 		secs := int(math.Ceil(wait.Seconds()))
 		if secs < 1 {
 			secs = 1
 		}
-		ge := ruleError(CodeActivationRateLimited, "The tenant activated %d hardware OATH tokens in the last %s, Entra's limit; retry after %d seconds.", len(kept), activationWindow, secs)
+		ge := ruleError(entra.CodeActivationRateLimited, "The tenant activated %d hardware OATH tokens in the last %s, Entra's limit; retry after %d seconds.", len(kept), activationWindow, secs)
 		ge.headers = map[string]string{"Retry-After": fmt.Sprint(secs)}
 		return ge
 	}
@@ -936,14 +935,14 @@ func (s *Server) deactivateToken(r *request) (*response, error) {
 		if !found {
 			return tokenNotFound(m.TokenID)
 		}
-		switch t.Status {
-		case methods.TokenActivated, methods.TokenFailedActivation:
-			t.Status = methods.TokenAssigned
-			return putToken(tx, t)
-		case methods.TokenAssigned:
+		if code := entra.CheckTokenDeactivate(t.Status); code != "" {
+			return ruleError(code, "The hardware OATH token '%s' is %s and cannot be deactivated.", t.SerialNumber, t.Status)
+		}
+		if t.Status == methods.TokenAssigned {
 			return nil // already inactive
 		}
-		return ruleError(CodeTokenStatus, "The hardware OATH token '%s' is %s and cannot be deactivated.", t.SerialNumber, t.Status)
+		t.Status = methods.TokenAssigned
+		return putToken(tx, t)
 	})
 	if err != nil {
 		return nil, err

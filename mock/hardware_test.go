@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock/store"
 )
@@ -219,35 +220,35 @@ func TestHardwareRuleErrors(t *testing.T) {
 		status                          int
 		code                            string
 	}{
-		{"bad secret alphabet", DefaultAdminToken, "POST", inventory, strings.Replace(create(""), hwSecret, "GEZDGNBVGY3TQOJ1GEZDGNBVGY3TQOJQ", 1), 400, CodeInvalidSecretKey},
-		{"truncated secret", DefaultAdminToken, "POST", inventory, strings.Replace(create(""), hwSecret, "GEZDGNBVG", 1), 400, CodeInvalidSecretKey},
-		{"secret too long", DefaultAdminToken, "POST", inventory, strings.Replace(create(""), hwSecret, strings.Repeat("A", 136), 1), 400, CodeInvalidSecretKey},
+		{"bad secret alphabet", DefaultAdminToken, "POST", inventory, strings.Replace(create(""), hwSecret, "GEZDGNBVGY3TQOJ1GEZDGNBVGY3TQOJQ", 1), 400, string(entra.CodeInvalidSecretKey)},
+		{"truncated secret", DefaultAdminToken, "POST", inventory, strings.Replace(create(""), hwSecret, "GEZDGNBVG", 1), 400, string(entra.CodeInvalidSecretKey)},
+		{"secret too long", DefaultAdminToken, "POST", inventory, strings.Replace(create(""), hwSecret, strings.Repeat("A", 136), 1), 400, string(entra.CodeInvalidSecretKey)},
 		{"interval 45", DefaultAdminToken, "POST", inventory, strings.Replace(create(""), `:30`, `:45`, 1), 400, codeInvalidValue},
 		{"hash md5", DefaultAdminToken, "POST", inventory, create(`,"hashFunction":"md5"`), 400, codeInvalidValue},
 		{"missing model", DefaultAdminToken, "POST", inventory, strings.Replace(create(""), `"model":"OTP-C200",`, "", 1), 400, codeBadBody},
 		{"status is read-only", DefaultAdminToken, "POST", inventory, create(`,"status":"activated"`), 400, codeBadBody},
 		{"unknown property", DefaultAdminToken, "POST", inventory, create(`,"counter":3`), 400, codeBadBody},
-		{"duplicate serial", DefaultAdminToken, "POST", inventory, strings.Replace(create(""), "NEW-9", "hwt-1002", 1), 409, CodeSerialNumberExists},
-		{"create for a guest", DefaultAdminToken, "POST", inventory, create(`,"assignTo":{"id":"` + strings.ReplaceAll(guest, "%23", "#") + `"}`), 400, CodeTokenGuestNotAllowed},
+		{"duplicate serial", DefaultAdminToken, "POST", inventory, strings.Replace(create(""), "NEW-9", "hwt-1002", 1), 409, string(entra.CodeSerialNumberExists)},
+		{"create for a guest", DefaultAdminToken, "POST", inventory, create(`,"assignTo":{"id":"` + strings.ReplaceAll(guest, "%23", "#") + `"}`), 400, string(entra.CodeTokenGuestNotAllowed)},
 		{"create for nobody", DefaultAdminToken, "POST", inventory, create(`,"assignTo":{"id":"nobody@contoso.example"}`), 404, codeNotFound},
-		{"auth admin creates", AuthAdminToken, "POST", inventory, create(""), 403, CodeAuthorizationDenied},
-		{"auth admin lists", AuthAdminToken, "GET", inventory, "", 403, CodeAuthorizationDenied},
-		{"reader deletes", GlobalReaderToken, "DELETE", inventory + "/" + demoTokenID("HWT-1002"), "", 403, CodeAuthorizationDenied},
-		{"update assigned", DefaultAdminToken, "PATCH", inventory + "/" + demoTokenID("HWT-1004"), `{"model":"X"}`, 400, CodeTokenAssigned},
-		{"update secret", DefaultAdminToken, "PATCH", inventory + "/" + demoTokenID("HWT-1002"), `{"secretKey":"` + hwSecret + `"}`, 400, CodeSecretKeyImmutable},
-		{"delete assigned", DefaultAdminToken, "DELETE", inventory + "/" + demoTokenID("HWT-1001"), "", 400, CodeTokenAssigned},
-		{"assign assigned", DefaultAdminToken, "POST", hwMethods("alex.wilber@contoso.example"), `{"device":{"id":"` + demoTokenID("HWT-1004") + `"}}`, 400, CodeTokenAlreadyAssigned},
-		{"assign to a guest", DefaultAdminToken, "POST", hwMethods(guest), `{"device":{"id":"` + demoTokenID("HWT-1002") + `"}}`, 400, CodeTokenGuestNotAllowed},
-		{"ref assign assigned", DefaultAdminToken, "PUT", inventory + "/" + demoTokenID("HWT-1005") + "/assignTo/$ref", `{"@odata.id":"https://graph.microsoft.com/beta/users/alex.wilber@contoso.example"}`, 400, CodeTokenAlreadyAssigned},
-		{"activate activated", DefaultAdminToken, "POST", hwMethods(grady) + "/" + demoTokenID("HWT-1001") + "/activate", `{"verificationCode":"` + demoCode(t, "HWT-1001", hwNow) + `"}`, 400, CodeTokenStatus},
-		{"activate unassigned by serial for a guest", DefaultAdminToken, "POST", hwMethods(guest) + "/assignAndActivateBySerialNumber", `{"verificationCode":"` + code1002 + `","serialNumber":"HWT-1002"}`, 400, CodeTokenGuestNotAllowed},
-		{"activate someone else's", DefaultAdminToken, "POST", hwMethods(nestor) + "/assignAndActivateBySerialNumber", `{"verificationCode":"` + demoCode(t, "HWT-1004", hwNow) + `","serialNumber":"HWT-1004"}`, 400, CodeTokenAlreadyAssigned},
+		{"auth admin creates", AuthAdminToken, "POST", inventory, create(""), 403, string(entra.CodeAuthorizationDenied)},
+		{"auth admin lists", AuthAdminToken, "GET", inventory, "", 403, string(entra.CodeAuthorizationDenied)},
+		{"reader deletes", GlobalReaderToken, "DELETE", inventory + "/" + demoTokenID("HWT-1002"), "", 403, string(entra.CodeAuthorizationDenied)},
+		{"update assigned", DefaultAdminToken, "PATCH", inventory + "/" + demoTokenID("HWT-1004"), `{"model":"X"}`, 400, string(entra.CodeTokenAssigned)},
+		{"update secret", DefaultAdminToken, "PATCH", inventory + "/" + demoTokenID("HWT-1002"), `{"secretKey":"` + hwSecret + `"}`, 400, string(entra.CodeSecretKeyImmutable)},
+		{"delete assigned", DefaultAdminToken, "DELETE", inventory + "/" + demoTokenID("HWT-1001"), "", 400, string(entra.CodeTokenAssigned)},
+		{"assign assigned", DefaultAdminToken, "POST", hwMethods("alex.wilber@contoso.example"), `{"device":{"id":"` + demoTokenID("HWT-1004") + `"}}`, 400, string(entra.CodeTokenAlreadyAssigned)},
+		{"assign to a guest", DefaultAdminToken, "POST", hwMethods(guest), `{"device":{"id":"` + demoTokenID("HWT-1002") + `"}}`, 400, string(entra.CodeTokenGuestNotAllowed)},
+		{"ref assign assigned", DefaultAdminToken, "PUT", inventory + "/" + demoTokenID("HWT-1005") + "/assignTo/$ref", `{"@odata.id":"https://graph.microsoft.com/beta/users/alex.wilber@contoso.example"}`, 400, string(entra.CodeTokenAlreadyAssigned)},
+		{"activate activated", DefaultAdminToken, "POST", hwMethods(grady) + "/" + demoTokenID("HWT-1001") + "/activate", `{"verificationCode":"` + demoCode(t, "HWT-1001", hwNow) + `"}`, 400, string(entra.CodeTokenStatus)},
+		{"activate unassigned by serial for a guest", DefaultAdminToken, "POST", hwMethods(guest) + "/assignAndActivateBySerialNumber", `{"verificationCode":"` + code1002 + `","serialNumber":"HWT-1002"}`, 400, string(entra.CodeTokenGuestNotAllowed)},
+		{"activate someone else's", DefaultAdminToken, "POST", hwMethods(nestor) + "/assignAndActivateBySerialNumber", `{"verificationCode":"` + demoCode(t, "HWT-1004", hwNow) + `","serialNumber":"HWT-1004"}`, 400, string(entra.CodeTokenAlreadyAssigned)},
 		{"malformed code", DefaultAdminToken, "POST", hwMethods(lee) + "/" + demoTokenID("HWT-1004") + "/activate", `{"verificationCode":"12a456"}`, 400, codeInvalidValue},
 		{"no code", DefaultAdminToken, "POST", hwMethods(lee) + "/" + demoTokenID("HWT-1004") + "/activate", `{}`, 400, codeBadBody},
 		{"deactivate unknown", DefaultAdminToken, "POST", hwMethods(lee) + "/nope/deactivate", "", 404, codeNotFound},
-		{"unassign the default", DefaultAdminToken, "DELETE", hwMethods(grady) + "/" + demoTokenID("HWT-1001"), "", 400, CodeDefaultMethodInUse},
-		{"auth admin activates for an admin", AuthAdminToken, "POST", hwMethods(lee) + "/" + demoTokenID("HWT-1004") + "/activate", `{"verificationCode":"` + demoCode(t, "HWT-1004", hwNow) + `"}`, 403, CodeAuthorizationDenied},
-		{"reader assigns", GlobalReaderToken, "POST", hwMethods("alex.wilber@contoso.example"), `{"device":{"id":"` + demoTokenID("HWT-1002") + `"}}`, 403, CodeAuthorizationDenied},
+		{"unassign the default", DefaultAdminToken, "DELETE", hwMethods(grady) + "/" + demoTokenID("HWT-1001"), "", 400, string(entra.CodeDefaultMethodInUse)},
+		{"auth admin activates for an admin", AuthAdminToken, "POST", hwMethods(lee) + "/" + demoTokenID("HWT-1004") + "/activate", `{"verificationCode":"` + demoCode(t, "HWT-1004", hwNow) + `"}`, 403, string(entra.CodeAuthorizationDenied)},
+		{"reader assigns", GlobalReaderToken, "POST", hwMethods("alex.wilber@contoso.example"), `{"device":{"id":"` + demoTokenID("HWT-1002") + `"}}`, 403, string(entra.CodeAuthorizationDenied)},
 		{"hardware methods are beta", DefaultAdminToken, "POST", "/v1.0/users/alex.wilber@contoso.example/authentication/hardwareOathMethods", `{"device":{"id":"x"}}`, 405, codeBadRequest},
 	}
 	for _, tt := range tests {
@@ -283,11 +284,11 @@ func TestFiveOathMethodsPerUser(t *testing.T) {
 		}
 	}
 	r := rawCall(t, srv, DefaultAdminToken, "POST", hwMethods("adele.vance@contoso.example"), `{"device":{"id":"`+tokenIDOf(t, srv, "LIM-3")+`"}}`)
-	if r.status != 400 || r.code() != CodeMethodLimit {
+	if r.status != 400 || r.code() != string(entra.CodeMethodLimit) {
 		t.Fatalf("%d %v", r.status, r.body)
 	}
 	r = rawCall(t, srv, DefaultAdminToken, "POST", inventory, `{"serialNumber":"LIM-9","manufacturer":"Contoso","model":"OTP-C200","secretKey":"`+hwSecret+`","timeIntervalInSeconds":30,"assignTo":{"id":"adele.vance@contoso.example"}}`)
-	if r.status != 400 || r.code() != CodeMethodLimit {
+	if r.status != 400 || r.code() != string(entra.CodeMethodLimit) {
 		t.Fatalf("%d %v", r.status, r.body)
 	}
 }
@@ -327,7 +328,7 @@ func TestTokenLifecycle(t *testing.T) {
 		t.Fatalf("%s %v", st, who)
 	}
 	r = rawCall(t, srv, AuthAdminToken, "POST", alex+"/"+id+"/activate", `{"verificationCode":"`+wrongCode(t, "HWT-1002", now)+`"}`)
-	if r.status != 400 || r.code() != CodeInvalidVerification {
+	if r.status != 400 || r.code() != string(entra.CodeInvalidVerification) {
 		t.Fatalf("%d %v", r.status, r.body)
 	}
 	if st, _ := tokenStatus(t, srv, "HWT-1002"); st != methods.TokenFailedActivation {
@@ -353,7 +354,7 @@ func TestTokenLifecycle(t *testing.T) {
 		t.Fatalf("%s %v", st, who)
 	}
 	r = rawCall(t, srv, AuthAdminToken, "POST", alex+"/"+id+"/activate", `{"verificationCode":"`+code+`"}`)
-	if r.status != 400 || r.code() != CodeInvalidVerification || !strings.Contains(r.body["error"].(map[string]any)["message"].(string), "already used") {
+	if r.status != 400 || r.code() != string(entra.CodeInvalidVerification) || !strings.Contains(r.body["error"].(map[string]any)["message"].(string), "already used") {
 		t.Fatalf("replay: %d %v", r.status, r.body)
 	}
 	now = now.Add(30 * time.Second)
@@ -391,7 +392,7 @@ func TestAssignAndActivate(t *testing.T) {
 	srv := newRawServer(t, hwNow)
 	alex := hwMethods("alex.wilber@contoso.example")
 	r := rawCall(t, srv, AuthAdminToken, "POST", alex+"/assignAndActivateBySerialNumber", `{"verificationCode":"`+wrongCode(t, "HWT-1003", hwNow)+`","serialNumber":"hwt-1003","displayName":"Alex"}`)
-	if r.status != 400 || r.code() != CodeInvalidVerification {
+	if r.status != 400 || r.code() != string(entra.CodeInvalidVerification) {
 		t.Fatalf("%d %v", r.status, r.body)
 	}
 	if st, who := tokenStatus(t, srv, "HWT-1003"); st != methods.TokenFailedActivation || who == nil || who.DisplayName != "Alex Wilber" {
@@ -433,7 +434,7 @@ func TestActivationRateLimit(t *testing.T) {
 	before := snapshot(t, srv)
 	lee := hwMethods("lee.gu@contoso.example")
 	r := rawCall(t, srv, DefaultAdminToken, "POST", lee+"/"+demoTokenID("HWT-1004")+"/activate", `{"verificationCode":"`+demoCode(t, "HWT-1004", hwNow)+`"}`)
-	if r.status != 429 || r.code() != CodeActivationRateLimited || r.header.Get("Retry-After") != "60" {
+	if r.status != 429 || r.code() != string(entra.CodeActivationRateLimited) || r.header.Get("Retry-After") != "60" {
 		t.Fatalf("%d %v %v", r.status, r.header, r.body)
 	}
 	if !bytes.Equal(before, snapshot(t, srv)) {
@@ -455,7 +456,7 @@ func TestResyncDriftedToken(t *testing.T) {
 	drifted := hwNow.Add(5 * time.Minute) // the fob runs 10 steps ahead
 	lee := hwMethods("lee.gu@contoso.example")
 	activate := lee + "/" + demoTokenID("HWT-1004") + "/activate"
-	if r := rawCall(t, srv, DefaultAdminToken, "POST", activate, `{"verificationCode":"`+demoCode(t, "HWT-1004", drifted)+`"}`); r.code() != CodeInvalidVerification {
+	if r := rawCall(t, srv, DefaultAdminToken, "POST", activate, `{"verificationCode":"`+demoCode(t, "HWT-1004", drifted)+`"}`); r.code() != string(entra.CodeInvalidVerification) {
 		t.Fatalf("a code 10 steps ahead was accepted: %d %v", r.status, r.body)
 	}
 	c1, c2 := demoCode(t, "HWT-1004", drifted), demoCode(t, "HWT-1004", drifted.Add(30*time.Second))

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock/store"
 )
@@ -169,13 +170,14 @@ func (s *Server) createPhone(r *request) (*response, error) {
 // with methods ms: one phone per type, and an alternateMobile needs a
 // mobile. The number's format is checked before (ValidEntraFormat).
 func checkPhoneAdd(ms []methodRecord, t methods.PhoneType) error {
-	if findPhone(ms, t) != nil {
-		return ruleError(CodePhoneTypeExists, "The user already has a phone method of type '%s'.", t)
+	switch code := entra.CheckPhoneAdd(entra.PhonesOf(methodsOf(ms)), t); code {
+	case "":
+		return nil
+	case entra.CodePhoneTypeExists:
+		return ruleError(code, "The user already has a phone method of type '%s'.", t)
+	default:
+		return ruleError(code, "An alternateMobile phone requires a mobile phone.")
 	}
-	if t == methods.PhoneAlternateMobile && findPhone(ms, methods.PhoneMobile) == nil {
-		return ruleError(CodeMobileRequired, "An alternateMobile phone requires a mobile phone.")
-	}
-	return nil
 }
 
 // addPhone stores a new phone method after the rules of POST phoneMethods:
@@ -233,8 +235,8 @@ func (s *Server) updatePhone(r *request) (*response, error) {
 			if err != nil {
 				return err
 			}
-			if t != m.PhoneType {
-				return ruleError(CodePhoneTypeImmutable, "The phoneType of a phone method cannot be changed from '%s' to '%s'.", m.PhoneType, t)
+			if code := entra.CheckPhoneUpdate(m.PhoneType, t); code != "" {
+				return ruleError(code, "The phoneType of a phone method cannot be changed from '%s' to '%s'.", m.PhoneType, t)
 			}
 		}
 		if b.PhoneNumber == nil {
@@ -302,7 +304,7 @@ func (s *Server) setSMSSignIn(enable bool) handlerFunc {
 				return methodNotFound(r.params["id"], u)
 			}
 			if m.PhoneType != methods.PhoneMobile {
-				return ruleError(CodeSMSSignInNotSupported, "SMS sign-in is only supported on the mobile phone method (%s), not on '%s'.", methods.MobilePhoneID, m.PhoneType)
+				return ruleError(entra.CodeSMSSignInNotSupported, "SMS sign-in is only supported on the mobile phone method (%s), not on '%s'.", methods.MobilePhoneID, m.PhoneType)
 			}
 			if !enable {
 				m.SMSSignInState = "notEnabled"
@@ -313,14 +315,14 @@ func (s *Server) setSMSSignIn(enable bool) handlerFunc {
 				return err
 			}
 			if !pol.allowsSignIn() {
-				return ruleError(CodeSMSSignInNotAllowed, "The authentication methods policy does not enable this user for SMS sign-in.")
+				return ruleError(entra.CodeSMSSignInNotAllowed, "The authentication methods policy does not enable this user for SMS sign-in.")
 			}
 			other, err := smsNumberOwner(tx, u.ID, m.PhoneNumber)
 			if err != nil {
 				return err
 			}
 			if other != "" {
-				return ruleError(CodePhoneNumberNotUnique, "The phone number '%s' is registered to another user in the tenant; SMS sign-in needs a unique phone number.", maskIf(masksPhones(r.caller, u), m.PhoneNumber))
+				return ruleError(entra.CodePhoneNumberNotUnique, "The phone number '%s' is registered to another user in the tenant; SMS sign-in needs a unique phone number.", maskIf(masksPhones(r.caller, u), m.PhoneNumber))
 			}
 			m.SMSSignInState = "ready"
 			return putMethod(tx, m)
@@ -354,7 +356,7 @@ func (b *emailBody) address() (string, error) {
 	}
 	a, err := mail.ParseAddress(*b.EmailAddress)
 	if err != nil || a.Name != "" || a.Address != strings.TrimSpace(*b.EmailAddress) {
-		return "", ruleError(CodeInvalidEmail, "'%s' is not a valid email address.", *b.EmailAddress)
+		return "", ruleError(entra.CodeInvalidEmail, "'%s' is not a valid email address.", *b.EmailAddress)
 	}
 	return a.Address, nil
 }
@@ -372,7 +374,7 @@ func (s *Server) createEmail(r *request) (*response, error) {
 	err = s.methodWrite(r, func(tx store.Tx, u *userRecord, ms []methodRecord) error {
 		for _, m := range ms {
 			if m.Kind == methods.KindEmail {
-				return ruleError(CodeEmailExists, "The user already has an email method.")
+				return ruleError(entra.CodeEmailExists, "The user already has an email method.")
 			}
 		}
 		rec := &methodRecord{UserID: u.ID, Method: methods.Method{ID: methods.EmailMethodID, Kind: methods.KindEmail, EmailAddress: addr}}
@@ -460,29 +462,33 @@ func (s *Server) createTAP(r *request) (*response, error) {
 		if err != nil {
 			return err
 		}
-		if !pol.Enabled {
-			return ruleError(CodeTAPDisabled, "The Temporary Access Pass method is disabled in the authentication methods policy.")
-		}
 		lifetime := pol.DefaultLifetime
 		if b.LifetimeInMinutes != nil {
 			lifetime = *b.LifetimeInMinutes
 		}
-		if lifetime < pol.MinLifetime || lifetime > pol.MaxLifetime {
-			return ruleError(CodeTAPLifetime, "lifetimeInMinutes %d is outside the policy's range of %d to %d minutes.", lifetime, pol.MinLifetime, pol.MaxLifetime)
+		var start *time.Time
+		if b.StartDateTime != nil {
+			st := b.StartDateTime.UTC()
+			start = &st
+		}
+		code := entra.CheckTAP(entra.TAPPolicy{Enabled: pol.Enabled, MinLifetime: pol.MinLifetime, MaxLifetime: pol.MaxLifetime, UsableOnce: pol.UsableOnce},
+			entra.TAPRequest{LifetimeMinutes: lifetime, UsableOnce: b.IsUsableOnce, Start: start}, now)
+		switch code {
+		case entra.CodeTAPDisabled:
+			return ruleError(code, "The Temporary Access Pass method is disabled in the authentication methods policy.")
+		case entra.CodeTAPLifetime:
+			return ruleError(code, "lifetimeInMinutes %d is outside the policy's range of %d to %d minutes.", lifetime, pol.MinLifetime, pol.MaxLifetime)
+		case entra.CodeTAPOneTimeOnly:
+			return ruleError(code, "The Temporary Access Pass policy only allows one-time passes; isUsableOnce must be true.")
+		case entra.CodeInvalidStart:
+			return ruleError(code, "startDateTime %s lies in the past.", start.Format(time.RFC3339))
 		}
 		once := pol.UsableOnce
 		if b.IsUsableOnce != nil {
-			if pol.UsableOnce && !*b.IsUsableOnce {
-				return ruleError(CodeTAPOneTimeOnly, "The Temporary Access Pass policy only allows one-time passes; isUsableOnce must be true.")
-			}
 			once = *b.IsUsableOnce
 		}
-		start := now
-		if b.StartDateTime != nil {
-			start = b.StartDateTime.UTC()
-			if start.Before(now.Add(-startSkewMinutes * time.Minute)) {
-				return ruleError(CodeInvalidStart, "startDateTime %s lies in the past.", start.Format(time.RFC3339))
-			}
+		if start == nil {
+			start = &now
 		}
 		// One pass per user: a new pass replaces the current one.
 		for _, m := range ms {
@@ -501,7 +507,7 @@ func (s *Server) createTAP(r *request) (*response, error) {
 			return err
 		}
 		rec := &methodRecord{UserID: u.ID, PassHash: hashPass(newSalt(), pass), Method: methods.Method{
-			ID: id, Kind: methods.KindTemporaryAccess, Created: &now, StartDateTime: &start,
+			ID: id, Kind: methods.KindTemporaryAccess, Created: &now, StartDateTime: start,
 			LifetimeInMinutes: lifetime, IsUsableOnce: &once,
 		}}
 		if err := putMethod(tx, rec); err != nil {
@@ -540,8 +546,10 @@ func (s *Server) deleteMethodHandler(kind methods.Kind) handlerFunc {
 			if m == nil {
 				return methodNotFound(r.params["id"], u)
 			}
-			if m.Kind == methods.KindPhone && m.PhoneType == methods.PhoneMobile && findPhone(ms, methods.PhoneAlternateMobile) != nil {
-				return ruleError(CodeMobileRequired, "The mobile phone cannot be deleted while the user has an alternateMobile phone.")
+			if m.Kind == methods.KindPhone {
+				if code := entra.CheckPhoneDelete(entra.PhonesOf(methodsOf(ms)), m.PhoneType); code != "" {
+					return ruleError(code, "The mobile phone cannot be deleted while the user has an alternateMobile phone.")
+				}
 			}
 			clearPreferred, err := checkDefaultDeletion(u, ms, m)
 			if err != nil {

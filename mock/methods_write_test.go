@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock/store"
 )
@@ -81,34 +82,34 @@ func TestRuleErrorsOverRawHTTP(t *testing.T) {
 		status                          int
 		code                            string
 	}{
-		{"bad format", DefaultAdminToken, "POST", alex + "/authentication/phoneMethods", `{"phoneNumber":"+14255550100","phoneType":"mobile"}`, 400, CodeInvalidPhoneNumber},
-		{"extension without digits", DefaultAdminToken, "POST", alex + "/authentication/phoneMethods", `{"phoneNumber":"+1 4255550100x","phoneType":"mobile"}`, 400, CodeInvalidPhoneNumber},
+		{"bad format", DefaultAdminToken, "POST", alex + "/authentication/phoneMethods", `{"phoneNumber":"+14255550100","phoneType":"mobile"}`, 400, string(entra.CodeInvalidPhoneNumber)},
+		{"extension without digits", DefaultAdminToken, "POST", alex + "/authentication/phoneMethods", `{"phoneNumber":"+1 4255550100x","phoneType":"mobile"}`, 400, string(entra.CodeInvalidPhoneNumber)},
 		{"unknown type", DefaultAdminToken, "POST", alex + "/authentication/phoneMethods", `{"phoneNumber":"+1 4255550100","phoneType":"pager"}`, 400, codeInvalidValue},
 		{"read-only state", DefaultAdminToken, "POST", alex + "/authentication/phoneMethods", `{"phoneNumber":"+1 4255550100","phoneType":"mobile","smsSignInState":"ready"}`, 400, codeBadBody},
-		{"second mobile", DefaultAdminToken, "POST", adele + "/authentication/phoneMethods", `{"phoneNumber":"+1 4255550111","phoneType":"mobile"}`, 400, CodePhoneTypeExists},
-		{"alternate without mobile", DefaultAdminToken, "POST", alex + "/authentication/phoneMethods", `{"phoneNumber":"+1 4255550111","phoneType":"alternateMobile"}`, 400, CodeMobileRequired},
-		{"type change", DefaultAdminToken, "PATCH", adele + "/authentication/phoneMethods/" + methods.MobilePhoneID, `{"phoneNumber":"+1 4255550111","phoneType":"office"}`, 400, CodePhoneTypeImmutable},
-		{"mobile with alternate", DefaultAdminToken, "DELETE", lee + "/authentication/phoneMethods/" + methods.MobilePhoneID, "", 400, CodeMobileRequired},
-		{"sms sign-in on office", DefaultAdminToken, "POST", "/v1.0/users/grady.archie@contoso.example/authentication/phoneMethods/" + methods.OfficePhoneID + "/enableSmsSignIn", "", 400, CodeSMSSignInNotSupported},
-		{"second email", DefaultAdminToken, "POST", miriam + "/authentication/emailMethods", `{"emailAddress":"m@contoso.example"}`, 400, CodeEmailExists},
-		{"bad email", DefaultAdminToken, "POST", alex + "/authentication/emailMethods", `{"emailAddress":"Alex <a@b.example>"}`, 400, CodeInvalidEmail},
-		{"tap too long", DefaultAdminToken, "POST", alex + "/authentication/temporaryAccessPassMethods", `{"lifetimeInMinutes":481}`, 400, CodeTAPLifetime},
-		{"tap too short", DefaultAdminToken, "POST", alex + "/authentication/temporaryAccessPassMethods", `{"lifetimeInMinutes":10}`, 400, CodeTAPLifetime},
-		{"tap in the past", DefaultAdminToken, "POST", alex + "/authentication/temporaryAccessPassMethods", `{"startDateTime":"2025-05-01T00:00:00Z"}`, 400, CodeInvalidStart},
-		{"default in use", DefaultAdminToken, "DELETE", adele + "/authentication/microsoftAuthenticatorMethods/" + stableID("demo-method", "adele.vance@contoso.example/0"), "", 400, CodeDefaultMethodInUse},
+		{"second mobile", DefaultAdminToken, "POST", adele + "/authentication/phoneMethods", `{"phoneNumber":"+1 4255550111","phoneType":"mobile"}`, 400, string(entra.CodePhoneTypeExists)},
+		{"alternate without mobile", DefaultAdminToken, "POST", alex + "/authentication/phoneMethods", `{"phoneNumber":"+1 4255550111","phoneType":"alternateMobile"}`, 400, string(entra.CodeMobileRequired)},
+		{"type change", DefaultAdminToken, "PATCH", adele + "/authentication/phoneMethods/" + methods.MobilePhoneID, `{"phoneNumber":"+1 4255550111","phoneType":"office"}`, 400, string(entra.CodePhoneTypeImmutable)},
+		{"mobile with alternate", DefaultAdminToken, "DELETE", lee + "/authentication/phoneMethods/" + methods.MobilePhoneID, "", 400, string(entra.CodeMobileRequired)},
+		{"sms sign-in on office", DefaultAdminToken, "POST", "/v1.0/users/grady.archie@contoso.example/authentication/phoneMethods/" + methods.OfficePhoneID + "/enableSmsSignIn", "", 400, string(entra.CodeSMSSignInNotSupported)},
+		{"second email", DefaultAdminToken, "POST", miriam + "/authentication/emailMethods", `{"emailAddress":"m@contoso.example"}`, 400, string(entra.CodeEmailExists)},
+		{"bad email", DefaultAdminToken, "POST", alex + "/authentication/emailMethods", `{"emailAddress":"Alex <a@b.example>"}`, 400, string(entra.CodeInvalidEmail)},
+		{"tap too long", DefaultAdminToken, "POST", alex + "/authentication/temporaryAccessPassMethods", `{"lifetimeInMinutes":481}`, 400, string(entra.CodeTAPLifetime)},
+		{"tap too short", DefaultAdminToken, "POST", alex + "/authentication/temporaryAccessPassMethods", `{"lifetimeInMinutes":10}`, 400, string(entra.CodeTAPLifetime)},
+		{"tap in the past", DefaultAdminToken, "POST", alex + "/authentication/temporaryAccessPassMethods", `{"startDateTime":"2025-05-01T00:00:00Z"}`, 400, string(entra.CodeInvalidStart)},
+		{"default in use", DefaultAdminToken, "DELETE", adele + "/authentication/microsoftAuthenticatorMethods/" + stableID("demo-method", "adele.vance@contoso.example/0"), "", 400, string(entra.CodeDefaultMethodInUse)},
 		{"password delete", DefaultAdminToken, "DELETE", adele + "/authentication/passwordMethods/" + methods.PasswordMethodID, "", 405, codeBadRequest},
 		{"unknown method", DefaultAdminToken, "DELETE", adele + "/authentication/fido2Methods/" + methods.MobilePhoneID, "", 404, codeNotFound},
-		{"prefer unregistered", DefaultAdminToken, "PATCH", "/beta/users/alex.wilber@contoso.example/authentication/signInPreferences", `{"userPreferredMethodForSecondaryAuthentication":"push"}`, 400, CodePreferredNotRegistered},
+		{"prefer unregistered", DefaultAdminToken, "PATCH", "/beta/users/alex.wilber@contoso.example/authentication/signInPreferences", `{"userPreferredMethodForSecondaryAuthentication":"push"}`, 400, string(entra.CodePreferredNotRegistered)},
 		{"prefer unknown", DefaultAdminToken, "PATCH", "/beta/users/alex.wilber@contoso.example/authentication/signInPreferences", `{"userPreferredMethodForSecondaryAuthentication":"none"}`, 400, codeInvalidValue},
 		{"sign-in prefs are beta", DefaultAdminToken, "GET", adele + "/authentication/signInPreferences", "", 400, codeBadBody},
-		{"own password", DefaultAdminToken, "POST", "/v1.0/users/mfa.admin@contoso.example/authentication/methods/" + methods.PasswordMethodID + "/resetPassword", "", 403, CodeOwnPasswordReset},
-		{"weak password", DefaultAdminToken, "POST", adele + "/authentication/methods/" + methods.PasswordMethodID + "/resetPassword", `{"newPassword":"password"}`, 400, CodePasswordPolicy},
-		{"auth admin on admin", AuthAdminToken, "POST", megan + "/authentication/emailMethods", `{"emailAddress":"m@contoso.example"}`, 403, CodeAuthorizationDenied},
-		{"auth admin on user admin", AuthAdminToken, "DELETE", lee + "/authentication/phoneMethods/" + methods.AlternateMobilePhoneID, "", 403, CodeAuthorizationDenied},
-		{"reader writes", GlobalReaderToken, "POST", alex + "/authentication/emailMethods", `{"emailAddress":"a@contoso.example"}`, 403, CodeAuthorizationDenied},
-		{"reports reader writes", ReportsReaderToken, "POST", alex + "/revokeSignInSessions", "", 403, CodeAuthorizationDenied},
-		{"auth admin mfa state", AuthAdminToken, "PATCH", "/beta/users/alex.wilber@contoso.example/authentication/requirements", `{"perUserMfaState":"enforced"}`, 403, CodeAuthorizationDenied},
-		{"auth admin reads policy", AuthAdminToken, "GET", "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass", "", 403, CodeAuthorizationDenied},
+		{"own password", DefaultAdminToken, "POST", "/v1.0/users/mfa.admin@contoso.example/authentication/methods/" + methods.PasswordMethodID + "/resetPassword", "", 403, string(entra.CodeOwnPasswordReset)},
+		{"weak password", DefaultAdminToken, "POST", adele + "/authentication/methods/" + methods.PasswordMethodID + "/resetPassword", `{"newPassword":"password"}`, 400, string(entra.CodePasswordPolicy)},
+		{"auth admin on admin", AuthAdminToken, "POST", megan + "/authentication/emailMethods", `{"emailAddress":"m@contoso.example"}`, 403, string(entra.CodeAuthorizationDenied)},
+		{"auth admin on user admin", AuthAdminToken, "DELETE", lee + "/authentication/phoneMethods/" + methods.AlternateMobilePhoneID, "", 403, string(entra.CodeAuthorizationDenied)},
+		{"reader writes", GlobalReaderToken, "POST", alex + "/authentication/emailMethods", `{"emailAddress":"a@contoso.example"}`, 403, string(entra.CodeAuthorizationDenied)},
+		{"reports reader writes", ReportsReaderToken, "POST", alex + "/revokeSignInSessions", "", 403, string(entra.CodeAuthorizationDenied)},
+		{"auth admin mfa state", AuthAdminToken, "PATCH", "/beta/users/alex.wilber@contoso.example/authentication/requirements", `{"perUserMfaState":"enforced"}`, 403, string(entra.CodeAuthorizationDenied)},
+		{"auth admin reads policy", AuthAdminToken, "GET", "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass", "", 403, string(entra.CodeAuthorizationDenied)},
 		{"bad mfa state", DefaultAdminToken, "PATCH", "/beta/users/alex.wilber@contoso.example/authentication/requirements", `{"perUserMfaState":"on"}`, 400, codeInvalidValue},
 	}
 	for _, tt := range tests {
@@ -148,9 +149,9 @@ func snapshot(t *testing.T, srv *Server) []byte {
 }
 
 func TestRuleTableIsComplete(t *testing.T) {
-	seen := map[string]bool{}
+	seen := map[entra.Code]bool{}
 	for _, r := range RuleErrors() {
-		if seen[r.Code] || r.Status < 400 || r.Rule == "" {
+		if seen[r.Code] || r.Status < 400 || r.Forbids == "" || r.Doc == "" {
 			t.Errorf("rule %+v duplicated or incomplete", r)
 		}
 		seen[r.Code] = true
@@ -194,14 +195,14 @@ func TestPhoneLifecycle(t *testing.T) {
 		t.Fatalf("diego update: %d %v", r.status, r.body)
 	}
 	r = rawCall(t, srv, tok, "POST", diego+"/authentication/phoneMethods/"+methods.MobilePhoneID+"/enableSmsSignIn", "")
-	if r.status != 400 || r.code() != CodePhoneNumberNotUnique {
+	if r.status != 400 || r.code() != string(entra.CodePhoneNumberNotUnique) {
 		t.Fatalf("duplicate enable: %d %v", r.status, r.body)
 	}
 	if r = rawCall(t, srv, tok, "POST", alex+"/authentication/phoneMethods/"+methods.MobilePhoneID+"/disableSmsSignIn", ""); r.status != 204 {
 		t.Fatalf("disable: %d %v", r.status, r.body)
 	}
 	// The alternate goes first, then the mobile.
-	if r = rawCall(t, srv, tok, "DELETE", alex+"/authentication/phoneMethods/"+methods.MobilePhoneID, ""); r.code() != CodeMobileRequired {
+	if r = rawCall(t, srv, tok, "DELETE", alex+"/authentication/phoneMethods/"+methods.MobilePhoneID, ""); r.code() != string(entra.CodeMobileRequired) {
 		t.Fatalf("mobile before alternate: %d %v", r.status, r.body)
 	}
 	for _, id := range []string{methods.AlternateMobilePhoneID, methods.MobilePhoneID} {
@@ -224,7 +225,7 @@ func TestSMSSignInPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := rawCall(t, srv, DefaultAdminToken, "POST", diego+"/authentication/phoneMethods/"+methods.MobilePhoneID+"/enableSmsSignIn", "")
-	if r.status != 400 || r.code() != CodeSMSSignInNotAllowed {
+	if r.status != 400 || r.code() != string(entra.CodeSMSSignInNotAllowed) {
 		t.Fatalf("%d %v", r.status, r.body)
 	}
 	r = rawCall(t, srv, DefaultAdminToken, "POST", alex+"/authentication/phoneMethods", `{"phoneNumber":"+1 4255550120","phoneType":"mobile"}`)
@@ -265,7 +266,7 @@ func TestTAPCreateShowsPassOnceAndReplaces(t *testing.T) {
 			c.IsUsableOnce = true
 		})
 	})
-	if r = rawCall(t, srv, DefaultAdminToken, "POST", alex+"/authentication/temporaryAccessPassMethods", `{"isUsableOnce":false}`); r.code() != CodeTAPOneTimeOnly {
+	if r = rawCall(t, srv, DefaultAdminToken, "POST", alex+"/authentication/temporaryAccessPassMethods", `{"isUsableOnce":false}`); r.code() != string(entra.CodeTAPOneTimeOnly) {
 		t.Fatalf("one-time policy: %d %v", r.status, r.body)
 	}
 	if r = rawCall(t, srv, DefaultAdminToken, "POST", alex+"/authentication/temporaryAccessPassMethods", ``); r.status != 201 || r.body["isUsableOnce"] != true || r.body["lifetimeInMinutes"] != float64(60) {
@@ -277,7 +278,7 @@ func TestTAPCreateShowsPassOnceAndReplaces(t *testing.T) {
 			c.State = "disabled"
 		})
 	})
-	if r = rawCall(t, srv, DefaultAdminToken, "POST", alex+"/authentication/temporaryAccessPassMethods", `{}`); r.code() != CodeTAPDisabled {
+	if r = rawCall(t, srv, DefaultAdminToken, "POST", alex+"/authentication/temporaryAccessPassMethods", `{}`); r.code() != string(entra.CodeTAPDisabled) {
 		t.Fatalf("disabled policy: %d %v", r.status, r.body)
 	}
 }

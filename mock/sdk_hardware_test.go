@@ -14,6 +14,7 @@ import (
 	khttp "github.com/microsoft/kiota-http-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock"
 )
@@ -216,19 +217,19 @@ func TestSDKHardwareRuleErrorCodes(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"secret", mock.DefaultAdminToken, nil, step{abs.POST, inv, create("E-1", "NOT-BASE32-1890", "")}, 400, mock.CodeInvalidSecretKey},
-		{"secret immutable", mock.DefaultAdminToken, nil, step{abs.PATCH, inv + "/" + tokenID(t, "HWT-1002"), `{"secretKey":"` + newSecret + `"}`}, 400, mock.CodeSecretKeyImmutable},
-		{"duplicate serial", mock.DefaultAdminToken, nil, step{abs.POST, inv, create("HWT-1001", newSecret, "")}, 409, mock.CodeSerialNumberExists},
-		{"already assigned", mock.DefaultAdminToken, nil, step{abs.POST, "/users/alex.wilber@contoso.example/authentication/hardwareOathMethods", `{"device":{"id":"` + tokenID(t, "HWT-1004") + `"}}`}, 400, mock.CodeTokenAlreadyAssigned},
-		{"delete assigned", mock.DefaultAdminToken, nil, step{abs.DELETE, inv + "/" + tokenID(t, "HWT-1004"), ""}, 400, mock.CodeTokenAssigned},
-		{"guest", mock.DefaultAdminToken, nil, step{abs.POST, inv, create("E-2", newSecret, `,"assignTo":{"id":"isaiah.langer_fabrikam.example#EXT#@contoso.example"}`)}, 400, mock.CodeTokenGuestNotAllowed},
-		{"activate activated", mock.DefaultAdminToken, nil, step{abs.POST, "/users/grady.archie@contoso.example/authentication/hardwareOathMethods/" + tokenID(t, "HWT-1001") + "/activate", `{"verificationCode":"000000"}`}, 400, mock.CodeTokenStatus},
-		{"wrong code", mock.DefaultAdminToken, nil, step{abs.POST, lee + tokenID(t, "HWT-1004") + "/activate", `{"verificationCode":"` + notCode(t, "KRUGS4ZANFZSAYJAOBZGK5DUPEQGQYLS") + `"}`}, 400, mock.CodeInvalidVerification},
+		{"secret", mock.DefaultAdminToken, nil, step{abs.POST, inv, create("E-1", "NOT-BASE32-1890", "")}, 400, string(entra.CodeInvalidSecretKey)},
+		{"secret immutable", mock.DefaultAdminToken, nil, step{abs.PATCH, inv + "/" + tokenID(t, "HWT-1002"), `{"secretKey":"` + newSecret + `"}`}, 400, string(entra.CodeSecretKeyImmutable)},
+		{"duplicate serial", mock.DefaultAdminToken, nil, step{abs.POST, inv, create("HWT-1001", newSecret, "")}, 409, string(entra.CodeSerialNumberExists)},
+		{"already assigned", mock.DefaultAdminToken, nil, step{abs.POST, "/users/alex.wilber@contoso.example/authentication/hardwareOathMethods", `{"device":{"id":"` + tokenID(t, "HWT-1004") + `"}}`}, 400, string(entra.CodeTokenAlreadyAssigned)},
+		{"delete assigned", mock.DefaultAdminToken, nil, step{abs.DELETE, inv + "/" + tokenID(t, "HWT-1004"), ""}, 400, string(entra.CodeTokenAssigned)},
+		{"guest", mock.DefaultAdminToken, nil, step{abs.POST, inv, create("E-2", newSecret, `,"assignTo":{"id":"isaiah.langer_fabrikam.example#EXT#@contoso.example"}`)}, 400, string(entra.CodeTokenGuestNotAllowed)},
+		{"activate activated", mock.DefaultAdminToken, nil, step{abs.POST, "/users/grady.archie@contoso.example/authentication/hardwareOathMethods/" + tokenID(t, "HWT-1001") + "/activate", `{"verificationCode":"000000"}`}, 400, string(entra.CodeTokenStatus)},
+		{"wrong code", mock.DefaultAdminToken, nil, step{abs.POST, lee + tokenID(t, "HWT-1004") + "/activate", `{"verificationCode":"` + notCode(t, "KRUGS4ZANFZSAYJAOBZGK5DUPEQGQYLS") + `"}`}, 400, string(entra.CodeInvalidVerification)},
 		{"five per user", mock.DefaultAdminToken, []step{
 			{abs.POST, inv, create("L-1", "GEAAAAAAAAAAAAAA", `,"assignTo":{"id":"nestor.wilke@contoso.example"}`)},
 			{abs.POST, inv, create("L-2", "GEBAAAAAAAAAAAAA", `,"assignTo":{"id":"nestor.wilke@contoso.example"}`)},
-		}, step{abs.POST, inv, create("L-3", "GECAAAAAAAAAAAAA", `,"assignTo":{"id":"nestor.wilke@contoso.example"}`)}, 400, mock.CodeMethodLimit},
-		{"auth admin reads the inventory", mock.AuthAdminToken, nil, step{abs.GET, inv, ""}, 403, mock.CodeAuthorizationDenied},
+		}, step{abs.POST, inv, create("L-3", "GECAAAAAAAAAAAAA", `,"assignTo":{"id":"nestor.wilke@contoso.example"}`)}, 400, string(entra.CodeMethodLimit)},
+		{"auth admin reads the inventory", mock.AuthAdminToken, nil, step{abs.GET, inv, ""}, 403, string(entra.CodeAuthorizationDenied)},
 	}
 	for _, tt := range tests {
 		for _, target := range hwTargets(t, tt.token) {
@@ -277,7 +278,7 @@ func TestSDKActivationRateLimit(t *testing.T) {
 		ShouldRetry: func(time.Duration, int, *http.Request, *http.Response) bool { return false },
 	}})
 	_, err := target.adapter.SendPrimitive(context.Background(), ri, "[]byte", odataErrors)
-	oe := assertODataError(t, err, 429, mock.CodeActivationRateLimited)
+	oe := assertODataError(t, err, 429, string(entra.CodeActivationRateLimited))
 	if oe.ResponseHeaders == nil || len(oe.ResponseHeaders.Get("Retry-After")) == 0 {
 		t.Fatalf("no Retry-After: %v", oe.ResponseHeaders)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/mock"
 )
 
@@ -243,42 +244,42 @@ func TestSDKRuleErrorCodes(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"format", mock.DefaultAdminToken, phonePost("alex.wilber@contoso.example", "+1-425-555-0100", models.MOBILE_AUTHENTICATIONPHONETYPE), 400, mock.CodeInvalidPhoneNumber},
-		{"duplicate type", mock.DefaultAdminToken, phonePost("adele.vance@contoso.example", "+1 4255550100", models.MOBILE_AUTHENTICATIONPHONETYPE), 400, mock.CodePhoneTypeExists},
-		{"alternate without mobile", mock.DefaultAdminToken, phonePost("alex.wilber@contoso.example", "+1 4255550100", models.ALTERNATEMOBILE_AUTHENTICATIONPHONETYPE), 400, mock.CodeMobileRequired},
+		{"format", mock.DefaultAdminToken, phonePost("alex.wilber@contoso.example", "+1-425-555-0100", models.MOBILE_AUTHENTICATIONPHONETYPE), 400, string(entra.CodeInvalidPhoneNumber)},
+		{"duplicate type", mock.DefaultAdminToken, phonePost("adele.vance@contoso.example", "+1 4255550100", models.MOBILE_AUTHENTICATIONPHONETYPE), 400, string(entra.CodePhoneTypeExists)},
+		{"alternate without mobile", mock.DefaultAdminToken, phonePost("alex.wilber@contoso.example", "+1 4255550100", models.ALTERNATEMOBILE_AUTHENTICATIONPHONETYPE), 400, string(entra.CodeMobileRequired)},
 		{"type change", mock.DefaultAdminToken, func(a abs.RequestAdapter) error {
 			_, err := usersBuilder(a).ByUserId("adele.vance@contoso.example").Authentication().PhoneMethods().ByPhoneAuthenticationMethodId(mobileID).
 				Patch(ctx, newPhone("+1 4255550100", models.OFFICE_AUTHENTICATIONPHONETYPE), nil)
 			return err
-		}, 400, mock.CodePhoneTypeImmutable},
+		}, 400, string(entra.CodePhoneTypeImmutable)},
 		{"sms sign-in on alternate", mock.DefaultAdminToken, func(a abs.RequestAdapter) error {
 			return usersBuilder(a).ByUserId("lee.gu@contoso.example").Authentication().PhoneMethods().ByPhoneAuthenticationMethodId(alternateID).EnableSmsSignIn().Post(ctx, nil)
-		}, 400, mock.CodeSMSSignInNotSupported},
-		{"second email", mock.DefaultAdminToken, email("miriam.graham@contoso.example", "m@outlook.example"), 400, mock.CodeEmailExists},
-		{"bad email", mock.DefaultAdminToken, email("alex.wilber@contoso.example", "not an address"), 400, mock.CodeInvalidEmail},
-		{"tap lifetime", mock.DefaultAdminToken, tapPost(600, nil), 400, mock.CodeTAPLifetime},
-		{"tap start", mock.DefaultAdminToken, tapPost(60, &past), 400, mock.CodeInvalidStart},
+		}, 400, string(entra.CodeSMSSignInNotSupported)},
+		{"second email", mock.DefaultAdminToken, email("miriam.graham@contoso.example", "m@outlook.example"), 400, string(entra.CodeEmailExists)},
+		{"bad email", mock.DefaultAdminToken, email("alex.wilber@contoso.example", "not an address"), 400, string(entra.CodeInvalidEmail)},
+		{"tap lifetime", mock.DefaultAdminToken, tapPost(600, nil), 400, string(entra.CodeTAPLifetime)},
+		{"tap start", mock.DefaultAdminToken, tapPost(60, &past), 400, string(entra.CodeInvalidStart)},
 		{"default in use", mock.DefaultAdminToken, func(a abs.RequestAdapter) error {
 			auth := usersBuilder(a).ByUserId("diego.siciliani@contoso.example").Authentication()
 			if _, err := auth.PhoneMethods().Post(ctx, newPhone("+44 7700900124", models.OFFICE_AUTHENTICATIONPHONETYPE), nil); err != nil {
 				return err
 			}
 			return auth.PhoneMethods().ByPhoneAuthenticationMethodId(mobileID).Delete(ctx, nil)
-		}, 400, mock.CodeDefaultMethodInUse},
+		}, 400, string(entra.CodeDefaultMethodInUse)},
 		{"own password", mock.DefaultAdminToken, func(a abs.RequestAdapter) error {
 			_, err := usersBuilder(a).ByUserId("mfa.admin@contoso.example").Authentication().Methods().ByAuthenticationMethodId(passwordID).ResetPassword().
 				Post(ctx, users.NewItemAuthenticationMethodsItemResetPasswordPostRequestBody(), nil)
 			return err
-		}, 403, mock.CodeOwnPasswordReset},
+		}, 403, string(entra.CodeOwnPasswordReset)},
 		{"weak password", mock.DefaultAdminToken, func(a abs.RequestAdapter) error {
 			b := users.NewItemAuthenticationMethodsItemResetPasswordPostRequestBody()
 			pw := "short"
 			b.SetNewPassword(&pw)
 			_, err := usersBuilder(a).ByUserId("alex.wilber@contoso.example").Authentication().Methods().ByAuthenticationMethodId(passwordID).ResetPassword().Post(ctx, b, nil)
 			return err
-		}, 400, mock.CodePasswordPolicy},
-		{"auth admin on admin", mock.AuthAdminToken, phonePost("megan.bowen@contoso.example", "+1 4255550100", models.MOBILE_AUTHENTICATIONPHONETYPE), 403, mock.CodeAuthorizationDenied},
-		{"reader writes", mock.GlobalReaderToken, email("alex.wilber@contoso.example", "a@outlook.example"), 403, mock.CodeAuthorizationDenied},
+		}, 400, string(entra.CodePasswordPolicy)},
+		{"auth admin on admin", mock.AuthAdminToken, phonePost("megan.bowen@contoso.example", "+1 4255550100", models.MOBILE_AUTHENTICATIONPHONETYPE), 403, string(entra.CodeAuthorizationDenied)},
+		{"reader writes", mock.GlobalReaderToken, email("alex.wilber@contoso.example", "a@outlook.example"), 403, string(entra.CodeAuthorizationDenied)},
 		{"preferred not registered (beta)", mock.DefaultAdminToken, func(a abs.RequestAdapter) error {
 			ri := abs.NewRequestInformation()
 			ri.Method = abs.PATCH
@@ -286,7 +287,7 @@ func TestSDKRuleErrorCodes(t *testing.T) {
 			ri.SetUri(*u)
 			ri.SetStreamContentAndContentType([]byte(`{"userPreferredMethodForSecondaryAuthentication":"push"}`), "application/json")
 			return a.SendNoContent(ctx, ri, abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue})
-		}, 400, mock.CodePreferredNotRegistered},
+		}, 400, string(entra.CodePreferredNotRegistered)},
 	}
 	for _, tt := range tests {
 		for _, target := range writeTargets(t, tt.token) {

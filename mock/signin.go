@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock/store"
 )
@@ -78,7 +79,7 @@ func (s *Server) patchSignInPreferences(r *request) (*response, error) {
 				registered[i] = ms[i].Method
 			}
 			if !preferred.SupportedBy(registered) {
-				return ruleError(CodePreferredNotRegistered, "The user has not registered a method for '%s' (it needs %s).", preferred, preferred.Requirement())
+				return ruleError(entra.CodePreferredNotRegistered, "The user has not registered a method for '%s' (it needs %s).", preferred, preferred.Requirement())
 			}
 			u.PreferredMethod = string(preferred)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock/store"
 )
@@ -110,7 +111,7 @@ func checkPasswordPolicy(pw string) error {
 		}
 	}
 	if n < minPasswordLength || n > maxPasswordLength || classes < 3 {
-		return ruleError(CodePasswordPolicy, "The password does not comply with the password complexity requirements.")
+		return ruleError(entra.CodePasswordPolicy, "The password does not comply with the password complexity requirements.")
 	}
 	return nil
 }
@@ -154,7 +155,7 @@ func (s *Server) resetPassword(r *request) (*response, error) {
 			return err
 		}
 		if isSelf(r.caller, u) {
-			return ruleError(CodeOwnPasswordReset, "The password of the signed-in user cannot be reset with this API.")
+			return ruleError(entra.CodeOwnPasswordReset, "The password of the signed-in user cannot be reset with this API.")
 		}
 		if !r.caller.has(RolePrivilegedAuthAdmin, RoleGlobalAdmin, RoleAuthAdmin) {
 			return errDenied()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/methods/verify"
 	"github.com/mfactl/mfactl/mock/store"
@@ -290,7 +291,7 @@ func TestEnrollAppConfirmAndLimit(t *testing.T) {
 			}
 		}
 		r = e.rc.do("POST", "/_mock/enroll/app", DefaultAdminToken, `{"user":"`+vAlex+`"}`)
-		if r.status != 400 || r.errorCode() != CodeMethodLimit {
+		if r.status != 400 || r.errorCode() != string(entra.CodeMethodLimit) {
 			t.Errorf("sixth app: %d %s", r.status, r.raw)
 		}
 	})
@@ -337,10 +338,10 @@ func TestEnrollPhoneTestsTheNumberFirst(t *testing.T) {
 		}
 		// Same rules as POST phoneMethods.
 		for _, tc := range []struct{ body, code string }{
-			{`{"user":"` + vJohanna + `","phoneNumber":"+1 4255550179","phoneType":"mobile"}`, CodePhoneTypeExists},
+			{`{"user":"` + vJohanna + `","phoneNumber":"+1 4255550179","phoneType":"mobile"}`, string(entra.CodePhoneTypeExists)},
 			{`{"user":"` + vAdele + `","phoneNumber":"+1 4255550179","phoneType":"alternateMobile","method":"sms"}`, ""},
-			{`{"user":"` + vAlex + `","phoneNumber":"4255550179","phoneType":"alternateMobile"}`, CodeInvalidPhoneNumber},
-			{`{"user":"` + vMegan + `","phoneNumber":"+1 4255550179","phoneType":"alternateMobile","method":"voice"}`, CodeMobileRequired},
+			{`{"user":"` + vAlex + `","phoneNumber":"4255550179","phoneType":"alternateMobile"}`, string(entra.CodeInvalidPhoneNumber)},
+			{`{"user":"` + vMegan + `","phoneNumber":"+1 4255550179","phoneType":"alternateMobile","method":"voice"}`, string(entra.CodeMobileRequired)},
 		} {
 			rr := e.rc.do("POST", "/_mock/enroll/phone", DefaultAdminToken, tc.body)
 			if tc.code == "" {

@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/mfactl/mfactl/internal/exitcode"
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -324,7 +325,8 @@ func selectMethods(before []methods.Method, sel Selection) (remove, keep []Choic
 	return remove, keep, notRegistered, warnings, nil
 }
 
-// sim replays Entra's rules on a method list, as the mock enforces them.
+// sim replays Entra's rules (package entra) on a method list, as the mock
+// enforces them.
 type sim struct {
 	ms        []methods.Method
 	preferred methods.DefaultMethod
@@ -334,9 +336,7 @@ func without(ms []methods.Method, id string) []methods.Method {
 	return slices.DeleteFunc(slices.Clone(ms), func(m methods.Method) bool { return m.ID == id })
 }
 
-func backs(d methods.DefaultMethod, m methods.Method) bool {
-	return d != "" && d.SupportedBy([]methods.Method{m})
-}
+func backs(d methods.DefaultMethod, m methods.Method) bool { return entra.Backs(d, m) }
 
 func canBackDefault(ms []methods.Method) bool { return strongestDefault(ms) != "" }
 
@@ -354,17 +354,11 @@ func strongestDefault(ms []methods.Method) methods.DefaultMethod {
 // blocked says why Graph would refuse to remove m now ("" when it would
 // not).
 func (s *sim) blocked(m methods.Method) string {
-	if m.Kind == methods.KindPhone && m.PhoneType == methods.PhoneMobile &&
-		slices.ContainsFunc(s.ms, func(o methods.Method) bool {
-			return o.Kind == methods.KindPhone && o.PhoneType == methods.PhoneAlternateMobile
-		}) {
+	if m.Kind == methods.KindPhone && entra.CheckPhoneDelete(entra.PhonesOf(s.ms), m.PhoneType) != "" {
 		return "the mobile phone cannot go while an alternateMobile phone exists"
 	}
-	if backs(s.preferred, m) {
-		rest := without(s.ms, m.ID)
-		if !s.preferred.SupportedBy(rest) && canBackDefault(rest) {
-			return fmt.Sprintf("it delivers the default method (%s) while other methods remain", s.preferred)
-		}
+	if _, code := entra.CheckDefaultDeletion(entra.DefaultDeletion{Preferred: s.preferred, Victim: m, Rest: without(s.ms, m.ID)}); code != "" {
+		return fmt.Sprintf("it delivers the default method (%s) while other methods remain", s.preferred)
 	}
 	return ""
 }
@@ -454,11 +448,8 @@ func Build(before []methods.Method, preferred methods.DefaultMethod, o Options) 
 		}
 	}
 	if slices.ContainsFunc(remove, func(c Choice) bool {
-		return c.Method.Kind == methods.KindPhone && c.Method.PhoneType == methods.PhoneMobile
-	}) &&
-		slices.ContainsFunc(kept, func(m methods.Method) bool {
-			return m.Kind == methods.KindPhone && m.PhoneType == methods.PhoneAlternateMobile
-		}) {
+		return c.Method.Kind == methods.KindPhone && entra.CheckPhoneDelete(entra.PhonesOf(kept), c.Method.PhoneType) != ""
+	}) {
 		return Plan{}, &Error{Msg: "Graph keeps the mobile phone while the user has an alternateMobile phone, which this reset keeps",
 			Hint: "remove both (--method mobile,alternateMobile), or give the mobile a new number with `mfactl phone update`"}
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -245,7 +246,7 @@ func (r *Result) CheckTenant(ctx context.Context, tenant Tenant) error {
 			if err != nil {
 				return fmt.Errorf("looking up %s: %w", printable(t.UPN), err)
 			}
-			if st.found && !st.user.IsGuest() {
+			if st.found && entra.CheckTokenHolder(st.user.IsGuest()) == "" {
 				if st.count, err = tenant.OathMethodCount(ctx, st.user); err != nil {
 					return fmt.Errorf("counting the OATH methods of %s: %w", printable(t.UPN), err)
 				}
@@ -255,9 +256,9 @@ func (r *Result) CheckTenant(ctx context.Context, tenant Tenant) error {
 		switch {
 		case !st.found:
 			reasons[i] = fmt.Sprintf("no user %s in the tenant", printable(t.UPN))
-		case st.user.IsGuest():
+		case entra.CheckTokenHolder(st.user.IsGuest()) != "":
 			reasons[i] = fmt.Sprintf("user %s is a guest, and hardware tokens cannot be assigned to guests", printable(t.UPN))
-		case st.loaded && st.count >= MaxTokensPerUser:
+		case st.loaded && entra.CheckOathLimit(st.count) != "":
 			reasons[i] = fmt.Sprintf("user %s would have more than %d OATH methods (tokens and authenticator apps)", printable(t.UPN), MaxTokensPerUser)
 		default:
 			st.count++

@@ -17,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -63,7 +64,7 @@ const (
 	Digits = 6
 	// MaxTokensPerUser is Entra's limit on OATH methods (hardware tokens
 	// and authenticator apps) per user.
-	MaxTokensPerUser = 5
+	MaxTokensPerUser = entra.MaxOathAndAppMethods
 )
 
 // Token is one hardware OATH token read from a seed file.
