@@ -299,7 +299,7 @@ isaiah.langer_fabrikam.example#EXT#@contoso.example,,,push,,
 func TestBulkRuleCodesAreTheMocks(t *testing.T) {
 	var known []string
 	for _, r := range mock.RuleErrors() {
-		known = append(known, r.Code)
+		known = append(known, string(r.Code))
 	}
 	for _, c := range bulk.RuleCodes {
 		if !slices.Contains(known, c) {

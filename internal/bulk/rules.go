@@ -3,23 +3,25 @@ package bulk
 import (
 	"fmt"
 
+	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/methods"
 )
 
-// Rule codes: the codes the mock answers with when an operation breaks
-// one of Entra's rules (mock/rules.go, whose table documents each rule).
-// The planner checks the same rules before anything is sent, one function
-// per rule, and refuses a row with the code the service would answer.
+// Rule codes: Entra's codes (package entra, whose rule table documents
+// each rule, and which the mock enforces). The planner checks the same
+// rules before anything is sent, one function per rule, through entra's
+// checks where the rule is a state check, and refuses a row with the code
+// the service would answer.
 const (
-	CodePhoneTypeExists        = "phoneTypeAlreadyExists"
-	CodeMobileRequired         = "mobilePhoneRequired"
-	CodeSMSSignInNotSupported  = "smsSignInNotSupported"
-	CodeEmailExists            = "emailMethodAlreadyExists"
-	CodeDefaultMethodInUse     = "defaultMethodInUse"
-	CodePreferredNotRegistered = "preferredMethodNotRegistered"
-	CodeTAPLifetime            = "temporaryAccessPassLifetimeOutOfRange"
-	CodeTAPOneTimeOnly         = "temporaryAccessPassMustBeUsableOnce"
-	CodeTAPDisabled            = "temporaryAccessPassDisabledByPolicy"
+	CodePhoneTypeExists        = string(entra.CodePhoneTypeExists)
+	CodeMobileRequired         = string(entra.CodeMobileRequired)
+	CodeSMSSignInNotSupported  = string(entra.CodeSMSSignInNotSupported)
+	CodeEmailExists            = string(entra.CodeEmailExists)
+	CodeDefaultMethodInUse     = string(entra.CodeDefaultMethodInUse)
+	CodePreferredNotRegistered = string(entra.CodePreferredNotRegistered)
+	CodeTAPLifetime            = string(entra.CodeTAPLifetime)
+	CodeTAPOneTimeOnly         = string(entra.CodeTAPOneTimeOnly)
+	CodeTAPDisabled            = string(entra.CodeTAPDisabled)
 )
 
 // RuleCodes lists the codes above (a test holds them to the mock's table).
@@ -50,7 +52,7 @@ func phoneOf(ms []methods.Method, t methods.PhoneType) (methods.Method, bool) {
 // RulePhoneTypeUnique: a user has at most one phone of each type
 // (phoneAuthenticationMethod: "phoneType ... a user may have one of each").
 func RulePhoneTypeUnique(ms []methods.Method, t methods.PhoneType) error {
-	if _, ok := phoneOf(ms, t); ok {
+	if entra.PhonesOf(ms).Has(t) {
 		return ruleErr(CodePhoneTypeExists, "the user already has a %s phone", t)
 	}
 	return nil
@@ -60,9 +62,9 @@ func RulePhoneTypeUnique(ms []methods.Method, t methods.PhoneType) error {
 // the mobile is added first and deleted last. ms is the methods after the
 // operation.
 func RuleMobileRequired(ms []methods.Method) error {
-	_, alt := phoneOf(ms, methods.PhoneAlternateMobile)
-	_, mob := phoneOf(ms, methods.PhoneMobile)
-	if alt && !mob {
+	// The state entra.CheckPhoneAdd and entra.CheckPhoneDelete keep: no
+	// alternateMobile without a mobile.
+	if have := entra.PhonesOf(ms); have.AlternateMobile && !have.Mobile {
 		return ruleErr(CodeMobileRequired, "an alternateMobile phone needs a mobile phone (remove the alternateMobile too, or keep the mobile)")
 	}
 	return nil
@@ -71,7 +73,7 @@ func RuleMobileRequired(ms []methods.Method) error {
 // RuleSMSSignInNeedsMobile: only the mobile phone can be used for SMS
 // sign-in.
 func RuleSMSSignInNeedsMobile(ms []methods.Method) error {
-	if _, ok := phoneOf(ms, methods.PhoneMobile); !ok {
+	if !entra.PhonesOf(ms).Mobile {
 		return ruleErr(CodeSMSSignInNotSupported, "SMS sign-in needs a mobile phone, and the user has none (set the mobile column)")
 	}
 	return nil
@@ -101,24 +103,22 @@ func RulePreferredRegistered(d methods.DefaultMethod, ms []methods.Method) error
 // new default first). It reports whether the deletion leaves the default
 // without a method, which Entra then clears.
 func RuleDefaultDeletion(preferred methods.DefaultMethod, all []methods.Method, victim methods.Method) (clears bool, err error) {
-	if preferred == "" || !preferred.SupportedBy([]methods.Method{victim}) {
-		return false, nil
-	}
 	var rest []methods.Method
 	for _, m := range all {
 		if m.ID != victim.ID {
 			rest = append(rest, m)
 		}
 	}
-	if preferred.SupportedBy(rest) {
-		return false, nil
+	clears, code := entra.CheckDefaultDeletion(entra.DefaultDeletion{Preferred: preferred, Victim: victim, Rest: rest})
+	if code == "" {
+		return clears, nil
 	}
 	for _, d := range methods.DefaultMethods {
 		if d.SupportedBy(rest) {
-			return false, ruleErr(CodeDefaultMethodInUse, "%s delivers the default method (%s) and the user has others: set the default column (to %s, say) so the default changes first", describe(victim), preferred, d)
+			return false, ruleErr(string(code), "%s delivers the default method (%s) and the user has others: set the default column (to %s, say) so the default changes first", describe(victim), preferred, d)
 		}
 	}
-	return true, nil
+	return false, ruleErr(string(code), "%s delivers the default method (%s): set the default column so the default changes first", describe(victim), preferred)
 }
 
 func describe(m methods.Method) string {

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/mfactl/mfactl/internal/exitcode"
 	"github.com/mfactl/mfactl/entra"
+	"github.com/mfactl/mfactl/internal/exitcode"
 	"github.com/mfactl/mfactl/methods"
 )
 
