@@ -114,6 +114,7 @@ fingerprint of the state they were planned from.`,
 	fl.StringVar(&opts.RevokedSince, "revoked-since", opts.RevokedSince, "revokeSessions skips users whose sessions were revoked within this long")
 	fl.IntVar(&opts.Concurrency, "concurrency", opts.Concurrency, "how many $batch requests are in flight, 1 to 16")
 	_ = c.RegisterFlagCompletionFunc("finding", cobra.FixedCompletions(findingNames(), cobra.ShellCompDirectiveNoFileComp))
+	offerOutputFormats(c, output.Table, output.JSON, output.YAML, output.Markdown)
 	return c
 }
 

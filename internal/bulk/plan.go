@@ -223,7 +223,7 @@ func Plan(d Desired, st State, o Options) ([]Op, error) {
 			return nil, err
 		}
 	}
-	if d.MFAState != "" && d.MFAState != sim.MFAState {
+	if d.MFAState != "" && !mfaStateSatisfies(sim.MFAState, d.MFAState) {
 		if err := step(Op{Kind: OpSetMFAState, MFAState: d.MFAState}); err != nil {
 			return nil, err
 		}
@@ -455,9 +455,18 @@ func Satisfied(op Op, st State, ev Evidence) bool {
 		}
 		return false
 	case OpSetMFAState:
-		return st.MFAState == op.MFAState
+		return mfaStateSatisfies(st.MFAState, op.MFAState)
 	case OpRevokeSessions:
 		return st.SessionsValidFrom.After(ev.SessionsValidFrom)
 	}
 	return false
+}
+
+// mfaStateSatisfies reports whether the per-user MFA state have is what a
+// row asking for want needs: enabled is met by enforced, because Entra
+// turns enabled into enforced for a user who has registered an MFA method
+// (api-reference/beta/resources/strongauthenticationrequirements.md), so
+// a plan after such an apply stays empty.
+func mfaStateSatisfies(have, want methods.MFAState) bool {
+	return have == want || (want == methods.MFAEnabled && have == methods.MFAEnforced)
 }
