@@ -10,14 +10,18 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // File is an output file that appears complete or not at all: writes go to
 // a temporary file in the target's directory, Commit renames it over the
 // target, and Close without Commit removes it. A run interrupted by Ctrl-C
-// or a network error therefore leaves no half-written file. (Only a
-// process killed outright leaves its temporary file, named .NAME.*.tmp
-// beside the target.)
+// or a network error therefore leaves no half-written file. A process
+// killed outright (kill -9) leaves its temporary file, named
+// .NAME.PID-*.tmp beside the target; the next Create of the same target
+// removes those whose process is gone.
 type File struct {
 	f      *os.File
 	path   string
@@ -30,7 +34,8 @@ func Create(path string, perm fs.FileMode) (*File, error) {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	sweep(dir, base)
+	f, err := os.CreateTemp(dir, fmt.Sprintf(".%s.%d-*.tmp", base, os.Getpid()))
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
@@ -106,4 +111,36 @@ func WriteBytes(path string, data []byte, perm fs.FileMode) error {
 		_, err := w.Write(data)
 		return err
 	})
+}
+
+// staleAge is how old a temporary file of the earlier naming (no process
+// id in its name) must be before sweep removes it.
+const staleAge = 24 * time.Hour
+
+// sweep removes the temporary files of base in dir that a killed process
+// left: those naming a process that no longer runs, and those of the
+// earlier naming older than staleAge. A file it cannot judge is kept.
+func sweep(dir, base string) {
+	prefix := "." + base + "."
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		rest, ok := strings.CutPrefix(name, prefix)
+		if !ok || !strings.HasSuffix(rest, ".tmp") || e.IsDir() {
+			continue
+		}
+		stale := false
+		if pidText, _, ok := strings.Cut(strings.TrimSuffix(rest, ".tmp"), "-"); ok {
+			pid, err := strconv.Atoi(pidText)
+			stale = err == nil && pid > 0 && pid != os.Getpid() && !processRuns(pid)
+		} else if info, err := e.Info(); err == nil {
+			stale = time.Since(info.ModTime()) > staleAge
+		}
+		if stale {
+			_ = os.Remove(filepath.Join(dir, name))
+		}
+	}
 }

@@ -2,10 +2,13 @@ package atomicfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestFile(t *testing.T) {
@@ -73,6 +76,41 @@ func TestWriteBytesMode(t *testing.T) {
 		}
 		if b, _ := os.ReadFile(target); string(b) != "pem" {
 			t.Errorf("content %q", b)
+		}
+	}
+}
+
+// A temporary file left by a killed process (one that no longer runs) is
+// removed by the next write of the same target; one of a running process,
+// and other files, are kept.
+func TestCreateSweepsWhatKilledRunsLeft(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "report.csv")
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Skip("no `true` to make a finished process:", err)
+	}
+	deadPID := dead.Process.Pid
+	left := filepath.Join(dir, fmt.Sprintf(".report.csv.%d-123.tmp", deadPID))
+	live := filepath.Join(dir, fmt.Sprintf(".report.csv.%d-456.tmp", os.Getppid()))
+	old := filepath.Join(dir, ".report.csv.789.tmp")
+	other := filepath.Join(dir, ".other.csv.1-1.tmp")
+	for _, p := range []string{left, live, old, other} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-48 * time.Hour)
+	if err := os.Chtimes(old, long, long); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteBytes(target, []byte("ok"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{left: false, old: false, live: true, other: true} {
+		_, err := os.Stat(p)
+		if got := err == nil; got != want {
+			t.Errorf("%s exists = %v, want %v", filepath.Base(p), got, want)
 		}
 	}
 }
