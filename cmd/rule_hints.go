@@ -15,7 +15,7 @@ import (
 var ruleHints = map[entra.Code]string{
 	entra.CodeInvalidPhoneNumber:     "write the number as +1 4255550100, or give --country for a national number; an extension (x123) only on office phones",
 	entra.CodePhoneTypeExists:        "the user already has a phone of this type: change its number with `mfactl phone update`, or remove it first",
-	entra.CodeMobileRequired:         "an alternateMobile phone needs a mobile phone: add the mobile first; to replace the mobile, update its number, or remove the alternateMobile first",
+	entra.CodeMobileRequired:         "add the mobile phone first; to replace the mobile, update its number (`mfactl phone update`); to remove it, remove the alternateMobile first",
 	entra.CodePhoneTypeImmutable:     "add a phone of the new type and remove the old one",
 	entra.CodeSMSSignInNotSupported:  "SMS sign-in works only on the mobile phone",
 	entra.CodeSMSSignInNotAllowed:    "allow SMS sign-in for the user in the authentication methods policy (Entra admin center: Protection > Authentication methods > SMS)",
