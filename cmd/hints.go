@@ -15,6 +15,11 @@ var adviceHints = map[graph.Advice]string{
 	graph.AdviceSerialNotInInventory: "`mfactl token list` shows the inventory; `mfactl token import` adds tokens",
 	graph.AdviceNoTokenEmulator:      "this endpoint is not an mfactl mock: token check works against `mfactl mock serve` or --mock only",
 	graph.AdviceMethodGone:           "the method does not exist (any more): list the user's methods with `mfactl methods list <user>`",
+	graph.AdviceNotSignedIn:          "run `mfactl auth login` (or configure an app credential: see `mfactl auth --help`)",
+	graph.AdviceSignInFailed:         "check tenant-id, client-id and the credential, then run `mfactl auth login`",
+	graph.AdviceTokenRejected:        "the access token was rejected: run `mfactl auth login` (for --endpoint or --mock, check MFACTL_TOKEN)",
+	graph.AdviceUntrustedCertificate: "the server's certificate is not trusted: give its PEM file with --ca-cert or MFACTL_CA_CERT (for `mfactl mock serve --tls`, the file --tls-cert-out wrote)",
+	graph.AdviceNothingListening:     "nothing is listening there: is `mfactl mock serve` running, and is --endpoint right?",
 }
 
 // withAdviceHint gives a Graph error that names an Advice and has no hint

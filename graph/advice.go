@@ -24,6 +24,18 @@ const (
 	AdviceNoTokenEmulator Advice = "noTokenEmulator"
 	// AdviceMethodGone: a write on a user's method found it gone (404).
 	AdviceMethodGone Advice = "methodGone"
+	// AdviceNotSignedIn: no token could be had without signing in.
+	AdviceNotSignedIn Advice = "notSignedIn"
+	// AdviceSignInFailed: Entra refused the sign-in (cmd adds the hint
+	// of the AADSTS code where it knows one).
+	AdviceSignInFailed Advice = "signInFailed"
+	// AdviceTokenRejected: Graph answered 401 to the access token.
+	AdviceTokenRejected Advice = "tokenRejected"
+	// AdviceUntrustedCertificate: the server's certificate is signed by
+	// an authority the client does not trust.
+	AdviceUntrustedCertificate Advice = "untrustedCertificate"
+	// AdviceNothingListening: the connection was refused.
+	AdviceNothingListening Advice = "nothingListening"
 )
 
 // AdviceOf returns the Advice of the *Error in err's chain, or "".

@@ -100,7 +100,7 @@ func (e *Emulator) doRaw(ctx context.Context, op, method, path string, in any, o
 	resp, err := e.c.httpClient.Do(req)
 	if err != nil {
 		ge := &Error{Op: op, Err: err}
-		ge.Hint = transportHint(err)
+		ge.Hint = hintFor(ge)
 		return ge
 	}
 	defer resp.Body.Close()

@@ -181,19 +181,19 @@ func wrap(op string, role RoleHint, err error) error {
 	case errors.As(err, &authRequired):
 		e.AuthFailed = true
 		e.Message = "not signed in"
-		e.Hint = "run `mfactl auth login` (or configure an app credential: see `mfactl auth --help`)"
+		e.Advice = AdviceNotSignedIn
 		return e
 	case errors.As(err, &signIn):
 		// Entra's whole answer: the AADSTS code and description (cmd adds
 		// a hint for the codes it knows).
 		e.AuthFailed = true
 		e.Message = signIn.Error()
-		e.Hint = "check tenant-id, client-id and the credential, then run `mfactl auth login`"
+		e.Advice = AdviceSignInFailed
 		return e
 	case errors.As(err, &authFailed):
 		e.AuthFailed = true
 		e.Message = "sign-in failed: " + credentialMessage(authFailed.Error())
-		e.Hint = "check tenant-id, client-id and the credential, then run `mfactl auth login`"
+		e.Advice = AdviceSignInFailed
 		return e
 	case errors.As(err, &oe):
 		e.Status = oe.ResponseStatusCode
@@ -243,7 +243,8 @@ func hintFor(e *Error) string {
 	}
 	switch {
 	case e.Status == 401:
-		return "the access token was rejected: run `mfactl auth login` (for --endpoint or --mock, check MFACTL_TOKEN)"
+		e.Advice = AdviceTokenRejected // cmd phrases it
+		return ""
 	case e.Status == 403:
 		return "" // cmd names the permission or role (Error.Access)
 	case e.Status == 404:
@@ -253,6 +254,15 @@ func hintFor(e *Error) string {
 	case e.Status >= 500:
 		return "Graph had a transient problem; run the command again"
 	case e.Status == 0:
+		var unknownCA x509.UnknownAuthorityError
+		switch {
+		case errors.As(e.Err, &unknownCA):
+			e.Advice = AdviceUntrustedCertificate
+			return ""
+		case errors.Is(e.Err, syscall.ECONNREFUSED):
+			e.Advice = AdviceNothingListening
+			return ""
+		}
 		return transportHint(e.Err)
 	}
 	return ""
@@ -260,17 +270,12 @@ func hintFor(e *Error) string {
 
 func transportHint(err error) string {
 	var ue *url.Error
-	var unknownCA x509.UnknownAuthorityError
 	var badHost x509.HostnameError
 	switch {
-	case errors.As(err, &unknownCA):
-		return "the server's certificate is not trusted: give its PEM file with --ca-cert or MFACTL_CA_CERT (for `mfactl mock serve --tls`, the file --tls-cert-out wrote)"
 	case errors.As(err, &badHost):
 		return "the server's certificate is for another host name: use a host it names in --endpoint (a mock's certificate names 127.0.0.1, ::1 and localhost)"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "the request timed out; check the network and run the command again"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "nothing is listening there: is `mfactl mock serve` running, and is --endpoint right?"
 	case errors.As(err, &ue):
 		var dnsErr *net.DNSError
 		if errors.As(err, &dnsErr) {
