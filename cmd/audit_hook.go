@@ -124,6 +124,7 @@ type auditHook struct {
 // It must run before the commands are built (they capture f.Graph).
 func installAudit(f *cmdutil.Factory) *auditHook {
 	h := &auditHook{f: f}
+	f.AuditCheckpoint = h.checkpoint
 	build := f.Graph
 	f.Graph = func() (*graph.Client, error) {
 		c, err := build()
@@ -307,6 +308,48 @@ func (h *auditHook) finish(ctx context.Context, c *cobra.Command, args []string,
 // through made a partial change; a write whose answer was lost and whose
 // re-read failed is unknown. (A write whose answer was lost but whose
 // re-read found it applied returned no error: succeeded.)
+// checkpoint appends a record of the writes the session holds so far, with
+// the outcome the caller knows for them, and forgets them: bulk apply calls
+// it after each chunk of users. The run's last record (finish) covers what
+// is left, and every part names the run's intent record.
+func (h *auditHook) checkpoint(ctx context.Context, outcome string) error {
+	s := h.f.Audit
+	client := h.graphClient()
+	if client == nil || s == nil {
+		return nil
+	}
+	reqs, targets := s.Drain()
+	if len(reqs) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+	defer cancel()
+	h.intentMu.Lock()
+	intent := h.intentSeq
+	h.intentMu.Unlock()
+	rec := audit.Record{
+		Time:     h.f.Now(),
+		Intent:   intent,
+		Command:  h.commandLine(),
+		Ticket:   s.Ticket(),
+		Plan:     s.Plan(),
+		Requests: reqs,
+		Targets:  targets,
+		Outcome:  outcome,
+		Version:  h.f.Version,
+	}
+	rec.Actor, rec.Tenant = h.identify(ctx)
+	rec.Backend = h.backend()
+	log, err := auditLog(h.f)
+	if err == nil {
+		_, err = log.Append(rec)
+	}
+	if err != nil {
+		return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("the audit log cannot take this run's record: %w", err), "run `mfactl audit verify`; see docs/audit.md")
+	}
+	return nil
+}
+
 func outcomeOf(err error, reqs []audit.Request) string {
 	if err == nil {
 		return audit.OutcomeSucceeded

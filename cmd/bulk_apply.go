@@ -18,6 +18,7 @@ import (
 
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/atomicfile"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/bulk"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
@@ -41,11 +42,20 @@ type BulkApplyOptions struct {
 	// SettleDelay is how long after the journal's last write an
 	// interrupted run's operations of unknown outcome are settled.
 	SettleDelay time.Duration
+	// AuditCheckpoint records the writes of each chunk of users as they
+	// finish (the Factory's; nil records everything at the end).
+	AuditCheckpoint func(ctx context.Context, outcome string) error
 }
 
 // NewCmdBulkApply builds `mfactl bulk apply plan.json`.
 func NewCmdBulkApply(f *cmdutil.Factory, runF func(context.Context, *BulkApplyOptions) error) *cobra.Command {
-	opts := &BulkApplyOptions{deps: newDeps(f), Concurrency: 4, SettleDelay: 10 * time.Second}
+	opts := &BulkApplyOptions{deps: newDeps(f), Concurrency: 4, SettleDelay: 10 * time.Second,
+		AuditCheckpoint: func(ctx context.Context, outcome string) error {
+			if f.AuditCheckpoint == nil {
+				return nil
+			}
+			return f.AuditCheckpoint(ctx, outcome)
+		}}
 	c := &cobra.Command{
 		Use:   "apply <plan.json> [--yes] [--concurrency N] [--secrets-out FILE] [--results FILE]",
 		Short: "Apply a reviewed plan, resuming where an interrupted apply stopped",
@@ -174,7 +184,7 @@ func bulkApplyRun(ctx context.Context, opts *BulkApplyOptions) error {
 			return err
 		}
 	}
-	a := &applier{s: s, j: j, secrets: secrets, mfa: h.ReadMFAState, concurrency: opts.Concurrency,
+	a := &applier{s: s, j: j, secrets: secrets, mfa: h.ReadMFAState, concurrency: opts.Concurrency, checkpoint: opts.AuditCheckpoint,
 		bar: newBulkProgress(s.IO, sum.Ops, sum.Ops-already[bulk.StatePending]-already[bulk.StateIntent])}
 	var chunk []bulk.UserPlan
 	err = streamPlan(opts.Plan, func(u bulk.UserPlan) error {
@@ -185,12 +195,12 @@ func bulkApplyRun(ctx context.Context, opts *BulkApplyOptions) error {
 		if len(chunk) < bulkChunk {
 			return nil
 		}
-		err := a.apply(ctx, chunk)
+		err := a.applyAndRecord(ctx, chunk)
 		chunk = chunk[:0]
 		return err
 	})
 	if err == nil && len(chunk) > 0 {
-		err = a.apply(ctx, chunk)
+		err = a.applyAndRecord(ctx, chunk)
 	}
 	a.bar.finish()
 	if serr := j.Sync(); err == nil {
@@ -288,6 +298,8 @@ type applier struct {
 	lostPasses  int
 	requests    atomic.Int64
 	throttled   atomic.Int64
+	// checkpoint records the writes of a chunk (Factory.AuditCheckpoint).
+	checkpoint func(ctx context.Context, outcome string) error
 }
 
 func (a *applier) allFinal(u bulk.UserPlan) bool {
@@ -308,6 +320,32 @@ type userRun struct {
 	state    bulk.State
 	next     int // index of the next op to settle
 	attempts map[int]int
+}
+
+// applyAndRecord applies a chunk, then records its writes in the audit log
+// (one record a chunk, naming the plan), so memory stays flat in the
+// number of users and a killed run leaves its finished chunks on record.
+func (a *applier) applyAndRecord(ctx context.Context, chunk []bulk.UserPlan) error {
+	err := a.apply(ctx, chunk)
+	outcome := audit.OutcomeSucceeded
+	switch {
+	case err != nil:
+		outcome = audit.OutcomePartial
+	default:
+		for _, u := range chunk {
+			for _, op := range u.Ops {
+				if st := a.j.State(op.N); st != bulk.StateDone && st != bulk.StateSkipped {
+					outcome = audit.OutcomePartial
+				}
+			}
+		}
+	}
+	if a.checkpoint != nil {
+		if cerr := a.checkpoint(ctx, outcome); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
 // apply settles every operation of the chunk's users.

@@ -183,11 +183,24 @@ func TestBulkPlanApplyEveryColumnThenNothingLeft(t *testing.T) {
 	if strings.Contains(out, `"phone"`) {
 		t.Errorf("lee still has phones: %s", out)
 	}
-	// One audit record, carrying the plan id.
+	// The apply's records carry the plan id: one a chunk of users with its
+	// writes (here one chunk), then the run's own record, both naming the
+	// run's intent record.
 	var recs []map[string]any
 	cli.jsonOf(&recs, "audit", "log", "--plan", v.ID)
-	if len(recs) != 1 || recs[0]["plan"] != v.ID {
-		t.Fatalf("audit log --plan: %v", recs)
+	if len(recs) != 2 {
+		t.Fatalf("audit log --plan: %d records: %v", len(recs), recs)
+	}
+	for i, r := range recs {
+		if r["plan"] != v.ID || r["outcome"] != "succeeded" || r["intent"] == nil {
+			t.Errorf("record %d: %v", i, r)
+		}
+	}
+	if reqs, _ := recs[0]["requests"].([]any); len(reqs) == 0 {
+		t.Errorf("the chunk's record holds no writes: %v", recs[0])
+	}
+	if _, ok := recs[1]["requests"]; ok {
+		t.Errorf("the run's record repeats writes already recorded: %v", recs[1])
 	}
 	cli.ok("audit", "log", "--plan", "bp-0000")
 	if !strings.Contains(cli.stderr.String(), "No recorded changes") {

@@ -20,6 +20,8 @@ type Session struct {
 	plan     string
 	requests []Request
 	targets  []Target
+	// targetAt indexes targets by user id.
+	targetAt map[string]int
 }
 
 // Arm marks the run as a change to record (a mutating verb that is not a
@@ -100,19 +102,35 @@ func (s *Session) Target(id, upn string, before []methods.Method) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := range s.targets {
-		if s.targets[i].ID == id {
-			if s.targets[i].Before == nil && before != nil {
-				s.targets[i].Before = slices.Clone(before)
-			}
-			return
+	if i, ok := s.targetAt[id]; ok {
+		if s.targets[i].Before == nil && before != nil {
+			s.targets[i].Before = slices.Clone(before)
 		}
+		return
 	}
 	t := Target{ID: id, UPN: upn}
 	if before != nil {
 		t.Before = slices.Clone(before)
 	}
+	if s.targetAt == nil {
+		s.targetAt = map[string]int{}
+	}
+	s.targetAt[id] = len(s.targets)
 	s.targets = append(s.targets, t)
+}
+
+// Drain returns the writes and users noted so far and forgets them, so a
+// long run (bulk apply) records its changes part by part instead of
+// holding every write of the run for one record at its end.
+func (s *Session) Drain() ([]Request, []Target) {
+	if s == nil {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	reqs, targets := s.requests, s.targets
+	s.requests, s.targets, s.targetAt = nil, nil, nil
+	return reqs, targets
 }
 
 // Targets returns the users noted, in order.

@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -38,6 +39,11 @@ type Factory struct {
 
 	// Audit collects what this run changes, for its audit record.
 	Audit *audit.Session
+	// AuditCheckpoint, when set, appends a record of the writes Audit
+	// holds so far and forgets them (outcome is that part's outcome), so a
+	// long run's memory does not grow with its writes and a killed run
+	// leaves the parts it finished on record.
+	AuditCheckpoint func(ctx context.Context, outcome string) error
 
 	// MockStateWait, when set, is called when a request to the in-process
 	// mock has waited a second for another process holding its state file
