@@ -257,19 +257,8 @@ func (h *auditHook) finish(ctx context.Context, c *cobra.Command, args []string,
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
-	h.intentMu.Lock()
-	intent := h.intentSeq
-	h.intentMu.Unlock()
-	rec := audit.Record{
-		Time:     h.f.Now(),
-		Intent:   intent,
-		Command:  commandLine(c, args),
-		Ticket:   s.Ticket(),
-		Plan:     s.Plan(),
-		Requests: s.Requests(),
-		ExitCode: cmdutil.ExitCodeOf(runErr),
-		Version:  h.f.Version,
-	}
+	rec := h.runRecord(commandLine(c, args))
+	rec.Requests, rec.ExitCode = s.Requests(), cmdutil.ExitCodeOf(runErr)
 	rec.Outcome = outcomeOf(runErr, rec.Requests)
 	if runErr != nil {
 		rec.Error = errorLine(runErr)
@@ -308,6 +297,16 @@ func (h *auditHook) finish(ctx context.Context, c *cobra.Command, args []string,
 // through made a partial change; a write whose answer was lost and whose
 // re-read failed is unknown. (A write whose answer was lost but whose
 // re-read found it applied returned no error: succeeded.)
+// runRecord starts a record of this run: time, intent, command, ticket,
+// plan and version (the callers add what they know).
+func (h *auditHook) runRecord(command string) audit.Record {
+	s := h.f.Audit
+	h.intentMu.Lock()
+	intent := h.intentSeq
+	h.intentMu.Unlock()
+	return audit.Record{Time: h.f.Now(), Intent: intent, Command: command, Ticket: s.Ticket(), Plan: s.Plan(), Version: h.f.Version}
+}
+
 // checkpoint appends a record of the writes the session holds so far, with
 // the outcome the caller knows for them, and forgets them: bulk apply calls
 // it after each chunk of users. The run's last record (finish) covers what
@@ -324,20 +323,8 @@ func (h *auditHook) checkpoint(ctx context.Context, outcome string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
-	h.intentMu.Lock()
-	intent := h.intentSeq
-	h.intentMu.Unlock()
-	rec := audit.Record{
-		Time:     h.f.Now(),
-		Intent:   intent,
-		Command:  h.commandLine(),
-		Ticket:   s.Ticket(),
-		Plan:     s.Plan(),
-		Requests: reqs,
-		Targets:  targets,
-		Outcome:  outcome,
-		Version:  h.f.Version,
-	}
+	rec := h.runRecord(h.commandLine())
+	rec.Requests, rec.Targets, rec.Outcome = reqs, targets, outcome
 	rec.Actor, rec.Tenant = h.identify(ctx)
 	rec.Backend = h.backend()
 	log, err := auditLog(h.f)

@@ -1,6 +1,6 @@
 // Package graph is the only part of mfactl that imports the Microsoft Graph
 // SDK. It builds one client for real Graph (azidentity credentials), for any
-// Graph-compatible endpoint such as `mfactl mock serve` (a static bearer
+// Graph-compatible endpoint such as mfactl's mock server (a static bearer
 // token), and for the in-process mock (a transport that calls the mock's
 // handler); the three differ only in root URL, credential and transport. It
 // converts SDK models into mfactl's own types in package methods, so nothing

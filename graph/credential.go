@@ -483,7 +483,7 @@ func Logout(o CredentialOptions) (bool, error) {
 }
 
 // StaticToken is a credential that always returns the same bearer token:
-// for `mfactl mock serve`, the in-process mock or any Graph-compatible
+// for mfactl's mock server, the in-process mock or any Graph-compatible
 // endpoint. It keeps the production code path (the Azure auth provider).
 func StaticToken(token string) azcore.TokenCredential { return staticToken(token) }
 
