@@ -23,6 +23,7 @@ import (
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -185,7 +186,7 @@ func bulkApplyRun(ctx context.Context, opts *BulkApplyOptions) error {
 		}
 	}
 	a := &applier{s: s, j: j, secrets: secrets, mfa: h.ReadMFAState, concurrency: opts.Concurrency, checkpoint: opts.AuditCheckpoint,
-		bar: newBulkProgress(s.IO, sum.Ops, sum.Ops-already[bulk.StatePending]-already[bulk.StateIntent])}
+		bar: newBulkProgress(s.IO, sum.Ops, sum.Ops-already[bulk.StatePending]-already[bulk.StateIntent], sum.Users)}
 	var chunk []bulk.UserPlan
 	err = streamPlan(opts.Plan, func(u bulk.UserPlan) error {
 		if len(u.Ops) == 0 || a.allFinal(u) {
@@ -327,6 +328,7 @@ type userRun struct {
 // number of users and a killed run leaves its finished chunks on record.
 func (a *applier) applyAndRecord(ctx context.Context, chunk []bulk.UserPlan) error {
 	err := a.apply(ctx, chunk)
+	a.bar.usersDone(len(chunk))
 	outcome := audit.OutcomeSucceeded
 	switch {
 	case err != nil:
@@ -807,11 +809,13 @@ func outcomeName(s bulk.OpState) string {
 
 // bulkProgress is the progress bar of an apply, on a terminal only.
 type bulkProgress struct {
-	bar       *progressbar.ProgressBar
-	throttles atomic.Int64
+	bar        *progressbar.ProgressBar
+	throttles  atomic.Int64
+	users      atomic.Int64
+	totalUsers int
 }
 
-func newBulkProgress(ios *iostreams.IOStreams, total, done int) *bulkProgress {
+func newBulkProgress(ios *iostreams.IOStreams, total, done, users int) *bulkProgress {
 	if !ios.IsStderrTTY() {
 		return nil
 	}
@@ -826,8 +830,28 @@ func newBulkProgress(ios *iostreams.IOStreams, total, done int) *bulkProgress {
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(ios.ErrOut) }),
 	)}
+	p.totalUsers = users
 	_ = p.bar.Set(done)
+	p.describe()
 	return p
+}
+
+// describe shows the users done and the throttled waits beside the bar
+// (which counts operations, their rate and the time left).
+func (p *bulkProgress) describe() {
+	d := fmt.Sprintf("Applying: %d/%d users", p.users.Load(), p.totalUsers)
+	if n := p.throttles.Load(); n > 0 {
+		d += fmt.Sprintf(" (%s)", plural.Count(int(n), "throttled wait"))
+	}
+	p.bar.Describe(d)
+}
+
+// usersDone counts a finished chunk of users.
+func (p *bulkProgress) usersDone(n int) {
+	if p != nil {
+		p.users.Add(int64(n))
+		p.describe()
+	}
 }
 
 func (p *bulkProgress) add(n int) {
@@ -838,7 +862,8 @@ func (p *bulkProgress) add(n int) {
 
 func (p *bulkProgress) throttled() {
 	if p != nil {
-		p.bar.Describe(fmt.Sprintf("Applying (%d throttled waits)", p.throttles.Add(1)))
+		p.throttles.Add(1)
+		p.describe()
 	}
 }
 

@@ -549,3 +549,24 @@ func TestBulkApplyLostPassAnswer(t *testing.T) {
 	}
 	fmt.Fprint(io.Discard, cli.stdout)
 }
+
+// On a terminal the apply's bar shows the users done and the throttled
+// waits beside the operations.
+func TestBulkProgressShowsUsersAndWaits(t *testing.T) {
+	ios, _, _, stderr := iostreams.Test()
+	if p := newBulkProgress(ios, 10, 0, 4); p != nil {
+		t.Fatal("a bar without a terminal")
+	}
+	ios.SetTTY(true)
+	p := newBulkProgress(ios, 10, 0, 4)
+	p.add(3)
+	p.usersDone(2)
+	p.throttled()
+	p.finish()
+	out := stderr.String()
+	for _, want := range []string{"Applying: 2/4 users (1 throttled wait)", "10/10"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bar lacks %q: %q", want, out)
+		}
+	}
+}
