@@ -29,7 +29,12 @@ import (
 
 // maxSendAttempts bounds how often one operation is sent when each
 // attempt's outcome was unknown and re-reading showed it was not applied.
-const maxSendAttempts = 3
+// Every send after the first follows such a read, so sending again is
+// safe; the bound matches the client's attempts for reads (graph/retry.go:
+// one try and six retries), since the client does not retry a write
+// batch whose answer was lost. With 5 % of requests failing, three
+// attempts left about one operation in a few hundred failed.
+const maxSendAttempts = 7
 
 // BulkApplyOptions are the inputs of `bulk apply`.
 type BulkApplyOptions struct {

@@ -162,7 +162,14 @@ func TestBulkApplyKilledAndResumedUnderFaults(t *testing.T) {
 	}
 	r := e.run(envOf(roots[1]), "bulk", "apply", plans[1], "--yes", "--settle-delay", "2s")
 	if r.code != 0 {
-		t.Fatalf("the resumed apply: exit %d %s", r.code, r.stderr)
+		results, _ := os.ReadFile(strings.TrimSuffix(plans[1], ".json") + ".results.csv")
+		var failed []string
+		for _, line := range strings.Split(string(results), "\n") {
+			if line != "" && !strings.Contains(line, ",done,") && !strings.Contains(line, ",applied,") {
+				failed = append(failed, line)
+			}
+		}
+		t.Fatalf("the resumed apply: exit %d %s\nrows not applied:\n%s", r.code, r.stderr, strings.Join(failed, "\n"))
 	}
 	if kills == 0 {
 		t.Fatal("the apply was never killed")
