@@ -333,7 +333,7 @@ func (e *Entra) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 		"user_code": dc.userCode, "device_code": device,
 		"verification_uri": "https://microsoft.com/devicelogin",
 		"expires_in":       int(deviceCodeLifetime.Seconds()), "interval": 1,
-		"message": fmt.Sprintf("To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code %s to authenticate. (mfactl mock: approve it with `mfactl mock signin approve %s --user UPN`.)", dc.userCode, dc.userCode),
+		"message": fmt.Sprintf("To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code %s to authenticate. (mfactl mock: approve code %s as a tenant user with the mock's signin approve.)", dc.userCode, dc.userCode),
 	})
 }
 

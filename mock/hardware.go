@@ -1008,7 +1008,7 @@ func (s *Server) tokenCode(r *request) (*response, error) {
 // resyncToken is the emulator's POST /_mock/tokens/{serial}/resync with
 // {"codes":["123456","234567"]}: two consecutive codes the token shows fix
 // its position, so a token whose clock drifted is accepted again (Entra has
-// no such API; the verification engine and `mfactl token check` use it).
+// no such API; the verification engine and the CLI's token check use it).
 func (s *Server) resyncToken(r *request) (*response, error) {
 	var b struct {
 		Codes []string `json:"codes"`

@@ -6,7 +6,7 @@
 //
 // It is a library and a binary: NewServer builds it, Handler serves it,
 // Transport calls it in-process without a port, Listen serves it over TCP
-// (`mfactl mock serve` is a thin shell over this package).
+// (the CLI's mock serve is a thin shell over this package).
 package mock
 
 import (
