@@ -912,17 +912,8 @@ func (v *filterValidator) check(n filterNode, lambda *Property) error {
 		return v.check(x.r, lambda)
 	case filterNot:
 		if lambda == nil {
-			if p := firstProperty(x.x); p != "" {
-				if prop := v.schema.lookup(p); prop != nil {
-					switch prop.support("not") {
-					case opUnsupported:
-						return v.unsupported(prop.Name)
-					case opAdvanced:
-						if !v.advanced {
-							return v.needsAdvanced("not")
-						}
-					}
-				}
+			if err := v.checkNot(x); err != nil {
+				return err
 			}
 		}
 		return v.check(x.x, lambda)
@@ -930,75 +921,101 @@ func (v *filterValidator) check(n filterNode, lambda *Property) error {
 		if lambda != nil {
 			return v.checkLambdaCompare(x.op, x.l, []filterNode{x.r}, lambda)
 		}
-		p, err := v.property(x.l)
-		if err != nil {
-			return err
-		}
-		if err := v.operator(p, x.op); err != nil {
-			return err
-		}
-		return v.literalFor(p, x.r, x.op)
+		return v.checkCompare(x.op, x.l, []filterNode{x.r})
 	case filterIn:
+		rs := make([]filterNode, len(x.list))
+		for i, l := range x.list {
+			rs[i] = l
+		}
 		if lambda != nil {
-			rs := make([]filterNode, len(x.list))
-			for i, l := range x.list {
-				rs[i] = l
-			}
 			return v.checkLambdaCompare("in", x.l, rs, lambda)
 		}
-		p, err := v.property(x.l)
-		if err != nil {
-			return err
-		}
-		if err := v.operator(p, "in"); err != nil {
-			return err
-		}
-		for _, l := range x.list {
-			if err := v.literalFor(p, l, "in"); err != nil {
-				return err
-			}
-		}
-		return nil
+		return v.checkCompare("in", x.l, rs)
 	case filterCall:
-		if len(x.args) != 2 {
-			return badFilter("%s takes 2 arguments (a property and a string), found %d.", opName(x.fn), len(x.args))
-		}
-		if lambda != nil {
-			return v.checkLambdaCompare(x.fn, x.args[0], x.args[1:], lambda)
-		}
-		p, err := v.property(x.args[0])
-		if err != nil {
-			return err
-		}
-		if err := v.operator(p, x.fn); err != nil {
-			return err
-		}
-		if lit, ok := x.args[1].(filterLiteral); !ok || lit.kind != litString {
-			return badFilter("the second argument of %s must be a string literal, found %s.", opName(x.fn), x.args[1].String())
-		}
-		return nil
+		return v.checkCall(x, lambda)
 	case filterLambda:
-		if lambda != nil {
-			return v.unsupported(x.coll)
-		}
-		p := v.schema.lookup(x.coll)
-		if p == nil {
-			return badFilter("Could not find a property named '%s' on type '%s'.", x.coll, v.schema.TypeName)
-		}
-		if p.Type != TypeCollection {
-			return badFilter("the lambda operator %s needs a collection, and '%s' is not one.", x.op, p.Name)
-		}
-		if err := v.operator(p, x.op); err != nil {
-			return err
-		}
-		if x.body == nil {
-			return nil
-		}
-		return v.check(x.body, p)
+		return v.checkLambda(x, lambda)
 	case filterProp, filterVar, filterLiteral:
 		return badFilter("'%s' is not a condition; compare it, for example %s eq true.", x.String(), x.String())
 	}
 	return badFilter("unexpected expression %s.", n.String())
+}
+
+// checkNot checks that the property a negation tests takes `not`.
+func (v *filterValidator) checkNot(x filterNot) error {
+	prop := v.schema.lookup(firstProperty(x.x))
+	if prop == nil {
+		return nil // the operand's own check names the problem
+	}
+	switch prop.support("not") {
+	case opUnsupported:
+		return v.unsupported(prop.Name)
+	case opAdvanced:
+		if !v.advanced {
+			return v.needsAdvanced("not")
+		}
+	}
+	return nil
+}
+
+// checkCompare validates `l op r` or `l in (rs)` outside lambdas: l a
+// property that takes op, each r a literal of its type.
+func (v *filterValidator) checkCompare(op string, l filterNode, rs []filterNode) error {
+	p, err := v.property(l)
+	if err != nil {
+		return err
+	}
+	if err := v.operator(p, op); err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if err := v.literalFor(p, r, op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkCall validates startswith, endswith or contains.
+func (v *filterValidator) checkCall(x filterCall, lambda *Property) error {
+	if len(x.args) != 2 {
+		return badFilter("%s takes 2 arguments (a property and a string), found %d.", opName(x.fn), len(x.args))
+	}
+	if lambda != nil {
+		return v.checkLambdaCompare(x.fn, x.args[0], x.args[1:], lambda)
+	}
+	p, err := v.property(x.args[0])
+	if err != nil {
+		return err
+	}
+	if err := v.operator(p, x.fn); err != nil {
+		return err
+	}
+	if lit, ok := x.args[1].(filterLiteral); !ok || lit.kind != litString {
+		return badFilter("the second argument of %s must be a string literal, found %s.", opName(x.fn), x.args[1].String())
+	}
+	return nil
+}
+
+// checkLambda validates coll/any(...) or coll/all(...); lambdas do not nest.
+func (v *filterValidator) checkLambda(x filterLambda, lambda *Property) error {
+	if lambda != nil {
+		return v.unsupported(x.coll)
+	}
+	p := v.schema.lookup(x.coll)
+	if p == nil {
+		return badFilter("Could not find a property named '%s' on type '%s'.", x.coll, v.schema.TypeName)
+	}
+	if p.Type != TypeCollection {
+		return badFilter("the lambda operator %s needs a collection, and '%s' is not one.", x.op, p.Name)
+	}
+	if err := v.operator(p, x.op); err != nil {
+		return err
+	}
+	if x.body == nil {
+		return nil
+	}
+	return v.check(x.body, p)
 }
 
 // checkLambdaCompare validates a comparison inside coll/any(x: ...): the
