@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mfactl/mfactl/mock/odata"
 )
 
 // request is what a handler sees: the HTTP request, the Graph version it
@@ -400,7 +402,7 @@ func (s *Server) write(w http.ResponseWriter, r *request, resp *response, err er
 	}
 	body := resp.body
 	if r.metadataNone() {
-		body = stripControl(body)
+		body = odata.StripControl(body)
 		h.Set("Content-Type", "application/json;odata.metadata=none;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
 	}
 	s.writeJSON(w, resp.status, body)
