@@ -295,11 +295,16 @@ func TestTokenImportUnderFaults(t *testing.T) {
 	}
 }
 
-// TestPhoneAddUnderHeavyFaults: 40 `phone add` with 30 % of requests
+// TestPhoneAddUnderHeavyFaults: 40 `phone add` with 20 % of requests
 // failing all succeed, each phone exists once, and the audit log records
 // each as succeeded (a lost answer is re-read, not reported as failed).
+// The rate is 20 %, not the 30 % of the bug's reproduction: the client
+// tries a read 7 times, and at 30 % one of a run's ~200 reads fails all
+// seven about once in 25 runs (0.3^7 x 200), a true failure the command
+// reports as such but not what this test is about; at 20 % that is about
+// once in 400 runs.
 func TestPhoneAddUnderHeavyFaults(t *testing.T) {
-	ft := newFaultTenant(t, 200, 5, mock.Realism{FailRate: 0.3, FailSeed: 7})
+	ft := newFaultTenant(t, 200, 5, mock.Realism{FailRate: 0.2, FailSeed: 7})
 	var candidates []methods.User
 	if err := ft.truth.ListUsers(context.Background(), graph.ListUsersOptions{PageSize: 999}, func(u methods.User) bool {
 		candidates = append(candidates, u)
