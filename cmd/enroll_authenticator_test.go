@@ -14,6 +14,7 @@ import (
 	"github.com/mfactl/mfactl/internal/factory"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/methods"
+	"github.com/mfactl/mfactl/mock"
 )
 
 // authenticators counts the user's Microsoft Authenticator methods and
@@ -70,7 +71,7 @@ func TestEnrollAuthenticatorOutcomes(t *testing.T) {
 			}
 			cli.must(0, "mock", "device", "approve", uAlex, "--number", fmt.Sprint(out["number"]))
 			return cli.run("enroll", "authenticator", uAlex, "--registration", out["registrationId"].(string))
-		}, 0, "", []string{DefaultDevice}},
+		}, 0, "", []string{mock.DefaultAuthenticatorDevice}},
 		{"denied on the phone", uAlex, func(t *testing.T, cli *testCLI) int {
 			out := cli.jsonOut("enroll", "authenticator", uAlex)
 			cli.must(0, "mock", "device", "deny", uAlex)
@@ -126,9 +127,6 @@ func TestEnrollAuthenticatorOutcomes(t *testing.T) {
 		})
 	}
 }
-
-// DefaultDevice is the emulated phone's name without --device.
-const DefaultDevice = "iPhone 15"
 
 func TestEnrollAuthenticatorSetupPageAndPNG(t *testing.T) {
 	cli := newVerifyCLI(t)
