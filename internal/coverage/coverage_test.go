@@ -157,7 +157,7 @@ func TestEverySourceAgreesWithGroundTruth(t *testing.T) {
 			}
 			p, auto, _ := read(t, c, Options{Source: SourceAuto})
 			diffRows(t, "auto", auto, truth, everyone)
-			if len(p.Parts) != 2 || p.Parts[0].Source != SourceRegistration || p.Parts[1].Scope != "disabled users" {
+			if p.Fronts == nil || len(p.Parts) != 2 || p.Parts[0].Source != SourceRegistration || p.Parts[1].Source != SourceMethods {
 				t.Errorf("auto plan: %+v", p.Parts)
 			}
 			// The summary counts equal the ground truth's.
@@ -213,7 +213,7 @@ func TestFilterIsAppliedAtTheSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Parts) != 1 || p.Parts[0].Source != SourceRegistration {
+	if p.Fronts == nil || p.Fronts.Disabled != 0 || strings.Contains(p.Parts[1].Scope, "disabled") {
 		t.Errorf("auto --filter enabled plan: %+v", p.Parts)
 	}
 }
@@ -284,10 +284,10 @@ func TestPlanUnderThrottling(t *testing.T) {
 	if st.Throttled != 0 {
 		t.Errorf("%d requests throttled of %d: the limiter should have kept within the budgets", st.Throttled, st.Requests)
 	}
-	// 3,000 users: 3 registration pages (within the 5 per 10 s), the
-	// disabled users' batch steps, and a few reads around them.
-	if p.Parts[0].Requests != 3 {
-		t.Errorf("registration part: %+v", p.Parts[0])
+	// 3,000 users fit the first window of both budgets: the fronts plan
+	// no wait.
+	if p.Fronts == nil || p.Fronts.Time > time.Second {
+		t.Errorf("fronts plan: %+v", p.Fronts)
 	}
 }
 
@@ -378,7 +378,7 @@ func TestMethodReadsThrottledAsReportsReplan(t *testing.T) {
 	}
 	// Force the plan that reads every user's method list, as auto does
 	// when it expects that to be faster.
-	p.Parts = p.methodsPlan()
+	p.Parts, p.Fronts = p.methodsPlan(), nil
 	rows := map[string]reports.Row{}
 	for in, err := range p.Inputs(context.Background()) {
 		if err != nil {
