@@ -100,12 +100,12 @@ func (bd *boundary) startMethods() { bd.startedOnce.Do(func() { close(bd.started
 func (bd *boundary) takeReport(id, key string) (yield, stop bool) {
 	bd.mu.Lock()
 	defer bd.mu.Unlock()
-	if _, dup := bd.sentIDs[keyOfID(id)]; dup {
-		return false, false
-	}
 	if !bd.untrusted && bd.bSet && key >= bd.b {
 		bd.met = true
 		return false, true
+	}
+	if _, dup := bd.sentIDs[keyOfID(id)]; dup {
+		return false, false
 	}
 	if bd.aSet && key <= bd.a {
 		bd.untrusted = true
@@ -192,6 +192,9 @@ func (p *Plan) readFronts(ctx context.Context, out chan<- row) {
 	// once its first page is in.
 	reportErr := make(chan error, 1)
 	go func() { reportErr <- p.readReportFront(ctx, bd, send) }()
+	// The methods front needs the admins first: read them meanwhile
+	// (adminIDs keeps them for the plan).
+	go func() { _, _ = p.adminIDs(ctx) }()
 	var reportDone *error
 	select {
 	case <-bd.started:

@@ -47,8 +47,10 @@ type FrontsInput struct {
 	// RTT is a request's round trip (observed; 0 for the bound).
 	RTT time.Duration
 	// Warm: the budgets' windows are already spent (a re-plan in the
-	// middle of a run), so no first window comes free.
-	Warm bool
+	// middle of a run), so no first window comes free: they start to
+	// refill Refill from now.
+	Warm   bool
+	Refill time.Duration
 	// MethodsOnReports: the server charges method reads to the reports
 	// budget (a 429 said so), so the methods front only reads the users
 	// the report cannot list.
@@ -108,7 +110,7 @@ func PlanFronts(in FrontsInput) FrontsPlan {
 // Bound is the time the two budgets allow for the tenant: PlanFronts with
 // no round-trip time and the budgets metered.
 func Bound(in FrontsInput) time.Duration {
-	in.RTT, in.Metered, in.Warm = 0, true, false
+	in.RTT, in.Metered, in.Warm, in.Refill = 0, true, false, 0
 	return PlanFronts(in).Time
 }
 
@@ -170,10 +172,11 @@ func (in FrontsInput) frontTime(n, limit int, trips time.Duration) time.Duration
 		return trips
 	}
 	windows := ceilDiv(n, limit) - 1
+	wait := time.Duration(windows) * in.Budgets.Window
 	if in.Warm {
-		windows++
+		wait += in.Refill
 	}
-	return max(trips, time.Duration(windows)*in.Budgets.Window+in.RTT)
+	return max(trips, wait+in.RTT)
 }
 
 // Progress is what the fronts have done so far: the observations a
@@ -213,7 +216,12 @@ func Forecast(in FrontsInput, pr Progress) (time.Duration, FrontsPlan) {
 		rest.RTT = pr.RTT
 	}
 	rest.MethodsOnReports = rest.MethodsOnReports || pr.MethodsOnReports
-	rest.Warm = pr.Elapsed > 0
+	if pr.Elapsed > 0 {
+		// The fronts spend each window as it opens: the next refill is
+		// due at the next multiple of the window since they started.
+		w := rest.withDefaults().Budgets.Window
+		rest.Warm, rest.Refill = true, w-pr.Elapsed%w
+	}
 	f := PlanFronts(rest)
 	return pr.Elapsed + f.Time, f
 }
