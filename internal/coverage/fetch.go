@@ -399,9 +399,17 @@ func (p *Plan) readMethods(ctx context.Context, list userLister, replan bool, se
 		next    int // the next index to emit
 		listErr error
 	)
+	var throttledOut atomic.Bool
+	giveUp := func() {}
 	items := func(yield func(graph.BatchItem) bool) {
 		i := 0
 		listErr = list(ctx, func(u methods.User) bool {
+			if replan && p.client.Limiter().MethodReadsOnReportsBudget() {
+				// Another read learned it first: the limiter would pace
+				// these reads at the reports budget, without a 429.
+				giveUp()
+				return false
+			}
 			if p.opts.Filter.Admins && !admins[u.ID] {
 				// Not in the report: no need to read the user's methods.
 				return true
@@ -438,15 +446,17 @@ func (p *Plan) readMethods(ctx context.Context, list userLister, replan bool, se
 	// budget end this read at the first such 429 (the limiter learns it
 	// from the 429's x-ms-throttle-information), for Inputs to re-plan
 	// rather than crawl at 5 requests per 10 s.
-	var throttledOut atomic.Bool
 	if replan {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
+		giveUp = func() {
+			throttledOut.Store(true)
+			cancel()
+		}
 		opts.OnThrottle = func(time.Duration) {
 			if p.client.Limiter().MethodReadsOnReportsBudget() {
-				throttledOut.Store(true)
-				cancel()
+				giveUp()
 			}
 		}
 	}

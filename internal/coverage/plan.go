@@ -247,6 +247,10 @@ func (p *Plan) frontsInput() FrontsInput {
 	if p.client != nil {
 		in.MethodsOnReports = p.client.Limiter().MethodReadsOnReportsBudget()
 	}
+	if in.MethodsOnReports && p.Source == SourceAuto {
+		// Auto leaves the disabled users out then (readPartTo says so).
+		in.Disabled = 0
+	}
 	return in
 }
 
