@@ -319,12 +319,12 @@ func printFrontStats(ios *iostreams.IOStreams, plan *coverage.Plan, st graph.Lim
 		return
 	}
 	bound := plan.Bound()
-	ratio := 0.0
-	if bound > 0 {
-		ratio = took.Seconds() / bound.Seconds()
+	if bound == 0 {
+		ios.Notef("stats: bound 0s: the budgets' first window holds every request for %s; took %s", plural.Count(plan.Users, "user"), took.Round(time.Millisecond))
+		return
 	}
 	ios.Notef("stats: bound %s (what Graph's two budgets allow for %s); took %s: %.2fx the bound",
-		bound.Round(time.Millisecond), plural.Count(plan.Users, "user"), took.Round(time.Millisecond), ratio)
+		bound.Round(time.Millisecond), plural.Count(plan.Users, "user"), took.Round(time.Millisecond), took.Seconds()/bound.Seconds())
 }
 
 // rowProgress is a progress bar of users read, on stderr on a terminal only.

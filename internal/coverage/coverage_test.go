@@ -155,10 +155,17 @@ func TestEverySourceAgreesWithGroundTruth(t *testing.T) {
 			if !sort.StringsAreSorted(order) {
 				t.Error("the methods source does not emit users in the order /users lists them (by id)")
 			}
-			p, auto, _ := read(t, c, Options{Source: SourceAuto})
+			p, auto, _ := read(t, c, Options{Source: SourceAuto, fronts: true})
 			diffRows(t, "auto", auto, truth, everyone)
 			if p.Fronts == nil || len(p.Parts) != 2 || p.Parts[0].Source != SourceRegistration || p.Parts[1].Source != SourceMethods {
 				t.Errorf("auto plan: %+v", p.Parts)
+			}
+			// Unmetered, the fronts save too little: the report and the
+			// disabled users' method lists.
+			p, one, _ := read(t, c, Options{Source: SourceAuto})
+			diffRows(t, "auto, one front", one, truth, everyone)
+			if p.Fronts != nil || len(p.Parts) != 2 || p.Parts[0].Source != SourceRegistration || p.Parts[1].Scope != "disabled users" {
+				t.Errorf("unmetered auto plan: %+v", p.Parts)
 			}
 			// The summary counts equal the ground truth's.
 			acc := reports.NewAccumulator(reports.SummaryOptions{})
@@ -209,7 +216,7 @@ func TestFilterIsAppliedAtTheSource(t *testing.T) {
 		}
 	}
 	// --filter enabled leaves the disabled part out of auto.
-	p, err := Prepare(context.Background(), c, Options{Source: SourceAuto, Filter: reports.Filter{Enabled: true}})
+	p, err := Prepare(context.Background(), c, Options{Source: SourceAuto, Filter: reports.Filter{Enabled: true}, fronts: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +231,7 @@ func TestAutoFallsBackWhenTheReportIsRefused(t *testing.T) {
 	truth := groundTruth(t, srv, admin)
 	// The Authentication Administrator reads methods but not the report.
 	c := client(t, srv, "mock-authadmin-token")
-	p, rows, _ := read(t, c, Options{Source: SourceAuto, Tokens: true})
+	p, rows, _ := read(t, c, Options{Source: SourceAuto, Tokens: true, fronts: true})
 	diffRows(t, "auto as Authentication Administrator", rows, truth, everyone)
 	if len(p.Parts) != 1 || p.Parts[0].Source != SourceMethods {
 		t.Errorf("plan after the fallback: %+v", p.Parts)
@@ -259,7 +266,7 @@ func TestReportsReaderGetsEnabledUsersAndANote(t *testing.T) {
 	// Reports Reader reads the report but not anyone's methods: auto
 	// leaves the disabled users out and says so.
 	c := client(t, srv, "mock-reports-token")
-	p, rows, _ := read(t, c, Options{Source: SourceAuto, Tokens: true})
+	p, rows, _ := read(t, c, Options{Source: SourceAuto, Tokens: true, fronts: true})
 	diffRows(t, "auto as Reports Reader", rows, truth, enabledOnly)
 	notes := strings.Join(p.Notes, "\n")
 	if !strings.Contains(notes, "the 1 disabled user is left out") || !strings.Contains(notes, "hardware token inventory") {
@@ -369,7 +376,7 @@ func TestMethodReadsThrottledAsReportsReplan(t *testing.T) {
 	}
 	t.Cleanup(func() { srv.Close() })
 	c := client(t, srv, mock.DefaultAdminToken)
-	p, err := Prepare(context.Background(), c, Options{Source: SourceAuto})
+	p, err := Prepare(context.Background(), c, Options{Source: SourceAuto, fronts: true})
 	if err != nil {
 		t.Fatal(err)
 	}

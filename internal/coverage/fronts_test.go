@@ -159,7 +159,7 @@ func TestFrontsSeam(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := slowClient(t, srv, &slowReports{delay: 30 * time.Millisecond})
-			p, err := Prepare(context.Background(), c, Options{Source: SourceAuto, Filter: f})
+			p, err := Prepare(context.Background(), c, Options{Source: SourceAuto, Filter: f, fronts: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -202,7 +202,7 @@ func TestFrontsDegradeWhenOrderByIsRefused(t *testing.T) {
 	srv := tenant(t, 1200, 5, mock.Realism{})
 	_, want, _ := read(t, client(t, srv, mock.DefaultAdminToken), Options{Source: SourceMethods})
 	c := slowClient(t, srv, &slowReports{refuseOrderBy: true})
-	p, rows, _ := read(t, c, Options{Source: SourceAuto})
+	p, rows, _ := read(t, c, Options{Source: SourceAuto, fronts: true})
 	diffRows(t, "degraded", rows, want, everyone)
 	if p.Fronts != nil || len(p.Parts) != 2 || p.Parts[0].Source != SourceRegistration || p.Parts[1].Scope != "disabled users" {
 		t.Errorf("plan after $orderby was refused: %+v", p.Parts)
@@ -226,7 +226,7 @@ func TestFrontsGiveBackWhenMethodReadsAreOnTheReportsBudget(t *testing.T) {
 	}
 	t.Cleanup(func() { srv.Close() })
 	c := slowClient(t, srv, &slowReports{delay: 300 * time.Millisecond})
-	p, err := Prepare(context.Background(), c, Options{Source: SourceAuto})
+	p, err := Prepare(context.Background(), c, Options{Source: SourceAuto, fronts: true})
 	if err != nil {
 		t.Fatal(err)
 	}
