@@ -73,12 +73,15 @@ Sources (--source):
   methods       lists the users and reads each one's method list and sign-in
                 preferences through $batch (20 reads a request, --concurrency
                 requests in flight; needs UserAuthenticationMethod.Read.All).
-  auto          (default) counts the users, plans from the tenant size and Graph's
-                throttling budgets (registration: 5 requests per 10 s; methods:
-                resource units per 10 s), reads the registration report and adds
-                the disabled users through their method lists, and says in the
-                summary which source each part came from. Where the registration
-                report is refused it reads every user's methods instead.
+  auto          (default) counts the users and plans from the tenant size and
+                Graph's throttling budgets (registration: 5 requests per 10 s;
+                methods: resource units per 10 s). Under the budgets it reads two
+                fronts at once: the registration report from the start of the
+                userPrincipalName order and per-user method lists from its end,
+                meeting where their budgets say, plus the disabled users' method
+                lists (the report leaves them out); it says in the summary which
+                source each part came from. Where the registration report is
+                refused it reads every user's methods instead.
 
 Requests are paced to Graph's budgets once the server shows it meters them (its
 x-ms-resource-unit header, or a 429), and adapt to Retry-After and the throttle
@@ -109,7 +112,7 @@ table; csv has the rows only; json is {"users": [...], "summary": {...}}, which
 	fl.IntVar(&opts.Concurrency, "concurrency", opts.Concurrency, "$batch requests in flight for the methods source (1-64)")
 	fl.IntVar(&opts.Samples, "samples", opts.Samples, "users listed per finding in the summary (counts are always exact; 0 lists none)")
 	fl.BoolVar(&opts.NoTokens, "no-tokens", false, "do not read the hardware token inventory (no token findings)")
-	fl.BoolVar(&opts.Stats, "stats", false, "print the plan and the request counts (requests, throttled, waited) on stderr")
+	fl.BoolVar(&opts.Stats, "stats", false, "print on stderr the plan, the fronts' progress and re-plan every 10 s, and per front the users, requests, resource units, 429s and waits, and the time against the bound of Graph's budgets")
 	fl.StringVar(&opts.Title, "title", "", "title of the md and html reports")
 	_ = c.RegisterFlagCompletionFunc("source", cobra.FixedCompletions(coverage.Sources, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("filter", cobra.FixedCompletions(append([]string{"all"}, reports.FilterTerms...), cobra.ShellCompDirectiveNoFileComp))
