@@ -167,7 +167,7 @@ func TestReportCoverageUnderFaults(t *testing.T) {
 func arrivalFree(t *testing.T, report string) string {
 	t.Helper()
 	var doc struct {
-		Users   []json.RawMessage         `json:"users"`
+		Users   []json.RawMessage          `json:"users"`
 		Summary map[string]json.RawMessage `json:"summary"`
 	}
 	report = generatedAt.ReplaceAllString(report, `"generatedAt": ""`)
