@@ -292,8 +292,8 @@ type pageData struct {
 	Flash     string
 	Error     string
 	// Poll, when set, is the URL the page's script polls; Version is the
-	// value it compares with; PollSubmit names the form to submit when the
-	// value changes (otherwise the page reloads).
+	// value it compares with; PollSubmit names the button to press when the
+	// value changes, by its button's id (otherwise the page reloads).
 	Poll, Version, PollSubmit string
 	Data                      any
 }

@@ -517,7 +517,7 @@ func (p *portal) renderPhoneVerify(w http.ResponseWriter, sess *portalSession, p
 	d := phoneVerifyPage{Label: phoneLabel(ph.phoneType), Number: strings.Replace(ph.number, "x", " x", 1), Method: string(c.Method), Closed: !c.State.Open()}
 	pd := pageData{Title: d.Label, Error: errMsg, Data: d}
 	if c.State.Open() && c.Method == verify.MethodVoice {
-		pd.Poll, pd.Version, pd.PollSubmit = portalPrefix+"/security-info/phone/state", string(c.State), "finish"
+		pd.Poll, pd.Version, pd.PollSubmit = portalPrefix+"/security-info/phone/state", string(c.State), "continue"
 	}
 	p.render(w, http.StatusOK, "phoneverify", sess, pd)
 }
@@ -564,6 +564,10 @@ func (p *portal) postPhoneVerify(w http.ResponseWriter, r *http.Request) {
 			msg = portalError(err)
 		} else if out.Verdict != nil {
 			msg = verdictSentence(out.Verdict)
+		} else if ph.method == verify.MethodSMS {
+			p.setFlash(sess, "We sent a new code.")
+		} else {
+			p.setFlash(sess, "We're calling again.")
 		}
 		p.renderPhoneVerify(w, sess, ph, msg)
 		return

@@ -284,7 +284,7 @@ func (p *portal) renderVerify(w http.ResponseWriter, sess *portalSession, ps *pe
 	}
 	pd := pageData{Title: "Verify your identity", Error: errMsg, Data: d}
 	if c.State.Open() && (c.Method == verify.MethodPush || c.Method == verify.MethodVoice || c.Method == verify.MethodVoicePIN) {
-		pd.Poll, pd.Version, pd.PollSubmit = portalPrefix+"/signin/state", string(c.State), "finish"
+		pd.Poll, pd.Version, pd.PollSubmit = portalPrefix+"/signin/state", string(c.State), "continue"
 	}
 	p.render(w, http.StatusOK, "verify", sess, pd)
 }

@@ -113,9 +113,15 @@ func (l *testLogf) stop() {
 // browser stops when the test ends or Timeout passes.
 func Start(t *testing.T, bin string) context.Context {
 	t.Helper()
+	return StartFor(t, bin, Timeout)
+}
+
+// StartFor is Start with another bound on the whole session.
+func StartFor(t *testing.T, bin string, limit time.Duration) context.Context {
+	t.Helper()
 	lg := &testLogf{t: t}
 	out := &lockedBuffer{}
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), Timeout)
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), limit)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(bin),
 		chromedp.UserDataDir(t.TempDir()), // a fresh profile; removed after the browser stopped

@@ -1,6 +1,7 @@
 // The portal's only script: pages that wait for the emulated phone (a push
 // to approve, a call to answer, the phone panel itself) poll a small JSON
-// state and, when it changes, submit the page's form or reload the page.
+// state and, when it changes, press the page's Continue button or reload
+// the page.
 // Nothing else; every control works without it.
 (function () {
   'use strict';
@@ -8,7 +9,7 @@
   var url = body.getAttribute('data-poll');
   if (!url) { return; }
   var version = body.getAttribute('data-version');
-  var formId = body.getAttribute('data-poll-submit');
+  var buttonId = body.getAttribute('data-poll-submit');
   function busy() {
     // Do not reload under a person typing on the phone panel.
     var a = document.activeElement;
@@ -22,9 +23,9 @@
       .then(function (r) { return r.json(); })
       .then(function (s) {
         if (s.v === version) { return setTimeout(tick, 1000); }
-        if (formId) {
-          var f = document.getElementById(formId);
-          if (f) { f.submit(); return; }
+        if (buttonId) {
+          var b = document.getElementById(buttonId);
+          if (b) { b.click(); return; }
         }
         if (busy()) { return setTimeout(tick, 1000); }
         window.location.reload();
