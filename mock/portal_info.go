@@ -249,17 +249,12 @@ func (p *portal) postAdd(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// authenticatorPage is the start of "Authenticator app".
-type authenticatorPage struct {
-	Registration bool
-}
-
 func (p *portal) getAuthenticator(w http.ResponseWriter, r *http.Request) {
 	sess, _, ok := p.signedInUser(w, r)
 	if !ok {
 		return
 	}
-	p.render(w, http.StatusOK, "authenticator", sess, pageData{Title: "Microsoft Authenticator", Data: authenticatorPage{}})
+	p.render(w, http.StatusOK, "authenticator", sess, pageData{Title: "Microsoft Authenticator"})
 }
 
 // postAppStart starts another authenticator app (software OATH) through

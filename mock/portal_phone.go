@@ -22,12 +22,6 @@ import (
 // now. It reads and acts only through the /_mock/ endpoints the CLI's
 // `mock outbox`, `mock device` and `mock code` use.
 
-// pendingAuthenticator is a Microsoft Authenticator registration the
-// portal shows (portal_authreg.go).
-type pendingAuthenticator struct {
-	id string
-}
-
 type panelPush struct {
 	ChallengeID string
 	Sent        string
@@ -239,6 +233,9 @@ func (p *portal) postPhoneAction(w http.ResponseWriter, r *http.Request) {
 		}
 		p.render(w, http.StatusOK, "phonepanel", sess, pageData{Title: "Emulated phone", Error: msg, Data: d})
 		return
+	}
+	if r.PostFormValue("action") == "activate" {
+		p.setFlash(sess, "Account added. Choose Next on the sign-in page.")
 	}
 	redirect(w, r, portalPrefix+"/phone?user="+url.QueryEscape(u.rec.UPN))
 }

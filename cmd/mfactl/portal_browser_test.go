@@ -416,8 +416,46 @@ func TestPortalFlowsInBrowser(t *testing.T) {
 	if countType(ms, "emailAuthenticationMethod", "") != 1 {
 		t.Error("Graph lists no email method")
 	}
+
+	// Seeds 002 and 004: a new Microsoft Authenticator by its activation
+	// code and URL ("Can't scan image?"), typed into the emulated phone's
+	// app, then "Let's try it out" approved with the number shown.
+	r.click(portal, "#add")
+	r.choose(portal, "#method", "authenticator")
+	r.click(portal, "#add")
+	r.click(portal, "#next")
+	r.wait(portal, "#qr")
+	r.click(portal, "#cantscan summary")
+	actCode, actURL := r.text(portal, "#activation-code"), r.text(portal, "#activation-url")
+	r.secrets = append(r.secrets, strings.ReplaceAll(actCode, " ", ""))
+	r.shot(portal, "authenticator-qr")
+	r.open(phone, "/portal/phone?user="+url.QueryEscape(lynne))
+	r.click(phone, "#add-account summary")
+	r.typeIn(phone, "#act-code", actCode)
+	r.typeIn(phone, "#act-url", actURL)
+	r.typeIn(phone, "#act-device", "Pixel 9")
+	r.shot(phone, "phone-add-account")
+	r.click(phone, "#act-finish")
+	r.waitFlash(phone, "Account added")
+	r.click(portal, "#next")
+	number = r.text(portal, "#number")
+	r.shot(portal, "authenticator-try-it-out")
+	r.open(phone, "/portal/phone?user="+url.QueryEscape(lynne))
+	r.typeIn(phone, ".push-number", number)
+	r.click(phone, ".push-yes")
+	r.waitFlash(portal, "Microsoft Authenticator was successfully registered")
+	ms = r.graphMethods(lynne)
+	if n := countType(ms, "microsoftAuthenticatorAuthenticationMethod", ""); n != 1 {
+		t.Errorf("Graph lists %d Microsoft Authenticator methods after adding one, want 1", n)
+	}
+	for _, m := range ms {
+		if m["@odata.type"] == "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod" && m["displayName"] != "Pixel 9" {
+			t.Errorf("the new Authenticator is %v, want the device Pixel 9", m["displayName"])
+		}
+	}
+
 	types, phones := r.userShow(lynne)
-	if slices.Contains(types, "microsoftAuthenticator") || !slices.Contains(types, "softwareOath") || !slices.Contains(types, "email") {
+	if !slices.Contains(types, "microsoftAuthenticator") || !slices.Contains(types, "softwareOath") || !slices.Contains(types, "email") {
 		t.Errorf("user show lists %v", types)
 	}
 	if phones["alternateMobile"] != "+1 4255550177" || phones["office"] != "+44 2079460123x4321" {
