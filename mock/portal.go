@@ -358,6 +358,9 @@ func (s *Server) portalCall(caller *Principal, method, target string, body, out 
 		rt, segs = s.control, segs[1:]
 		r.caller = &s.tokens.entries[0].principal
 	} else {
+		if caller == nil {
+			return fmt.Errorf("portal: %s %s needs the signed-in user as caller", method, target)
+		}
 		r.version, segs = segs[0], keySegments(segs[1:])
 		r.caller = caller
 	}
