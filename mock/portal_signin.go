@@ -174,6 +174,12 @@ func (p *portal) postSignIn(w http.ResponseWriter, r *http.Request) {
 		fail("This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.")
 		return
 	}
+	if !u.rec.AccountEnabled {
+		// Entra refuses a disabled account before any second factor
+		// (AADSTS50057), as the emulated Entra ID's sign-ins do.
+		fail("Your account has been locked. Contact your support person to unlock it, then try again.")
+		return
+	}
 	if c, err := r.Cookie(deviceCookiePrefix + u.rec.ID); err == nil && c.Value != "" {
 		var dc DeviceCheck
 		err := p.s.portalCall(nil, "POST", "/_mock/users/"+url.PathEscape(u.rec.ID)+"/devices/check", map[string]string{"token": c.Value}, &dc)

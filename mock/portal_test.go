@@ -177,6 +177,16 @@ func TestPortalRefusesPostsWithoutTheSessionToken(t *testing.T) {
 	}
 }
 
+func TestPortalRefusesADisabledAccount(t *testing.T) {
+	_, ts := portalServer(t, Options{})
+	pc := newPortalClient(t, ts.URL)
+	token := pc.csrf(pc.get("/portal/signin"))
+	page := pc.post("/portal/signin", token, url.Values{"user": {"lynne.robbins@contoso.example"}})
+	if !strings.Contains(page, "Your account has been locked") || strings.Contains(page, "Approve sign in request") {
+		t.Errorf("a disabled account reached the second factor:\n%s", page)
+	}
+}
+
 func TestPortalHeadersAndCookies(t *testing.T) {
 	_, ts := portalServer(t, Options{})
 	pc := newPortalClient(t, ts.URL)

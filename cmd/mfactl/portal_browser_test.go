@@ -255,7 +255,7 @@ func TestPortalFlowsInBrowser(t *testing.T) {
 		}
 	}
 	browserCtx := browsertest.StartFor(t, bin, 4*time.Minute)
-	const lynne = "lynne.robbins@contoso.example"
+	const adele = "adele.vance@contoso.example"
 
 	// Seed 001: "I can't use my Microsoft Authenticator app right now",
 	// then a texted code (a browser of its own: nothing remembered).
@@ -264,14 +264,14 @@ func TestPortalFlowsInBrowser(t *testing.T) {
 		phone := r.tab(portal, false)
 		r.open(portal, "/portal/signin")
 		r.shot(portal, "signin-pick-account")
-		r.click(portal, `button[value="`+lynne+`"]`)
+		r.click(portal, `button[value="`+adele+`"]`)
 		r.wait(portal, "#number")
 		r.click(portal, "#other")
 		r.wait(portal, "#option-sms")
 		r.shot(portal, "signin-verify-your-identity")
 		r.click(portal, "#option-sms")
 		r.wait(portal, "#code")
-		code := r.newestCode(phone, lynne)
+		code := r.newestCode(phone, adele)
 		r.shot(phone, "phone-text")
 		r.typeIn(portal, "#code", code)
 		r.shot(portal, "signin-enter-code")
@@ -285,12 +285,12 @@ func TestPortalFlowsInBrowser(t *testing.T) {
 	// Seeds 002 and 003: the push with number matching, approved on the
 	// emulated phone, and "Don't ask again for 30 days".
 	r.open(portal, "/portal/signin")
-	r.typeIn(portal, "#user", lynne)
+	r.typeIn(portal, "#user", adele)
 	r.click(portal, "#next")
 	number := r.text(portal, "#number")
 	r.click(portal, "#remember")
 	r.shot(portal, "signin-approve-request")
-	r.open(phone, "/portal/phone?user="+url.QueryEscape(lynne))
+	r.open(phone, "/portal/phone?user="+url.QueryEscape(adele))
 	r.typeIn(phone, ".push-number", number)
 	r.shot(phone, "phone-notification")
 	r.click(phone, ".push-yes")
@@ -315,7 +315,7 @@ func TestPortalFlowsInBrowser(t *testing.T) {
 	key := r.text(portal, "#secret")
 	r.secrets = append(r.secrets, key)
 	r.shot(portal, "app-scan-qr")
-	if !strings.Contains(r.text(portal, "#account"), lynne) {
+	if !strings.Contains(r.text(portal, "#account"), adele) {
 		t.Errorf("account name %q", r.text(portal, "#account"))
 	}
 	secret, err := methods.ParseOATHSecret(key)
@@ -332,11 +332,11 @@ func TestPortalFlowsInBrowser(t *testing.T) {
 	r.shot(portal, "app-enter-code")
 	r.click(portal, "#next")
 	r.waitFlash(portal, "Authenticator app was successfully registered")
-	if n := countType(r.graphMethods(lynne), "softwareOathAuthenticationMethod", ""); n != 1 {
-		t.Errorf("Graph lists %d software OATH methods after adding the app, want 1", n)
+	if n := countType(r.graphMethods(adele), "softwareOathAuthenticationMethod", ""); n != 2 {
+		t.Errorf("Graph lists %d software OATH methods after adding the app, want 2 (Adele had one)", n)
 	}
 	// The panel now shows the app's code, as the app would.
-	r.open(phone, "/portal/phone?user="+url.QueryEscape(lynne))
+	r.open(phone, "/portal/phone?user="+url.QueryEscape(adele))
 	r.wait(phone, ".codes .code")
 
 	// Seed 002: an alternate phone by call, answered with #.
@@ -348,7 +348,7 @@ func TestPortalFlowsInBrowser(t *testing.T) {
 	r.shot(portal, "alternate-phone")
 	r.click(portal, "#next")
 	r.wait(portal, "#calling")
-	r.answerCall(phone, lynne, "#")
+	r.answerCall(phone, adele, "#")
 	r.waitFlash(portal, "Your phone was registered successfully")
 
 	// Seeds 002 and 004: an office phone with an extension: # once the
@@ -362,14 +362,14 @@ func TestPortalFlowsInBrowser(t *testing.T) {
 	r.shot(portal, "office-phone")
 	r.click(portal, "#next")
 	r.wait(portal, "#calling")
-	r.answerCall(phone, lynne, "##")
+	r.answerCall(phone, adele, "##")
 	r.waitFlash(portal, "Your phone was registered successfully")
 
 	// Email, and security questions (seed 004) where the policy allows.
 	r.click(portal, "#add")
 	r.choose(portal, "#method", "email")
 	r.click(portal, "#add")
-	r.typeIn(portal, "#email", "lynne@example.org")
+	r.typeIn(portal, "#email", "adele@example.org")
 	r.click(portal, "#next")
 	r.waitFlash(portal, "Email was successfully registered")
 	r.click(portal, "#add")
@@ -392,7 +392,7 @@ func TestPortalFlowsInBrowser(t *testing.T) {
 	var prefs struct {
 		Default string `json:"userPreferredMethodForSecondaryAuthentication"`
 	}
-	r.graphGet("/beta/users/"+url.PathEscape(lynne)+"/authentication/signInPreferences", &prefs)
+	r.graphGet("/beta/users/"+url.PathEscape(adele)+"/authentication/signInPreferences", &prefs)
 	if prefs.Default != "sms" {
 		t.Errorf("Graph's default after Change: %q, want sms", prefs.Default)
 	}
@@ -404,7 +404,7 @@ func TestPortalFlowsInBrowser(t *testing.T) {
 	r.click(portal, "#ok")
 	r.waitFlash(portal, "deleted")
 	r.shot(portal, "security-info-after")
-	ms := r.graphMethods(lynne)
+	ms := r.graphMethods(adele)
 	if n := countType(ms, "microsoftAuthenticatorAuthenticationMethod", ""); n != 0 {
 		t.Errorf("Graph still lists %d Microsoft Authenticator methods after Delete", n)
 	}
@@ -429,7 +429,7 @@ func TestPortalFlowsInBrowser(t *testing.T) {
 	actCode, actURL := r.text(portal, "#activation-code"), r.text(portal, "#activation-url")
 	r.secrets = append(r.secrets, strings.ReplaceAll(actCode, " ", ""))
 	r.shot(portal, "authenticator-qr")
-	r.open(phone, "/portal/phone?user="+url.QueryEscape(lynne))
+	r.open(phone, "/portal/phone?user="+url.QueryEscape(adele))
 	r.click(phone, "#add-account summary")
 	r.typeIn(phone, "#act-code", actCode)
 	r.typeIn(phone, "#act-url", actURL)
@@ -440,11 +440,11 @@ func TestPortalFlowsInBrowser(t *testing.T) {
 	r.click(portal, "#next")
 	number = r.text(portal, "#number")
 	r.shot(portal, "authenticator-try-it-out")
-	r.open(phone, "/portal/phone?user="+url.QueryEscape(lynne))
+	r.open(phone, "/portal/phone?user="+url.QueryEscape(adele))
 	r.typeIn(phone, ".push-number", number)
 	r.click(phone, ".push-yes")
 	r.waitFlash(portal, "Microsoft Authenticator was successfully registered")
-	ms = r.graphMethods(lynne)
+	ms = r.graphMethods(adele)
 	if n := countType(ms, "microsoftAuthenticatorAuthenticationMethod", ""); n != 1 {
 		t.Errorf("Graph lists %d Microsoft Authenticator methods after adding one, want 1", n)
 	}
@@ -454,7 +454,7 @@ func TestPortalFlowsInBrowser(t *testing.T) {
 		}
 	}
 
-	types, phones := r.userShow(lynne)
+	types, phones := r.userShow(adele)
 	if !slices.Contains(types, "microsoftAuthenticator") || !slices.Contains(types, "softwareOath") || !slices.Contains(types, "email") {
 		t.Errorf("user show lists %v", types)
 	}
@@ -464,7 +464,7 @@ func TestPortalFlowsInBrowser(t *testing.T) {
 
 	// "Don't ask again": the next sign-in in this browser skips the prompt.
 	r.click(portal, ".signout button")
-	r.click(portal, `button[value="`+lynne+`"]`)
+	r.click(portal, `button[value="`+adele+`"]`)
 	r.waitFlash(portal, "this browser is remembered")
 
 	// Seed 001: a user with no method adds a phone: "Text me a code",
