@@ -59,9 +59,8 @@ var portalFiles embed.FS
 // a restart signs everyone out, as a real portal's would.
 type portal struct {
 	s     *Server
-	opts  PortalOptions
-	pages map[string]*template.Template
-	mux   *http.ServeMux
+	opts PortalOptions
+	mux  *http.ServeMux
 
 	mu       sync.Mutex
 	sessions map[string]*portalSession
@@ -92,8 +91,16 @@ const (
 	deviceCookiePrefix = "mfactl_device_"
 )
 
-func newPortal(s *Server, opts PortalOptions) (*portal, error) {
-	p := &portal{s: s, opts: opts, sessions: map[string]*portalSession{}, pages: map[string]*template.Template{}}
+func newPortal(s *Server, opts PortalOptions) *portal {
+	p := &portal{s: s, opts: opts, sessions: map[string]*portalSession{}}
+	p.routes()
+	return p
+}
+
+// portalPages are the page templates, parsed once per process and only
+// when a page is first shown: a `--mock` command never shows one.
+var portalPages = sync.OnceValues(func() (map[string]*template.Template, error) {
+	pages := map[string]*template.Template{}
 	layout, err := template.New("layout.html").ParseFS(portalFiles, "portal/layout.html")
 	if err != nil {
 		return nil, err
@@ -107,11 +114,10 @@ func newPortal(s *Server, opts PortalOptions) (*portal, error) {
 		if err != nil {
 			return nil, fmt.Errorf("portal page %s: %w", n, err)
 		}
-		p.pages[strings.TrimSuffix(strings.TrimPrefix(n, "portal/pages/"), ".html")] = t
+		pages[strings.TrimSuffix(strings.TrimPrefix(n, "portal/pages/"), ".html")] = t
 	}
-	p.routes()
-	return p, nil
-}
+	return pages, nil
+})
 
 // portalLayer serves /portal/ and hands everything else to next.
 func (s *Server) portalLayer(next http.Handler) http.Handler {
@@ -300,7 +306,12 @@ type pageData struct {
 
 // render writes a page.
 func (p *portal) render(w http.ResponseWriter, status int, name string, sess *portalSession, d pageData) {
-	t := p.pages[name]
+	pages, err := portalPages()
+	if err != nil {
+		http.Error(w, "portal pages: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	t := pages[name]
 	if t == nil {
 		http.Error(w, "no such page", http.StatusInternalServerError)
 		return

@@ -383,6 +383,19 @@ func TestPortalKeepsSecretsOutOfURLsAndTheLog(t *testing.T) {
 	}
 }
 
+func TestPortalPagesParse(t *testing.T) {
+	pages, err := portalPages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"signin", "verify", "other", "info", "default", "add", "authenticator", "authenticatorqr",
+		"authenticatortry", "app", "appcode", "phone", "phoneverify", "email", "questions", "delete", "phonepanel"} {
+		if pages[name] == nil {
+			t.Errorf("no page %q", name)
+		}
+	}
+}
+
 func TestSignInOptionsPutTheDefaultFirst(t *testing.T) {
 	mobile := methodRecord{Method: methods.Method{ID: methods.MobilePhoneID, Kind: methods.KindPhone, PhoneType: methods.PhoneMobile, PhoneNumber: "+1 4255550100"}}
 	office := methodRecord{Method: methods.Method{ID: methods.OfficePhoneID, Kind: methods.KindPhone, PhoneType: methods.PhoneOffice, PhoneNumber: "+1 4255550111"}}

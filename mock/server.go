@@ -151,10 +151,7 @@ func NewServer(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if !opts.Portal.Off {
-		if s.portal, err = newPortal(s, opts.Portal); err != nil {
-			s.closeStore()
-			return nil, err
-		}
+		s.portal = newPortal(s, opts.Portal)
 	}
 	s.handler = s.portalLayer(s.encodingLayer(s.realismLayer(http.HandlerFunc(s.serveGraph))))
 	s.inner = s.innerRealismLayer(http.HandlerFunc(s.serveGraph))

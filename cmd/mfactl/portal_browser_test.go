@@ -554,3 +554,29 @@ func TestPortalFlowsInBrowser(t *testing.T) {
 		}
 	}
 }
+
+// TestServePortalSwitch: `mock serve` serves the portal unless
+// --no-portal, through the binary.
+func TestServePortalSwitch(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		flags []string
+		want  int
+	}{
+		{nil, http.StatusOK},
+		{[]string{"--no-portal"}, http.StatusNotFound},
+	} {
+		root := startServe(t, e, filepath.Join(e.dir, fmt.Sprintf("serve%d.db", tc.want)), tc.flags...)
+		resp, err := http.Get(root + "/portal/signin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%v: GET /portal/signin: %d, want %d", tc.flags, resp.StatusCode, tc.want)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); tc.want == http.StatusOK && !strings.HasPrefix(csp, "default-src 'self'") {
+			t.Errorf("CSP %q", csp)
+		}
+	}
+}
