@@ -58,7 +58,7 @@ var portalFiles embed.FS
 // sessions live in memory, not in the store: they are the browser's, and
 // a restart signs everyone out, as a real portal's would.
 type portal struct {
-	s     *Server
+	s    *Server
 	opts PortalOptions
 	mux  *http.ServeMux
 
