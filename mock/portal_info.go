@@ -531,7 +531,7 @@ func (p *portal) getPhoneState(w http.ResponseWriter, r *http.Request) {
 // postPhoneVerify takes the texted or spoken code, the call's outcome
 // ("finish"), or "get a new code" ("resend").
 func (p *portal) postPhoneVerify(w http.ResponseWriter, r *http.Request) {
-	sess, u, ok := p.signedInUser(w, r)
+	sess, _, ok := p.signedInUser(w, r)
 	if !ok {
 		return
 	}
@@ -591,7 +591,6 @@ func (p *portal) postPhoneVerify(w http.ResponseWriter, r *http.Request) {
 		what = "Call answered."
 	}
 	p.setFlash(sess, what+" Your phone was registered successfully.")
-	_ = u
 	redirect(w, r, portalPrefix+"/security-info")
 }
 

@@ -301,7 +301,7 @@ func verdictSentence(v *verify.Error) string {
 	case verify.ReasonWrongCode:
 		return "You've entered an incorrect code. Please try again."
 	case verify.ReasonDenied:
-		return "We didn't hear from you: the request was denied."
+		return "Request denied: the sign-in request was denied on the phone."
 	case verify.ReasonExpired:
 		return "The request timed out. Send another request or sign in another way."
 	case verify.ReasonWrongNumber:
