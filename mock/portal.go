@@ -182,8 +182,12 @@ func (p *portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if sess := p.session(r); sess != nil && sess.upn != "" {
-		who = sess.upn
+	if sess := p.session(r); sess != nil {
+		p.with(sess, func(s *portalSession) {
+			if s.upn != "" {
+				who = s.upn
+			}
+		})
 	}
 	p.mux.ServeHTTP(sw, r)
 }
