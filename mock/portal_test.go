@@ -427,3 +427,47 @@ func TestSignInOptionsPutTheDefaultFirst(t *testing.T) {
 		})
 	}
 }
+
+// One browser session used from several tabs at once (the prompt polling,
+// the phone panel reloading, a form posted): under -race this finds any
+// session state read or written outside the sessions' lock.
+func TestPortalSessionUnderConcurrentTabs(t *testing.T) {
+	_, ts := portalServer(t, Options{})
+	pc := newPortalClient(t, ts.URL)
+	token := pc.csrf(pc.get("/portal/signin"))
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 5 {
+				var req *http.Request
+				switch (i + j) % 3 {
+				case 0:
+					req, _ = http.NewRequest("GET", ts.URL+"/portal/signin/state", nil)
+				case 1:
+					req, _ = http.NewRequest("GET", ts.URL+"/portal/phone?user=adele.vance%40contoso.example", nil)
+				default:
+					req, _ = http.NewRequest("POST", ts.URL+"/portal/signin", strings.NewReader(url.Values{"csrf": {token}, "user": {"adele.vance@contoso.example"}}.Encode()))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				}
+				resp, err := pc.c.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode >= 400 {
+					errs <- req.Method + " " + req.URL.Path + ": " + resp.Status
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
