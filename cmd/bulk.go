@@ -16,8 +16,10 @@ import (
 
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/atomicfile"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/bulk"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/reports"
@@ -47,7 +49,11 @@ a journal beside the plan so an interrupted run continues where it stopped;
 
 // BulkPlanOptions are the inputs of `bulk plan`.
 type BulkPlanOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	// Audit collects the users the run acts on for its audit record.
+	Audit        *audit.Session
 	Now          func() time.Time
 	File         string
 	Out          string
@@ -61,7 +67,7 @@ type BulkPlanOptions struct {
 
 // NewCmdBulkPlan builds `mfactl bulk plan FILE`.
 func NewCmdBulkPlan(f *cmdutil.Factory, runF func(context.Context, *BulkPlanOptions) error) *cobra.Command {
-	opts := &BulkPlanOptions{deps: newDeps(f), Now: f.Now, Out: "plan.json", RevokedSince: "24h", Concurrency: 4}
+	opts := &BulkPlanOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Now: f.Now, Out: "plan.json", RevokedSince: "24h", Concurrency: 4}
 	c := &cobra.Command{
 		Use:   "plan {FILE | --from-report coverage.json --finding NAME} [--set COLUMN=VALUE]... [--out plan.json]",
 		Short: "Read a file of per-user changes and the users' state, and write the plan",
@@ -280,7 +286,7 @@ func bulkPlanRun(ctx context.Context, opts *BulkPlanOptions) error {
 		return nil
 	}
 
-	s, err := opts.open(Mutation{})
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, Mutation{})
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,11 @@ const maxSendAttempts = 7
 
 // BulkApplyOptions are the inputs of `bulk apply`.
 type BulkApplyOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	// Audit collects the users the run acts on for its audit record.
+	Audit       *audit.Session
 	Plan        string
 	Yes         bool
 	Ticket      string
@@ -55,7 +59,7 @@ type BulkApplyOptions struct {
 
 // NewCmdBulkApply builds `mfactl bulk apply plan.json`.
 func NewCmdBulkApply(f *cmdutil.Factory, runF func(context.Context, *BulkApplyOptions) error) *cobra.Command {
-	opts := &BulkApplyOptions{deps: newDeps(f), Concurrency: 4, SettleDelay: 10 * time.Second,
+	opts := &BulkApplyOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Concurrency: 4, SettleDelay: 10 * time.Second,
 		AuditCheckpoint: func(ctx context.Context, outcome string) error {
 			if f.AuditCheckpoint == nil {
 				return nil
@@ -149,7 +153,7 @@ func bulkApplyRun(ctx context.Context, opts *BulkApplyOptions) error {
 		return cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("the plan issues %d Temporary Access Passes and they are never printed", sum.ByKind[bulk.OpCreateTAP]),
 			"give --secrets-out FILE (written with mode 0600) to receive them")
 	}
-	s, err := opts.open(Mutation{})
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, Mutation{})
 	if err != nil {
 		return err
 	}
@@ -161,7 +165,7 @@ func bulkApplyRun(ctx context.Context, opts *BulkApplyOptions) error {
 		s.IO.Notef("Plan %s has no operations: every user is already as asked (%d rows refused).", h.ID, sum.Refused)
 		return bulkExit(sum, nil, nil)
 	}
-	if err := (&session{deps: opts.deps}).confirm(Mutation{Yes: opts.Yes}, fmt.Sprintf("Apply plan %s: %d operations on %d users?", h.ID, sum.Ops, sum.Users)); err != nil {
+	if err := (&session{IO: opts.IO}).confirm(Mutation{Yes: opts.Yes}, fmt.Sprintf("Apply plan %s: %d operations on %d users?", h.ID, sum.Ops, sum.Users)); err != nil {
 		return err
 	}
 	opts.Audit.SetPlan(h.ID)

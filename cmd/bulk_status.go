@@ -14,13 +14,13 @@ import (
 
 // BulkStatusOptions are the inputs of `bulk status`.
 type BulkStatusOptions struct {
-	deps
-	Plan string
+	Printer func() (*output.Printer, error)
+	Plan    string
 }
 
 // NewCmdBulkStatus builds `mfactl bulk status plan.json`.
 func NewCmdBulkStatus(f *cmdutil.Factory, runF func(context.Context, *BulkStatusOptions) error) *cobra.Command {
-	opts := &BulkStatusOptions{deps: newDeps(f)}
+	opts := &BulkStatusOptions{Printer: f.Printer}
 	c := &cobra.Command{
 		Use:   "status <plan.json>",
 		Short: "Show how far the apply of a plan got (from its journal; nothing is read from Graph)",

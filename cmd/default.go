@@ -8,7 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 )
@@ -29,14 +32,18 @@ Entra picks the strongest registered method instead.`,
 
 // DefaultShowOptions are the inputs of `default show`.
 type DefaultShowOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	// Audit collects the users the run acts on for its audit record.
+	Audit           *audit.Session
 	User            string
 	SystemPreferred bool
 }
 
 // NewCmdDefaultShow builds `mfactl default show <user> [--system-preferred]`.
 func NewCmdDefaultShow(f *cmdutil.Factory, runF func(context.Context, *DefaultShowOptions) error) *cobra.Command {
-	opts := &DefaultShowOptions{deps: newDeps(f)}
+	opts := &DefaultShowOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "show <user> [--system-preferred]",
 		Short: "Show the user's default MFA method and the defaults their methods allow",
@@ -130,7 +137,7 @@ func backingMethods(d methods.DefaultMethod, ms []methods.Method) []methods.Meth
 }
 
 func defaultShowRun(ctx context.Context, opts *DefaultShowOptions) error {
-	s, err := opts.open(Mutation{})
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, Mutation{})
 	if err != nil {
 		return err
 	}
@@ -159,7 +166,10 @@ func defaultShowRun(ctx context.Context, opts *DefaultShowOptions) error {
 
 // DefaultSetOptions are the inputs of `default set`.
 type DefaultSetOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	User   string
 	Method string
@@ -167,7 +177,7 @@ type DefaultSetOptions struct {
 
 // NewCmdDefaultSet builds `mfactl default set <user> <method>`.
 func NewCmdDefaultSet(f *cmdutil.Factory, runF func(context.Context, *DefaultSetOptions) error) *cobra.Command {
-	opts := &DefaultSetOptions{deps: newDeps(f)}
+	opts := &DefaultSetOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	names := make([]string, len(methods.DefaultMethods))
 	for i, d := range methods.DefaultMethods {
 		names[i] = string(d)
@@ -196,7 +206,7 @@ func defaultSetRun(ctx context.Context, opts *DefaultSetOptions) error {
 	if err != nil {
 		return cmdutil.FlagErrorWrap(err)
 	}
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -37,7 +41,10 @@ has at most one; "email set" creates it or changes its address.`,
 
 // EmailSetOptions are the inputs of `email set`.
 type EmailSetOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	User    string
 	Address string
@@ -45,7 +52,7 @@ type EmailSetOptions struct {
 
 // NewCmdEmailSet builds `mfactl email set <user> <address>`.
 func NewCmdEmailSet(f *cmdutil.Factory, runF func(context.Context, *EmailSetOptions) error) *cobra.Command {
-	opts := &EmailSetOptions{deps: newDeps(f)}
+	opts := &EmailSetOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "set <user> <address>",
 		Short: "Create the user's email method, or change its address",
@@ -78,7 +85,7 @@ func emailSetRun(ctx context.Context, opts *EmailSetOptions) error {
 	if err != nil {
 		return err
 	}
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 )
@@ -26,7 +29,10 @@ modern replacement.`,
 
 // MFAStateOptions are the inputs of `mfa-state show` and `mfa-state set`.
 type MFAStateOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	User  string
 	State string
@@ -44,7 +50,7 @@ func (v mfaStateView) Table() output.TableData {
 
 // NewCmdMFAStateShow builds `mfactl mfa-state show <user>`.
 func NewCmdMFAStateShow(f *cmdutil.Factory, runF func(context.Context, *MFAStateOptions) error) *cobra.Command {
-	opts := &MFAStateOptions{deps: newDeps(f)}
+	opts := &MFAStateOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	return &cobra.Command{
 		Use:     "show <user>",
 		Short:   "Show the user's per-user MFA state",
@@ -62,7 +68,7 @@ func NewCmdMFAStateShow(f *cmdutil.Factory, runF func(context.Context, *MFAState
 
 // NewCmdMFAStateSet builds `mfactl mfa-state set <user> <state>`.
 func NewCmdMFAStateSet(f *cmdutil.Factory, runF func(context.Context, *MFAStateOptions) error) *cobra.Command {
-	opts := &MFAStateOptions{deps: newDeps(f)}
+	opts := &MFAStateOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "set <user> {disabled | enabled | enforced}",
 		Short: "Set the user's per-user MFA state",
@@ -87,7 +93,7 @@ func NewCmdMFAStateSet(f *cmdutil.Factory, runF func(context.Context, *MFAStateO
 
 // mfaStateRun shows the state, or sets it first when State is given.
 func mfaStateRun(ctx context.Context, opts *MFAStateOptions) error {
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

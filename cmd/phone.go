@@ -9,7 +9,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -35,7 +38,10 @@ all become Entra's form +1 4255550100; an office extension is written x123,
 
 // PhoneSetOptions are the inputs of `phone add` and `phone update`.
 type PhoneSetOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	User    string
 	Number  string
@@ -54,7 +60,7 @@ type PhoneSetOptions struct {
 const defaultDuplicateBudget = 200
 
 func newCmdPhoneSet(f *cmdutil.Factory, update bool, runF func(context.Context, *PhoneSetOptions) error) *cobra.Command {
-	opts := &PhoneSetOptions{deps: newDeps(f), Update: update, DuplicateBudget: defaultDuplicateBudget}
+	opts := &PhoneSetOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Update: update, DuplicateBudget: defaultDuplicateBudget}
 	c := &cobra.Command{
 		Use:   "add <user> <number> --type {mobile | alternateMobile | office}",
 		Short: "Register a phone number for a user",
@@ -117,7 +123,7 @@ func phoneSetRun(ctx context.Context, opts *PhoneSetOptions) error {
 	if opts.DuplicateBudget < 1 {
 		return cmdutil.FlagErrorf("--duplicate-budget must be at least 1")
 	}
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}
@@ -268,7 +274,10 @@ feed:
 
 // PhoneRemoveOptions are the inputs of `phone remove`.
 type PhoneRemoveOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	User string
 	Type string
@@ -276,7 +285,7 @@ type PhoneRemoveOptions struct {
 
 // NewCmdPhoneRemove builds `mfactl phone remove <user> --type T`.
 func NewCmdPhoneRemove(f *cmdutil.Factory, runF func(context.Context, *PhoneRemoveOptions) error) *cobra.Command {
-	opts := &PhoneRemoveOptions{deps: newDeps(f)}
+	opts := &PhoneRemoveOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "remove <user> --type {mobile | alternateMobile | office}",
 		Short: "Remove one of a user's phone methods",
@@ -310,7 +319,7 @@ func phoneRemoveRun(ctx context.Context, opts *PhoneRemoveOptions) error {
 	if err != nil {
 		return cmdutil.FlagErrorf("--type: %v", err)
 	}
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}
@@ -328,7 +337,10 @@ func phoneRemoveRun(ctx context.Context, opts *PhoneRemoveOptions) error {
 
 // PhoneSMSSignInOptions are the inputs of `phone sms-signin`.
 type PhoneSMSSignInOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	User    string
 	Enable  bool
@@ -337,7 +349,7 @@ type PhoneSMSSignInOptions struct {
 
 // NewCmdPhoneSMSSignIn builds `mfactl phone sms-signin <user> --enable|--disable`.
 func NewCmdPhoneSMSSignIn(f *cmdutil.Factory, runF func(context.Context, *PhoneSMSSignInOptions) error) *cobra.Command {
-	opts := &PhoneSMSSignInOptions{deps: newDeps(f)}
+	opts := &PhoneSMSSignInOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "sms-signin <user> {--enable | --disable}",
 		Short: "Turn SMS sign-in on or off for a user's mobile phone",
@@ -365,7 +377,7 @@ other user in the tenant has; Graph refuses it otherwise.`,
 }
 
 func phoneSMSSignInRun(ctx context.Context, opts *PhoneSMSSignInOptions) error {
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

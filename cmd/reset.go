@@ -12,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/internal/runbook"
@@ -21,7 +23,10 @@ import (
 
 // ResetOptions are the inputs of `reset`.
 type ResetOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	Now  func() time.Time
 	User string
@@ -48,7 +53,7 @@ type ResetOptions struct {
 
 // NewCmdReset builds `mfactl reset <user> ...`, the lost-device runbook.
 func NewCmdReset(f *cmdutil.Factory, runF func(context.Context, *ResetOptions) error) *cobra.Command {
-	opts := &ResetOptions{deps: newDeps(f), Now: f.Now, Emulator: newEmulatorOptions(f)}
+	opts := &ResetOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Now: f.Now, Emulator: newEmulatorOptions(f)}
 	c := &cobra.Command{
 		Use:   "reset <user> {--lost-device NAME | --method ID... | --all} [--tap [--lifetime 1h] [--once]] [--revoke-sessions] [--ticket ID]",
 		Short: "Helpdesk runbook: remove a lost device's methods safely, with a ticket-ready summary",
@@ -234,7 +239,7 @@ func resetRun(ctx context.Context, opts *ResetOptions) error {
 	if err != nil {
 		return err
 	}
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,9 @@ import (
 
 	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 )
@@ -48,7 +50,10 @@ is created, and never again.`,
 
 // TAPCreateOptions are the inputs of `tap create`.
 type TAPCreateOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	Now  func() time.Time
 	User string
@@ -61,7 +66,7 @@ type TAPCreateOptions struct {
 
 // NewCmdTAPCreate builds `mfactl tap create <user> [--lifetime 1h] [--once] [--start TIME]`.
 func NewCmdTAPCreate(f *cmdutil.Factory, runF func(context.Context, *TAPCreateOptions) error) *cobra.Command {
-	opts := &TAPCreateOptions{deps: newDeps(f), Now: f.Now}
+	opts := &TAPCreateOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Now: f.Now}
 	c := &cobra.Command{
 		Use:   "create <user> [--lifetime 1h] [--once] [--start TIME]",
 		Short: "Issue a Temporary Access Pass and show it once",
@@ -134,7 +139,7 @@ func tapCreateRun(ctx context.Context, opts *TAPCreateOptions) error {
 		once := true
 		req.UsableOnce = &once
 	}
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

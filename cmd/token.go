@@ -11,7 +11,9 @@ import (
 
 	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 )
@@ -83,14 +85,18 @@ func assignee(t methods.HardwareToken) string {
 
 // TokenListOptions are the inputs of `token list`.
 type TokenListOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	// Audit collects the users the run acts on for its audit record.
+	Audit  *audit.Session
 	Status string
 	User   string
 }
 
 // NewCmdTokenList builds `mfactl token list [--status S] [--user U]`.
 func NewCmdTokenList(f *cmdutil.Factory, runF func(context.Context, *TokenListOptions) error) *cobra.Command {
-	opts := &TokenListOptions{deps: newDeps(f)}
+	opts := &TokenListOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "list [--status S] [--user U]",
 		Short: "List the tenant's hardware tokens, or one user's",
@@ -124,7 +130,7 @@ func tokenListRun(ctx context.Context, opts *TokenListOptions) error {
 		}
 		status = st
 	}
-	s, err := opts.open(Mutation{})
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, Mutation{})
 	if err != nil {
 		return err
 	}
@@ -172,7 +178,10 @@ func tokenListRun(ctx context.Context, opts *TokenListOptions) error {
 
 // TokenAssignOptions are the inputs of `token assign`.
 type TokenAssignOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	Serial string
 	User   string
@@ -180,7 +189,7 @@ type TokenAssignOptions struct {
 
 // NewCmdTokenAssign builds `mfactl token assign <serial> <user>`.
 func NewCmdTokenAssign(f *cmdutil.Factory, runF func(context.Context, *TokenAssignOptions) error) *cobra.Command {
-	opts := &TokenAssignOptions{deps: newDeps(f)}
+	opts := &TokenAssignOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "assign <serial> <user>",
 		Short: "Assign an available token to a user (without activating it)",
@@ -207,7 +216,7 @@ func tokenAssignRun(ctx context.Context, opts *TokenAssignOptions) error {
 	if err := graph.ValidateUserRef(opts.User); err != nil {
 		return err
 	}
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}
@@ -260,14 +269,17 @@ func explainToken(err error, op string) error {
 
 // TokenUnassignOptions are the inputs of `token unassign`.
 type TokenUnassignOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	Serial string
 }
 
 // NewCmdTokenUnassign builds `mfactl token unassign <serial>`.
 func NewCmdTokenUnassign(f *cmdutil.Factory, runF func(context.Context, *TokenUnassignOptions) error) *cobra.Command {
-	opts := &TokenUnassignOptions{deps: newDeps(f)}
+	opts := &TokenUnassignOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "unassign <serial>",
 		Short: "Take a token away from its user; it becomes available again",
@@ -294,7 +306,7 @@ is not assigned is left as it is.`,
 }
 
 func tokenUnassignRun(ctx context.Context, opts *TokenUnassignOptions) error {
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}
@@ -327,14 +339,17 @@ func tokenUnassignRun(ctx context.Context, opts *TokenUnassignOptions) error {
 
 // TokenDeleteOptions are the inputs of `token delete`.
 type TokenDeleteOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	Serial string
 }
 
 // NewCmdTokenDelete builds `mfactl token delete <serial>`.
 func NewCmdTokenDelete(f *cmdutil.Factory, runF func(context.Context, *TokenDeleteOptions) error) *cobra.Command {
-	opts := &TokenDeleteOptions{deps: newDeps(f)}
+	opts := &TokenDeleteOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "delete <serial>",
 		Short: "Remove an unassigned token from the inventory",
@@ -359,7 +374,7 @@ Asks for confirmation on a terminal; without one, --yes is required.`,
 }
 
 func tokenDeleteRun(ctx context.Context, opts *TokenDeleteOptions) error {
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}
@@ -389,14 +404,18 @@ func tokenDeleteRun(ctx context.Context, opts *TokenDeleteOptions) error {
 
 // TokenCheckOptions are the inputs of `token check`.
 type TokenCheckOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	// Audit collects the users the run acts on for its audit record.
+	Audit  *audit.Session
 	Serial string
 	Codes  []string
 }
 
 // NewCmdTokenCheck builds `mfactl token check <serial> --code A --code B`.
 func NewCmdTokenCheck(f *cmdutil.Factory, runF func(context.Context, *TokenCheckOptions) error) *cobra.Command {
-	opts := &TokenCheckOptions{deps: newDeps(f)}
+	opts := &TokenCheckOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "check <serial> --code A --code B",
 		Short: "Measure a token's clock drift from two codes and resynchronise it (mock only)",
@@ -449,7 +468,7 @@ func tokenCheckRun(ctx context.Context, opts *TokenCheckOptions) error {
 	if codes[0] == codes[1] {
 		return cmdutil.FlagErrorf("the two codes are the same: press the token's button between them")
 	}
-	s, err := opts.open(Mutation{})
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, Mutation{})
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,9 @@ import (
 
 	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/methods"
@@ -30,7 +32,10 @@ const (
 
 // TokenActivateOptions are the inputs of `token activate`.
 type TokenActivateOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	Serial      string
 	User        string
@@ -48,7 +53,7 @@ type TokenActivateOptions struct {
 // NewCmdTokenActivate builds `mfactl token activate <serial> [<user>] --code NNNNNN`
 // and `mfactl token activate --file FILE`.
 func NewCmdTokenActivate(f *cmdutil.Factory, runF func(context.Context, *TokenActivateOptions) error) *cobra.Command {
-	opts := &TokenActivateOptions{deps: newDeps(f), Now: f.Now, Sleep: sleepCtx, Limit: activationLimit, Window: activationWindow}
+	opts := &TokenActivateOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Now: f.Now, Sleep: sleepCtx, Limit: activationLimit, Window: activationWindow}
 	c := &cobra.Command{
 		Use:   "activate {<serial> [<user>] --code NNNNNN | --file FILE}",
 		Short: "Activate tokens with the code they show",
@@ -124,7 +129,7 @@ func tokenActivateRun(ctx context.Context, opts *TokenActivateOptions) error {
 			return err
 		}
 	}
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}
@@ -297,7 +302,7 @@ func tokenActivateFileRun(ctx context.Context, opts *TokenActivateOptions) error
 	if err != nil {
 		return cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("%s: %w", opts.File, err), "the file needs the header "+seedfile.ActivationHeader)
 	}
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
@@ -38,7 +39,10 @@ const (
 
 // TokenImportOptions are the inputs of `token import`.
 type TokenImportOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	File         string
 	Format       string
@@ -55,7 +59,7 @@ type TokenImportOptions struct {
 
 // NewCmdTokenImport builds `mfactl token import <file>`.
 func NewCmdTokenImport(f *cmdutil.Factory, runF func(context.Context, *TokenImportOptions) error) *cobra.Command {
-	opts := &TokenImportOptions{deps: newDeps(f), Concurrency: 4, Getenv: os.Getenv}
+	opts := &TokenImportOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Concurrency: 4, Getenv: os.Getenv}
 	c := &cobra.Command{
 		Use:   "import <file> [--format csv|pskc] [--skip-invalid --errors-out FILE]",
 		Short: "Load a vendor's seed file into the token inventory",
@@ -226,7 +230,7 @@ func tokenImportRun(ctx context.Context, opts *TokenImportOptions) error {
 		return nil
 	}
 
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

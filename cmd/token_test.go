@@ -553,7 +553,7 @@ func TestTokenActivateFile(t *testing.T) {
 	var waits []time.Duration
 	ios, _, out, errOut := iostreams.Test()
 	f := cli.factory(ios)
-	opts := &TokenActivateOptions{deps: newDeps(f), File: acts, Limit: 2, Window: 5 * time.Minute,
+	opts := &TokenActivateOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, File: acts, Limit: 2, Window: 5 * time.Minute,
 		Now: func() time.Time { return now },
 		Sleep: func(_ context.Context, d time.Duration) error {
 			waits = append(waits, d)
