@@ -17,6 +17,7 @@ import (
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/atomicfile"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/methods/verify"
@@ -43,8 +44,11 @@ text or call; the phone-call PIN and the security questions are stored hashed.`,
 
 // EnrollAppOptions are the inputs of `enroll app`.
 type EnrollAppOptions struct {
-	EmulatorOptions
-	User string
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+	User    string
 	// Code confirms a pending enrolment (Challenge, or the newest).
 	Code      string
 	Challenge string
@@ -54,7 +58,7 @@ type EnrollAppOptions struct {
 
 // NewCmdEnrollApp builds `mfactl enroll app <user>`.
 func NewCmdEnrollApp(f *cmdutil.Factory, runF func(context.Context, *EnrollAppOptions) error) *cobra.Command {
-	opts := &EnrollAppOptions{EmulatorOptions: newEmulatorOptions(f)}
+	opts := &EnrollAppOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
 	c := &cobra.Command{
 		Use:   "app <user> [--code C] [--qr-png FILE]",
 		Short: "Add an authenticator app by QR code or key, kept once its first code verifies",
@@ -93,23 +97,6 @@ URI and key are secrets: keep them out of logs); confirm it in a second run with
 	return c
 }
 
-// enrollTarget resolves the emulator, the printer and the user.
-func (o *EmulatorOptions) enrollTarget(ctx context.Context, verb, ref string) (*graph.Emulator, *output.Printer, methods.User, error) {
-	em, printer, err := o.emulator(verb)
-	if err != nil {
-		return nil, nil, methods.User{}, err
-	}
-	if err := graph.ValidateUserRef(ref); err != nil {
-		return nil, nil, methods.User{}, err
-	}
-	client, err := o.Graph()
-	if err != nil {
-		return nil, nil, methods.User{}, err
-	}
-	u, err := client.GetUser(ctx, ref)
-	return em, printer, u, err
-}
-
 // groupKey writes a base32 key in groups of four, as setup pages show it;
 // authenticator apps ignore the spaces.
 func groupKey(secret string) string {
@@ -126,7 +113,7 @@ func groupKey(secret string) string {
 func enrollAppRun(ctx context.Context, opts *EnrollAppOptions) (err error) {
 	var u methods.User
 	defer func() { err = explainVerdict(err, u) }()
-	em, printer, u, err := opts.enrollTarget(ctx, "enroll app", opts.User)
+	em, printer, u, err := openEmulatorForUser(ctx, "enroll app", opts.User, opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -236,7 +223,10 @@ func printEnrolled(errOut io.Writer, printer *output.Printer, res *graph.VerifyR
 
 // EnrollPhoneOptions are the inputs of `enroll phone`.
 type EnrollPhoneOptions struct {
-	EmulatorOptions
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
 	User    string
 	Number  string
 	Type    string
@@ -254,7 +244,7 @@ type EnrollPhoneOptions struct {
 
 // NewCmdEnrollPhone builds `mfactl enroll phone <user> <number> --type T`.
 func NewCmdEnrollPhone(f *cmdutil.Factory, runF func(context.Context, *EnrollPhoneOptions) error) *cobra.Command {
-	opts := &EnrollPhoneOptions{EmulatorOptions: newEmulatorOptions(f), Timeout: 90 * time.Second}
+	opts := &EnrollPhoneOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer, Timeout: 90 * time.Second}
 	c := &cobra.Command{
 		Use:   "phone <user> <number> --type {mobile | alternateMobile | office} [--method sms|call|voice-otp]",
 		Short: "Add a phone after a test text or call, as the setup page does",
@@ -330,7 +320,7 @@ func enrollPhoneRun(ctx context.Context, opts *EnrollPhoneOptions) (err error) {
 			method = "sms"
 		}
 	}
-	em, printer, u, err := opts.enrollTarget(ctx, "enroll phone", opts.User)
+	em, printer, u, err := openEmulatorForUser(ctx, "enroll phone", opts.User, opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -382,7 +372,10 @@ func printPhoneTest(opts *EnrollPhoneOptions, printer *output.Printer, res *grap
 
 // EnrollPINOptions are the inputs of `enroll pin`.
 type EnrollPINOptions struct {
-	EmulatorOptions
+	IO       *iostreams.IOStreams
+	Graph    func() (*graph.Client, error)
+	Backend  func() cmdutil.Backend
+	Printer  func() (*output.Printer, error)
 	User     string
 	PINStdin bool
 	Remove   bool
@@ -390,7 +383,7 @@ type EnrollPINOptions struct {
 
 // NewCmdEnrollPIN builds `mfactl enroll pin <user>`.
 func NewCmdEnrollPIN(f *cmdutil.Factory, runF func(context.Context, *EnrollPINOptions) error) *cobra.Command {
-	opts := &EnrollPINOptions{EmulatorOptions: newEmulatorOptions(f)}
+	opts := &EnrollPINOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
 	c := &cobra.Command{
 		Use:   "pin <user> [--pin-stdin | --remove]",
 		Short: "Set the PIN a phone call asks for (entered followed by #)",
@@ -454,7 +447,7 @@ func readPIN(opts *EnrollPINOptions) (string, error) {
 func enrollPINRun(ctx context.Context, opts *EnrollPINOptions) (err error) {
 	var u methods.User
 	defer func() { err = explainVerdict(err, u) }()
-	em, _, u, err := opts.enrollTarget(ctx, "enroll pin", opts.User)
+	em, _, u, err := openEmulatorForUser(ctx, "enroll pin", opts.User, opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -478,15 +471,18 @@ func enrollPINRun(ctx context.Context, opts *EnrollPINOptions) (err error) {
 
 // EnrollQuestionsOptions are the inputs of `enroll questions`.
 type EnrollQuestionsOptions struct {
-	EmulatorOptions
-	User   string
-	File   string
-	Remove bool
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+	User    string
+	File    string
+	Remove  bool
 }
 
 // NewCmdEnrollQuestions builds `mfactl enroll questions <user>`.
 func NewCmdEnrollQuestions(f *cmdutil.Factory, runF func(context.Context, *EnrollQuestionsOptions) error) *cobra.Command {
-	opts := &EnrollQuestionsOptions{EmulatorOptions: newEmulatorOptions(f)}
+	opts := &EnrollQuestionsOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
 	c := &cobra.Command{
 		Use:   "questions <user> [--file FILE | --remove]",
 		Short: "Register security questions for self-service password reset",
@@ -564,7 +560,7 @@ func readQuestions(opts *EnrollQuestionsOptions) ([]graph.QuestionAnswer, error)
 func enrollQuestionsRun(ctx context.Context, opts *EnrollQuestionsOptions) (err error) {
 	var u methods.User
 	defer func() { err = explainVerdict(err, u) }()
-	em, _, u, err := opts.enrollTarget(ctx, "enroll questions", opts.User)
+	em, _, u, err := openEmulatorForUser(ctx, "enroll questions", opts.User, opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}

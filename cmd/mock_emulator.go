@@ -24,35 +24,6 @@ import (
 // in-process mock (--mock) and a served one (--endpoint). `mock seed`
 // writes a state file directly.
 
-// EmulatorOptions are the dependencies every emulator verb shares.
-type EmulatorOptions struct {
-	IO      *iostreams.IOStreams
-	Graph   func() (*graph.Client, error)
-	Backend func() cmdutil.Backend
-	Printer func() (*output.Printer, error)
-}
-
-func newEmulatorOptions(f *cmdutil.Factory) EmulatorOptions {
-	return EmulatorOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
-}
-
-// emulator resolves the client and refuses real Graph, which has no
-// emulator to steer.
-func (o *EmulatorOptions) emulator(verb string) (*graph.Emulator, *output.Printer, error) {
-	printer, err := o.Printer()
-	if err != nil {
-		return nil, nil, err
-	}
-	client, err := o.Graph()
-	if err != nil {
-		return nil, nil, err
-	}
-	if o.Backend != nil && o.Backend().Kind == "graph" {
-		return nil, nil, cmdutil.Errorf(cmdutil.ExitUsage, "`mfactl %s` steers mfactl's mock server, and real Microsoft Graph has none: add --mock, or --endpoint for a `mock serve`", verb)
-	}
-	return client.Emulator(), printer, nil
-}
-
 // noArgs refuses arguments as a usage error (exit 2).
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
@@ -62,11 +33,15 @@ func noArgs(cmd *cobra.Command, args []string) error {
 }
 
 // MockHealthOptions are the inputs of `mock health`.
-type MockHealthOptions struct{ EmulatorOptions }
+type MockHealthOptions struct {
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+}
 
 // NewCmdMockHealth builds `mfactl mock health`.
 func NewCmdMockHealth(f *cmdutil.Factory, runF func(context.Context, *MockHealthOptions) error) *cobra.Command {
-	opts := &MockHealthOptions{newEmulatorOptions(f)}
+	opts := &MockHealthOptions{Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
 	return &cobra.Command{
 		Use:   "health",
 		Short: "Show the mock server's tenant, size, uptime, clock and realism knobs",
@@ -83,7 +58,7 @@ func NewCmdMockHealth(f *cmdutil.Factory, runF func(context.Context, *MockHealth
 }
 
 func mockHealthRun(ctx context.Context, opts *MockHealthOptions) error {
-	em, printer, err := opts.emulator("mock health")
+	em, printer, err := openEmulator("mock health", opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -149,14 +124,17 @@ func pairsTable(pairs [][2]string) output.TableData {
 
 // MockResetOptions are the inputs of `mock reset`.
 type MockResetOptions struct {
-	EmulatorOptions
-	Users int
-	Seed  int64
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+	Users   int
+	Seed    int64
 }
 
 // NewCmdMockReset builds `mfactl mock reset`.
 func NewCmdMockReset(f *cmdutil.Factory, runF func(context.Context, *MockResetOptions) error) *cobra.Command {
-	opts := &MockResetOptions{EmulatorOptions: newEmulatorOptions(f), Seed: 1}
+	opts := &MockResetOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer, Seed: 1}
 	c := &cobra.Command{
 		Use:   "reset [--users N [--seed S]]",
 		Short: "Put the mock tenant back to the demo tenant, or reseed it synthetically",
@@ -188,7 +166,7 @@ a running "mock serve" (--endpoint) alike; needs the admin token.`,
 }
 
 func mockResetRun(ctx context.Context, opts *MockResetOptions) error {
-	em, printer, err := opts.emulator("mock reset")
+	em, printer, err := openEmulator("mock reset", opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -209,7 +187,9 @@ func mockResetRun(ctx context.Context, opts *MockResetOptions) error {
 
 // MockClockOptions are the inputs of `mock clock`.
 type MockClockOptions struct {
-	EmulatorOptions
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
 	// Action is show, advance, set-offset or reset; Duration its argument.
 	Action   string
 	Duration time.Duration
@@ -217,7 +197,7 @@ type MockClockOptions struct {
 
 // NewCmdMockClock builds `mfactl mock clock [show | advance D | set-offset D | reset]`.
 func NewCmdMockClock(f *cmdutil.Factory, runF func(context.Context, *MockClockOptions) error) *cobra.Command {
-	opts := &MockClockOptions{EmulatorOptions: newEmulatorOptions(f), Action: "show"}
+	opts := &MockClockOptions{Graph: f.Graph, Backend: f.Backend, Printer: f.Printer, Action: "show"}
 	run := func(cmd *cobra.Command) error {
 		if runF != nil {
 			return runF(cmd.Context(), opts)
@@ -275,7 +255,7 @@ it after --, as in "mock clock advance -- -1h".`,
 }
 
 func mockClockRun(ctx context.Context, opts *MockClockOptions) error {
-	em, printer, err := opts.emulator("mock clock")
+	em, printer, err := openEmulator("mock clock", opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/methods/verify"
@@ -24,17 +25,20 @@ import (
 
 // MockOutboxOptions are the inputs of `mock outbox`.
 type MockOutboxOptions struct {
-	EmulatorOptions
-	User   string
-	Since  time.Duration
-	Follow bool
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+	User    string
+	Since   time.Duration
+	Follow  bool
 	// PollInterval is how often --follow asks for new messages.
 	PollInterval time.Duration
 }
 
 // NewCmdMockOutbox builds `mfactl mock outbox`.
 func NewCmdMockOutbox(f *cmdutil.Factory, runF func(context.Context, *MockOutboxOptions) error) *cobra.Command {
-	opts := &MockOutboxOptions{EmulatorOptions: newEmulatorOptions(f), PollInterval: time.Second}
+	opts := &MockOutboxOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer, PollInterval: time.Second}
 	c := &cobra.Command{
 		Use:   "outbox [--user U] [--since D] [--follow]",
 		Short: "Show the emulated texts, calls and notifications (the codes users receive)",
@@ -62,7 +66,7 @@ printing new ones until interrupted. The outbox holds codes in clear: it is the 
 }
 
 func mockOutboxRun(ctx context.Context, opts *MockOutboxOptions) error {
-	em, printer, err := opts.emulator("mock outbox")
+	em, printer, err := openEmulator("mock outbox", opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -147,7 +151,10 @@ func (v outboxView) Table() output.TableData {
 
 // MockDeviceOptions are the inputs of `mock device`.
 type MockDeviceOptions struct {
-	EmulatorOptions
+	IO        *iostreams.IOStreams
+	Graph     func() (*graph.Client, error)
+	Backend   func() cmdutil.Backend
+	Printer   func() (*output.Printer, error)
 	User      string
 	Action    string
 	Number    int
@@ -156,7 +163,7 @@ type MockDeviceOptions struct {
 
 // NewCmdMockDevice builds `mfactl mock device pending|approve|deny|report <user>`.
 func NewCmdMockDevice(f *cmdutil.Factory, runF func(context.Context, *MockDeviceOptions) error) *cobra.Command {
-	opts := &MockDeviceOptions{EmulatorOptions: newEmulatorOptions(f)}
+	opts := &MockDeviceOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
 	c := &cobra.Command{
 		Use:   "device <command>",
 		Short: "Act as the user's phone with Microsoft Authenticator: approve, deny, report",
@@ -205,7 +212,7 @@ Without --challenge the newest pending notification is used.`,
 func mockDeviceRun(ctx context.Context, opts *MockDeviceOptions) (err error) {
 	var u methods.User
 	defer func() { err = explainVerdict(err, u) }()
-	em, printer, u, err := opts.enrollTarget(ctx, "mock device", opts.User)
+	em, printer, u, err := openEmulatorForUser(ctx, "mock device", opts.User, opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -243,9 +250,12 @@ func (v pushesView) Table() output.TableData {
 
 // MockUserOptions are the inputs of the per-user emulator verbs.
 type MockUserOptions struct {
-	EmulatorOptions
-	User   string
-	Action string
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+	User    string
+	Action  string
 	// Kind and MethodID choose the token of `mock code`; Serial names a
 	// hardware token directly (no user), Steps reads a later code.
 	Kind     string
@@ -257,7 +267,7 @@ type MockUserOptions struct {
 // NewCmdMockUserVerb builds `mock block`, `mock unblock`, `mock verification`
 // and `mock code`.
 func NewCmdMockUserVerb(f *cmdutil.Factory, action string, runF func(context.Context, *MockUserOptions) error) *cobra.Command {
-	opts := &MockUserOptions{EmulatorOptions: newEmulatorOptions(f), Action: action}
+	opts := &MockUserOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer, Action: action}
 	c := &cobra.Command{
 		Use:  action + " <user>",
 		Args: exactArgs(1, "mock "+action+" needs one <user>"),
@@ -328,7 +338,7 @@ func mockUserRun(ctx context.Context, opts *MockUserOptions) (err error) {
 	if opts.Steps != 0 {
 		return cmdutil.FlagErrorf("--steps goes with --serial")
 	}
-	em, printer, u, err := opts.enrollTarget(ctx, "mock "+opts.Action, opts.User)
+	em, printer, u, err := openEmulatorForUser(ctx, "mock "+opts.Action, opts.User, opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -413,7 +423,7 @@ func mockTokenCodeRun(ctx context.Context, opts *MockUserOptions) error {
 	if opts.Steps < -100 || opts.Steps > 100 {
 		return cmdutil.FlagErrorf("--steps must be between -100 and 100")
 	}
-	em, printer, err := opts.emulator("mock code")
+	em, printer, err := openEmulator("mock code", opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ type ResetOptions struct {
 
 	// Verification before anything changes: offered (--verify-first) or
 	// mandatory (--require-verify), through the emulator's verify flow.
-	Emulator      EmulatorOptions
+	Backend       func() cmdutil.Backend // refuses verification against real Graph
 	VerifyFirst   bool
 	RequireVerify bool
 	VerifyMethod  string
@@ -53,7 +53,7 @@ type ResetOptions struct {
 
 // NewCmdReset builds `mfactl reset <user> ...`, the lost-device runbook.
 func NewCmdReset(f *cmdutil.Factory, runF func(context.Context, *ResetOptions) error) *cobra.Command {
-	opts := &ResetOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Now: f.Now, Emulator: newEmulatorOptions(f)}
+	opts := &ResetOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Now: f.Now, Backend: f.Backend}
 	c := &cobra.Command{
 		Use:   "reset <user> {--lost-device NAME | --method ID... | --all} [--tap [--lifetime 1h] [--once]] [--revoke-sessions] [--ticket ID]",
 		Short: "Helpdesk runbook: remove a lost device's methods safely, with a ticket-ready summary",

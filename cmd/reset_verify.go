@@ -131,7 +131,7 @@ func verifyBeforeReset(ctx context.Context, opts *ResetOptions, s *session, r re
 		}
 		chosen = p
 	}
-	vo := &VerifyOptions{EmulatorOptions: opts.Emulator, User: r.User.ID, Method: chosen.name, MethodID: chosen.methodID,
+	vo := &VerifyOptions{IO: opts.IO, Graph: opts.Graph, Backend: opts.Backend, Printer: opts.Printer, User: r.User.ID, Method: chosen.name, MethodID: chosen.methodID,
 		Code: opts.VerifyCode, Timeout: 2 * time.Minute, PollInterval: time.Second}
 	if chosen.phone != "" {
 		vo.Phone = string(chosen.phone)

@@ -65,8 +65,11 @@ func parseVerifyMethod(s string) (verifyMethod, error) {
 // VerifyOptions are the inputs of `mfactl verify`. The helpdesk runbook
 // (`mfactl reset --verify-first`) builds them too and calls VerifyUser.
 type VerifyOptions struct {
-	EmulatorOptions
-	User string
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+	User    string
 	// Method is a --method name; empty offers the user's methods, default
 	// first. Phone narrows the phone type of voice methods.
 	Method   string
@@ -158,7 +161,7 @@ func (o *VerifyOptions) Validate() error {
 
 // NewCmdVerify builds `mfactl verify <user>`.
 func NewCmdVerify(f *cmdutil.Factory, runF func(context.Context, *VerifyOptions) error) *cobra.Command {
-	opts := &VerifyOptions{EmulatorOptions: newEmulatorOptions(f), Timeout: 90 * time.Second, PollInterval: time.Second}
+	opts := &VerifyOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer, Timeout: 90 * time.Second, PollInterval: time.Second}
 	c := &cobra.Command{
 		Use:   "verify <user> [--method M] [--send | --challenge ID (--code C | --keys K | --answers A | --wait | --resend) | --code C]",
 		Short: "Verify a user's second factor against the emulated tenant (mock only)",
@@ -266,7 +269,7 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 func VerifyUser(ctx context.Context, opts *VerifyOptions) (out *VerifyOutcome, err error) {
 	var u methods.User
 	defer func() { err = explainVerdict(err, u) }()
-	em, _, err := opts.emulator("verify")
+	em, _, err := openEmulator("verify", opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return nil, err
 	}
