@@ -248,55 +248,157 @@ func (v pushesView) Table() output.TableData {
 	return t
 }
 
-// MockUserOptions are the inputs of the per-user emulator verbs.
-type MockUserOptions struct {
+// MockUserStateOptions are the inputs of `mock block`, `mock unblock` and
+// `mock verification`.
+type MockUserStateOptions struct {
 	IO      *iostreams.IOStreams
 	Graph   func() (*graph.Client, error)
 	Backend func() cmdutil.Backend
 	Printer func() (*output.Printer, error)
 	User    string
-	Action  string
-	// Kind and MethodID choose the token of `mock code`; Serial names a
-	// hardware token directly (no user), Steps reads a later code.
+}
+
+// Validate checks the user reference before anything is sent.
+func (o *MockUserStateOptions) Validate() error { return graph.ValidateUserRef(o.User) }
+
+// mockUserStateVerb is what tells `mock block`, `mock unblock` and `mock
+// verification` apart: the emulator call, and the note a change prints for
+// people (nil: the verb prints the state).
+type mockUserStateVerb struct {
+	name     string
+	short    string
+	mutating bool
+	act      func(em *graph.Emulator, ctx context.Context, userID string) (*graph.VerificationStatus, error)
+	note     func(upn string, st *graph.VerificationStatus) string
+}
+
+var (
+	mockBlockVerb = mockUserStateVerb{
+		name:     "block",
+		short:    "Block a user from MFA (every attempt denied for 90 days or until unblocked)",
+		mutating: true, // an admin's change to the user: audited
+		act:      (*graph.Emulator).Block,
+		note: func(upn string, st *graph.VerificationStatus) string {
+			return "Blocked " + upn + " from MFA until " + st.Block.Until.Format(time.RFC3339) + " (or `mfactl mock unblock`)"
+		},
+	}
+	mockUnblockVerb = mockUserStateVerb{
+		name:     "unblock",
+		short:    "Lift a user's MFA block, fraud block, lockout and method locks",
+		mutating: true,
+		act:      (*graph.Emulator).Unblock,
+		note:     func(upn string, _ *graph.VerificationStatus) string { return "Unblocked " + upn + ": MFA works again" },
+	}
+	mockVerificationVerb = mockUserStateVerb{
+		name:  "verification",
+		short: "Show a user's emulated verification state: lockout, block, PIN, questions, devices",
+		act:   (*graph.Emulator).VerificationStatus,
+	}
+)
+
+// NewCmdMockBlock builds `mfactl mock block <user>`.
+func NewCmdMockBlock(f *cmdutil.Factory, runF func(context.Context, *MockUserStateOptions) error) *cobra.Command {
+	return newCmdMockUserState(f, mockBlockVerb, "adele.vance@contoso.example", runF)
+}
+
+// NewCmdMockUnblock builds `mfactl mock unblock <user>`.
+func NewCmdMockUnblock(f *cmdutil.Factory, runF func(context.Context, *MockUserStateOptions) error) *cobra.Command {
+	return newCmdMockUserState(f, mockUnblockVerb, "adele.vance@contoso.example", runF)
+}
+
+// NewCmdMockVerification builds `mfactl mock verification <user>`.
+func NewCmdMockVerification(f *cmdutil.Factory, runF func(context.Context, *MockUserStateOptions) error) *cobra.Command {
+	return newCmdMockUserState(f, mockVerificationVerb, "lee.gu@contoso.example", runF)
+}
+
+func newCmdMockUserState(f *cmdutil.Factory, verb mockUserStateVerb, example string, runF func(context.Context, *MockUserStateOptions) error) *cobra.Command {
+	opts := &MockUserStateOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
+	c := &cobra.Command{
+		Use:     verb.name + " <user>",
+		Short:   verb.short,
+		Example: "  mfactl --mock mock " + verb.name + " " + example,
+		Args:    exactArgs(1, "mock "+verb.name+" needs one <user>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.User = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return mockUserStateRun(cmd.Context(), verb, opts)
+		},
+	}
+	if verb.mutating {
+		markMutating(c)
+	}
+	return c
+}
+
+func mockUserStateRun(ctx context.Context, verb mockUserStateVerb, opts *MockUserStateOptions) (err error) {
+	var u methods.User
+	defer func() { err = explainVerdict(err, u) }()
+	em, printer, u, err := openEmulatorForUser(ctx, "mock "+verb.name, opts.User, opts.Printer, opts.Graph, opts.Backend)
+	if err != nil {
+		return err
+	}
+	st, err := verb.act(em, ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if verb.note != nil && printer.Format == output.Table {
+		opts.IO.Notef("%s.", verb.note(u.UserPrincipalName, st))
+		return nil
+	}
+	return printer.Print(statusView{st})
+}
+
+// MockCodeOptions are the inputs of `mock code`.
+type MockCodeOptions struct {
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+	User    string
+	// Kind and MethodID choose the user's token; Serial names a hardware
+	// token directly (no user), Steps reads a later code.
 	Kind     string
 	MethodID string
 	Serial   string
 	Steps    int
 }
 
-// NewCmdMockUserVerb builds `mock block`, `mock unblock`, `mock verification`
-// and `mock code`.
-func NewCmdMockUserVerb(f *cmdutil.Factory, action string, runF func(context.Context, *MockUserOptions) error) *cobra.Command {
-	opts := &MockUserOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer, Action: action}
-	c := &cobra.Command{
-		Use:  action + " <user>",
-		Args: exactArgs(1, "mock "+action+" needs one <user>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				opts.User = args[0]
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mockUserRun(cmd.Context(), opts)
-		},
+// mockCodeKinds maps --method to the OATH kind whose code is read ("":
+// either, the app first).
+var mockCodeKinds = map[string]string{"oath": "", "app": string(methods.KindSoftwareOath), "hardware": string(methods.KindHardwareOath)}
+
+// Validate checks the flags before anything is sent.
+func (o *MockCodeOptions) Validate() error {
+	if o.Serial != "" {
+		if o.Steps < -100 || o.Steps > 100 {
+			return cmdutil.FlagErrorf("--steps must be between -100 and 100")
+		}
+		return nil
 	}
-	switch action {
-	case "block":
-		c.Short = "Block a user from MFA (every attempt denied for 90 days or until unblocked)"
-		c.Example = "  mfactl --mock mock block adele.vance@contoso.example"
-		markMutating(c) // an admin's change to the user: audited
-	case "unblock":
-		c.Short = "Lift a user's MFA block, fraud block, lockout and method locks"
-		c.Example = "  mfactl --mock mock unblock adele.vance@contoso.example"
-		markMutating(c)
-	case "verification":
-		c.Short = "Show a user's emulated verification state: lockout, block, PIN, questions, devices"
-		c.Example = "  mfactl --mock mock verification lee.gu@contoso.example"
-	case "code":
-		c.Use = "code {<user> [--method oath|app|hardware] [--method-id ID] | --serial S [--steps N]}"
-		c.Short = "Print the code the user's app or hardware token shows now (emulator only)"
-		c.Long = `Print the current code of the user's authenticator app (software OATH) or hardware
+	if o.Steps != 0 {
+		return cmdutil.FlagErrorf("--steps goes with --serial")
+	}
+	if err := graph.ValidateUserRef(o.User); err != nil {
+		return err
+	}
+	if _, ok := mockCodeKinds[o.Kind]; !ok {
+		return cmdutil.FlagErrorf("--method %q: use oath, app or hardware", o.Kind)
+	}
+	return nil
+}
+
+// NewCmdMockCode builds `mfactl mock code {<user> | --serial S}`.
+func NewCmdMockCode(f *cmdutil.Factory, runF func(context.Context, *MockCodeOptions) error) *cobra.Command {
+	opts := &MockCodeOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
+	c := &cobra.Command{
+		Use:   "code {<user> [--method oath|app|hardware] [--method-id ID] | --serial S [--steps N]}",
+		Short: "Print the code the user's app or hardware token shows now (emulator only)",
+		Long: `Print the current code of the user's authenticator app (software OATH) or hardware
 token, at the mock's clock: what the user would read off the app or token. This is an
 emulator-only helper for scripted flows; nothing like it exists in Entra. A code
 accepted once is refused again (replay): wait for the next one (or advance the clock).
@@ -305,13 +407,13 @@ accepted once is refused again (replay): wait for the next one (or advance the c
 status: a key fob shows codes before it is assigned or activated, and its code is
 what activation asks for. --steps N gives the code N time steps (30 or 60 s) later,
 or earlier when negative: the code a fob whose clock runs N steps off shows now, to
-rehearse ` + "`mfactl token check`" + `.`
-		c.Example = `  mfactl --mock mock code adele.vance@contoso.example
+rehearse ` + "`mfactl token check`" + `.`,
+		Example: `  mfactl --mock mock code adele.vance@contoso.example
   mfactl --mock mock code grady.archie@contoso.example --method hardware
   mfactl --mock verify grady.archie@contoso.example --method hardware --code "$(mfactl --mock mock code grady.archie@contoso.example --method hardware)"
   mfactl --mock token activate HWT-1004 --code "$(mfactl --mock mock code --serial HWT-1004)"
-  mfactl --mock token check HWT-1001 --code "$(mfactl --mock mock code --serial HWT-1001 --steps 3)" --code "$(mfactl --mock mock code --serial HWT-1001 --steps 4)"`
-		c.Args = func(_ *cobra.Command, args []string) error {
+  mfactl --mock token check HWT-1001 --code "$(mfactl --mock mock code --serial HWT-1001 --steps 3)" --code "$(mfactl --mock mock code --serial HWT-1001 --steps 4)"`,
+		Args: func(_ *cobra.Command, args []string) error {
 			switch {
 			case opts.Serial != "" && len(args) > 0:
 				return cmdutil.FlagErrorf("mock code takes a <user> or --serial, not both")
@@ -319,61 +421,43 @@ rehearse ` + "`mfactl token check`" + `.`
 				return cmdutil.FlagErrorf("mock code needs one <user>, or --serial S for a hardware token")
 			}
 			return nil
-		}
-		c.Flags().StringVar(&opts.Serial, "serial", "", "read the hardware token with this serial number (any status) instead of a user's")
-		c.Flags().IntVar(&opts.Steps, "steps", 0, "with --serial: the code this many time steps later (negative: earlier), as a drifted token shows it")
-		c.Flags().StringVarP(&opts.Kind, "method", "m", "oath", "whose code: app (software OATH), hardware, or oath (either, app first)")
-		c.Flags().StringVar(&opts.MethodID, "method-id", "", "the method id, when the user has several")
-		_ = c.RegisterFlagCompletionFunc("method", cobra.FixedCompletions([]string{"oath", "app", "hardware"}, cobra.ShellCompDirectiveNoFileComp))
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				opts.User = args[0]
+			}
+			if err := opts.Validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return mockCodeRun(cmd.Context(), opts)
+		},
 	}
+	c.Flags().StringVar(&opts.Serial, "serial", "", "read the hardware token with this serial number (any status) instead of a user's")
+	c.Flags().IntVar(&opts.Steps, "steps", 0, "with --serial: the code this many time steps later (negative: earlier), as a drifted token shows it")
+	c.Flags().StringVarP(&opts.Kind, "method", "m", "oath", "whose code: app (software OATH), hardware, or oath (either, app first)")
+	c.Flags().StringVar(&opts.MethodID, "method-id", "", "the method id, when the user has several")
+	_ = c.RegisterFlagCompletionFunc("method", cobra.FixedCompletions([]string{"oath", "app", "hardware"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
-func mockUserRun(ctx context.Context, opts *MockUserOptions) (err error) {
-	var u methods.User
-	defer func() { err = explainVerdict(err, u) }()
-	if opts.Action == "code" && opts.Serial != "" {
+func mockCodeRun(ctx context.Context, opts *MockCodeOptions) (err error) {
+	if opts.Serial != "" {
 		return mockTokenCodeRun(ctx, opts)
 	}
-	if opts.Steps != 0 {
-		return cmdutil.FlagErrorf("--steps goes with --serial")
-	}
-	em, printer, u, err := openEmulatorForUser(ctx, "mock "+opts.Action, opts.User, opts.Printer, opts.Graph, opts.Backend)
+	var u methods.User
+	defer func() { err = explainVerdict(err, u) }()
+	em, printer, u, err := openEmulatorForUser(ctx, "mock code", opts.User, opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
-	var st *graph.VerificationStatus
-	switch opts.Action {
-	case "code":
-		kind := map[string]string{"oath": "", "app": string(methods.KindSoftwareOath), "hardware": string(methods.KindHardwareOath)}
-		k, ok := kind[opts.Kind]
-		if !ok {
-			return cmdutil.FlagErrorf("--method %q: use oath, app or hardware", opts.Kind)
-		}
-		c, err := em.CurrentCode(ctx, u.ID, k, opts.MethodID)
-		if err != nil {
-			return err
-		}
-		return printCode(opts.IO.Out, printer, c)
-	case "block":
-		st, err = em.Block(ctx, u.ID)
-	case "unblock":
-		st, err = em.Unblock(ctx, u.ID)
-	default:
-		st, err = em.VerificationStatus(ctx, u.ID)
-	}
+	c, err := em.CurrentCode(ctx, u.ID, mockCodeKinds[opts.Kind], opts.MethodID)
 	if err != nil {
 		return err
 	}
-	if opts.Action != "verification" && printer.Format == output.Table {
-		what := "Unblocked " + u.UserPrincipalName + ": MFA works again"
-		if opts.Action == "block" {
-			what = "Blocked " + u.UserPrincipalName + " from MFA until " + st.Block.Until.Format(time.RFC3339) + " (or `mfactl mock unblock`)"
-		}
-		opts.IO.Notef("%s.", what)
-		return nil
-	}
-	return printer.Print(statusView{st})
+	return printCode(opts.IO.Out, printer, c)
 }
 
 type statusView struct{ *graph.VerificationStatus }
@@ -419,10 +503,7 @@ func (v statusView) RenderTable(w io.Writer) error { return renderPairs(w, v.pai
 func (v statusView) Table() output.TableData       { return pairsTable(v.pairs()) }
 
 // mockTokenCodeRun prints the code a hardware token of the inventory shows.
-func mockTokenCodeRun(ctx context.Context, opts *MockUserOptions) error {
-	if opts.Steps < -100 || opts.Steps > 100 {
-		return cmdutil.FlagErrorf("--steps must be between -100 and 100")
-	}
+func mockTokenCodeRun(ctx context.Context, opts *MockCodeOptions) error {
 	em, printer, err := openEmulator("mock code", opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
