@@ -49,11 +49,10 @@ a journal beside the plan so an interrupted run continues where it stopped;
 
 // BulkPlanOptions are the inputs of `bulk plan`.
 type BulkPlanOptions struct {
-	IO      *iostreams.IOStreams
-	Graph   func() (*graph.Client, error)
-	Printer func() (*output.Printer, error)
-	// Audit collects the users the run acts on for its audit record.
-	Audit        *audit.Session
+	IO           *iostreams.IOStreams
+	Graph        func() (*graph.Client, error)
+	Printer      func() (*output.Printer, error)
+	Audit        *audit.Session // the users the run acts on, for its audit record
 	Now          func() time.Time
 	File         string
 	Out          string

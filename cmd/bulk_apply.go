@@ -38,11 +38,10 @@ const maxSendAttempts = 7
 
 // BulkApplyOptions are the inputs of `bulk apply`.
 type BulkApplyOptions struct {
-	IO      *iostreams.IOStreams
-	Graph   func() (*graph.Client, error)
-	Printer func() (*output.Printer, error)
-	// Audit collects the users the run acts on for its audit record.
-	Audit       *audit.Session
+	IO          *iostreams.IOStreams
+	Graph       func() (*graph.Client, error)
+	Printer     func() (*output.Printer, error)
+	Audit       *audit.Session // the users the run acts on, for its audit record
 	Plan        string
 	Yes         bool
 	Ticket      string

@@ -32,14 +32,16 @@ Entra picks the strongest registered method instead.`,
 
 // DefaultShowOptions are the inputs of `default show`.
 type DefaultShowOptions struct {
-	IO      *iostreams.IOStreams
-	Graph   func() (*graph.Client, error)
-	Printer func() (*output.Printer, error)
-	// Audit collects the users the run acts on for its audit record.
-	Audit           *audit.Session
+	IO              *iostreams.IOStreams
+	Graph           func() (*graph.Client, error)
+	Printer         func() (*output.Printer, error)
+	Audit           *audit.Session // the users the run acts on, for its audit record
 	User            string
 	SystemPreferred bool
 }
+
+// Validate checks the user reference before any request.
+func (o *DefaultShowOptions) Validate() error { return graph.ValidateUserRef(o.User) }
 
 // NewCmdDefaultShow builds `mfactl default show <user> [--system-preferred]`.
 func NewCmdDefaultShow(f *cmdutil.Factory, runF func(context.Context, *DefaultShowOptions) error) *cobra.Command {
@@ -52,6 +54,9 @@ func NewCmdDefaultShow(f *cmdutil.Factory, runF func(context.Context, *DefaultSh
 		Args: exactArgs(1, "default show needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -173,6 +178,19 @@ type DefaultSetOptions struct {
 	Mutation
 	User   string
 	Method string
+
+	method methods.DefaultMethod // Method, parsed by Validate
+}
+
+// Validate checks the method name and the user reference before any
+// request.
+func (o *DefaultSetOptions) Validate() error {
+	d, err := methods.ParseDefaultMethod(o.Method)
+	if err != nil {
+		return cmdutil.FlagErrorWrap(err)
+	}
+	o.method = d
+	return graph.ValidateUserRef(o.User)
 }
 
 // NewCmdDefaultSet builds `mfactl default set <user> <method>`.
@@ -191,6 +209,9 @@ func NewCmdDefaultSet(f *cmdutil.Factory, runF func(context.Context, *DefaultSet
 		ValidArgs: names,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User, opts.Method = args[0], args[1]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -202,10 +223,7 @@ func NewCmdDefaultSet(f *cmdutil.Factory, runF func(context.Context, *DefaultSet
 }
 
 func defaultSetRun(ctx context.Context, opts *DefaultSetOptions) error {
-	d, err := methods.ParseDefaultMethod(opts.Method)
-	if err != nil {
-		return cmdutil.FlagErrorWrap(err)
-	}
+	d := opts.method
 	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err

@@ -50,6 +50,17 @@ type EmailSetOptions struct {
 	Address string
 }
 
+// Validate checks the address and the user reference before any request;
+// the address is kept as checked.
+func (o *EmailSetOptions) Validate() error {
+	addr, err := checkEmailAddress(o.Address)
+	if err != nil {
+		return err
+	}
+	o.Address = addr
+	return graph.ValidateUserRef(o.User)
+}
+
 // NewCmdEmailSet builds `mfactl email set <user> <address>`.
 func NewCmdEmailSet(f *cmdutil.Factory, runF func(context.Context, *EmailSetOptions) error) *cobra.Command {
 	opts := &EmailSetOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
@@ -61,6 +72,9 @@ func NewCmdEmailSet(f *cmdutil.Factory, runF func(context.Context, *EmailSetOpti
 		Args: exactArgs(2, "email set needs a <user> and an <address>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User, opts.Address = args[0], args[1]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -81,10 +95,7 @@ func checkEmailAddress(s string) (string, error) {
 }
 
 func emailSetRun(ctx context.Context, opts *EmailSetOptions) error {
-	addr, err := checkEmailAddress(opts.Address)
-	if err != nil {
-		return err
-	}
+	addr := opts.Address
 	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err

@@ -57,6 +57,9 @@ type KindListOptions struct {
 	User    string
 }
 
+// Validate checks the user reference before any request.
+func (o *KindListOptions) Validate() error { return graph.ValidateUserRef(o.User) }
+
 // NewCmdKindList builds `mfactl <noun> list <user>`.
 func NewCmdKindList(f *cmdutil.Factory, n kindNoun, runF func(context.Context, *KindListOptions) error) *cobra.Command {
 	opts := &KindListOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Kind: n.kind}
@@ -67,6 +70,9 @@ func NewCmdKindList(f *cmdutil.Factory, n kindNoun, runF func(context.Context, *
 		Args:    exactArgs(1, n.use+" list needs one <user>: a user principal name or object id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -103,6 +109,14 @@ type KindRemoveOptions struct {
 	Selector Selector
 }
 
+// Validate checks the user reference and the selector before any request.
+func (o *KindRemoveOptions) Validate() error {
+	if o.Selector.ID != "" && o.Selector.Device != "" {
+		return cmdutil.FlagErrorf("give either a method id or --device, not both")
+	}
+	return graph.ValidateUserRef(o.User)
+}
+
 // NewCmdKindRemove builds `mfactl <noun> remove <user> [<id> | --device NAME]`.
 func NewCmdKindRemove(f *cmdutil.Factory, n kindNoun, runF func(context.Context, *KindRemoveOptions) error) *cobra.Command {
 	opts := &KindRemoveOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Kind: n.kind}
@@ -128,6 +142,9 @@ while the user has other methods: change the default first.`, n.kind.Label()),
 			opts.User = args[0]
 			if len(args) == 2 {
 				opts.Selector.ID = args[1]
+			}
+			if err := opts.Validate(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

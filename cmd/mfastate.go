@@ -36,6 +36,21 @@ type MFAStateOptions struct {
 	Mutation
 	User  string
 	State string
+
+	state methods.MFAState // State, parsed by Validate
+}
+
+// Validate checks the user reference and the state (set only) before any
+// request.
+func (o *MFAStateOptions) Validate() error {
+	if o.State != "" {
+		state, err := methods.ParseMFAState(o.State)
+		if err != nil {
+			return cmdutil.FlagErrorWrap(err)
+		}
+		o.state = state
+	}
+	return graph.ValidateUserRef(o.User)
 }
 
 // mfaStateView is what both verbs print.
@@ -58,6 +73,9 @@ func NewCmdMFAStateShow(f *cmdutil.Factory, runF func(context.Context, *MFAState
 		Args:    exactArgs(1, "mfa-state show needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -81,6 +99,9 @@ func NewCmdMFAStateSet(f *cmdutil.Factory, runF func(context.Context, *MFAStateO
 			if _, err := methods.ParseMFAState(opts.State); err != nil {
 				return cmdutil.FlagErrorWrap(err)
 			}
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -102,10 +123,7 @@ func mfaStateRun(ctx context.Context, opts *MFAStateOptions) error {
 		return err
 	}
 	if opts.State != "" {
-		state, err := methods.ParseMFAState(opts.State)
-		if err != nil {
-			return cmdutil.FlagErrorWrap(err)
-		}
+		state := opts.state
 		before, err := s.client.GetMFAState(ctx, r.User.ID)
 		if err != nil {
 			return err

@@ -39,6 +39,10 @@ type PasswordResetOptions struct {
 	Poll func(ctx context.Context, attempt int) bool
 }
 
+// Validate checks the user reference before the password is read or any
+// request is sent.
+func (o *PasswordResetOptions) Validate() error { return graph.ValidateUserRef(o.User) }
+
 // maxOperationPolls bounds how long `password reset` follows the operation.
 const maxOperationPolls = 30
 
@@ -61,6 +65,9 @@ confirmation on a terminal; --yes otherwise.`,
 		Args: exactArgs(1, "password reset needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}

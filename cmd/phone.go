@@ -53,6 +53,22 @@ type PhoneSetOptions struct {
 	DuplicateBudget int
 	// Update: PATCH the existing phone instead of adding one.
 	Update bool
+
+	phone methods.Phone // Number, Country and Type, parsed by Validate
+}
+
+// Validate checks the type, the number, the budget and the user reference
+// before any request.
+func (o *PhoneSetOptions) Validate() error {
+	p, err := parsePhoneArgs(o.Number, o.Country, o.Type)
+	if err != nil {
+		return err
+	}
+	if o.DuplicateBudget < 1 {
+		return cmdutil.FlagErrorf("--duplicate-budget must be at least 1")
+	}
+	o.phone = p
+	return graph.ValidateUserRef(o.User)
 }
 
 // defaultDuplicateBudget bounds --check-duplicates: Graph has no filter on
@@ -70,6 +86,9 @@ func newCmdPhoneSet(f *cmdutil.Factory, update bool, runF func(context.Context, 
 		Args: exactArgs(2, "phone add needs a <user> and a <number>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User, opts.Number = args[0], args[1]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -116,13 +135,7 @@ func parsePhoneArgs(number, country, typ string) (methods.Phone, error) {
 }
 
 func phoneSetRun(ctx context.Context, opts *PhoneSetOptions) error {
-	p, err := parsePhoneArgs(opts.Number, opts.Country, opts.Type)
-	if err != nil {
-		return err
-	}
-	if opts.DuplicateBudget < 1 {
-		return cmdutil.FlagErrorf("--duplicate-budget must be at least 1")
-	}
+	p := opts.phone
 	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
@@ -281,6 +294,23 @@ type PhoneRemoveOptions struct {
 	Mutation
 	User string
 	Type string
+
+	phoneType methods.PhoneType // Type, parsed by Validate
+}
+
+// Validate checks --type and the user reference before any request.
+func (o *PhoneRemoveOptions) Validate() error {
+	// Checked here rather than with Cobra's MarkFlagRequired, whose error
+	// would exit 1 instead of 2.
+	if o.Type == "" {
+		return cmdutil.FlagErrorf("phone remove needs --type mobile, alternateMobile or office")
+	}
+	t, err := methods.ParsePhoneType(o.Type)
+	if err != nil {
+		return cmdutil.FlagErrorf("--type: %v", err)
+	}
+	o.phoneType = t
+	return graph.ValidateUserRef(o.User)
 }
 
 // NewCmdPhoneRemove builds `mfactl phone remove <user> --type T`.
@@ -297,6 +327,9 @@ the user has other methods. Asks for confirmation on a terminal; --yes otherwise
 		Args: exactArgs(1, "phone remove needs one <user> and --type"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -310,15 +343,7 @@ the user has other methods. Asks for confirmation on a terminal; --yes otherwise
 }
 
 func phoneRemoveRun(ctx context.Context, opts *PhoneRemoveOptions) error {
-	// Checked here rather than with Cobra's MarkFlagRequired, whose error
-	// would exit 1 instead of 2.
-	if opts.Type == "" {
-		return cmdutil.FlagErrorf("phone remove needs --type mobile, alternateMobile or office")
-	}
-	t, err := methods.ParsePhoneType(opts.Type)
-	if err != nil {
-		return cmdutil.FlagErrorf("--type: %v", err)
-	}
+	t := opts.phoneType
 	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
@@ -347,6 +372,14 @@ type PhoneSMSSignInOptions struct {
 	Disable bool
 }
 
+// Validate checks the flags and the user reference before any request.
+func (o *PhoneSMSSignInOptions) Validate() error {
+	if o.Enable == o.Disable {
+		return cmdutil.FlagErrorf("give exactly one of --enable and --disable")
+	}
+	return graph.ValidateUserRef(o.User)
+}
+
 // NewCmdPhoneSMSSignIn builds `mfactl phone sms-signin <user> --enable|--disable`.
 func NewCmdPhoneSMSSignIn(f *cmdutil.Factory, runF func(context.Context, *PhoneSMSSignInOptions) error) *cobra.Command {
 	opts := &PhoneSMSSignInOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
@@ -361,8 +394,8 @@ other user in the tenant has; Graph refuses it otherwise.`,
 		Args: exactArgs(1, "phone sms-signin needs one <user> and --enable or --disable"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if opts.Enable == opts.Disable {
-				return cmdutil.FlagErrorf("give exactly one of --enable and --disable")
+			if err := opts.Validate(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

@@ -30,6 +30,9 @@ type SessionsRevokeOptions struct {
 	User string
 }
 
+// Validate checks the user reference before any request.
+func (o *SessionsRevokeOptions) Validate() error { return graph.ValidateUserRef(o.User) }
+
 // NewCmdSessionsRevoke builds `mfactl sessions revoke <user>`.
 func NewCmdSessionsRevoke(f *cmdutil.Factory, runF func(context.Context, *SessionsRevokeOptions) error) *cobra.Command {
 	opts := &SessionsRevokeOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
@@ -45,6 +48,9 @@ confirmation on a terminal; --yes otherwise.`,
 		Args: exactArgs(1, "sessions revoke needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}

@@ -62,6 +62,36 @@ type TAPCreateOptions struct {
 	Lifetime string
 	Start    string
 	Once     bool
+
+	// lifetime and start are Lifetime and Start, parsed by Validate.
+	lifetime time.Duration
+	start    *time.Time
+}
+
+// Validate checks the lifetime, the start and the user reference before
+// any request (the lifetime against the policy comes later: it needs the
+// policy).
+func (o *TAPCreateOptions) Validate() error {
+	o.lifetime, o.start = 0, nil
+	if o.Lifetime != "" {
+		d, err := parseLifetime(o.Lifetime)
+		if err != nil {
+			return cmdutil.FlagErrorf("--lifetime: %v", err)
+		}
+		o.lifetime = d
+	}
+	if o.Start != "" {
+		now := o.Now()
+		t, err := parseStart(o.Start, now, time.Local)
+		if err != nil {
+			return cmdutil.FlagErrorf("%v", err)
+		}
+		if entra.CheckTAPStart(t, now) != "" {
+			return cmdutil.FlagErrorf("--start %s lies in the past", t.Format(time.RFC3339))
+		}
+		o.start = &t
+	}
+	return graph.ValidateUserRef(o.User)
 }
 
 // NewCmdTAPCreate builds `mfactl tap create <user> [--lifetime 1h] [--once] [--start TIME]`.
@@ -83,6 +113,9 @@ the user over a trusted channel.`,
 		Args: exactArgs(1, "tap create needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -114,27 +147,8 @@ func checkLifetime(lifetime time.Duration, pol *graph.TAPPolicy) error {
 }
 
 func tapCreateRun(ctx context.Context, opts *TAPCreateOptions) error {
-	req := graph.TAPRequest{}
-	var lifetime time.Duration
-	if opts.Lifetime != "" {
-		d, err := parseLifetime(opts.Lifetime)
-		if err != nil {
-			return cmdutil.FlagErrorf("--lifetime: %v", err)
-		}
-		lifetime = d
-		req.LifetimeMinutes = int(d / time.Minute)
-	}
-	now := opts.Now()
-	if opts.Start != "" {
-		t, err := parseStart(opts.Start, now, time.Local)
-		if err != nil {
-			return cmdutil.FlagErrorf("%v", err)
-		}
-		if entra.CheckTAPStart(t, now) != "" {
-			return cmdutil.FlagErrorf("--start %s lies in the past", t.Format(time.RFC3339))
-		}
-		req.Start = &t
-	}
+	req := graph.TAPRequest{Start: opts.start, LifetimeMinutes: int(opts.lifetime / time.Minute)}
+	lifetime := opts.lifetime
 	if opts.Once {
 		once := true
 		req.UsableOnce = &once

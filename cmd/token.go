@@ -88,10 +88,27 @@ type TokenListOptions struct {
 	IO      *iostreams.IOStreams
 	Graph   func() (*graph.Client, error)
 	Printer func() (*output.Printer, error)
-	// Audit collects the users the run acts on for its audit record.
-	Audit  *audit.Session
-	Status string
-	User   string
+	Audit   *audit.Session // the users the run acts on, for its audit record
+	Status  string
+	User    string
+
+	status methods.HardwareTokenStatus // Status, parsed by Validate
+}
+
+// Validate checks --status and --user before any request.
+func (o *TokenListOptions) Validate() error {
+	o.status = ""
+	if o.Status != "" {
+		st, err := methods.ParseTokenStatus(o.Status)
+		if err != nil {
+			return cmdutil.FlagErrorf("--status: %v", err)
+		}
+		o.status = st
+	}
+	if o.User != "" {
+		return graph.ValidateUserRef(o.User)
+	}
+	return nil
 }
 
 // NewCmdTokenList builds `mfactl token list [--status S] [--user U]`.
@@ -109,6 +126,9 @@ Authentication Policy Administrator or Global Reader).`,
   mfactl token list --user grady.archie@contoso.example -o json`,
 		Args: exactArgs(0, "token list takes no arguments: filter with --status or --user"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -122,14 +142,7 @@ Authentication Policy Administrator or Global Reader).`,
 }
 
 func tokenListRun(ctx context.Context, opts *TokenListOptions) error {
-	var status methods.HardwareTokenStatus
-	if opts.Status != "" {
-		st, err := methods.ParseTokenStatus(opts.Status)
-		if err != nil {
-			return cmdutil.FlagErrorf("--status: %v", err)
-		}
-		status = st
-	}
+	status := opts.status
 	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, Mutation{})
 	if err != nil {
 		return err
@@ -187,6 +200,15 @@ type TokenAssignOptions struct {
 	User   string
 }
 
+// Validate checks the serial number and the user reference before any
+// request.
+func (o *TokenAssignOptions) Validate() error {
+	if err := checkSerialArg("token assign", o.Serial); err != nil {
+		return err
+	}
+	return graph.ValidateUserRef(o.User)
+}
+
 // NewCmdTokenAssign builds `mfactl token assign <serial> <user>`.
 func NewCmdTokenAssign(f *cmdutil.Factory, runF func(context.Context, *TokenAssignOptions) error) *cobra.Command {
 	opts := &TokenAssignOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
@@ -202,6 +224,9 @@ most five OATH tokens and authenticator apps.`,
 		Args: exactArgs(2, "token assign needs a <serial> and a <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Serial, opts.User = args[0], args[1]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -213,9 +238,6 @@ most five OATH tokens and authenticator apps.`,
 }
 
 func tokenAssignRun(ctx context.Context, opts *TokenAssignOptions) error {
-	if err := graph.ValidateUserRef(opts.User); err != nil {
-		return err
-	}
 	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
@@ -277,6 +299,9 @@ type TokenUnassignOptions struct {
 	Serial string
 }
 
+// Validate checks the serial number before any request.
+func (o *TokenUnassignOptions) Validate() error { return checkSerialArg("token unassign", o.Serial) }
+
 // NewCmdTokenUnassign builds `mfactl token unassign <serial>`.
 func NewCmdTokenUnassign(f *cmdutil.Factory, runF func(context.Context, *TokenUnassignOptions) error) *cobra.Command {
 	opts := &TokenUnassignOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
@@ -295,6 +320,9 @@ is not assigned is left as it is.`,
 		Args: exactArgs(1, "token unassign needs one <serial>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Serial = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -347,6 +375,9 @@ type TokenDeleteOptions struct {
 	Serial string
 }
 
+// Validate checks the serial number before any request.
+func (o *TokenDeleteOptions) Validate() error { return checkSerialArg("token delete", o.Serial) }
+
 // NewCmdTokenDelete builds `mfactl token delete <serial>`.
 func NewCmdTokenDelete(f *cmdutil.Factory, runF func(context.Context, *TokenDeleteOptions) error) *cobra.Command {
 	opts := &TokenDeleteOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
@@ -363,6 +394,9 @@ Asks for confirmation on a terminal; without one, --yes is required.`,
 		Args: exactArgs(1, "token delete needs one <serial>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Serial = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -407,10 +441,41 @@ type TokenCheckOptions struct {
 	IO      *iostreams.IOStreams
 	Graph   func() (*graph.Client, error)
 	Printer func() (*output.Printer, error)
-	// Audit collects the users the run acts on for its audit record.
-	Audit  *audit.Session
-	Serial string
-	Codes  []string
+	Audit   *audit.Session // the users the run acts on, for its audit record
+	Serial  string
+	Codes   []string
+
+	codes [2]string // Codes, normalized by Validate
+}
+
+// Validate checks the serial number and the two codes before any request.
+func (o *TokenCheckOptions) Validate() error {
+	if err := checkSerialArg("token check", o.Serial); err != nil {
+		return err
+	}
+	if len(o.Codes) != 2 {
+		return cmdutil.FlagErrorf("give exactly two --code flags: two codes the token shows one after the other (got %d)", len(o.Codes))
+	}
+	for i, c := range o.Codes {
+		norm, err := methods.NormalizeOTP(c, 6)
+		if err != nil {
+			return cmdutil.FlagErrorf("--code: a code is the 6 digits the token shows")
+		}
+		o.codes[i] = norm
+	}
+	if o.codes[0] == o.codes[1] {
+		return cmdutil.FlagErrorf("the two codes are the same: press the token's button between them")
+	}
+	return nil
+}
+
+// checkSerialArg refuses a blank serial number before any request (the
+// inventory would be searched for nothing).
+func checkSerialArg(verb, serial string) error {
+	if strings.TrimSpace(serial) == "" {
+		return cmdutil.FlagErrorf("%s needs the token's serial number, as printed on it", verb)
+	}
+	return nil
 }
 
 // NewCmdTokenCheck builds `mfactl token check <serial> --code A --code B`.
@@ -434,6 +499,9 @@ or replace it.`,
 		Args: exactArgs(1, "token check needs one <serial> and two --code flags"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Serial = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -454,20 +522,7 @@ func (v resyncView) Table() output.TableData {
 }
 
 func tokenCheckRun(ctx context.Context, opts *TokenCheckOptions) error {
-	if len(opts.Codes) != 2 {
-		return cmdutil.FlagErrorf("give exactly two --code flags: two codes the token shows one after the other (got %d)", len(opts.Codes))
-	}
-	var codes [2]string
-	for i, c := range opts.Codes {
-		norm, err := methods.NormalizeOTP(c, 6)
-		if err != nil {
-			return cmdutil.FlagErrorf("--code: a code is the 6 digits the token shows")
-		}
-		codes[i] = norm
-	}
-	if codes[0] == codes[1] {
-		return cmdutil.FlagErrorf("the two codes are the same: press the token's button between them")
-	}
+	codes := opts.codes
 	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, Mutation{})
 	if err != nil {
 		return err
