@@ -62,6 +62,29 @@ type BulkPlanOptions struct {
 	Set          []string
 	RevokedSince string
 	Concurrency  int
+
+	// src and revokedSince are where the rows come from and RevokedSince,
+	// as Validate checked them.
+	src          bulkSource
+	revokedSince time.Duration
+}
+
+// Validate checks the source of the rows and the flags before anything is
+// read.
+func (o *BulkPlanOptions) Validate() error {
+	src, err := o.source()
+	if err != nil {
+		return err
+	}
+	if o.Concurrency < 1 || o.Concurrency > 16 {
+		return cmdutil.FlagErrorf("--concurrency must be between 1 and 16")
+	}
+	since, err := parseLifetime(o.RevokedSince)
+	if err != nil {
+		return cmdutil.FlagErrorf("--revoked-since: %v", err)
+	}
+	o.src, o.revokedSince = src, since
+	return nil
 }
 
 // NewCmdBulkPlan builds `mfactl bulk plan FILE`.
@@ -103,6 +126,9 @@ fingerprint of the state they were planned from.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.File = args[0]
+			}
+			if err := opts.Validate(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -217,17 +243,7 @@ func bulkParsers(country string) bulk.Parsers {
 const maxListedErrors = 1000
 
 func bulkPlanRun(ctx context.Context, opts *BulkPlanOptions) error {
-	src, err := opts.source()
-	if err != nil {
-		return err
-	}
-	if opts.Concurrency < 1 || opts.Concurrency > 16 {
-		return cmdutil.FlagErrorf("--concurrency must be between 1 and 16")
-	}
-	since, err := parseLifetime(opts.RevokedSince)
-	if err != nil {
-		return cmdutil.FlagErrorf("--revoked-since: %v", err)
-	}
+	src, since := opts.src, opts.revokedSince
 	if _, err := os.Stat(bulk.JournalPath(opts.Out)); err == nil {
 		return cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("%s has an apply journal (%s): writing a new plan there would orphan it", opts.Out, bulk.JournalPath(opts.Out)),
 			"finish that apply, or write the new plan elsewhere with --out")
@@ -238,7 +254,7 @@ func bulkPlanRun(ctx context.Context, opts *BulkPlanOptions) error {
 	var bad []string
 	rows, badRows, taps, mfa := 0, 0, 0, false
 	seen := map[string]int{}
-	err = src.rows(func(r bulk.Row, rerr error) bool {
+	err := src.rows(func(r bulk.Row, rerr error) bool {
 		rows++
 		var errs []*bulk.RowError
 		if rerr != nil {

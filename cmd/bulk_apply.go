@@ -56,6 +56,14 @@ type BulkApplyOptions struct {
 	AuditCheckpoint func(ctx context.Context, outcome string) error
 }
 
+// Validate checks the flags and the plan's name before the plan is read.
+func (o *BulkApplyOptions) Validate() error {
+	if o.Concurrency < 1 || o.Concurrency > 16 {
+		return cmdutil.FlagErrorf("--concurrency must be between 1 and 16")
+	}
+	return checkPlanArg("bulk apply", o.Plan)
+}
+
 // NewCmdBulkApply builds `mfactl bulk apply plan.json`.
 func NewCmdBulkApply(f *cmdutil.Factory, runF func(context.Context, *BulkApplyOptions) error) *cobra.Command {
 	opts := &BulkApplyOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Concurrency: 4, SettleDelay: 10 * time.Second,
@@ -91,6 +99,9 @@ a terminal and refuses without one.`,
 		Args: exactArgs(1, "bulk apply needs the <plan.json> written by bulk plan"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Plan = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -109,6 +120,14 @@ a terminal and refuses without one.`,
 }
 
 // openPlan opens a plan file and reads its header and summary.
+// checkPlanArg refuses a blank plan file name before anything is read.
+func checkPlanArg(verb, path string) error {
+	if strings.TrimSpace(path) == "" {
+		return cmdutil.FlagErrorf("%s needs the plan file written by `mfactl bulk plan`", verb)
+	}
+	return nil
+}
+
 func openPlan(path string) (bulk.Header, bulk.Summary, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -141,9 +160,6 @@ func resultsPath(plan, given string) string {
 }
 
 func bulkApplyRun(ctx context.Context, opts *BulkApplyOptions) error {
-	if opts.Concurrency < 1 || opts.Concurrency > 16 {
-		return cmdutil.FlagErrorf("--concurrency must be between 1 and 16")
-	}
 	h, sum, err := openPlan(opts.Plan)
 	if err != nil {
 		return err

@@ -18,6 +18,9 @@ type BulkStatusOptions struct {
 	Plan    string
 }
 
+// Validate checks the plan's name before the plan is read.
+func (o *BulkStatusOptions) Validate() error { return checkPlanArg("bulk status", o.Plan) }
+
 // NewCmdBulkStatus builds `mfactl bulk status plan.json`.
 func NewCmdBulkStatus(f *cmdutil.Factory, runF func(context.Context, *BulkStatusOptions) error) *cobra.Command {
 	opts := &BulkStatusOptions{Printer: f.Printer}
@@ -29,6 +32,9 @@ func NewCmdBulkStatus(f *cmdutil.Factory, runF func(context.Context, *BulkStatus
 		Args: exactArgs(1, "bulk status needs the <plan.json>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Plan = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}

@@ -31,6 +31,9 @@ type MethodsListOptions struct {
 	User string
 }
 
+// Validate checks the user reference before any request.
+func (o *MethodsListOptions) Validate() error { return graph.ValidateUserRef(o.User) }
+
 // NewCmdMethodsList builds `mfactl methods list <user>`.
 func NewCmdMethodsList(f *cmdutil.Factory, runF func(context.Context, *MethodsListOptions) error) *cobra.Command {
 	opts := &MethodsListOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer}
@@ -41,6 +44,9 @@ func NewCmdMethodsList(f *cmdutil.Factory, runF func(context.Context, *MethodsLi
 		Args:    exactArgs(1, "methods list needs one <user>: a user principal name or object id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -55,9 +61,6 @@ type methodList []methods.Method
 func (l methodList) Table() output.TableData { return methodsTable(l) }
 
 func methodsListRun(ctx context.Context, opts *MethodsListOptions) error {
-	if err := graph.ValidateUserRef(opts.User); err != nil {
-		return err
-	}
 	printer, err := opts.Printer()
 	if err != nil {
 		return err

@@ -49,6 +49,8 @@ type ResetOptions struct {
 	RequireVerify bool
 	VerifyMethod  string
 	VerifyCode    string
+
+	tap *runbook.TAPSpec // the pass --tap asks for, built by Validate
 }
 
 // NewCmdReset builds `mfactl reset <user> ...`, the lost-device runbook.
@@ -108,6 +110,9 @@ Asks for confirmation on a terminal; without one, --yes is required. Every run
 		Args: exactArgs(1, "reset needs one <user>: a user principal name or object id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -134,8 +139,10 @@ Asks for confirmation on a terminal; without one, --yes is required. Every run
 	return c
 }
 
-// validate checks the flags before any request.
-func (o *ResetOptions) validate() (*runbook.TAPSpec, error) {
+// Validate checks the flags and the user reference before any request;
+// the pass --tap asks for is kept for the run.
+func (o *ResetOptions) Validate() error {
+	o.tap = nil
 	n := 0
 	for _, set := range []bool{o.LostDevice != "", len(o.MethodIDs) > 0, o.All} {
 		if set {
@@ -143,37 +150,37 @@ func (o *ResetOptions) validate() (*runbook.TAPSpec, error) {
 		}
 	}
 	if n != 1 {
-		return nil, cmdutil.FlagErrorf("say which methods to remove: exactly one of --lost-device NAME, --method ID and --all")
+		return cmdutil.FlagErrorf("say which methods to remove: exactly one of --lost-device NAME, --method ID and --all")
 	}
 	if o.KeepOath && o.LostDevice == "" {
-		return nil, cmdutil.FlagErrorf("--keep-oath goes with --lost-device")
+		return cmdutil.FlagErrorf("--keep-oath goes with --lost-device")
 	}
 	if (o.VerifyMethod != "" || o.VerifyCode != "") && !o.VerifyFirst && !o.RequireVerify {
-		return nil, cmdutil.FlagErrorf("--verify-method and --verify-code go with --verify-first or --require-verify")
+		return cmdutil.FlagErrorf("--verify-method and --verify-code go with --verify-first or --require-verify")
 	}
 	if o.VerifyMethod != "" {
 		if _, err := parseVerifyMethod(o.VerifyMethod); err != nil {
-			return nil, cmdutil.FlagErrorf("--verify-method %q: use one of %s", o.VerifyMethod, strings.Join(verifyMethodNames(), ", "))
+			return cmdutil.FlagErrorf("--verify-method %q: use one of %s", o.VerifyMethod, strings.Join(verifyMethodNames(), ", "))
 		}
 	}
 	if o.VerifyCode != "" && o.VerifyMethod != "app" && o.VerifyMethod != "hardware" && o.VerifyMethod != "tap" {
-		return nil, cmdutil.FlagErrorf("--verify-code needs --verify-method app, hardware or tap (other methods send something first: verify on a terminal)")
+		return cmdutil.FlagErrorf("--verify-code needs --verify-method app, hardware or tap (other methods send something first: verify on a terminal)")
 	}
 	if !o.TAP {
 		if o.Lifetime != "" || o.Once {
-			return nil, cmdutil.FlagErrorf("--lifetime and --once describe the pass: add --tap")
+			return cmdutil.FlagErrorf("--lifetime and --once describe the pass: add --tap")
 		}
-		return nil, nil
+		return graph.ValidateUserRef(o.User)
 	}
-	spec := &runbook.TAPSpec{Once: o.Once}
+	o.tap = &runbook.TAPSpec{Once: o.Once}
 	if o.Lifetime != "" {
 		d, err := parseLifetime(o.Lifetime)
 		if err != nil {
-			return nil, cmdutil.FlagErrorf("--lifetime: %v", err)
+			return cmdutil.FlagErrorf("--lifetime: %v", err)
 		}
-		spec.LifetimeMinutes = int(d / time.Minute)
+		o.tap.LifetimeMinutes = int(d / time.Minute)
 	}
-	return spec, nil
+	return graph.ValidateUserRef(o.User)
 }
 
 // checkTAPPolicy refuses, before anything changes, a pass the tenant's
@@ -235,10 +242,7 @@ func (e graphExecutor) IssueTAP(ctx context.Context, spec runbook.TAPSpec) (meth
 func (e graphExecutor) Gone(err error) bool { return graph.StatusOf(err) == 404 }
 
 func resetRun(ctx context.Context, opts *ResetOptions) error {
-	spec, err := opts.validate()
-	if err != nil {
-		return err
-	}
+	spec := opts.tap
 	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err

@@ -48,6 +48,34 @@ type TokenActivateOptions struct {
 	Sleep  func(context.Context, time.Duration) error
 	Limit  int
 	Window time.Duration
+
+	code string // Code, normalized by Validate
+}
+
+// Validate checks the serial, the code and the user reference (or that
+// --file comes alone) before anything is read or sent.
+func (o *TokenActivateOptions) Validate() error {
+	if o.File != "" {
+		if o.Serial != "" || o.Code != "" || o.DisplayName != "" {
+			return cmdutil.FlagErrorf("--file takes serials, users and codes from the file: give no <serial>, --code or --display-name with it")
+		}
+		return nil
+	}
+	if o.Serial == "" {
+		return cmdutil.FlagErrorf("token activate needs a <serial> and --code (or --file FILE)")
+	}
+	if o.Code == "" {
+		return cmdutil.FlagErrorf("--code is required: the 6 digits token %s shows now", o.Serial)
+	}
+	code, err := methods.NormalizeOTP(o.Code, 6)
+	if err != nil {
+		return cmdutil.FlagErrorf("--code must be the 6 digits the token shows")
+	}
+	o.code = code
+	if o.User != "" {
+		return graph.ValidateUserRef(o.User)
+	}
+	return nil
 }
 
 // NewCmdTokenActivate builds `mfactl token activate <serial> [<user>] --code NNNNNN`
@@ -83,6 +111,9 @@ again. Codes change every 30 or 60 seconds, so collect them just before.`,
 			if len(args) > 1 {
 				opts.User = args[1]
 			}
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -109,26 +140,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 func tokenActivateRun(ctx context.Context, opts *TokenActivateOptions) error {
 	if opts.File != "" {
-		if opts.Serial != "" || opts.Code != "" || opts.DisplayName != "" {
-			return cmdutil.FlagErrorf("--file takes serials, users and codes from the file: give no <serial>, --code or --display-name with it")
-		}
 		return tokenActivateFileRun(ctx, opts)
 	}
-	if opts.Serial == "" {
-		return cmdutil.FlagErrorf("token activate needs a <serial> and --code (or --file FILE)")
-	}
-	if opts.Code == "" {
-		return cmdutil.FlagErrorf("--code is required: the 6 digits token %s shows now", opts.Serial)
-	}
-	code, err := methods.NormalizeOTP(opts.Code, 6)
-	if err != nil {
-		return cmdutil.FlagErrorf("--code must be the 6 digits the token shows")
-	}
-	if opts.User != "" {
-		if err := graph.ValidateUserRef(opts.User); err != nil {
-			return err
-		}
-	}
+	code := opts.code
 	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err

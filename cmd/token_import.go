@@ -55,6 +55,27 @@ type TokenImportOptions struct {
 	Concurrency  int
 	// Getenv reads MFACTL_PSKC_PASSWORD (tests replace it).
 	Getenv func(string) string
+
+	format seedfile.Format // Format, parsed by Validate ("": detect)
+}
+
+// Validate checks the flags before the file is read.
+func (o *TokenImportOptions) Validate() error {
+	if o.Concurrency < 1 || o.Concurrency > 16 {
+		return cmdutil.FlagErrorf("--concurrency must be between 1 and 16")
+	}
+	if o.PSKCKey != "" && o.PSKCPassword {
+		return cmdutil.FlagErrorf("give either --pskc-key or --pskc-password, not both")
+	}
+	o.format = ""
+	if o.Format != "" {
+		f, err := seedfile.ParseFormat(o.Format)
+		if err != nil {
+			return cmdutil.FlagErrorf("--format: %v", err)
+		}
+		o.format = f
+	}
+	return nil
 }
 
 // NewCmdTokenImport builds `mfactl token import <file>`.
@@ -97,6 +118,9 @@ Seeds are never printed, logged or written anywhere.`,
 		Args: exactArgs(1, "token import needs one seed <file> (CSV or PSKC)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -190,20 +214,7 @@ func sortImportRows(rows []importRow) {
 }
 
 func tokenImportRun(ctx context.Context, opts *TokenImportOptions) error {
-	if opts.Concurrency < 1 || opts.Concurrency > 16 {
-		return cmdutil.FlagErrorf("--concurrency must be between 1 and 16")
-	}
-	if opts.PSKCKey != "" && opts.PSKCPassword {
-		return cmdutil.FlagErrorf("give either --pskc-key or --pskc-password, not both")
-	}
-	var format seedfile.Format
-	if opts.Format != "" {
-		f, err := seedfile.ParseFormat(opts.Format)
-		if err != nil {
-			return cmdutil.FlagErrorf("--format: %v", err)
-		}
-		format = f
-	}
+	format := opts.format
 	data, err := readSeedFile(opts.File)
 	if err != nil {
 		return err

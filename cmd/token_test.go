@@ -560,6 +560,9 @@ func TestTokenActivateFile(t *testing.T) {
 			now = now.Add(d)
 			return nil
 		}}
+	if err := opts.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	err := tokenActivateRun(context.Background(), opts)
 	if err == nil || !strings.Contains(err.Error(), "1 of 4 activations failed") {
 		t.Fatalf("%v\n%s", err, errOut)

@@ -37,6 +37,9 @@ type UserShowOptions struct {
 	User string
 }
 
+// Validate checks the user reference before any request.
+func (o *UserShowOptions) Validate() error { return graph.ValidateUserRef(o.User) }
+
 // NewCmdUserShow builds `mfactl user show <user>`.
 func NewCmdUserShow(f *cmdutil.Factory, runF func(context.Context, *UserShowOptions) error) *cobra.Command {
 	opts := &UserShowOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer}
@@ -54,6 +57,9 @@ principal name or an object id.`,
 		Args: exactArgs(1, "user show needs one <user>: a user principal name or object id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -85,9 +91,6 @@ type userView struct {
 }
 
 func userShowRun(ctx context.Context, opts *UserShowOptions) error {
-	if err := graph.ValidateUserRef(opts.User); err != nil {
-		return err
-	}
 	printer, err := opts.Printer()
 	if err != nil {
 		return err
