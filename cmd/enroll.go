@@ -56,6 +56,18 @@ type EnrollAppOptions struct {
 	QRPNG string
 }
 
+// Validate checks the flags and the user reference before anything is
+// sent.
+func (o *EnrollAppOptions) Validate() error {
+	if o.Challenge != "" && o.Code == "" {
+		return cmdutil.FlagErrorf("--challenge names the enrolment --code confirms: give --code too")
+	}
+	if o.Code != "" && o.QRPNG != "" {
+		return cmdutil.FlagErrorf("--qr-png belongs to the run that starts the enrolment, not to --code")
+	}
+	return graph.ValidateUserRef(o.User)
+}
+
 // NewCmdEnrollApp builds `mfactl enroll app <user>`.
 func NewCmdEnrollApp(f *cmdutil.Factory, runF func(context.Context, *EnrollAppOptions) error) *cobra.Command {
 	opts := &EnrollAppOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
@@ -79,11 +91,8 @@ URI and key are secrets: keep them out of logs); confirm it in a second run with
 		Args: exactArgs(1, "enroll app needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if opts.Challenge != "" && opts.Code == "" {
-				return cmdutil.FlagErrorf("--challenge names the enrolment --code confirms: give --code too")
-			}
-			if opts.Code != "" && opts.QRPNG != "" {
-				return cmdutil.FlagErrorf("--qr-png belongs to the run that starts the enrolment, not to --code")
+			if err := opts.Validate(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -240,6 +249,43 @@ type EnrollPhoneOptions struct {
 	Keys      string
 	Resend    bool
 	Timeout   time.Duration
+
+	phone methods.Phone // Number, Country and Type, parsed by Validate
+}
+
+// Validate checks the number, the flags and the user reference before
+// anything is sent.
+func (o *EnrollPhoneOptions) Validate() error {
+	inputs := 0
+	for _, set := range []bool{o.Code != "", o.Keys != "", o.Resend} {
+		if set {
+			inputs++
+		}
+	}
+	switch {
+	case o.Send && (o.Challenge != "" || inputs > 0):
+		return cmdutil.FlagErrorf("--send starts the test; complete it in a second run with --challenge ID and --code or --keys")
+	case o.Challenge != "" && inputs != 1:
+		return cmdutil.FlagErrorf("--challenge needs one of --code, --keys and --resend")
+	case o.Challenge == "" && inputs > 0:
+		return cmdutil.FlagErrorf("--code, --keys and --resend complete a test: give its id with --challenge (from --send)")
+	}
+	if o.Keys != "" {
+		keys, err := parseKeys(o.Keys)
+		if err != nil {
+			return cmdutil.FlagErrorWrap(err)
+		}
+		o.Keys = keys
+	}
+	if o.Method != "" && o.Method != "sms" && o.Method != "call" && o.Method != "voice-otp" {
+		return cmdutil.FlagErrorf("--method %q: use sms, call or voice-otp", o.Method)
+	}
+	p, err := parsePhoneArgs(o.Number, o.Country, o.Type)
+	if err != nil {
+		return err
+	}
+	o.phone = p
+	return graph.ValidateUserRef(o.User)
 }
 
 // NewCmdEnrollPhone builds `mfactl enroll phone <user> <number> --type T`.
@@ -263,29 +309,8 @@ Scripts use two runs: --send, then --challenge ID with --code C or --keys "#".`,
 		Args: exactArgs(2, "enroll phone needs a <user> and a <number>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User, opts.Number = args[0], args[1]
-			inputs := 0
-			for _, set := range []bool{opts.Code != "", opts.Keys != "", opts.Resend} {
-				if set {
-					inputs++
-				}
-			}
-			switch {
-			case opts.Send && (opts.Challenge != "" || inputs > 0):
-				return cmdutil.FlagErrorf("--send starts the test; complete it in a second run with --challenge ID and --code or --keys")
-			case opts.Challenge != "" && inputs != 1:
-				return cmdutil.FlagErrorf("--challenge needs one of --code, --keys and --resend")
-			case opts.Challenge == "" && inputs > 0:
-				return cmdutil.FlagErrorf("--code, --keys and --resend complete a test: give its id with --challenge (from --send)")
-			}
-			if opts.Keys != "" {
-				keys, err := parseKeys(opts.Keys)
-				if err != nil {
-					return cmdutil.FlagErrorWrap(err)
-				}
-				opts.Keys = keys
-			}
-			if opts.Method != "" && opts.Method != "sms" && opts.Method != "call" && opts.Method != "voice-otp" {
-				return cmdutil.FlagErrorf("--method %q: use sms, call or voice-otp", opts.Method)
+			if err := opts.Validate(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -309,10 +334,7 @@ Scripts use two runs: --send, then --challenge ID with --code C or --keys "#".`,
 func enrollPhoneRun(ctx context.Context, opts *EnrollPhoneOptions) (err error) {
 	var u methods.User
 	defer func() { err = explainVerdict(err, u) }()
-	p, err := parsePhoneArgs(opts.Number, opts.Country, opts.Type)
-	if err != nil {
-		return err
-	}
+	p := opts.phone
 	method := map[string]string{"sms": "sms", "call": "voice", "voice-otp": "voiceOtp"}[opts.Method]
 	if method == "" {
 		method = "voice"
@@ -381,6 +403,15 @@ type EnrollPINOptions struct {
 	Remove   bool
 }
 
+// Validate checks the flags and the user reference before the PIN is read
+// or anything is sent.
+func (o *EnrollPINOptions) Validate() error {
+	if o.PINStdin && o.Remove {
+		return cmdutil.FlagErrorf("--remove deletes the PIN: drop --pin-stdin")
+	}
+	return graph.ValidateUserRef(o.User)
+}
+
 // NewCmdEnrollPIN builds `mfactl enroll pin <user>`.
 func NewCmdEnrollPIN(f *cmdutil.Factory, runF func(context.Context, *EnrollPINOptions) error) *cobra.Command {
 	opts := &EnrollPINOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
@@ -397,8 +428,8 @@ line of standard input with --pin-stdin; it is stored hashed and never shown.`,
 		Args: exactArgs(1, "enroll pin needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if opts.PINStdin && opts.Remove {
-				return cmdutil.FlagErrorf("--remove deletes the PIN: drop --pin-stdin")
+			if err := opts.Validate(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -480,6 +511,15 @@ type EnrollQuestionsOptions struct {
 	Remove  bool
 }
 
+// Validate checks the flags and the user reference before the file is
+// read or anything is sent.
+func (o *EnrollQuestionsOptions) Validate() error {
+	if o.File != "" && o.Remove {
+		return cmdutil.FlagErrorf("--remove deletes the questions: drop --file")
+	}
+	return graph.ValidateUserRef(o.User)
+}
+
 // NewCmdEnrollQuestions builds `mfactl enroll questions <user>`.
 func NewCmdEnrollQuestions(f *cmdutil.Factory, runF func(context.Context, *EnrollQuestionsOptions) error) *cobra.Command {
 	opts := &EnrollQuestionsOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
@@ -500,8 +540,8 @@ answers without echo).`,
 		Args: exactArgs(1, "enroll questions needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if opts.File != "" && opts.Remove {
-				return cmdutil.FlagErrorf("--remove deletes the questions: drop --file")
+			if err := opts.Validate(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

@@ -39,6 +39,9 @@ type MockHealthOptions struct {
 	Printer func() (*output.Printer, error)
 }
 
+// Validate has nothing to check: mock health takes no inputs.
+func (o *MockHealthOptions) Validate() error { return nil }
+
 // NewCmdMockHealth builds `mfactl mock health`.
 func NewCmdMockHealth(f *cmdutil.Factory, runF func(context.Context, *MockHealthOptions) error) *cobra.Command {
 	opts := &MockHealthOptions{Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
@@ -49,6 +52,9 @@ func NewCmdMockHealth(f *cmdutil.Factory, runF func(context.Context, *MockHealth
   mfactl --endpoint http://127.0.0.1:8080 mock health -o json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -130,6 +136,21 @@ type MockResetOptions struct {
 	Printer func() (*output.Printer, error)
 	Users   int
 	Seed    int64
+	// UsersSet and SeedSet say whether --users and --seed were given.
+	UsersSet, SeedSet bool
+}
+
+// Validate checks --users and --seed before the mock is asked.
+func (o *MockResetOptions) Validate() error {
+	if o.SeedSet && !o.UsersSet {
+		return cmdutil.FlagErrorf("--seed needs --users: a synthetic tenant has --users users")
+	}
+	if o.UsersSet {
+		if err := (mock.SynthOptions{Users: o.Users}).Validate(); err != nil {
+			return cmdutil.FlagErrorf("--users: %v", err)
+		}
+	}
+	return nil
 }
 
 // NewCmdMockReset builds `mfactl mock reset`.
@@ -146,13 +167,9 @@ a running "mock serve" (--endpoint) alike; needs the admin token.`,
   mfactl --endpoint http://127.0.0.1:8080 mock reset --users 5000 --seed 42`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cmd.Flags().Changed("seed") && !cmd.Flags().Changed("users") {
-				return cmdutil.FlagErrorf("--seed needs --users: a synthetic tenant has --users users")
-			}
-			if cmd.Flags().Changed("users") {
-				if err := (mock.SynthOptions{Users: opts.Users}).Validate(); err != nil {
-					return cmdutil.FlagErrorf("--users: %v", err)
-				}
+			opts.UsersSet, opts.SeedSet = cmd.Flags().Changed("users"), cmd.Flags().Changed("seed")
+			if err := opts.Validate(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -195,10 +212,22 @@ type MockClockOptions struct {
 	Duration time.Duration
 }
 
+// Validate checks the action the subcommand chose.
+func (o *MockClockOptions) Validate() error {
+	switch o.Action {
+	case "show", "advance", "set-offset":
+		return nil
+	}
+	return cmdutil.FlagErrorf("mock clock %q: use show, advance, set-offset or reset", o.Action)
+}
+
 // NewCmdMockClock builds `mfactl mock clock [show | advance D | set-offset D | reset]`.
 func NewCmdMockClock(f *cmdutil.Factory, runF func(context.Context, *MockClockOptions) error) *cobra.Command {
 	opts := &MockClockOptions{Graph: f.Graph, Backend: f.Backend, Printer: f.Printer, Action: "show"}
 	run := func(cmd *cobra.Command) error {
+		if err := opts.Validate(); err != nil {
+			return err
+		}
 		if runF != nil {
 			return runF(cmd.Context(), opts)
 		}
@@ -300,6 +329,24 @@ type MockSeedOptions struct {
 	Seed  int64
 	Day   string
 	State string
+	// UsersSet says whether --users was given.
+	UsersSet bool
+}
+
+// Validate checks --users and --day before the state file is touched.
+func (o *MockSeedOptions) Validate() error {
+	if !o.UsersSet {
+		return cmdutil.FlagErrorf("mock seed needs --users N (4 to 1000000)")
+	}
+	if err := (mock.SynthOptions{Users: o.Users}).Validate(); err != nil {
+		return cmdutil.FlagErrorf("--users: %v", err)
+	}
+	if o.Day != "" {
+		if _, err := time.Parse(time.DateOnly, o.Day); err != nil {
+			return cmdutil.FlagErrorf("--day %q is not a date like 2025-06-01", o.Day)
+		}
+	}
+	return nil
 }
 
 // NewCmdMockSeed builds `mfactl mock seed`.
@@ -328,16 +375,9 @@ another. It must not be in use: to reseed a running "mock serve", use "mock rese
   mfactl mock seed --users 500 --seed 7 --day 2025-06-01 --state ./lab.db`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("users") {
-				return cmdutil.FlagErrorf("mock seed needs --users N (4 to 1000000)")
-			}
-			if err := (mock.SynthOptions{Users: opts.Users}).Validate(); err != nil {
-				return cmdutil.FlagErrorf("--users: %v", err)
-			}
-			if opts.Day != "" {
-				if _, err := time.Parse(time.DateOnly, opts.Day); err != nil {
-					return cmdutil.FlagErrorf("--day %q is not a date like 2025-06-01", opts.Day)
-				}
+			opts.UsersSet = cmd.Flags().Changed("users")
+			if err := opts.Validate(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

@@ -36,6 +36,17 @@ type MockOutboxOptions struct {
 	PollInterval time.Duration
 }
 
+// Validate checks the flags before the mock is asked.
+func (o *MockOutboxOptions) Validate() error {
+	if o.Since < 0 {
+		return cmdutil.FlagErrorf("--since is how far back to look, a positive duration like 10m")
+	}
+	if o.User != "" {
+		return graph.ValidateUserRef(o.User)
+	}
+	return nil
+}
+
 // NewCmdMockOutbox builds `mfactl mock outbox`.
 func NewCmdMockOutbox(f *cmdutil.Factory, runF func(context.Context, *MockOutboxOptions) error) *cobra.Command {
 	opts := &MockOutboxOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer, PollInterval: time.Second}
@@ -50,8 +61,8 @@ printing new ones until interrupted. The outbox holds codes in clear: it is the 
   mfactl --endpoint http://127.0.0.1:8080 mock outbox --follow   # [not run: follows until interrupted]`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.Since < 0 {
-				return cmdutil.FlagErrorf("--since is how far back to look, a positive duration like 10m")
+			if err := opts.Validate(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -79,11 +90,6 @@ func mockOutboxRun(ctx context.Context, opts *MockOutboxOptions) error {
 		since = clock.Now.Add(-opts.Since)
 	}
 	user := opts.User
-	if user != "" {
-		if err := graph.ValidateUserRef(user); err != nil {
-			return err
-		}
-	}
 	page, err := em.Outbox(ctx, user, 0, since)
 	if err != nil {
 		return err
@@ -159,6 +165,20 @@ type MockDeviceOptions struct {
 	Action    string
 	Number    int
 	Challenge string
+	// NumberSet says whether --number was given.
+	NumberSet bool
+}
+
+// Validate checks the user reference, and that approve has the number the
+// sign-in shows, before the mock is asked.
+func (o *MockDeviceOptions) Validate() error {
+	if o.Action == "approve" && !o.NumberSet {
+		return cmdutil.FlagErrorf("approve needs --number: the two-digit number the sign-in shows")
+	}
+	if o.Action == "approve" && (o.Number < 10 || o.Number > 99) {
+		return cmdutil.FlagErrorf("--number is the two-digit number the sign-in shows (10 to 99)")
+	}
+	return graph.ValidateUserRef(o.User)
 }
 
 // NewCmdMockDevice builds `mfactl mock device pending|approve|deny|report <user>`.
@@ -180,11 +200,9 @@ Without --challenge the newest pending notification is used.`,
 			Args:    exactArgs(1, "mock device "+action+" needs one <user>"),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				opts.User, opts.Action = args[0], action
-				if action == "approve" && !cmd.Flags().Changed("number") {
-					return cmdutil.FlagErrorf("approve needs --number: the two-digit number the sign-in shows")
-				}
-				if action == "approve" && (opts.Number < 10 || opts.Number > 99) {
-					return cmdutil.FlagErrorf("--number is the two-digit number the sign-in shows (10 to 99)")
+				opts.NumberSet = cmd.Flags().Changed("number")
+				if err := opts.Validate(); err != nil {
+					return err
 				}
 				if runF != nil {
 					return runF(cmd.Context(), opts)
