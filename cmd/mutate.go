@@ -49,7 +49,7 @@ type session struct {
 	Audit   *audit.Session
 	printer *output.Printer
 	client  *graph.Client
-	plan    *graph.Plan
+	plan    *graph.DryRunPlan
 }
 
 // openSession resolves a verb's printer and client (in a dry run, one that
@@ -65,7 +65,7 @@ func openSession(ios *iostreams.IOStreams, newPrinter func() (*output.Printer, e
 	}
 	s := &session{IO: ios, Audit: rec, printer: printer, client: client}
 	if m.DryRun {
-		s.plan = &graph.Plan{}
+		s.plan = &graph.DryRunPlan{}
 		s.client = client.DryRun(s.plan)
 	}
 	return s, nil
