@@ -240,13 +240,31 @@ func (opts *identityCheck) run(ctx context.Context) (out *VerifyOutcome, err err
 	return interactiveVerify(ctx, em, opts, out, res.Challenge)
 }
 
-// explainVerdict names the user by UPN in a verdict: the mock is addressed
-// by object id, which the engine's hints repeat ("mfactl mock unblock ID").
+// verdictNextCommands phrase, with the command to run, the step a verdict
+// names (the engine says "ask an admin to unblock the user"; the CLI adds
+// which command does it). %s is the user.
+var verdictNextCommands = map[verify.Next]string{
+	verify.NextUnblock:           "(admin: `mfactl mock unblock %s`)",
+	verify.NextRegisterPIN:       "with `mfactl enroll pin %s`",
+	verify.NextRegisterQuestions: "with `mfactl enroll questions %s`",
+	verify.NextNewPass:           "(admin: `mfactl tap create %s`)",
+}
+
+// explainVerdict names the user by UPN in a verdict (the mock is addressed
+// by object id) and adds to its hint the command that takes the step the
+// verdict names.
 func explainVerdict(err error, u methods.User) error {
 	var ve *graph.VerdictError
-	if u.ID != "" && u.UserPrincipalName != "" && errors.As(err, &ve) {
+	if !errors.As(err, &ve) {
+		return err
+	}
+	who := nonEmptyOr(u.UserPrincipalName, nonEmptyOr(u.ID, "<user>"))
+	if u.ID != "" && u.UserPrincipalName != "" {
 		ve.Verdict.Message = strings.ReplaceAll(ve.Verdict.Message, u.ID, u.UserPrincipalName)
 		ve.Verdict.Hint = strings.ReplaceAll(ve.Verdict.Hint, u.ID, u.UserPrincipalName)
+	}
+	if phrase, ok := verdictNextCommands[ve.Verdict.Next]; ok && !strings.Contains(ve.Verdict.Hint, "`mfactl ") {
+		ve.Verdict.Hint = strings.TrimSpace(ve.Verdict.Hint + " " + fmt.Sprintf(phrase, who))
 	}
 	return err
 }
