@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"context"
+	"errors"
+	"net/http"
 
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
@@ -29,6 +31,17 @@ func openEmulator(verb string, newPrinter func() (*output.Printer, error), newCl
 		return nil, nil, cmdutil.Errorf(cmdutil.ExitUsage, "`mfactl %s` steers mfactl's mock server, and real Microsoft Graph has none: add --mock, or --endpoint for a `mock serve`", verb)
 	}
 	return client.Emulator(), printer, nil
+}
+
+// withNotFoundHint gives a 404 from the emulator the hint of the command
+// that starts what was missing: the mock states the fact, cmd names the
+// command.
+func withNotFoundHint(err error, hint string) error {
+	var ge *graph.Error
+	if errors.As(err, &ge) && ge.Status == http.StatusNotFound {
+		ge.Hint = hint
+	}
+	return err
 }
 
 // openEmulatorForUser opens the emulator as openEmulator does and reads the

@@ -129,7 +129,7 @@ func enrollAppRun(ctx context.Context, opts *EnrollAppOptions) (err error) {
 	if opts.Code != "" {
 		res, err := em.ConfirmApp(ctx, u.ID, opts.Code, opts.Challenge)
 		if err != nil {
-			return err
+			return withNotFoundHint(err, "start one with `mfactl enroll app "+u.UserPrincipalName+"`")
 		}
 		return printEnrolled(opts.IO.ErrOut, printer, res, "authenticator app")
 	}

@@ -247,6 +247,9 @@ func mockDeviceRun(ctx context.Context, opts *MockDeviceOptions) (err error) {
 	}
 	res, err := em.Device(ctx, u.ID, graph.DeviceAction(opts.Action), opts.Number, opts.Challenge)
 	if err != nil {
+		if opts.Challenge == "" {
+			err = withNotFoundHint(err, "start one with `mfactl verify "+u.UserPrincipalName+" --method push --send`")
+		}
 		return err
 	}
 	if printer.Format == output.Table {
