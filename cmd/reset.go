@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -183,6 +184,23 @@ func (o *ResetOptions) Validate() error {
 	return graph.ValidateUserRef(o.User)
 }
 
+// runbookAdviceHints phrase, with the command to run, the other ways to a
+// change that the runbook names by an Advice code.
+var runbookAdviceHints = map[runbook.Advice]string{
+	runbook.AdvicePasswordReset: "use `mfactl password reset` for the password",
+	runbook.AdvicePhoneUpdate:   "remove both (--method mobile,alternateMobile), or give the mobile a new number with `mfactl phone update`",
+}
+
+// withRunbookAdvice gives a runbook error that names an Advice the hint of
+// that advice.
+func withRunbookAdvice(err error) error {
+	var re *runbook.Error
+	if errors.As(err, &re) && re.Hint == "" {
+		re.Hint = runbookAdviceHints[re.Advice]
+	}
+	return err
+}
+
 // checkTAPPolicy refuses, before anything changes, a pass the tenant's
 // policy would refuse after the removals.
 func checkTAPPolicy(ctx context.Context, s *session, spec *runbook.TAPSpec) error {
@@ -265,7 +283,10 @@ func resetRun(ctx context.Context, opts *ResetOptions) error {
 		RevokeSessions: opts.RevokeSessions, TAP: spec,
 	})
 	if err != nil {
-		return err
+		return withRunbookAdvice(err)
+	}
+	for _, serial := range plan.ReturnedTokens {
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("the lost token %s goes back to the inventory as available: delete it there (`mfactl token delete %s`) so it is not handed out again", serial, serial))
 	}
 	rep := &resetReport{User: r.User, Ticket: opts.Ticket, LostDevice: opts.LostDevice, Time: opts.Now().UTC(),
 		Plan: plan, Steps: runbook.Planned(plan), DryRun: opts.DryRun}
