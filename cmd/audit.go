@@ -84,13 +84,7 @@ func NewCmdAuditLog(f *cmdutil.Factory, runF func(context.Context, *AuditLogOpti
   mfactl audit log --plan bp-5f0c2a9e1b7d4c33`,
 		Args: exactArgs(0, "audit log takes no arguments; filter with --user, --since, --ticket or --plan"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return auditLogRun(opts)
+			return runVerb(cmd.Context(), opts, runF, auditLogRun)
 		},
 	}
 	c.Flags().StringVar(&opts.File, "file", "", "read this log instead of the configured one (a copy, an archive)")
@@ -195,7 +189,7 @@ func (rs auditRecords) RenderTable(w io.Writer) error {
 	return nil
 }
 
-func auditLogRun(opts *AuditLogOptions) error {
+func auditLogRun(_ context.Context, opts *AuditLogOptions) error {
 	since := opts.since
 	log, err := opts.Log()
 	if err != nil {
@@ -280,13 +274,7 @@ is found too.`,
   mfactl audit verify --anchor anchor.json`,
 		Args: exactArgs(0, "audit verify takes no arguments (use --file for another log)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return auditCheckChainRun(opts)
+			return runVerb(cmd.Context(), opts, runF, auditCheckChainRun)
 		},
 	}
 	c.Flags().StringVar(&opts.File, "file", "", "verify this log instead of the configured one")
@@ -344,7 +332,7 @@ func (v chainCheckView) RenderTable(w io.Writer) error {
 	return err
 }
 
-func auditCheckChainRun(opts *AuditCheckChainOptions) error {
+func auditCheckChainRun(_ context.Context, opts *AuditCheckChainOptions) error {
 	log, err := opts.Log()
 	if err != nil {
 		return err
@@ -442,20 +430,14 @@ rewritten, cannot fake. A damaged log exits 1 and prints no head.`,
   mfactl audit head -o json > anchor.json`,
 		Args: exactArgs(0, "audit head takes no arguments (use --file for another log)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return auditHeadRun(opts)
+			return runVerb(cmd.Context(), opts, runF, auditHeadRun)
 		},
 	}
 	c.Flags().StringVar(&opts.File, "file", "", "read this log instead of the configured one")
 	return c
 }
 
-func auditHeadRun(opts *AuditHeadOptions) error {
+func auditHeadRun(_ context.Context, opts *AuditHeadOptions) error {
 	log, err := opts.Log()
 	if err != nil {
 		return err

@@ -127,13 +127,7 @@ fingerprint of the state they were planned from.`,
 			if len(args) == 1 {
 				opts.File = args[0]
 			}
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return bulkPlanRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, bulkPlanRun)
 		},
 	}
 	fl := c.Flags()

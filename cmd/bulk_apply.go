@@ -99,13 +99,7 @@ a terminal and refuses without one.`,
 		Args: exactArgs(1, "bulk apply needs the <plan.json> written by bulk plan"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Plan = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return bulkApplyRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, bulkApplyRun)
 		},
 	}
 	markMutating(c)

@@ -32,13 +32,7 @@ func NewCmdBulkStatus(f *cmdutil.Factory, runF func(context.Context, *BulkStatus
 		Args: exactArgs(1, "bulk status needs the <plan.json>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Plan = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return bulkStatusRun(opts)
+			return runVerb(cmd.Context(), opts, runF, bulkStatusRun)
 		},
 	}
 	return c
@@ -78,7 +72,7 @@ func (v bulkStatusView) RenderTable(w io.Writer) error {
 	return output.WriteTable(w, v.Table())
 }
 
-func bulkStatusRun(opts *BulkStatusOptions) error {
+func bulkStatusRun(_ context.Context, opts *BulkStatusOptions) error {
 	h, sum, err := openPlan(opts.Plan)
 	if err != nil {
 		return err

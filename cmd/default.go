@@ -54,13 +54,7 @@ func NewCmdDefaultShow(f *cmdutil.Factory, runF func(context.Context, *DefaultSh
 		Args: exactArgs(1, "default show needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return defaultShowRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, defaultShowRun)
 		},
 	}
 	c.Flags().BoolVar(&opts.SystemPreferred, "system-preferred", false, "also show whether system-preferred MFA is on for the user")
@@ -209,13 +203,7 @@ func NewCmdDefaultSet(f *cmdutil.Factory, runF func(context.Context, *DefaultSet
 		ValidArgs: names,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User, opts.Method = args[0], args[1]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return defaultSetRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, defaultSetRun)
 		},
 	}
 	addMutationFlags(c, &opts.Mutation, false)

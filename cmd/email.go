@@ -72,13 +72,7 @@ func NewCmdEmailSet(f *cmdutil.Factory, runF func(context.Context, *EmailSetOpti
 		Args: exactArgs(2, "email set needs a <user> and an <address>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User, opts.Address = args[0], args[1]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return emailSetRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, emailSetRun)
 		},
 	}
 	addMutationFlags(c, &opts.Mutation, false)

@@ -91,13 +91,7 @@ URI and key are secrets: keep them out of logs); confirm it in a second run with
 		Args: exactArgs(1, "enroll app needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return enrollAppRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, enrollAppRun)
 		},
 	}
 	c.Flags().StringVar(&opts.Code, "code", "", "confirm the pending enrolment with the first code the app shows")
@@ -309,13 +303,7 @@ Scripts use two runs: --send, then --challenge ID with --code C or --keys "#".`,
 		Args: exactArgs(2, "enroll phone needs a <user> and a <number>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User, opts.Number = args[0], args[1]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return enrollPhoneRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, enrollPhoneRun)
 		},
 	}
 	c.Flags().StringVarP(&opts.Type, "type", "t", "mobile", "phone type: mobile, alternateMobile or office")
@@ -428,13 +416,7 @@ line of standard input with --pin-stdin; it is stored hashed and never shown.`,
 		Args: exactArgs(1, "enroll pin needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return enrollPINRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, enrollPINRun)
 		},
 	}
 	c.Flags().BoolVar(&opts.PINStdin, "pin-stdin", false, "read the PIN from the first line of standard input")
@@ -540,13 +522,7 @@ answers without echo).`,
 		Args: exactArgs(1, "enroll questions needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return enrollQuestionsRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, enrollQuestionsRun)
 		},
 	}
 	c.Flags().StringVarP(&opts.File, "file", "f", "", "read questions and answers from this `file` (- for standard input)")

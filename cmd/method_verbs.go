@@ -70,13 +70,7 @@ func NewCmdKindList(f *cmdutil.Factory, n kindNoun, runF func(context.Context, *
 		Args:    exactArgs(1, n.use+" list needs one <user>: a user principal name or object id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return kindListRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, kindListRun)
 		},
 	}
 }
@@ -143,13 +137,7 @@ while the user has other methods: change the default first.`, n.kind.Label()),
 			if len(args) == 2 {
 				opts.Selector.ID = args[1]
 			}
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return kindRemoveRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, kindRemoveRun)
 		},
 	}
 	if n.devices {

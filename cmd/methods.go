@@ -44,13 +44,7 @@ func NewCmdMethodsList(f *cmdutil.Factory, runF func(context.Context, *MethodsLi
 		Args:    exactArgs(1, "methods list needs one <user>: a user principal name or object id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return methodsListRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, methodsListRun)
 		},
 	}
 }

@@ -73,13 +73,7 @@ func NewCmdMFAStateShow(f *cmdutil.Factory, runF func(context.Context, *MFAState
 		Args:    exactArgs(1, "mfa-state show needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mfaStateRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, mfaStateRun)
 		},
 	}
 }
@@ -99,13 +93,7 @@ func NewCmdMFAStateSet(f *cmdutil.Factory, runF func(context.Context, *MFAStateO
 			if _, err := methods.ParseMFAState(opts.State); err != nil {
 				return cmdutil.FlagErrorWrap(err)
 			}
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mfaStateRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, mfaStateRun)
 		},
 	}
 	addMutationFlags(c, &opts.Mutation, false)

@@ -52,13 +52,7 @@ func NewCmdMockHealth(f *cmdutil.Factory, runF func(context.Context, *MockHealth
   mfactl --endpoint http://127.0.0.1:8080 mock health -o json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mockHealthRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, mockHealthRun)
 		},
 	}
 }
@@ -168,13 +162,7 @@ a running "mock serve" (--endpoint) alike; needs the admin token.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.UsersSet, opts.SeedSet = cmd.Flags().Changed("users"), cmd.Flags().Changed("seed")
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mockResetRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, mockResetRun)
 		},
 	}
 	c.Flags().IntVar(&opts.Users, "users", 0, "reseed with a synthetic tenant of this many users (4 to 1000000)")
@@ -225,13 +213,7 @@ func (o *MockClockOptions) Validate() error {
 func NewCmdMockClock(f *cmdutil.Factory, runF func(context.Context, *MockClockOptions) error) *cobra.Command {
 	opts := &MockClockOptions{Graph: f.Graph, Backend: f.Backend, Printer: f.Printer, Action: "show"}
 	run := func(cmd *cobra.Command) error {
-		if err := opts.Validate(); err != nil {
-			return err
-		}
-		if runF != nil {
-			return runF(cmd.Context(), opts)
-		}
-		return mockClockRun(cmd.Context(), opts)
+		return runVerb(cmd.Context(), opts, runF, mockClockRun)
 	}
 	c := &cobra.Command{
 		Use:   "clock [show | advance <duration> | set-offset <duration> | reset]",
@@ -376,13 +358,7 @@ another. It must not be in use: to reseed a running "mock serve", use "mock rese
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.UsersSet = cmd.Flags().Changed("users")
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mockSeedRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, mockSeedRun)
 		},
 	}
 	c.Flags().IntVar(&opts.Users, "users", 0, "number of users, the token principals included (4 to 1000000)")

@@ -151,13 +151,7 @@ acts as that user, with that user's directory roles.`,
 		Args:    exactArgs(1, "mock signin approve needs the <code> the sign-in printed"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Code = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mockSigninApproveRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, mockSigninApproveRun)
 		},
 	}
 	c.Flags().StringVar(&opts.User, "user", "", "the tenant user (UPN or id) who approves the sign-in")

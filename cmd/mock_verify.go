@@ -61,13 +61,7 @@ printing new ones until interrupted. The outbox holds codes in clear: it is the 
   mfactl --endpoint http://127.0.0.1:8080 mock outbox --follow   # [not run: follows until interrupted]`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mockOutboxRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, mockOutboxRun)
 		},
 	}
 	c.Flags().StringVarP(&opts.User, "user", "u", "", "only this user's messages")
@@ -201,13 +195,7 @@ Without --challenge the newest pending notification is used.`,
 			RunE: func(cmd *cobra.Command, args []string) error {
 				opts.User, opts.Action = args[0], action
 				opts.NumberSet = cmd.Flags().Changed("number")
-				if err := opts.Validate(); err != nil {
-					return err
-				}
-				if runF != nil {
-					return runF(cmd.Context(), opts)
-				}
-				return mockDeviceRun(cmd.Context(), opts)
+				return runVerb(cmd.Context(), opts, runF, mockDeviceRun)
 			},
 		}
 		if action != "pending" {
@@ -341,13 +329,7 @@ func newCmdMockUserState(f *cmdutil.Factory, verb mockUserStateVerb, example str
 		Args:    exactArgs(1, "mock "+verb.name+" needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mockUserStateRun(cmd.Context(), verb, opts)
+			return runVerb(cmd.Context(), opts, runF, func(ctx context.Context, o *MockUserStateOptions) error { return mockUserStateRun(ctx, verb, o) })
 		},
 	}
 	if verb.mutating {
@@ -447,13 +429,7 @@ rehearse ` + "`mfactl token check`" + `.`,
 			if len(args) > 0 {
 				opts.User = args[0]
 			}
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mockCodeRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, mockCodeRun)
 		},
 	}
 	c.Flags().StringVar(&opts.Serial, "serial", "", "read the hardware token with this serial number (any status) instead of a user's")

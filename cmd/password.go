@@ -65,13 +65,7 @@ confirmation on a terminal; --yes otherwise.`,
 		Args: exactArgs(1, "password reset needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return passwordResetRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, passwordResetRun)
 		},
 	}
 	c.Flags().BoolVar(&opts.PasswordStdin, "password-stdin", false, "read the new password from standard input instead of letting Microsoft generate one")

@@ -86,13 +86,7 @@ func newCmdPhoneSet(f *cmdutil.Factory, update bool, runF func(context.Context, 
 		Args: exactArgs(2, "phone add needs a <user> and a <number>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User, opts.Number = args[0], args[1]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return phoneSetRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, phoneSetRun)
 		},
 	}
 	if update {
@@ -327,13 +321,7 @@ the user has other methods. Asks for confirmation on a terminal; --yes otherwise
 		Args: exactArgs(1, "phone remove needs one <user> and --type"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return phoneRemoveRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, phoneRemoveRun)
 		},
 	}
 	c.Flags().StringVarP(&opts.Type, "type", "t", "", "phone type to remove: mobile, alternateMobile or office")
@@ -394,13 +382,7 @@ other user in the tenant has; Graph refuses it otherwise.`,
 		Args: exactArgs(1, "phone sms-signin needs one <user> and --enable or --disable"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return phoneSMSSignInRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, phoneSMSSignInRun)
 		},
 	}
 	c.Flags().BoolVar(&opts.Enable, "enable", false, "enable SMS sign-in")

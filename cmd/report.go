@@ -121,13 +121,7 @@ table; csv has the rows only; json is {"users": [...], "summary": {...}}, which
   mfactl report coverage --source methods --concurrency 16 -o csv > coverage.csv`,
 		Args: exactArgs(0, "report coverage takes no arguments: choose users with --filter"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return reportCoverageRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, reportCoverageRun)
 		},
 	}
 	fl := c.Flags()
@@ -327,13 +321,7 @@ Policy Administrator or Global Reader).`,
   mfactl report tokens --status failedActivation -o json`,
 		Args: exactArgs(0, "report tokens takes no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return reportTokensRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, reportTokensRun)
 		},
 	}
 	c.Flags().StringVar(&opts.Status, "status", "", "only tokens in this status: available, assigned, activated or failedActivation")
@@ -417,13 +405,7 @@ The old report is held as a small map of its users; the new one is streamed.`,
 		Args: exactArgs(2, "report diff needs two JSON coverage reports: <old.json> <new.json>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Old, opts.New = args[0], args[1]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return reportDiffRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, reportDiffRun)
 		},
 	}
 	c.Flags().StringVar(&opts.Out, "out", "", "write the changes to this `file` (atomically, mode 0600)")

@@ -111,13 +111,7 @@ Asks for confirmation on a terminal; without one, --yes is required. Every run
 		Args: exactArgs(1, "reset needs one <user>: a user principal name or object id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return resetRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, resetRun)
 		},
 	}
 	fl := c.Flags()

@@ -48,13 +48,7 @@ confirmation on a terminal; --yes otherwise.`,
 		Args: exactArgs(1, "sessions revoke needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return sessionsRevokeRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, sessionsRevokeRun)
 		},
 	}
 	addMutationFlags(c, &opts.Mutation, true)

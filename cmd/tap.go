@@ -113,13 +113,7 @@ the user over a trusted channel.`,
 		Args: exactArgs(1, "tap create needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tapCreateRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, tapCreateRun)
 		},
 	}
 	c.Flags().StringVar(&opts.Lifetime, "lifetime", "", "how long the pass works: 1h, 90m, 8h, 2d (default: the policy's)")

@@ -126,13 +126,7 @@ Authentication Policy Administrator or Global Reader).`,
   mfactl token list --user grady.archie@contoso.example -o json`,
 		Args: exactArgs(0, "token list takes no arguments: filter with --status or --user"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tokenListRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, tokenListRun)
 		},
 	}
 	c.Flags().StringVar(&opts.Status, "status", "", "only tokens in this status: available, assigned, activated or failedActivation")
@@ -224,13 +218,7 @@ most five OATH tokens and authenticator apps.`,
 		Args: exactArgs(2, "token assign needs a <serial> and a <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Serial, opts.User = args[0], args[1]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tokenAssignRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, tokenAssignRun)
 		},
 	}
 	addMutationFlags(c, &opts.Mutation, false)
@@ -320,13 +308,7 @@ is not assigned is left as it is.`,
 		Args: exactArgs(1, "token unassign needs one <serial>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Serial = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tokenUnassignRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, tokenUnassignRun)
 		},
 	}
 	addMutationFlags(c, &opts.Mutation, true)
@@ -394,13 +376,7 @@ Asks for confirmation on a terminal; without one, --yes is required.`,
 		Args: exactArgs(1, "token delete needs one <serial>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Serial = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tokenDeleteRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, tokenDeleteRun)
 		},
 	}
 	addMutationFlags(c, &opts.Mutation, true)
@@ -499,13 +475,7 @@ or replace it.`,
 		Args: exactArgs(1, "token check needs one <serial> and two --code flags"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Serial = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tokenCheckRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, tokenCheckRun)
 		},
 	}
 	c.Flags().StringArrayVar(&opts.Codes, "code", nil, "a code the token shows; give two consecutive codes, oldest first")

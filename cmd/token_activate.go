@@ -111,13 +111,7 @@ again. Codes change every 30 or 60 seconds, so collect them just before.`,
 			if len(args) > 1 {
 				opts.User = args[1]
 			}
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tokenActivateRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, tokenActivateRun)
 		},
 	}
 	c.Flags().StringVar(&opts.Code, "code", "", "the 6-digit code the token shows now")

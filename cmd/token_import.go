@@ -118,13 +118,7 @@ Seeds are never printed, logged or written anywhere.`,
 		Args: exactArgs(1, "token import needs one seed <file> (CSV or PSKC)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tokenImportRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, tokenImportRun)
 		},
 	}
 	fl := c.Flags()

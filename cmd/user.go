@@ -57,13 +57,7 @@ principal name or an object id.`,
 		Args: exactArgs(1, "user show needs one <user>: a user principal name or object id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return userShowRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, userShowRun)
 		},
 	}
 	return c

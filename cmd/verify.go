@@ -69,13 +69,7 @@ or method not registered; 5 too many texts or calls.`,
 		Args: exactArgs(1, "verify needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Check.User = args[0]
-			if err := opts.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return verifyRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, verifyRun)
 		},
 	}
 	fl := c.Flags()
