@@ -19,6 +19,7 @@ import (
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/internal/plural"
+	"github.com/mfactl/mfactl/internal/throttling"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/methods/seedfile"
 )
@@ -81,7 +82,7 @@ func (o *TokenActivateOptions) Validate() error {
 // NewCmdTokenActivate builds `mfactl token activate <serial> [<user>] --code NNNNNN`
 // and `mfactl token activate --file FILE`.
 func NewCmdTokenActivate(f *cmdutil.Factory, runF func(context.Context, *TokenActivateOptions) error) *cobra.Command {
-	opts := &TokenActivateOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Now: f.Now, Sleep: sleepCtx, Limit: activationLimit, Window: activationWindow}
+	opts := &TokenActivateOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Now: f.Now, Sleep: throttling.Sleep, Limit: activationLimit, Window: activationWindow}
 	c := &cobra.Command{
 		Use:   "activate {<serial> [<user>] --code NNNNNN | --file FILE}",
 		Short: "Activate tokens with the code they show",
@@ -119,17 +120,6 @@ again. Codes change every 30 or 60 seconds, so collect them just before.`,
 	c.Flags().StringVar(&opts.File, "file", "", "activate the tokens of a CSV file with the header serial,upn,code")
 	addMutationFlags(c, &opts.Mutation, false)
 	return c
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func tokenActivateRun(ctx context.Context, opts *TokenActivateOptions) error {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/internal/throttling"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock"
 )
@@ -619,7 +620,7 @@ func TestPacer(t *testing.T) {
 	}
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
-	p.sleep = sleepCtx
+	p.sleep = throttling.Sleep
 	if err := p.wait(canceled); err == nil {
 		t.Fatal("a canceled wait returned")
 	}

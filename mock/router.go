@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mfactl/mfactl/internal/jsonenc"
 )
 
 // request is what a handler sees: the HTTP request, the Graph version it
@@ -408,7 +410,7 @@ func (s *Server) write(w http.ResponseWriter, r *request, resp *response, err er
 }
 
 func (s *Server) writeJSON(w http.ResponseWriter, status int, body any) {
-	b, err := marshalGraphJSON(body)
+	b, err := jsonenc.Marshal(body)
 	if err != nil {
 		status = http.StatusInternalServerError
 		b, _ = json.Marshal(map[string]any{"error": map[string]any{"code": codeInternal, "message": err.Error()}})
@@ -463,16 +465,4 @@ func baseURL(r *http.Request) string {
 		host = r.URL.Host
 	}
 	return scheme + "://" + host
-}
-
-// marshalGraphJSON encodes a body as Graph does: without escaping &, < and >
-// (Graph's nextLinks carry a literal &, not \u0026).
-func marshalGraphJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
