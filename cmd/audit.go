@@ -95,6 +95,23 @@ func NewCmdAuditLog(f *cmdutil.Factory, runF func(context.Context, *AuditLogOpti
 	return c
 }
 
+// openAuditOutput opens the log and the printer of an audit verb; verbs
+// whose records have no Markdown form refuse -o md.
+func openAuditOutput(openLog func() (*audit.Log, error), newPrinter func() (*output.Printer, error), verb string, markdown bool) (*audit.Log, *output.Printer, error) {
+	log, err := openLog()
+	if err != nil {
+		return nil, nil, err
+	}
+	printer, err := newPrinter()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !markdown && printer.Format == output.Markdown {
+		return nil, nil, cmdutil.FlagErrorf("%s prints table, json, yaml or csv", verb)
+	}
+	return log, printer, nil
+}
+
 func openAuditFile(f *cmdutil.Factory, file string) (*audit.Log, error) {
 	if file != "" {
 		return audit.Open(file), nil
@@ -191,16 +208,9 @@ func (rs auditRecords) RenderTable(w io.Writer) error {
 
 func auditLogRun(_ context.Context, opts *AuditLogOptions) error {
 	since := opts.since
-	log, err := opts.Log()
+	log, printer, err := openAuditOutput(opts.Log, opts.Printer, "audit log", false)
 	if err != nil {
 		return err
-	}
-	printer, err := opts.Printer()
-	if err != nil {
-		return err
-	}
-	if printer.Format == output.Markdown {
-		return cmdutil.FlagErrorf("audit log prints table, json, yaml or csv")
 	}
 	out := auditRecords{}
 	// An intent record is shown only when no outcome record completes it:
@@ -333,11 +343,7 @@ func (v chainCheckView) RenderTable(w io.Writer) error {
 }
 
 func auditCheckChainRun(_ context.Context, opts *AuditCheckChainOptions) error {
-	log, err := opts.Log()
-	if err != nil {
-		return err
-	}
-	printer, err := opts.Printer()
+	log, printer, err := openAuditOutput(opts.Log, opts.Printer, "audit verify", true)
 	if err != nil {
 		return err
 	}
@@ -438,16 +444,9 @@ rewritten, cannot fake. A damaged log exits 1 and prints no head.`,
 }
 
 func auditHeadRun(_ context.Context, opts *AuditHeadOptions) error {
-	log, err := opts.Log()
+	log, printer, err := openAuditOutput(opts.Log, opts.Printer, "audit head", false)
 	if err != nil {
 		return err
-	}
-	printer, err := opts.Printer()
-	if err != nil {
-		return err
-	}
-	if printer.Format == output.Markdown {
-		return cmdutil.FlagErrorf("audit head prints table, json, yaml or csv")
 	}
 	var last audit.Record
 	res, err := log.Scan(func(r audit.Record) error { last = r; return nil })

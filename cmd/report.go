@@ -295,15 +295,9 @@ type ReportTokensOptions struct {
 
 // Validate checks --status before the inventory is read.
 func (o *ReportTokensOptions) Validate() error {
-	o.status = ""
-	if o.Status != "" {
-		st, err := methods.ParseTokenStatus(o.Status)
-		if err != nil {
-			return cmdutil.FlagErrorf("--status: %v", err)
-		}
-		o.status = st
-	}
-	return nil
+	var err error
+	o.status, err = parseStatusFlag(o.Status)
+	return err
 }
 
 // NewCmdReportTokens builds `mfactl report tokens`.

@@ -97,13 +97,9 @@ type TokenListOptions struct {
 
 // Validate checks --status and --user before any request.
 func (o *TokenListOptions) Validate() error {
-	o.status = ""
-	if o.Status != "" {
-		st, err := methods.ParseTokenStatus(o.Status)
-		if err != nil {
-			return cmdutil.FlagErrorf("--status: %v", err)
-		}
-		o.status = st
+	var err error
+	if o.status, err = parseStatusFlag(o.Status); err != nil {
+		return err
 	}
 	if o.User != "" {
 		return graph.ValidateUserRef(o.User)
@@ -197,7 +193,7 @@ type TokenAssignOptions struct {
 // Validate checks the serial number and the user reference before any
 // request.
 func (o *TokenAssignOptions) Validate() error {
-	if err := checkSerialArg("token assign", o.Serial); err != nil {
+	if err := checkSerialArg(o.Serial); err != nil {
 		return err
 	}
 	return graph.ValidateUserRef(o.User)
@@ -277,8 +273,9 @@ func explainToken(err error, op string) error {
 	return err
 }
 
-// TokenUnassignOptions are the inputs of `token unassign`.
-type TokenUnassignOptions struct {
+// TokenSerialOptions are the inputs of `token unassign` and `token delete`:
+// one token, by its serial number.
+type TokenSerialOptions struct {
 	IO      *iostreams.IOStreams
 	Graph   func() (*graph.Client, error)
 	Printer func() (*output.Printer, error)
@@ -288,11 +285,11 @@ type TokenUnassignOptions struct {
 }
 
 // Validate checks the serial number before any request.
-func (o *TokenUnassignOptions) Validate() error { return checkSerialArg("token unassign", o.Serial) }
+func (o *TokenSerialOptions) Validate() error { return checkSerialArg(o.Serial) }
 
 // NewCmdTokenUnassign builds `mfactl token unassign <serial>`.
-func NewCmdTokenUnassign(f *cmdutil.Factory, runF func(context.Context, *TokenUnassignOptions) error) *cobra.Command {
-	opts := &TokenUnassignOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
+func NewCmdTokenUnassign(f *cmdutil.Factory, runF func(context.Context, *TokenSerialOptions) error) *cobra.Command {
+	opts := &TokenSerialOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "unassign <serial>",
 		Short: "Take a token away from its user; it becomes available again",
@@ -315,7 +312,7 @@ is not assigned is left as it is.`,
 	return c
 }
 
-func tokenUnassignRun(ctx context.Context, opts *TokenUnassignOptions) error {
+func tokenUnassignRun(ctx context.Context, opts *TokenSerialOptions) error {
 	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
@@ -347,22 +344,9 @@ func tokenUnassignRun(ctx context.Context, opts *TokenUnassignOptions) error {
 	return s.printer.Print(tokenView{tok})
 }
 
-// TokenDeleteOptions are the inputs of `token delete`.
-type TokenDeleteOptions struct {
-	IO      *iostreams.IOStreams
-	Graph   func() (*graph.Client, error)
-	Printer func() (*output.Printer, error)
-	Audit   *audit.Session // the users the run acts on, for its audit record
-	Mutation
-	Serial string
-}
-
-// Validate checks the serial number before any request.
-func (o *TokenDeleteOptions) Validate() error { return checkSerialArg("token delete", o.Serial) }
-
 // NewCmdTokenDelete builds `mfactl token delete <serial>`.
-func NewCmdTokenDelete(f *cmdutil.Factory, runF func(context.Context, *TokenDeleteOptions) error) *cobra.Command {
-	opts := &TokenDeleteOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
+func NewCmdTokenDelete(f *cmdutil.Factory, runF func(context.Context, *TokenSerialOptions) error) *cobra.Command {
+	opts := &TokenSerialOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "delete <serial>",
 		Short: "Remove an unassigned token from the inventory",
@@ -383,7 +367,7 @@ Asks for confirmation on a terminal; without one, --yes is required.`,
 	return c
 }
 
-func tokenDeleteRun(ctx context.Context, opts *TokenDeleteOptions) error {
+func tokenDeleteRun(ctx context.Context, opts *TokenSerialOptions) error {
 	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
@@ -426,7 +410,7 @@ type TokenCheckOptions struct {
 
 // Validate checks the serial number and the two codes before any request.
 func (o *TokenCheckOptions) Validate() error {
-	if err := checkSerialArg("token check", o.Serial); err != nil {
+	if err := checkSerialArg(o.Serial); err != nil {
 		return err
 	}
 	if len(o.Codes) != 2 {
@@ -445,11 +429,23 @@ func (o *TokenCheckOptions) Validate() error {
 	return nil
 }
 
+// parseStatusFlag reads --status ("" when not given).
+func parseStatusFlag(s string) (methods.HardwareTokenStatus, error) {
+	if s == "" {
+		return "", nil
+	}
+	st, err := methods.ParseTokenStatus(s)
+	if err != nil {
+		return "", cmdutil.FlagErrorf("--status: %v", err)
+	}
+	return st, nil
+}
+
 // checkSerialArg refuses a blank serial number before any request (the
 // inventory would be searched for nothing).
-func checkSerialArg(verb, serial string) error {
+func checkSerialArg(serial string) error {
 	if strings.TrimSpace(serial) == "" {
-		return cmdutil.FlagErrorf("%s needs the token's serial number, as printed on it", verb)
+		return cmdutil.FlagErrorf("the token's serial number is empty: give it as printed on the token")
 	}
 	return nil
 }
