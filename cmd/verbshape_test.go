@@ -85,6 +85,7 @@ var verbOptions = map[string]any{
 	"mfactl token unassign":        (*TokenSerialOptions)(nil),
 	"mfactl user show":             (*UserShowOptions)(nil),
 	"mfactl verify":                (*VerifyOptions)(nil),
+	"mfactl version":               (*VersionOptions)(nil),
 	"mfactl whfb list":             (*KindListOptions)(nil),
 	"mfactl whfb remove":           (*KindRemoveOptions)(nil),
 }
@@ -99,7 +100,6 @@ var verbsWithoutOptions = map[string]string{
 	"mfactl config set":  "reads --profile through config.SelectedProfile of its flag set (a profile the file does not define yet)",
 	"mfactl config show": "no input of its own: prints the Factory's resolved configuration",
 	"mfactl config use":  "one argument, checked against the file by useProfile, which config set shares",
-	"mfactl version":     "no input: prints the build information",
 }
 
 // TestEveryVerbHasOptionsWithValidate walks the command tree: every
