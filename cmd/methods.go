@@ -22,8 +22,9 @@ func NewCmdMethods(f *cmdutil.Factory) *cobra.Command {
 	return c
 }
 
-// MethodsListOptions are the inputs of `methods list`.
-type MethodsListOptions struct {
+// UserReadOptions are the inputs of the verbs that read one user and
+// change nothing: `methods list` and `user show`.
+type UserReadOptions struct {
 	IO      *iostreams.IOStreams
 	Graph   func() (*graph.Client, error)
 	Printer func() (*output.Printer, error)
@@ -32,11 +33,11 @@ type MethodsListOptions struct {
 }
 
 // Validate checks the user reference before any request.
-func (o *MethodsListOptions) Validate() error { return graph.ValidateUserRef(o.User) }
+func (o *UserReadOptions) Validate() error { return graph.ValidateUserRef(o.User) }
 
 // NewCmdMethodsList builds `mfactl methods list <user>`.
-func NewCmdMethodsList(f *cmdutil.Factory, runF func(context.Context, *MethodsListOptions) error) *cobra.Command {
-	opts := &MethodsListOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer}
+func NewCmdMethodsList(f *cmdutil.Factory, runF func(context.Context, *UserReadOptions) error) *cobra.Command {
+	opts := &UserReadOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer}
 	return &cobra.Command{
 		Use:     "list <user>",
 		Short:   "List every registered method of a user, the password included",
@@ -54,7 +55,7 @@ type methodList []methods.Method
 
 func (l methodList) Table() output.TableData { return methodsTable(l) }
 
-func methodsListRun(ctx context.Context, opts *MethodsListOptions) error {
+func methodsListRun(ctx context.Context, opts *UserReadOptions) error {
 	printer, err := opts.Printer()
 	if err != nil {
 		return err
