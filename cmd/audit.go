@@ -38,7 +38,7 @@ change and its outcome record when it ends, so a run that was killed shows as
 "started, outcome unknown". ` + "`mfactl audit head`" + ` prints the head to keep outside the
 log (a ticket, a SIEM); ` + "`mfactl audit verify --anchor`" + ` checks the log still holds it.`,
 	}
-	c.AddCommand(NewCmdAuditLog(f, nil), NewCmdAuditVerify(f, nil), NewCmdAuditHead(f))
+	c.AddCommand(NewCmdAuditLog(f, nil), NewCmdAuditCheckChain(f, nil), NewCmdAuditHead(f, nil))
 	return c
 }
 
@@ -53,11 +53,27 @@ type AuditLogOptions struct {
 	Since   string
 	Ticket  string
 	Plan    string
+
+	since time.Time // Since, parsed by Validate (zero: from the start)
+}
+
+// Validate checks --since before the log is read.
+func (o *AuditLogOptions) Validate() error {
+	o.since = time.Time{}
+	if o.Since != "" {
+		t, err := parseSince(o.Since, o.Now(), time.Local)
+		if err != nil {
+			return cmdutil.FlagErrorWrap(err)
+		}
+		o.since = t
+	}
+	return nil
 }
 
 // NewCmdAuditLog builds `mfactl audit log [--user U] [--since D] [--ticket T]`.
 func NewCmdAuditLog(f *cmdutil.Factory, runF func(context.Context, *AuditLogOptions) error) *cobra.Command {
 	opts := &AuditLogOptions{IO: f.IOStreams, Printer: f.Printer, Now: f.Now}
+	opts.Log = func() (*audit.Log, error) { return openAuditFile(f, opts.File) }
 	c := &cobra.Command{
 		Use:   "log [--user U] [--since D] [--ticket T] [--plan ID]",
 		Short: "List the recorded changes, oldest first",
@@ -68,11 +84,7 @@ func NewCmdAuditLog(f *cmdutil.Factory, runF func(context.Context, *AuditLogOpti
   mfactl audit log --plan bp-5f0c2a9e1b7d4c33`,
 		Args: exactArgs(0, "audit log takes no arguments; filter with --user, --since, --ticket or --plan"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.Log = func() (*audit.Log, error) { return openAuditFile(f, opts.File) }
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return auditLogRun(opts)
+			return runVerb(cmd.Context(), opts, runF, auditLogRun)
 		},
 	}
 	c.Flags().StringVar(&opts.File, "file", "", "read this log instead of the configured one (a copy, an archive)")
@@ -81,6 +93,23 @@ func NewCmdAuditLog(f *cmdutil.Factory, runF func(context.Context, *AuditLogOpti
 	c.Flags().StringVar(&opts.Ticket, "ticket", "", "only changes made for this ticket")
 	c.Flags().StringVar(&opts.Plan, "plan", "", "only changes made by `bulk apply` of this plan id (bp-...)")
 	return c
+}
+
+// openAuditOutput opens the log and the printer of an audit verb; verbs
+// whose records have no Markdown form refuse -o md.
+func openAuditOutput(openLog func() (*audit.Log, error), newPrinter func() (*output.Printer, error), verb string, markdown bool) (*audit.Log, *output.Printer, error) {
+	log, err := openLog()
+	if err != nil {
+		return nil, nil, err
+	}
+	printer, err := newPrinter()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !markdown && printer.Format == output.Markdown {
+		return nil, nil, cmdutil.FlagErrorf("%s prints table, json, yaml or csv", verb)
+	}
+	return log, printer, nil
 }
 
 func openAuditFile(f *cmdutil.Factory, file string) (*audit.Log, error) {
@@ -177,25 +206,11 @@ func (rs auditRecords) RenderTable(w io.Writer) error {
 	return nil
 }
 
-func auditLogRun(opts *AuditLogOptions) error {
-	var since time.Time
-	if opts.Since != "" {
-		t, err := parseSince(opts.Since, opts.Now(), time.Local)
-		if err != nil {
-			return cmdutil.FlagErrorWrap(err)
-		}
-		since = t
-	}
-	log, err := opts.Log()
+func auditLogRun(_ context.Context, opts *AuditLogOptions) error {
+	since := opts.since
+	log, printer, err := openAuditOutput(opts.Log, opts.Printer, "audit log", false)
 	if err != nil {
 		return err
-	}
-	printer, err := opts.Printer()
-	if err != nil {
-		return err
-	}
-	if printer.Format == output.Markdown {
-		return cmdutil.FlagErrorf("audit log prints table, json, yaml or csv")
 	}
 	out := auditRecords{}
 	// An intent record is shown only when no outcome record completes it:
@@ -228,8 +243,8 @@ func auditLogRun(opts *AuditLogOptions) error {
 	return printer.Print(out)
 }
 
-// AuditVerifyOptions are the inputs of `audit verify`.
-type AuditVerifyOptions struct {
+// AuditCheckChainOptions are the inputs of `audit verify`.
+type AuditCheckChainOptions struct {
 	IO      *iostreams.IOStreams
 	Log     func() (*audit.Log, error)
 	Printer func() (*output.Printer, error)
@@ -239,9 +254,19 @@ type AuditVerifyOptions struct {
 	Anchor string
 }
 
-// NewCmdAuditVerify builds `mfactl audit verify [--file PATH]`.
-func NewCmdAuditVerify(f *cmdutil.Factory, runF func(context.Context, *AuditVerifyOptions) error) *cobra.Command {
-	opts := &AuditVerifyOptions{IO: f.IOStreams, Printer: f.Printer}
+// Validate refuses a blank --anchor before the log is read (a non-blank
+// one may name a file, which the run reads).
+func (o *AuditCheckChainOptions) Validate() error {
+	if o.Anchor != "" && strings.TrimSpace(o.Anchor) == "" {
+		return cmdutil.FlagErrorf("--anchor needs SEQ:HASH, a HASH, or the file `mfactl audit head -o json` wrote")
+	}
+	return nil
+}
+
+// NewCmdAuditCheckChain builds `mfactl audit verify [--file PATH]`.
+func NewCmdAuditCheckChain(f *cmdutil.Factory, runF func(context.Context, *AuditCheckChainOptions) error) *cobra.Command {
+	opts := &AuditCheckChainOptions{IO: f.IOStreams, Printer: f.Printer}
+	opts.Log = func() (*audit.Log, error) { return openAuditFile(f, opts.File) }
 	c := &cobra.Command{
 		Use:   "verify [--file PATH]",
 		Short: "Check the audit log's hash chain; name the first bad record",
@@ -259,11 +284,7 @@ is found too.`,
   mfactl audit verify --anchor anchor.json`,
 		Args: exactArgs(0, "audit verify takes no arguments (use --file for another log)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.Log = func() (*audit.Log, error) { return openAuditFile(f, opts.File) }
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return auditVerifyRun(opts)
+			return runVerb(cmd.Context(), opts, runF, auditCheckChainRun)
 		},
 	}
 	c.Flags().StringVar(&opts.File, "file", "", "verify this log instead of the configured one")
@@ -295,8 +316,8 @@ func readAnchor(s string) (audit.Anchor, error) {
 	return a, nil
 }
 
-// verifyView is the outcome of `audit verify`.
-type verifyView struct {
+// chainCheckView is the outcome of `audit verify`.
+type chainCheckView struct {
 	audit.Result
 	Intact  bool   `json:"intact"`
 	Problem string `json:"problem,omitempty"`
@@ -304,12 +325,12 @@ type verifyView struct {
 	Anchor string `json:"anchor,omitempty"`
 }
 
-func (v verifyView) Table() output.TableData {
+func (v chainCheckView) Table() output.TableData {
 	return output.TableData{Header: []string{"path", "records", "intact", "head", "problem"},
 		Rows: [][]string{{v.Path, strconv.Itoa(v.Records), strconv.FormatBool(v.Intact), v.Head, v.Problem}}}
 }
 
-func (v verifyView) RenderTable(w io.Writer) error {
+func (v chainCheckView) RenderTable(w io.Writer) error {
 	if v.Records == 0 && v.Intact {
 		_, err := fmt.Fprintf(w, "%s: no records yet\n", v.Path)
 		return err
@@ -321,12 +342,8 @@ func (v verifyView) RenderTable(w io.Writer) error {
 	return err
 }
 
-func auditVerifyRun(opts *AuditVerifyOptions) error {
-	log, err := opts.Log()
-	if err != nil {
-		return err
-	}
-	printer, err := opts.Printer()
+func auditCheckChainRun(_ context.Context, opts *AuditCheckChainOptions) error {
+	log, printer, err := openAuditOutput(opts.Log, opts.Printer, "audit verify", true)
 	if err != nil {
 		return err
 	}
@@ -340,7 +357,7 @@ func auditVerifyRun(opts *AuditVerifyOptions) error {
 	}
 	var res audit.Result
 	if anchor != nil {
-		res, err = log.VerifyAnchor(*anchor)
+		res, err = log.CheckAnchor(*anchor)
 	} else {
 		res, err = log.Scan(nil)
 	}
@@ -350,7 +367,7 @@ func auditVerifyRun(opts *AuditVerifyOptions) error {
 	for _, n := range res.Notes {
 		opts.IO.Notef("note: %s", n)
 	}
-	v := verifyView{Result: res, Intact: res.Intact()}
+	v := chainCheckView{Result: res, Intact: res.Intact()}
 	if anchor != nil && res.Intact() {
 		v.Anchor = anchor.String()
 		if anchor.Seq == 0 {
@@ -391,9 +408,20 @@ func (v headView) RenderTable(w io.Writer) error {
 	return err
 }
 
+// AuditHeadOptions are the inputs of `audit head`.
+type AuditHeadOptions struct {
+	Log     func() (*audit.Log, error)
+	Printer func() (*output.Printer, error)
+	File    string
+}
+
+// Validate has nothing to check before the log is read: --file is any path.
+func (o *AuditHeadOptions) Validate() error { return nil }
+
 // NewCmdAuditHead builds `mfactl audit head [--file PATH]`.
-func NewCmdAuditHead(f *cmdutil.Factory) *cobra.Command {
-	var file string
+func NewCmdAuditHead(f *cmdutil.Factory, runF func(context.Context, *AuditHeadOptions) error) *cobra.Command {
+	opts := &AuditHeadOptions{Printer: f.Printer}
+	opts.Log = func() (*audit.Log, error) { return openAuditFile(f, opts.File) }
 	c := &cobra.Command{
 		Use:   "head [--file PATH]",
 		Short: "Print the verified log's last record number and hash, to keep outside the log",
@@ -408,33 +436,30 @@ rewritten, cannot fake. A damaged log exits 1 and prints no head.`,
   mfactl audit head -o json > anchor.json`,
 		Args: exactArgs(0, "audit head takes no arguments (use --file for another log)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := openAuditFile(f, file)
-			if err != nil {
-				return err
-			}
-			printer, err := f.Printer()
-			if err != nil {
-				return err
-			}
-			if printer.Format == output.Markdown {
-				return cmdutil.FlagErrorf("audit head prints table, json, yaml or csv")
-			}
-			var last audit.Record
-			res, err := log.Scan(func(r audit.Record) error { last = r; return nil })
-			if err != nil {
-				return err
-			}
-			if res.Problem != nil {
-				return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("audit log %s: %s", log.Path(), res.Problem.Error()),
-					"a damaged log has no head to anchor; run `mfactl audit verify` and keep the file as evidence")
-			}
-			if res.Records == 0 {
-				return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("audit log %s has no records yet: there is no head to anchor", log.Path()), "")
-			}
-			a := audit.Anchor{Seq: last.Seq, Hash: last.Hash}
-			return printer.Print(headView{Path: log.Path(), Seq: a.Seq, Hash: a.Hash, Time: last.Time, Anchor: a.String()})
+			return runVerb(cmd.Context(), opts, runF, auditHeadRun)
 		},
 	}
-	c.Flags().StringVar(&file, "file", "", "read this log instead of the configured one")
+	c.Flags().StringVar(&opts.File, "file", "", "read this log instead of the configured one")
 	return c
+}
+
+func auditHeadRun(_ context.Context, opts *AuditHeadOptions) error {
+	log, printer, err := openAuditOutput(opts.Log, opts.Printer, "audit head", false)
+	if err != nil {
+		return err
+	}
+	var last audit.Record
+	res, err := log.Scan(func(r audit.Record) error { last = r; return nil })
+	if err != nil {
+		return err
+	}
+	if res.Problem != nil {
+		return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("audit log %s: %s", log.Path(), res.Problem.Error()),
+			"a damaged log has no head to anchor; run `mfactl audit verify` and keep the file as evidence")
+	}
+	if res.Records == 0 {
+		return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("audit log %s has no records yet: there is no head to anchor", log.Path()), "")
+	}
+	a := audit.Anchor{Seq: last.Seq, Hash: last.Hash}
+	return printer.Print(headView{Path: log.Path(), Seq: a.Seq, Hash: a.Hash, Time: last.Time, Anchor: a.String()})
 }

@@ -82,13 +82,17 @@ func auditPreRun(f *cmdutil.Factory, c *cobra.Command) error {
 	if err := log.Check(); err != nil {
 		var de *audit.DamagedError
 		if errors.As(err, &de) {
-			return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("nothing was changed: %w", err), de.Hint())
+			return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("nothing was changed: %w", err), damagedLogHint)
 		}
 		return cmdutil.WithExit(cmdutil.ExitFailure, fmt.Errorf("nothing was changed: the audit log cannot be written: %w", err), "check the permissions of the state directory, or set MFACTL_AUDIT_LOG")
 	}
 	f.Audit.Arm(ticket)
 	return nil
 }
+
+// damagedLogHint is what to do when the audit log is damaged (the audit
+// package states the damage; the CLI names the commands).
+const damagedLogHint = "run `mfactl audit verify` to find the first bad record; keep the file as evidence and point MFACTL_AUDIT_LOG at a new file to go on"
 
 // validateTicket keeps ticket ids to one short line.
 func validateTicket(t string) error {

@@ -145,7 +145,7 @@ func TestDamagedAuditLogStopsChanges(t *testing.T) {
 	}
 	cli.ok("phone", "remove", alexUPN, "--type", "mobile", "--dry-run")
 	cli.fails(1, []string{"audit log " + path + ": line 2: records 2 to 4 were removed from the end"}, "audit", "verify")
-	var v verifyView
+	var v chainCheckView
 	if code := cli.run("audit", "verify", "-o", "json"); code != 1 {
 		t.Fatalf("exit %d", code)
 	}

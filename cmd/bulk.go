@@ -16,8 +16,10 @@ import (
 
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/atomicfile"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/bulk"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/reports"
@@ -47,7 +49,10 @@ a journal beside the plan so an interrupted run continues where it stopped;
 
 // BulkPlanOptions are the inputs of `bulk plan`.
 type BulkPlanOptions struct {
-	deps
+	IO           *iostreams.IOStreams
+	Graph        func() (*graph.Client, error)
+	Printer      func() (*output.Printer, error)
+	Audit        *audit.Session // the users the run acts on, for its audit record
 	Now          func() time.Time
 	File         string
 	Out          string
@@ -57,11 +62,34 @@ type BulkPlanOptions struct {
 	Set          []string
 	RevokedSince string
 	Concurrency  int
+
+	// src and revokedSince are where the rows come from and RevokedSince,
+	// as Validate checked them.
+	src          bulkSource
+	revokedSince time.Duration
+}
+
+// Validate checks the source of the rows and the flags before anything is
+// read.
+func (o *BulkPlanOptions) Validate() error {
+	src, err := o.source()
+	if err != nil {
+		return err
+	}
+	if o.Concurrency < 1 || o.Concurrency > 16 {
+		return cmdutil.FlagErrorf("--concurrency must be between 1 and 16")
+	}
+	since, err := parseLifetime(o.RevokedSince)
+	if err != nil {
+		return cmdutil.FlagErrorf("--revoked-since: %v", err)
+	}
+	o.src, o.revokedSince = src, since
+	return nil
 }
 
 // NewCmdBulkPlan builds `mfactl bulk plan FILE`.
 func NewCmdBulkPlan(f *cmdutil.Factory, runF func(context.Context, *BulkPlanOptions) error) *cobra.Command {
-	opts := &BulkPlanOptions{deps: newDeps(f), Now: f.Now, Out: "plan.json", RevokedSince: "24h", Concurrency: 4}
+	opts := &BulkPlanOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Now: f.Now, Out: "plan.json", RevokedSince: "24h", Concurrency: 4}
 	c := &cobra.Command{
 		Use:   "plan {FILE | --from-report coverage.json --finding NAME} [--set COLUMN=VALUE]... [--out plan.json]",
 		Short: "Read a file of per-user changes and the users' state, and write the plan",
@@ -99,10 +127,7 @@ fingerprint of the state they were planned from.`,
 			if len(args) == 1 {
 				opts.File = args[0]
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return bulkPlanRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, bulkPlanRun)
 		},
 	}
 	fl := c.Flags()
@@ -212,17 +237,7 @@ func bulkParsers(country string) bulk.Parsers {
 const maxListedErrors = 1000
 
 func bulkPlanRun(ctx context.Context, opts *BulkPlanOptions) error {
-	src, err := opts.source()
-	if err != nil {
-		return err
-	}
-	if opts.Concurrency < 1 || opts.Concurrency > 16 {
-		return cmdutil.FlagErrorf("--concurrency must be between 1 and 16")
-	}
-	since, err := parseLifetime(opts.RevokedSince)
-	if err != nil {
-		return cmdutil.FlagErrorf("--revoked-since: %v", err)
-	}
+	src, since := opts.src, opts.revokedSince
 	if _, err := os.Stat(bulk.JournalPath(opts.Out)); err == nil {
 		return cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("%s has an apply journal (%s): writing a new plan there would orphan it", opts.Out, bulk.JournalPath(opts.Out)),
 			"finish that apply, or write the new plan elsewhere with --out")
@@ -233,7 +248,7 @@ func bulkPlanRun(ctx context.Context, opts *BulkPlanOptions) error {
 	var bad []string
 	rows, badRows, taps, mfa := 0, 0, 0, false
 	seen := map[string]int{}
-	err = src.rows(func(r bulk.Row, rerr error) bool {
+	err := src.rows(func(r bulk.Row, rerr error) bool {
 		rows++
 		var errs []*bulk.RowError
 		if rerr != nil {
@@ -280,7 +295,7 @@ func bulkPlanRun(ctx context.Context, opts *BulkPlanOptions) error {
 		return nil
 	}
 
-	s, err := opts.open(Mutation{})
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, Mutation{})
 	if err != nil {
 		return err
 	}

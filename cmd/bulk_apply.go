@@ -38,7 +38,10 @@ const maxSendAttempts = 7
 
 // BulkApplyOptions are the inputs of `bulk apply`.
 type BulkApplyOptions struct {
-	deps
+	IO          *iostreams.IOStreams
+	Graph       func() (*graph.Client, error)
+	Printer     func() (*output.Printer, error)
+	Audit       *audit.Session // the users the run acts on, for its audit record
 	Plan        string
 	Yes         bool
 	Ticket      string
@@ -53,9 +56,17 @@ type BulkApplyOptions struct {
 	AuditCheckpoint func(ctx context.Context, outcome string) error
 }
 
+// Validate checks the flags and the plan's name before the plan is read.
+func (o *BulkApplyOptions) Validate() error {
+	if o.Concurrency < 1 || o.Concurrency > 16 {
+		return cmdutil.FlagErrorf("--concurrency must be between 1 and 16")
+	}
+	return checkPlanArg("bulk apply", o.Plan)
+}
+
 // NewCmdBulkApply builds `mfactl bulk apply plan.json`.
 func NewCmdBulkApply(f *cmdutil.Factory, runF func(context.Context, *BulkApplyOptions) error) *cobra.Command {
-	opts := &BulkApplyOptions{deps: newDeps(f), Concurrency: 4, SettleDelay: 10 * time.Second,
+	opts := &BulkApplyOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Concurrency: 4, SettleDelay: 10 * time.Second,
 		AuditCheckpoint: func(ctx context.Context, outcome string) error {
 			if f.AuditCheckpoint == nil {
 				return nil
@@ -88,10 +99,7 @@ a terminal and refuses without one.`,
 		Args: exactArgs(1, "bulk apply needs the <plan.json> written by bulk plan"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Plan = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return bulkApplyRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, bulkApplyRun)
 		},
 	}
 	markMutating(c)
@@ -106,6 +114,14 @@ a terminal and refuses without one.`,
 }
 
 // openPlan opens a plan file and reads its header and summary.
+// checkPlanArg refuses a blank plan file name before anything is read.
+func checkPlanArg(verb, path string) error {
+	if strings.TrimSpace(path) == "" {
+		return cmdutil.FlagErrorf("%s needs the plan file written by `mfactl bulk plan`", verb)
+	}
+	return nil
+}
+
 func openPlan(path string) (bulk.Header, bulk.Summary, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -138,9 +154,6 @@ func resultsPath(plan, given string) string {
 }
 
 func bulkApplyRun(ctx context.Context, opts *BulkApplyOptions) error {
-	if opts.Concurrency < 1 || opts.Concurrency > 16 {
-		return cmdutil.FlagErrorf("--concurrency must be between 1 and 16")
-	}
 	h, sum, err := openPlan(opts.Plan)
 	if err != nil {
 		return err
@@ -149,7 +162,7 @@ func bulkApplyRun(ctx context.Context, opts *BulkApplyOptions) error {
 		return cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("the plan issues %d Temporary Access Passes and they are never printed", sum.ByKind[bulk.OpCreateTAP]),
 			"give --secrets-out FILE (written with mode 0600) to receive them")
 	}
-	s, err := opts.open(Mutation{})
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, Mutation{})
 	if err != nil {
 		return err
 	}
@@ -161,7 +174,7 @@ func bulkApplyRun(ctx context.Context, opts *BulkApplyOptions) error {
 		s.IO.Notef("Plan %s has no operations: every user is already as asked (%d rows refused).", h.ID, sum.Refused)
 		return bulkExit(sum, nil, nil)
 	}
-	if err := (&session{deps: opts.deps}).confirm(Mutation{Yes: opts.Yes}, fmt.Sprintf("Apply plan %s: %d operations on %d users?", h.ID, sum.Ops, sum.Users)); err != nil {
+	if err := (&session{IO: opts.IO}).confirm(Mutation{Yes: opts.Yes}, fmt.Sprintf("Apply plan %s: %d operations on %d users?", h.ID, sum.Ops, sum.Users)); err != nil {
 		return err
 	}
 	opts.Audit.SetPlan(h.ID)

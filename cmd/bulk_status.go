@@ -14,13 +14,16 @@ import (
 
 // BulkStatusOptions are the inputs of `bulk status`.
 type BulkStatusOptions struct {
-	deps
-	Plan string
+	Printer func() (*output.Printer, error)
+	Plan    string
 }
+
+// Validate checks the plan's name before the plan is read.
+func (o *BulkStatusOptions) Validate() error { return checkPlanArg("bulk status", o.Plan) }
 
 // NewCmdBulkStatus builds `mfactl bulk status plan.json`.
 func NewCmdBulkStatus(f *cmdutil.Factory, runF func(context.Context, *BulkStatusOptions) error) *cobra.Command {
-	opts := &BulkStatusOptions{deps: newDeps(f)}
+	opts := &BulkStatusOptions{Printer: f.Printer}
 	c := &cobra.Command{
 		Use:   "status <plan.json>",
 		Short: "Show how far the apply of a plan got (from its journal; nothing is read from Graph)",
@@ -29,10 +32,7 @@ func NewCmdBulkStatus(f *cmdutil.Factory, runF func(context.Context, *BulkStatus
 		Args: exactArgs(1, "bulk status needs the <plan.json>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Plan = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return bulkStatusRun(opts)
+			return runVerb(cmd.Context(), opts, runF, bulkStatusRun)
 		},
 	}
 	return c
@@ -72,7 +72,7 @@ func (v bulkStatusView) RenderTable(w io.Writer) error {
 	return output.WriteTable(w, v.Table())
 }
 
-func bulkStatusRun(opts *BulkStatusOptions) error {
+func bulkStatusRun(_ context.Context, opts *BulkStatusOptions) error {
 	h, sum, err := openPlan(opts.Plan)
 	if err != nil {
 		return err

@@ -8,7 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 )
@@ -29,14 +32,20 @@ Entra picks the strongest registered method instead.`,
 
 // DefaultShowOptions are the inputs of `default show`.
 type DefaultShowOptions struct {
-	deps
+	IO              *iostreams.IOStreams
+	Graph           func() (*graph.Client, error)
+	Printer         func() (*output.Printer, error)
+	Audit           *audit.Session // the users the run acts on, for its audit record
 	User            string
 	SystemPreferred bool
 }
 
+// Validate checks the user reference before any request.
+func (o *DefaultShowOptions) Validate() error { return graph.ValidateUserRef(o.User) }
+
 // NewCmdDefaultShow builds `mfactl default show <user> [--system-preferred]`.
 func NewCmdDefaultShow(f *cmdutil.Factory, runF func(context.Context, *DefaultShowOptions) error) *cobra.Command {
-	opts := &DefaultShowOptions{deps: newDeps(f)}
+	opts := &DefaultShowOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "show <user> [--system-preferred]",
 		Short: "Show the user's default MFA method and the defaults their methods allow",
@@ -45,10 +54,7 @@ func NewCmdDefaultShow(f *cmdutil.Factory, runF func(context.Context, *DefaultSh
 		Args: exactArgs(1, "default show needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return defaultShowRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, defaultShowRun)
 		},
 	}
 	c.Flags().BoolVar(&opts.SystemPreferred, "system-preferred", false, "also show whether system-preferred MFA is on for the user")
@@ -130,7 +136,7 @@ func backingMethods(d methods.DefaultMethod, ms []methods.Method) []methods.Meth
 }
 
 func defaultShowRun(ctx context.Context, opts *DefaultShowOptions) error {
-	s, err := opts.open(Mutation{})
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, Mutation{})
 	if err != nil {
 		return err
 	}
@@ -159,15 +165,31 @@ func defaultShowRun(ctx context.Context, opts *DefaultShowOptions) error {
 
 // DefaultSetOptions are the inputs of `default set`.
 type DefaultSetOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	User   string
 	Method string
+
+	method methods.DefaultMethod // Method, parsed by Validate
+}
+
+// Validate checks the method name and the user reference before any
+// request.
+func (o *DefaultSetOptions) Validate() error {
+	d, err := methods.ParseDefaultMethod(o.Method)
+	if err != nil {
+		return cmdutil.FlagErrorWrap(err)
+	}
+	o.method = d
+	return graph.ValidateUserRef(o.User)
 }
 
 // NewCmdDefaultSet builds `mfactl default set <user> <method>`.
 func NewCmdDefaultSet(f *cmdutil.Factory, runF func(context.Context, *DefaultSetOptions) error) *cobra.Command {
-	opts := &DefaultSetOptions{deps: newDeps(f)}
+	opts := &DefaultSetOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	names := make([]string, len(methods.DefaultMethods))
 	for i, d := range methods.DefaultMethods {
 		names[i] = string(d)
@@ -181,10 +203,7 @@ func NewCmdDefaultSet(f *cmdutil.Factory, runF func(context.Context, *DefaultSet
 		ValidArgs: names,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User, opts.Method = args[0], args[1]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return defaultSetRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, defaultSetRun)
 		},
 	}
 	addMutationFlags(c, &opts.Mutation, false)
@@ -192,11 +211,8 @@ func NewCmdDefaultSet(f *cmdutil.Factory, runF func(context.Context, *DefaultSet
 }
 
 func defaultSetRun(ctx context.Context, opts *DefaultSetOptions) error {
-	d, err := methods.ParseDefaultMethod(opts.Method)
-	if err != nil {
-		return cmdutil.FlagErrorWrap(err)
-	}
-	s, err := opts.open(opts.Mutation)
+	d := opts.method
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

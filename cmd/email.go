@@ -8,7 +8,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -37,15 +41,29 @@ has at most one; "email set" creates it or changes its address.`,
 
 // EmailSetOptions are the inputs of `email set`.
 type EmailSetOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	User    string
 	Address string
 }
 
+// Validate checks the address and the user reference before any request;
+// the address is kept as checked.
+func (o *EmailSetOptions) Validate() error {
+	addr, err := checkEmailAddress(o.Address)
+	if err != nil {
+		return err
+	}
+	o.Address = addr
+	return graph.ValidateUserRef(o.User)
+}
+
 // NewCmdEmailSet builds `mfactl email set <user> <address>`.
 func NewCmdEmailSet(f *cmdutil.Factory, runF func(context.Context, *EmailSetOptions) error) *cobra.Command {
-	opts := &EmailSetOptions{deps: newDeps(f)}
+	opts := &EmailSetOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "set <user> <address>",
 		Short: "Create the user's email method, or change its address",
@@ -54,10 +72,7 @@ func NewCmdEmailSet(f *cmdutil.Factory, runF func(context.Context, *EmailSetOpti
 		Args: exactArgs(2, "email set needs a <user> and an <address>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User, opts.Address = args[0], args[1]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return emailSetRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, emailSetRun)
 		},
 	}
 	addMutationFlags(c, &opts.Mutation, false)
@@ -74,11 +89,8 @@ func checkEmailAddress(s string) (string, error) {
 }
 
 func emailSetRun(ctx context.Context, opts *EmailSetOptions) error {
-	addr, err := checkEmailAddress(opts.Address)
-	if err != nil {
-		return err
-	}
-	s, err := opts.open(opts.Mutation)
+	addr := opts.Address
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/atomicfile"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/methods/verify"
@@ -45,8 +46,11 @@ text or call; the phone-call PIN and the security questions are stored hashed.`,
 
 // EnrollAppOptions are the inputs of `enroll app`.
 type EnrollAppOptions struct {
-	EmulatorOptions
-	User string
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+	User    string
 	// Code confirms a pending enrolment (Challenge, or the newest).
 	Code      string
 	Challenge string
@@ -54,9 +58,21 @@ type EnrollAppOptions struct {
 	QRPNG string
 }
 
+// Validate checks the flags and the user reference before anything is
+// sent.
+func (o *EnrollAppOptions) Validate() error {
+	if o.Challenge != "" && o.Code == "" {
+		return cmdutil.FlagErrorf("--challenge names the enrolment --code confirms: give --code too")
+	}
+	if o.Code != "" && o.QRPNG != "" {
+		return cmdutil.FlagErrorf("--qr-png belongs to the run that starts the enrolment, not to --code")
+	}
+	return graph.ValidateUserRef(o.User)
+}
+
 // NewCmdEnrollApp builds `mfactl enroll app <user>`.
 func NewCmdEnrollApp(f *cmdutil.Factory, runF func(context.Context, *EnrollAppOptions) error) *cobra.Command {
-	opts := &EnrollAppOptions{EmulatorOptions: newEmulatorOptions(f)}
+	opts := &EnrollAppOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
 	c := &cobra.Command{
 		Use:   "app <user> [--code C] [--qr-png FILE]",
 		Short: "Add an authenticator app by QR code or key, kept once its first code verifies",
@@ -77,39 +93,13 @@ URI and key are secrets: keep them out of logs); confirm it in a second run with
 		Args: exactArgs(1, "enroll app needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if opts.Challenge != "" && opts.Code == "" {
-				return cmdutil.FlagErrorf("--challenge names the enrolment --code confirms: give --code too")
-			}
-			if opts.Code != "" && opts.QRPNG != "" {
-				return cmdutil.FlagErrorf("--qr-png belongs to the run that starts the enrolment, not to --code")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return enrollAppRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, enrollAppRun)
 		},
 	}
 	c.Flags().StringVar(&opts.Code, "code", "", "confirm the pending enrolment with the first code the app shows")
 	c.Flags().StringVar(&opts.Challenge, "challenge", "", "the enrolment to confirm (default: the user's newest)")
 	c.Flags().StringVar(&opts.QRPNG, "qr-png", "", "also write the QR code to this PNG `file` (0600)")
 	return c
-}
-
-// enrollTarget resolves the emulator, the printer and the user.
-func (o *EmulatorOptions) enrollTarget(ctx context.Context, verb, ref string) (*graph.Emulator, *output.Printer, methods.User, error) {
-	em, printer, err := o.emulator(verb)
-	if err != nil {
-		return nil, nil, methods.User{}, err
-	}
-	if err := graph.ValidateUserRef(ref); err != nil {
-		return nil, nil, methods.User{}, err
-	}
-	client, err := o.Graph()
-	if err != nil {
-		return nil, nil, methods.User{}, err
-	}
-	u, err := client.GetUser(ctx, ref)
-	return em, printer, u, err
 }
 
 // groupKey writes a base32 key in groups of four, as setup pages show it;
@@ -128,14 +118,14 @@ func groupKey(secret string) string {
 func enrollAppRun(ctx context.Context, opts *EnrollAppOptions) (err error) {
 	var u methods.User
 	defer func() { err = explainVerdict(err, u) }()
-	em, printer, u, err := opts.enrollTarget(ctx, "enroll app", opts.User)
+	em, printer, u, err := openEmulatorForUser(ctx, "enroll app", opts.User, opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
 	if opts.Code != "" {
 		res, err := em.ConfirmApp(ctx, u.ID, opts.Code, opts.Challenge)
 		if err != nil {
-			return err
+			return withNotFoundHint(err, "start one with `mfactl enroll app "+u.UserPrincipalName+"`")
 		}
 		return printEnrolled(opts.IO.ErrOut, printer, res, "authenticator app")
 	}
@@ -238,7 +228,10 @@ func printEnrolled(errOut io.Writer, printer *output.Printer, res *graph.VerifyR
 
 // EnrollPhoneOptions are the inputs of `enroll phone`.
 type EnrollPhoneOptions struct {
-	EmulatorOptions
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
 	User    string
 	Number  string
 	Type    string
@@ -252,11 +245,48 @@ type EnrollPhoneOptions struct {
 	Keys      string
 	Resend    bool
 	Timeout   time.Duration
+
+	phone methods.Phone // Number, Country and Type, parsed by Validate
+}
+
+// Validate checks the number, the flags and the user reference before
+// anything is sent.
+func (o *EnrollPhoneOptions) Validate() error {
+	inputs := 0
+	for _, set := range []bool{o.Code != "", o.Keys != "", o.Resend} {
+		if set {
+			inputs++
+		}
+	}
+	switch {
+	case o.Send && (o.Challenge != "" || inputs > 0):
+		return cmdutil.FlagErrorf("--send starts the test; complete it in a second run with --challenge ID and --code or --keys")
+	case o.Challenge != "" && inputs != 1:
+		return cmdutil.FlagErrorf("--challenge needs one of --code, --keys and --resend")
+	case o.Challenge == "" && inputs > 0:
+		return cmdutil.FlagErrorf("--code, --keys and --resend complete a test: give its id with --challenge (from --send)")
+	}
+	if o.Keys != "" {
+		keys, err := parseKeys(o.Keys)
+		if err != nil {
+			return cmdutil.FlagErrorWrap(err)
+		}
+		o.Keys = keys
+	}
+	if o.Method != "" && o.Method != "sms" && o.Method != "call" && o.Method != "voice-otp" {
+		return cmdutil.FlagErrorf("--method %q: use sms, call or voice-otp", o.Method)
+	}
+	p, err := parsePhoneArgs(o.Number, o.Country, o.Type)
+	if err != nil {
+		return err
+	}
+	o.phone = p
+	return graph.ValidateUserRef(o.User)
 }
 
 // NewCmdEnrollPhone builds `mfactl enroll phone <user> <number> --type T`.
 func NewCmdEnrollPhone(f *cmdutil.Factory, runF func(context.Context, *EnrollPhoneOptions) error) *cobra.Command {
-	opts := &EnrollPhoneOptions{EmulatorOptions: newEmulatorOptions(f), Timeout: 90 * time.Second}
+	opts := &EnrollPhoneOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer, Timeout: 90 * time.Second}
 	c := &cobra.Command{
 		Use:   "phone <user> <number> --type {mobile | alternateMobile | office} [--method sms|call|voice-otp]",
 		Short: "Add a phone after a test text or call, as the setup page does",
@@ -275,34 +305,7 @@ Scripts use two runs: --send, then --challenge ID with --code C or --keys "#".`,
 		Args: exactArgs(2, "enroll phone needs a <user> and a <number>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User, opts.Number = args[0], args[1]
-			inputs := 0
-			for _, set := range []bool{opts.Code != "", opts.Keys != "", opts.Resend} {
-				if set {
-					inputs++
-				}
-			}
-			switch {
-			case opts.Send && (opts.Challenge != "" || inputs > 0):
-				return cmdutil.FlagErrorf("--send starts the test; complete it in a second run with --challenge ID and --code or --keys")
-			case opts.Challenge != "" && inputs != 1:
-				return cmdutil.FlagErrorf("--challenge needs one of --code, --keys and --resend")
-			case opts.Challenge == "" && inputs > 0:
-				return cmdutil.FlagErrorf("--code, --keys and --resend complete a test: give its id with --challenge (from --send)")
-			}
-			if opts.Keys != "" {
-				keys, err := parseKeys(opts.Keys)
-				if err != nil {
-					return cmdutil.FlagErrorWrap(err)
-				}
-				opts.Keys = keys
-			}
-			if opts.Method != "" && opts.Method != "sms" && opts.Method != "call" && opts.Method != "voice-otp" {
-				return cmdutil.FlagErrorf("--method %q: use sms, call or voice-otp", opts.Method)
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return enrollPhoneRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, enrollPhoneRun)
 		},
 	}
 	c.Flags().StringVarP(&opts.Type, "type", "t", "mobile", "phone type: mobile, alternateMobile or office")
@@ -321,10 +324,7 @@ Scripts use two runs: --send, then --challenge ID with --code C or --keys "#".`,
 func enrollPhoneRun(ctx context.Context, opts *EnrollPhoneOptions) (err error) {
 	var u methods.User
 	defer func() { err = explainVerdict(err, u) }()
-	p, err := parsePhoneArgs(opts.Number, opts.Country, opts.Type)
-	if err != nil {
-		return err
-	}
+	p := opts.phone
 	method := map[string]string{"sms": "sms", "call": "voice", "voice-otp": "voiceOtp"}[opts.Method]
 	if method == "" {
 		method = "voice"
@@ -332,7 +332,7 @@ func enrollPhoneRun(ctx context.Context, opts *EnrollPhoneOptions) (err error) {
 			method = "sms"
 		}
 	}
-	em, printer, u, err := opts.enrollTarget(ctx, "enroll phone", opts.User)
+	em, printer, u, err := openEmulatorForUser(ctx, "enroll phone", opts.User, opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -384,15 +384,27 @@ func printPhoneTest(opts *EnrollPhoneOptions, printer *output.Printer, res *grap
 
 // EnrollPINOptions are the inputs of `enroll pin`.
 type EnrollPINOptions struct {
-	EmulatorOptions
+	IO       *iostreams.IOStreams
+	Graph    func() (*graph.Client, error)
+	Backend  func() cmdutil.Backend
+	Printer  func() (*output.Printer, error)
 	User     string
 	PINStdin bool
 	Remove   bool
 }
 
+// Validate checks the flags and the user reference before the PIN is read
+// or anything is sent.
+func (o *EnrollPINOptions) Validate() error {
+	if o.PINStdin && o.Remove {
+		return cmdutil.FlagErrorf("--remove deletes the PIN: drop --pin-stdin")
+	}
+	return graph.ValidateUserRef(o.User)
+}
+
 // NewCmdEnrollPIN builds `mfactl enroll pin <user>`.
 func NewCmdEnrollPIN(f *cmdutil.Factory, runF func(context.Context, *EnrollPINOptions) error) *cobra.Command {
-	opts := &EnrollPINOptions{EmulatorOptions: newEmulatorOptions(f)}
+	opts := &EnrollPINOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
 	c := &cobra.Command{
 		Use:   "pin <user> [--pin-stdin | --remove]",
 		Short: "Set the PIN a phone call asks for (entered followed by #)",
@@ -406,13 +418,7 @@ line of standard input with --pin-stdin; it is stored hashed and never shown.`,
 		Args: exactArgs(1, "enroll pin needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if opts.PINStdin && opts.Remove {
-				return cmdutil.FlagErrorf("--remove deletes the PIN: drop --pin-stdin")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return enrollPINRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, enrollPINRun)
 		},
 	}
 	c.Flags().BoolVar(&opts.PINStdin, "pin-stdin", false, "read the PIN from the first line of standard input")
@@ -456,7 +462,7 @@ func readPIN(opts *EnrollPINOptions) (string, error) {
 func enrollPINRun(ctx context.Context, opts *EnrollPINOptions) (err error) {
 	var u methods.User
 	defer func() { err = explainVerdict(err, u) }()
-	em, _, u, err := opts.enrollTarget(ctx, "enroll pin", opts.User)
+	em, _, u, err := openEmulatorForUser(ctx, "enroll pin", opts.User, opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -480,15 +486,27 @@ func enrollPINRun(ctx context.Context, opts *EnrollPINOptions) (err error) {
 
 // EnrollQuestionsOptions are the inputs of `enroll questions`.
 type EnrollQuestionsOptions struct {
-	EmulatorOptions
-	User   string
-	File   string
-	Remove bool
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+	User    string
+	File    string
+	Remove  bool
+}
+
+// Validate checks the flags and the user reference before the file is
+// read or anything is sent.
+func (o *EnrollQuestionsOptions) Validate() error {
+	if o.File != "" && o.Remove {
+		return cmdutil.FlagErrorf("--remove deletes the questions: drop --file")
+	}
+	return graph.ValidateUserRef(o.User)
 }
 
 // NewCmdEnrollQuestions builds `mfactl enroll questions <user>`.
 func NewCmdEnrollQuestions(f *cmdutil.Factory, runF func(context.Context, *EnrollQuestionsOptions) error) *cobra.Command {
-	opts := &EnrollQuestionsOptions{EmulatorOptions: newEmulatorOptions(f)}
+	opts := &EnrollQuestionsOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
 	c := &cobra.Command{
 		Use:   "questions <user> [--file FILE | --remove]",
 		Short: "Register security questions for self-service password reset",
@@ -506,13 +524,7 @@ answers without echo).`,
 		Args: exactArgs(1, "enroll questions needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if opts.File != "" && opts.Remove {
-				return cmdutil.FlagErrorf("--remove deletes the questions: drop --file")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return enrollQuestionsRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, enrollQuestionsRun)
 		},
 	}
 	c.Flags().StringVarP(&opts.File, "file", "f", "", "read questions and answers from this `file` (- for standard input)")
@@ -566,7 +578,7 @@ func readQuestions(opts *EnrollQuestionsOptions) ([]graph.QuestionAnswer, error)
 func enrollQuestionsRun(ctx context.Context, opts *EnrollQuestionsOptions) (err error) {
 	var u methods.User
 	defer func() { err = explainVerdict(err, u) }()
-	em, _, u, err := opts.enrollTarget(ctx, "enroll questions", opts.User)
+	em, _, u, err := openEmulatorForUser(ctx, "enroll questions", opts.User, opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}

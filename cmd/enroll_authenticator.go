@@ -15,6 +15,7 @@ import (
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/methods/verify"
@@ -27,9 +28,12 @@ const securityInfoURL = "https://aka.ms/mysecurityinfo"
 
 // EnrollAuthenticatorOptions are the inputs of `enroll authenticator`.
 type EnrollAuthenticatorOptions struct {
-	EmulatorOptions
-	Audit *audit.Session
-	User  string
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session
+	User    string
 	// Device names the emulated phone the app runs on.
 	Device string
 	// QRPNG writes the QR code as a PNG file (0600: it holds the
@@ -43,11 +47,29 @@ type EnrollAuthenticatorOptions struct {
 	Registration string
 	Timeout      time.Duration
 	PollInterval time.Duration
+	// changed lists the flags given on the command line, for Validate.
+	changed func(name string) bool
+}
+
+// Validate checks the flags and the user reference before anything is
+// sent.
+func (o *EnrollAuthenticatorOptions) Validate() error {
+	if o.Registration != "" && o.changed != nil {
+		for _, name := range []string{"device", "qr-png", "approve", "yes"} {
+			if o.changed(name) {
+				return cmdutil.FlagErrorf("--registration reads the outcome of a registration started earlier: drop --%s", name)
+			}
+		}
+	}
+	if o.Timeout <= 0 {
+		return cmdutil.FlagErrorf("--timeout must be positive, such as 90s or 5m")
+	}
+	return graph.ValidateUserRef(o.User)
 }
 
 // NewCmdEnrollAuthenticator builds `mfactl enroll authenticator <user>`.
 func NewCmdEnrollAuthenticator(f *cmdutil.Factory, runF func(context.Context, *EnrollAuthenticatorOptions) error) *cobra.Command {
-	opts := &EnrollAuthenticatorOptions{EmulatorOptions: newEmulatorOptions(f), Audit: f.Audit, Timeout: 90 * time.Second, PollInterval: time.Second}
+	opts := &EnrollAuthenticatorOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer, Audit: f.Audit, Timeout: 90 * time.Second, PollInterval: time.Second}
 	c := &cobra.Command{
 		Use:   "authenticator <user> [--device NAME] [--qr-png FILE] [--approve | --registration ID]",
 		Short: "Add Microsoft Authenticator by QR code and a test notification, as the setup page does",
@@ -84,20 +106,8 @@ blocked or locked.`,
 		Args: exactArgs(1, "enroll authenticator needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if opts.Registration != "" {
-				for _, name := range []string{"device", "qr-png", "approve", "yes"} {
-					if cmd.Flags().Changed(name) {
-						return cmdutil.FlagErrorf("--registration reads the outcome of a registration started earlier: drop --%s", name)
-					}
-				}
-			}
-			if opts.Timeout <= 0 {
-				return cmdutil.FlagErrorf("--timeout must be positive, such as 90s or 5m")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return enrollAuthenticatorRun(cmd.Context(), opts)
+			opts.changed = cmd.Flags().Changed
+			return runVerb(cmd.Context(), opts, runF, enrollAuthenticatorRun)
 		},
 	}
 	fl := c.Flags()
@@ -127,7 +137,7 @@ func enrollAuthenticatorRun(ctx context.Context, opts *EnrollAuthenticatorOption
 	}
 	var u methods.User
 	defer func() { err = explainVerdict(err, u) }()
-	em, printer, u, err := opts.enrollTarget(ctx, "enroll authenticator", opts.User)
+	em, printer, u, err := openEmulatorForUser(ctx, "enroll authenticator", opts.User, opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/mock"
 )
 
 // adviceHints phrase, with the command to run, the situations graph names
@@ -29,5 +31,24 @@ func withAdviceHint(err error) error {
 	if errors.As(err, &ge) && ge.Hint == "" {
 		ge.Hint = adviceHints[ge.Advice]
 	}
-	return err
+	return withFactHint(err)
+}
+
+// withFactHint gives the facts lower layers state as typed errors (a mock
+// state's missing directory or tenant) the hint that names the command.
+func withFactHint(err error) error {
+	var se *cmdutil.StateDirError
+	var hint string
+	switch {
+	case errors.As(err, &se):
+		hint = "create it first, or create the state with `mfactl mock seed --state " + se.Path + "`"
+	case errors.Is(err, mock.ErrNoTenant):
+		hint = "seed it with `mfactl mock seed` or delete the state file"
+	default:
+		return err
+	}
+	if cmdutil.HintOf(err) != "" {
+		return err
+	}
+	return cmdutil.WithExit(cmdutil.ExitCodeOf(err), err, hint)
 }

@@ -6,7 +6,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -45,14 +49,20 @@ func newCmdKindNoun(f *cmdutil.Factory, n kindNoun) *cobra.Command {
 
 // KindListOptions are the inputs of `<noun> list`.
 type KindListOptions struct {
-	deps
-	Kind methods.Kind
-	User string
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
+	Kind    methods.Kind
+	User    string
 }
+
+// Validate checks the user reference before any request.
+func (o *KindListOptions) Validate() error { return graph.ValidateUserRef(o.User) }
 
 // NewCmdKindList builds `mfactl <noun> list <user>`.
 func NewCmdKindList(f *cmdutil.Factory, n kindNoun, runF func(context.Context, *KindListOptions) error) *cobra.Command {
-	opts := &KindListOptions{deps: newDeps(f), Kind: n.kind}
+	opts := &KindListOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Kind: n.kind}
 	return &cobra.Command{
 		Use:     "list <user>",
 		Short:   fmt.Sprintf("List a user's %s methods", n.kind.Label()),
@@ -60,16 +70,13 @@ func NewCmdKindList(f *cmdutil.Factory, n kindNoun, runF func(context.Context, *
 		Args:    exactArgs(1, n.use+" list needs one <user>: a user principal name or object id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return kindListRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, kindListRun)
 		},
 	}
 }
 
 func kindListRun(ctx context.Context, opts *KindListOptions) error {
-	s, err := opts.open(Mutation{})
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, Mutation{})
 	if err != nil {
 		return err
 	}
@@ -86,16 +93,27 @@ func kindListRun(ctx context.Context, opts *KindListOptions) error {
 
 // KindRemoveOptions are the inputs of `<noun> remove`.
 type KindRemoveOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	Kind     methods.Kind
 	User     string
 	Selector Selector
 }
 
+// Validate checks the user reference and the selector before any request.
+func (o *KindRemoveOptions) Validate() error {
+	if o.Selector.ID != "" && o.Selector.Device != "" {
+		return cmdutil.FlagErrorf("give either a method id or --device, not both")
+	}
+	return graph.ValidateUserRef(o.User)
+}
+
 // NewCmdKindRemove builds `mfactl <noun> remove <user> [<id> | --device NAME]`.
 func NewCmdKindRemove(f *cmdutil.Factory, n kindNoun, runF func(context.Context, *KindRemoveOptions) error) *cobra.Command {
-	opts := &KindRemoveOptions{deps: newDeps(f), Kind: n.kind}
+	opts := &KindRemoveOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Kind: n.kind}
 	use := "remove <user> [<id>]"
 	example := fmt.Sprintf("  mfactl --mock %s remove %s --dry-run\n  mfactl %s remove %s <method id> --yes   # [placeholder] an id from %s list", n.use, n.example, n.use, n.example, n.use)
 	if n.devices {
@@ -119,10 +137,7 @@ while the user has other methods: change the default first.`, n.kind.Label()),
 			if len(args) == 2 {
 				opts.Selector.ID = args[1]
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return kindRemoveRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, kindRemoveRun)
 		},
 	}
 	if n.devices {
@@ -133,7 +148,7 @@ while the user has other methods: change the default first.`, n.kind.Label()),
 }
 
 func kindRemoveRun(ctx context.Context, opts *KindRemoveOptions) error {
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

@@ -22,8 +22,9 @@ func NewCmdMethods(f *cmdutil.Factory) *cobra.Command {
 	return c
 }
 
-// MethodsListOptions are the inputs of `methods list`.
-type MethodsListOptions struct {
+// UserReadOptions are the inputs of the verbs that read one user and
+// change nothing: `methods list` and `user show`.
+type UserReadOptions struct {
 	IO      *iostreams.IOStreams
 	Graph   func() (*graph.Client, error)
 	Printer func() (*output.Printer, error)
@@ -31,9 +32,12 @@ type MethodsListOptions struct {
 	User string
 }
 
+// Validate checks the user reference before any request.
+func (o *UserReadOptions) Validate() error { return graph.ValidateUserRef(o.User) }
+
 // NewCmdMethodsList builds `mfactl methods list <user>`.
-func NewCmdMethodsList(f *cmdutil.Factory, runF func(context.Context, *MethodsListOptions) error) *cobra.Command {
-	opts := &MethodsListOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer}
+func NewCmdMethodsList(f *cmdutil.Factory, runF func(context.Context, *UserReadOptions) error) *cobra.Command {
+	opts := &UserReadOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer}
 	return &cobra.Command{
 		Use:     "list <user>",
 		Short:   "List every registered method of a user, the password included",
@@ -41,10 +45,7 @@ func NewCmdMethodsList(f *cmdutil.Factory, runF func(context.Context, *MethodsLi
 		Args:    exactArgs(1, "methods list needs one <user>: a user principal name or object id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return methodsListRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, methodsListRun)
 		},
 	}
 }
@@ -54,10 +55,7 @@ type methodList []methods.Method
 
 func (l methodList) Table() output.TableData { return methodsTable(l) }
 
-func methodsListRun(ctx context.Context, opts *MethodsListOptions) error {
-	if err := graph.ValidateUserRef(opts.User); err != nil {
-		return err
-	}
+func methodsListRun(ctx context.Context, opts *UserReadOptions) error {
 	printer, err := opts.Printer()
 	if err != nil {
 		return err

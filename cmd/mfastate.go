@@ -5,7 +5,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 )
@@ -26,10 +29,28 @@ modern replacement.`,
 
 // MFAStateOptions are the inputs of `mfa-state show` and `mfa-state set`.
 type MFAStateOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	User  string
 	State string
+
+	state methods.MFAState // State, parsed by Validate
+}
+
+// Validate checks the user reference and the state (set only) before any
+// request.
+func (o *MFAStateOptions) Validate() error {
+	if o.State != "" {
+		state, err := methods.ParseMFAState(o.State)
+		if err != nil {
+			return cmdutil.FlagErrorWrap(err)
+		}
+		o.state = state
+	}
+	return graph.ValidateUserRef(o.User)
 }
 
 // mfaStateView is what both verbs print.
@@ -44,7 +65,7 @@ func (v mfaStateView) Table() output.TableData {
 
 // NewCmdMFAStateShow builds `mfactl mfa-state show <user>`.
 func NewCmdMFAStateShow(f *cmdutil.Factory, runF func(context.Context, *MFAStateOptions) error) *cobra.Command {
-	opts := &MFAStateOptions{deps: newDeps(f)}
+	opts := &MFAStateOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	return &cobra.Command{
 		Use:     "show <user>",
 		Short:   "Show the user's per-user MFA state",
@@ -52,17 +73,14 @@ func NewCmdMFAStateShow(f *cmdutil.Factory, runF func(context.Context, *MFAState
 		Args:    exactArgs(1, "mfa-state show needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mfaStateRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, mfaStateRun)
 		},
 	}
 }
 
 // NewCmdMFAStateSet builds `mfactl mfa-state set <user> <state>`.
 func NewCmdMFAStateSet(f *cmdutil.Factory, runF func(context.Context, *MFAStateOptions) error) *cobra.Command {
-	opts := &MFAStateOptions{deps: newDeps(f)}
+	opts := &MFAStateOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "set <user> {disabled | enabled | enforced}",
 		Short: "Set the user's per-user MFA state",
@@ -75,10 +93,7 @@ func NewCmdMFAStateSet(f *cmdutil.Factory, runF func(context.Context, *MFAStateO
 			if _, err := methods.ParseMFAState(opts.State); err != nil {
 				return cmdutil.FlagErrorWrap(err)
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mfaStateRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, mfaStateRun)
 		},
 	}
 	addMutationFlags(c, &opts.Mutation, false)
@@ -87,7 +102,7 @@ func NewCmdMFAStateSet(f *cmdutil.Factory, runF func(context.Context, *MFAStateO
 
 // mfaStateRun shows the state, or sets it first when State is given.
 func mfaStateRun(ctx context.Context, opts *MFAStateOptions) error {
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}
@@ -96,10 +111,7 @@ func mfaStateRun(ctx context.Context, opts *MFAStateOptions) error {
 		return err
 	}
 	if opts.State != "" {
-		state, err := methods.ParseMFAState(opts.State)
-		if err != nil {
-			return cmdutil.FlagErrorWrap(err)
-		}
+		state := opts.state
 		before, err := s.client.GetMFAState(ctx, r.User.ID)
 		if err != nil {
 			return err

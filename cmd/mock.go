@@ -30,8 +30,8 @@ inside mfactl itself; "mock serve" serves it over HTTP for any Graph client.`,
 	c.AddCommand(NewCmdMockSeed(f, nil), NewCmdMockReset(f, nil), NewCmdMockClock(f, nil), NewCmdMockHealth(f, nil))
 	c.AddCommand(NewCmdMockSignin(f))
 	// The emulated phone and the admin side of the emulated second factor.
-	c.AddCommand(NewCmdMockOutbox(f, nil), NewCmdMockDevice(f, nil), NewCmdMockUserVerb(f, "code", nil),
-		NewCmdMockUserVerb(f, "block", nil), NewCmdMockUserVerb(f, "unblock", nil), NewCmdMockUserVerb(f, "verification", nil))
+	c.AddCommand(NewCmdMockOutbox(f, nil), NewCmdMockDevice(f, nil), NewCmdMockCode(f, nil),
+		NewCmdMockBlock(f, nil), NewCmdMockUnblock(f, nil), NewCmdMockVerification(f, nil))
 	return c
 }
 

@@ -24,35 +24,6 @@ import (
 // in-process mock (--mock) and a served one (--endpoint). `mock seed`
 // writes a state file directly.
 
-// EmulatorOptions are the dependencies every emulator verb shares.
-type EmulatorOptions struct {
-	IO      *iostreams.IOStreams
-	Graph   func() (*graph.Client, error)
-	Backend func() cmdutil.Backend
-	Printer func() (*output.Printer, error)
-}
-
-func newEmulatorOptions(f *cmdutil.Factory) EmulatorOptions {
-	return EmulatorOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
-}
-
-// emulator resolves the client and refuses real Graph, which has no
-// emulator to steer.
-func (o *EmulatorOptions) emulator(verb string) (*graph.Emulator, *output.Printer, error) {
-	printer, err := o.Printer()
-	if err != nil {
-		return nil, nil, err
-	}
-	client, err := o.Graph()
-	if err != nil {
-		return nil, nil, err
-	}
-	if o.Backend != nil && o.Backend().Kind == "graph" {
-		return nil, nil, cmdutil.Errorf(cmdutil.ExitUsage, "`mfactl %s` steers mfactl's mock server, and real Microsoft Graph has none: add --mock, or --endpoint for a `mock serve`", verb)
-	}
-	return client.Emulator(), printer, nil
-}
-
 // noArgs refuses arguments as a usage error (exit 2).
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
@@ -62,11 +33,18 @@ func noArgs(cmd *cobra.Command, args []string) error {
 }
 
 // MockHealthOptions are the inputs of `mock health`.
-type MockHealthOptions struct{ EmulatorOptions }
+type MockHealthOptions struct {
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+}
+
+// Validate has nothing to check: mock health takes no inputs.
+func (o *MockHealthOptions) Validate() error { return nil }
 
 // NewCmdMockHealth builds `mfactl mock health`.
 func NewCmdMockHealth(f *cmdutil.Factory, runF func(context.Context, *MockHealthOptions) error) *cobra.Command {
-	opts := &MockHealthOptions{newEmulatorOptions(f)}
+	opts := &MockHealthOptions{Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
 	return &cobra.Command{
 		Use:   "health",
 		Short: "Show the mock server's tenant, size, uptime, clock and realism knobs",
@@ -74,16 +52,13 @@ func NewCmdMockHealth(f *cmdutil.Factory, runF func(context.Context, *MockHealth
   mfactl --endpoint http://127.0.0.1:8080 mock health -o json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mockHealthRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, mockHealthRun)
 		},
 	}
 }
 
 func mockHealthRun(ctx context.Context, opts *MockHealthOptions) error {
-	em, printer, err := opts.emulator("mock health")
+	em, printer, err := openEmulator("mock health", opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -149,14 +124,32 @@ func pairsTable(pairs [][2]string) output.TableData {
 
 // MockResetOptions are the inputs of `mock reset`.
 type MockResetOptions struct {
-	EmulatorOptions
-	Users int
-	Seed  int64
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+	Users   int
+	Seed    int64
+	// UsersSet and SeedSet say whether --users and --seed were given.
+	UsersSet, SeedSet bool
+}
+
+// Validate checks --users and --seed before the mock is asked.
+func (o *MockResetOptions) Validate() error {
+	if o.SeedSet && !o.UsersSet {
+		return cmdutil.FlagErrorf("--seed needs --users: a synthetic tenant has --users users")
+	}
+	if o.UsersSet {
+		if err := (mock.SynthOptions{Users: o.Users}).Validate(); err != nil {
+			return cmdutil.FlagErrorf("--users: %v", err)
+		}
+	}
+	return nil
 }
 
 // NewCmdMockReset builds `mfactl mock reset`.
 func NewCmdMockReset(f *cmdutil.Factory, runF func(context.Context, *MockResetOptions) error) *cobra.Command {
-	opts := &MockResetOptions{EmulatorOptions: newEmulatorOptions(f), Seed: 1}
+	opts := &MockResetOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer, Seed: 1}
 	c := &cobra.Command{
 		Use:   "reset [--users N [--seed S]]",
 		Short: "Put the mock tenant back to the demo tenant, or reseed it synthetically",
@@ -168,18 +161,8 @@ a running "mock serve" (--endpoint) alike; needs the admin token.`,
   mfactl --endpoint http://127.0.0.1:8080 mock reset --users 5000 --seed 42`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cmd.Flags().Changed("seed") && !cmd.Flags().Changed("users") {
-				return cmdutil.FlagErrorf("--seed needs --users: a synthetic tenant has --users users")
-			}
-			if cmd.Flags().Changed("users") {
-				if err := (mock.SynthOptions{Users: opts.Users}).Validate(); err != nil {
-					return cmdutil.FlagErrorf("--users: %v", err)
-				}
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mockResetRun(cmd.Context(), opts)
+			opts.UsersSet, opts.SeedSet = cmd.Flags().Changed("users"), cmd.Flags().Changed("seed")
+			return runVerb(cmd.Context(), opts, runF, mockResetRun)
 		},
 	}
 	c.Flags().IntVar(&opts.Users, "users", 0, "reseed with a synthetic tenant of this many users (4 to 1000000)")
@@ -188,7 +171,7 @@ a running "mock serve" (--endpoint) alike; needs the admin token.`,
 }
 
 func mockResetRun(ctx context.Context, opts *MockResetOptions) error {
-	em, printer, err := opts.emulator("mock reset")
+	em, printer, err := openEmulator("mock reset", opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -209,20 +192,28 @@ func mockResetRun(ctx context.Context, opts *MockResetOptions) error {
 
 // MockClockOptions are the inputs of `mock clock`.
 type MockClockOptions struct {
-	EmulatorOptions
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
 	// Action is show, advance, set-offset or reset; Duration its argument.
 	Action   string
 	Duration time.Duration
 }
 
+// Validate checks the action the subcommand chose.
+func (o *MockClockOptions) Validate() error {
+	switch o.Action {
+	case "show", "advance", "set-offset":
+		return nil
+	}
+	return cmdutil.FlagErrorf("mock clock %q: use show, advance, set-offset or reset", o.Action)
+}
+
 // NewCmdMockClock builds `mfactl mock clock [show | advance D | set-offset D | reset]`.
 func NewCmdMockClock(f *cmdutil.Factory, runF func(context.Context, *MockClockOptions) error) *cobra.Command {
-	opts := &MockClockOptions{EmulatorOptions: newEmulatorOptions(f), Action: "show"}
+	opts := &MockClockOptions{Graph: f.Graph, Backend: f.Backend, Printer: f.Printer, Action: "show"}
 	run := func(cmd *cobra.Command) error {
-		if runF != nil {
-			return runF(cmd.Context(), opts)
-		}
-		return mockClockRun(cmd.Context(), opts)
+		return runVerb(cmd.Context(), opts, runF, mockClockRun)
 	}
 	c := &cobra.Command{
 		Use:   "clock [show | advance <duration> | set-offset <duration> | reset]",
@@ -275,7 +266,7 @@ it after --, as in "mock clock advance -- -1h".`,
 }
 
 func mockClockRun(ctx context.Context, opts *MockClockOptions) error {
-	em, printer, err := opts.emulator("mock clock")
+	em, printer, err := openEmulator("mock clock", opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -320,6 +311,24 @@ type MockSeedOptions struct {
 	Seed  int64
 	Day   string
 	State string
+	// UsersSet says whether --users was given.
+	UsersSet bool
+}
+
+// Validate checks --users and --day before the state file is touched.
+func (o *MockSeedOptions) Validate() error {
+	if !o.UsersSet {
+		return cmdutil.FlagErrorf("mock seed needs --users N (4 to 1000000)")
+	}
+	if err := (mock.SynthOptions{Users: o.Users}).Validate(); err != nil {
+		return cmdutil.FlagErrorf("--users: %v", err)
+	}
+	if o.Day != "" {
+		if _, err := time.Parse(time.DateOnly, o.Day); err != nil {
+			return cmdutil.FlagErrorf("--day %q is not a date like 2025-06-01", o.Day)
+		}
+	}
+	return nil
 }
 
 // NewCmdMockSeed builds `mfactl mock seed`.
@@ -348,21 +357,8 @@ another. It must not be in use: to reseed a running "mock serve", use "mock rese
   mfactl mock seed --users 500 --seed 7 --day 2025-06-01 --state ./lab.db`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("users") {
-				return cmdutil.FlagErrorf("mock seed needs --users N (4 to 1000000)")
-			}
-			if err := (mock.SynthOptions{Users: opts.Users}).Validate(); err != nil {
-				return cmdutil.FlagErrorf("--users: %v", err)
-			}
-			if opts.Day != "" {
-				if _, err := time.Parse(time.DateOnly, opts.Day); err != nil {
-					return cmdutil.FlagErrorf("--day %q is not a date like 2025-06-01", opts.Day)
-				}
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mockSeedRun(cmd.Context(), opts)
+			opts.UsersSet = cmd.Flags().Changed("users")
+			return runVerb(cmd.Context(), opts, runF, mockSeedRun)
 		},
 	}
 	c.Flags().IntVar(&opts.Users, "users", 0, "number of users, the token principals included (4 to 1000000)")

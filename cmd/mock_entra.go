@@ -12,7 +12,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/mock"
 )
 
@@ -113,13 +116,31 @@ func NewCmdMockSignin(f *cmdutil.Factory) *cobra.Command {
 		Use:   "signin <command>",
 		Short: "Act as a tenant user at the emulated Entra ID's sign-in pages",
 	}
-	c.AddCommand(newCmdMockSigninApprove(f))
+	c.AddCommand(NewCmdMockSigninApprove(f, nil))
 	return c
 }
 
-func newCmdMockSigninApprove(f *cmdutil.Factory) *cobra.Command {
-	opts := newEmulatorOptions(f)
-	var user string
+// MockSigninApproveOptions are the inputs of `mock signin approve`.
+type MockSigninApproveOptions struct {
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+	Code    string
+	User    string
+}
+
+// Validate checks the inputs before anything is sent.
+func (o *MockSigninApproveOptions) Validate() error {
+	if o.User == "" {
+		return cmdutil.FlagErrorf("mock signin approve needs --user UPN: the tenant user who signs in")
+	}
+	return nil
+}
+
+// NewCmdMockSigninApprove builds `mfactl mock signin approve <code> --user U`.
+func NewCmdMockSigninApprove(f *cmdutil.Factory, runF func(context.Context, *MockSigninApproveOptions) error) *cobra.Command {
+	opts := &MockSigninApproveOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
 	c := &cobra.Command{
 		Use:   "approve <code> --user <upn>",
 		Short: "Approve a device code sign-in as a tenant user (what entering the code at microsoft.com/devicelogin does)",
@@ -129,28 +150,30 @@ acts as that user, with that user's directory roles.`,
 		Example: `  mfactl --endpoint http://127.0.0.1:8080 mock signin approve ABCD2EFGH --user helpdesk@contoso.example   # the code a device-code sign-in printed, with mock serve --proxy [placeholder]`,
 		Args:    exactArgs(1, "mock signin approve needs the <code> the sign-in printed"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if user == "" {
-				return cmdutil.FlagErrorf("mock signin approve needs --user UPN: the tenant user who signs in")
-			}
-			em, printer, err := opts.emulator("mock signin approve")
-			if err != nil {
-				return err
-			}
-			out, err := em.ApproveSignIn(context.WithoutCancel(cmd.Context()), args[0], user)
-			if err != nil {
-				return err
-			}
-			if printer.Format == "json" || printer.Format == "yaml" {
-				return printer.Print(out)
-			}
-			roles := strings.Join(out.Roles, ", ")
-			if roles == "" {
-				roles = "no directory role"
-			}
-			fmt.Fprintf(f.IOStreams.Out, "approved %s: %s signs in to app %s (%s)\n", out.UserCode, out.User, out.App, roles)
-			return nil
+			opts.Code = args[0]
+			return runVerb(cmd.Context(), opts, runF, mockSigninApproveRun)
 		},
 	}
-	c.Flags().StringVar(&user, "user", "", "the tenant user (UPN or id) who approves the sign-in")
+	c.Flags().StringVar(&opts.User, "user", "", "the tenant user (UPN or id) who approves the sign-in")
 	return c
+}
+
+func mockSigninApproveRun(ctx context.Context, opts *MockSigninApproveOptions) error {
+	em, printer, err := openEmulator("mock signin approve", opts.Printer, opts.Graph, opts.Backend)
+	if err != nil {
+		return err
+	}
+	out, err := em.ApproveSignIn(context.WithoutCancel(ctx), opts.Code, opts.User)
+	if err != nil {
+		return err
+	}
+	if printer.Format == "json" || printer.Format == "yaml" {
+		return printer.Print(out)
+	}
+	roles := strings.Join(out.Roles, ", ")
+	if roles == "" {
+		roles = "no directory role"
+	}
+	fmt.Fprintf(opts.IO.Out, "approved %s: %s signs in to app %s (%s)\n", out.UserCode, out.User, out.App, roles)
+	return nil
 }

@@ -155,9 +155,9 @@ func TestEmulatorVerbsRefuseRealGraph(t *testing.T) {
 	}
 	ios, _, _, _ := iostreams.Test()
 	f := factory.New(ios, "test")
-	opts := &MockClockOptions{EmulatorOptions: EmulatorOptions{IO: ios, Printer: f.Printer,
+	opts := &MockClockOptions{Printer: f.Printer,
 		Graph:   func() (*graph.Client, error) { return client, nil },
-		Backend: func() cmdutil.Backend { return cmdutil.Backend{Kind: "graph"} }}, Action: "show"}
+		Backend: func() cmdutil.Backend { return cmdutil.Backend{Kind: "graph"} }, Action: "show"}
 	t.Setenv("MFACTL_CONFIG", filepath.Join(t.TempDir(), "c.yaml"))
 	err = mockClockRun(context.Background(), opts)
 	if cmdutil.ExitCodeOf(err) != 2 || !strings.Contains(err.Error(), "--mock") {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/methods/verify"
@@ -24,17 +25,31 @@ import (
 
 // MockOutboxOptions are the inputs of `mock outbox`.
 type MockOutboxOptions struct {
-	EmulatorOptions
-	User   string
-	Since  time.Duration
-	Follow bool
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+	User    string
+	Since   time.Duration
+	Follow  bool
 	// PollInterval is how often --follow asks for new messages.
 	PollInterval time.Duration
 }
 
+// Validate checks the flags before the mock is asked.
+func (o *MockOutboxOptions) Validate() error {
+	if o.Since < 0 {
+		return cmdutil.FlagErrorf("--since is how far back to look, a positive duration like 10m")
+	}
+	if o.User != "" {
+		return graph.ValidateUserRef(o.User)
+	}
+	return nil
+}
+
 // NewCmdMockOutbox builds `mfactl mock outbox`.
 func NewCmdMockOutbox(f *cmdutil.Factory, runF func(context.Context, *MockOutboxOptions) error) *cobra.Command {
-	opts := &MockOutboxOptions{EmulatorOptions: newEmulatorOptions(f), PollInterval: time.Second}
+	opts := &MockOutboxOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer, PollInterval: time.Second}
 	c := &cobra.Command{
 		Use:   "outbox [--user U] [--since D] [--follow]",
 		Short: "Show the emulated texts, calls and notifications (the codes users receive)",
@@ -46,13 +61,7 @@ printing new ones until interrupted. The outbox holds codes in clear: it is the 
   mfactl --endpoint http://127.0.0.1:8080 mock outbox --follow   # [not run: follows until interrupted]`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.Since < 0 {
-				return cmdutil.FlagErrorf("--since is how far back to look, a positive duration like 10m")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mockOutboxRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, mockOutboxRun)
 		},
 	}
 	c.Flags().StringVarP(&opts.User, "user", "u", "", "only this user's messages")
@@ -62,7 +71,7 @@ printing new ones until interrupted. The outbox holds codes in clear: it is the 
 }
 
 func mockOutboxRun(ctx context.Context, opts *MockOutboxOptions) error {
-	em, printer, err := opts.emulator("mock outbox")
+	em, printer, err := openEmulator("mock outbox", opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -75,11 +84,6 @@ func mockOutboxRun(ctx context.Context, opts *MockOutboxOptions) error {
 		since = clock.Now.Add(-opts.Since)
 	}
 	user := opts.User
-	if user != "" {
-		if err := graph.ValidateUserRef(user); err != nil {
-			return err
-		}
-	}
 	page, err := em.Outbox(ctx, user, 0, since)
 	if err != nil {
 		return err
@@ -147,16 +151,33 @@ func (v outboxView) Table() output.TableData {
 
 // MockDeviceOptions are the inputs of `mock device`.
 type MockDeviceOptions struct {
-	EmulatorOptions
+	IO        *iostreams.IOStreams
+	Graph     func() (*graph.Client, error)
+	Backend   func() cmdutil.Backend
+	Printer   func() (*output.Printer, error)
 	User      string
 	Action    string
 	Number    int
 	Challenge string
+	// NumberSet says whether --number was given.
+	NumberSet bool
+}
+
+// Validate checks the user reference, and that approve has the number the
+// sign-in shows, before the mock is asked.
+func (o *MockDeviceOptions) Validate() error {
+	if o.Action == "approve" && !o.NumberSet {
+		return cmdutil.FlagErrorf("approve needs --number: the two-digit number the sign-in shows")
+	}
+	if o.Action == "approve" && (o.Number < 10 || o.Number > 99) {
+		return cmdutil.FlagErrorf("--number is the two-digit number the sign-in shows (10 to 99)")
+	}
+	return graph.ValidateUserRef(o.User)
 }
 
 // NewCmdMockDevice builds `mfactl mock device pending|approve|deny|report <user>`.
 func NewCmdMockDevice(f *cmdutil.Factory, runF func(context.Context, *MockDeviceOptions) error) *cobra.Command {
-	opts := &MockDeviceOptions{EmulatorOptions: newEmulatorOptions(f)}
+	opts := &MockDeviceOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
 	c := &cobra.Command{
 		Use:   "device <command>",
 		Short: "Act as the user's phone with Microsoft Authenticator: approve, deny, report",
@@ -173,16 +194,8 @@ Without --challenge the newest pending notification is used.`,
 			Args:    exactArgs(1, "mock device "+action+" needs one <user>"),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				opts.User, opts.Action = args[0], action
-				if action == "approve" && !cmd.Flags().Changed("number") {
-					return cmdutil.FlagErrorf("approve needs --number: the two-digit number the sign-in shows")
-				}
-				if action == "approve" && (opts.Number < 10 || opts.Number > 99) {
-					return cmdutil.FlagErrorf("--number is the two-digit number the sign-in shows (10 to 99)")
-				}
-				if runF != nil {
-					return runF(cmd.Context(), opts)
-				}
-				return mockDeviceRun(cmd.Context(), opts)
+				opts.NumberSet = cmd.Flags().Changed("number")
+				return runVerb(cmd.Context(), opts, runF, mockDeviceRun)
 			},
 		}
 		if action != "pending" {
@@ -205,7 +218,7 @@ Without --challenge the newest pending notification is used.`,
 func mockDeviceRun(ctx context.Context, opts *MockDeviceOptions) (err error) {
 	var u methods.User
 	defer func() { err = explainVerdict(err, u) }()
-	em, printer, u, err := opts.enrollTarget(ctx, "mock device", opts.User)
+	em, printer, u, err := openEmulatorForUser(ctx, "mock device", opts.User, opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -222,6 +235,9 @@ func mockDeviceRun(ctx context.Context, opts *MockDeviceOptions) (err error) {
 	}
 	res, err := em.Device(ctx, u.ID, graph.DeviceAction(opts.Action), opts.Number, opts.Challenge)
 	if err != nil {
+		if opts.Challenge == "" {
+			err = withNotFoundHint(err, "start one with `mfactl verify "+u.UserPrincipalName+" --method push --send`")
+		}
 		return err
 	}
 	if printer.Format == output.Table {
@@ -241,52 +257,151 @@ func (v pushesView) Table() output.TableData {
 	return t
 }
 
-// MockUserOptions are the inputs of the per-user emulator verbs.
-type MockUserOptions struct {
-	EmulatorOptions
-	User   string
-	Action string
-	// Kind and MethodID choose the token of `mock code`; Serial names a
-	// hardware token directly (no user), Steps reads a later code.
+// MockUserStateOptions are the inputs of `mock block`, `mock unblock` and
+// `mock verification`.
+type MockUserStateOptions struct {
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+	User    string
+}
+
+// Validate checks the user reference before anything is sent.
+func (o *MockUserStateOptions) Validate() error { return graph.ValidateUserRef(o.User) }
+
+// mockUserStateVerb is what tells `mock block`, `mock unblock` and `mock
+// verification` apart: the emulator call, and the note a change prints for
+// people (nil: the verb prints the state).
+type mockUserStateVerb struct {
+	name     string
+	short    string
+	mutating bool
+	act      func(em *graph.Emulator, ctx context.Context, userID string) (*graph.VerificationStatus, error)
+	note     func(upn string, st *graph.VerificationStatus) string
+}
+
+var (
+	mockBlockVerb = mockUserStateVerb{
+		name:     "block",
+		short:    "Block a user from MFA (every attempt denied for 90 days or until unblocked)",
+		mutating: true, // an admin's change to the user: audited
+		act:      (*graph.Emulator).Block,
+		note: func(upn string, st *graph.VerificationStatus) string {
+			return "Blocked " + upn + " from MFA until " + st.Block.Until.Format(time.RFC3339) + " (or `mfactl mock unblock`)"
+		},
+	}
+	mockUnblockVerb = mockUserStateVerb{
+		name:     "unblock",
+		short:    "Lift a user's MFA block, fraud block, lockout and method locks",
+		mutating: true,
+		act:      (*graph.Emulator).Unblock,
+		note:     func(upn string, _ *graph.VerificationStatus) string { return "Unblocked " + upn + ": MFA works again" },
+	}
+	mockVerificationVerb = mockUserStateVerb{
+		name:  "verification",
+		short: "Show a user's emulated verification state: lockout, block, PIN, questions, devices",
+		act:   (*graph.Emulator).VerificationStatus,
+	}
+)
+
+// NewCmdMockBlock builds `mfactl mock block <user>`.
+func NewCmdMockBlock(f *cmdutil.Factory, runF func(context.Context, *MockUserStateOptions) error) *cobra.Command {
+	return newCmdMockUserState(f, mockBlockVerb, "adele.vance@contoso.example", runF)
+}
+
+// NewCmdMockUnblock builds `mfactl mock unblock <user>`.
+func NewCmdMockUnblock(f *cmdutil.Factory, runF func(context.Context, *MockUserStateOptions) error) *cobra.Command {
+	return newCmdMockUserState(f, mockUnblockVerb, "adele.vance@contoso.example", runF)
+}
+
+// NewCmdMockVerification builds `mfactl mock verification <user>`.
+func NewCmdMockVerification(f *cmdutil.Factory, runF func(context.Context, *MockUserStateOptions) error) *cobra.Command {
+	return newCmdMockUserState(f, mockVerificationVerb, "lee.gu@contoso.example", runF)
+}
+
+func newCmdMockUserState(f *cmdutil.Factory, verb mockUserStateVerb, example string, runF func(context.Context, *MockUserStateOptions) error) *cobra.Command {
+	opts := &MockUserStateOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
+	c := &cobra.Command{
+		Use:     verb.name + " <user>",
+		Short:   verb.short,
+		Example: "  mfactl --mock mock " + verb.name + " " + example,
+		Args:    exactArgs(1, "mock "+verb.name+" needs one <user>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.User = args[0]
+			return runVerb(cmd.Context(), opts, runF, func(ctx context.Context, o *MockUserStateOptions) error { return mockUserStateRun(ctx, verb, o) })
+		},
+	}
+	if verb.mutating {
+		markMutating(c)
+	}
+	return c
+}
+
+func mockUserStateRun(ctx context.Context, verb mockUserStateVerb, opts *MockUserStateOptions) (err error) {
+	var u methods.User
+	defer func() { err = explainVerdict(err, u) }()
+	em, printer, u, err := openEmulatorForUser(ctx, "mock "+verb.name, opts.User, opts.Printer, opts.Graph, opts.Backend)
+	if err != nil {
+		return err
+	}
+	st, err := verb.act(em, ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if verb.note != nil && printer.Format == output.Table {
+		opts.IO.Notef("%s.", verb.note(u.UserPrincipalName, st))
+		return nil
+	}
+	return printer.Print(statusView{st})
+}
+
+// MockCodeOptions are the inputs of `mock code`.
+type MockCodeOptions struct {
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Backend func() cmdutil.Backend
+	Printer func() (*output.Printer, error)
+	User    string
+	// Kind and MethodID choose the user's token; Serial names a hardware
+	// token directly (no user), Steps reads a later code.
 	Kind     string
 	MethodID string
 	Serial   string
 	Steps    int
 }
 
-// NewCmdMockUserVerb builds `mock block`, `mock unblock`, `mock verification`
-// and `mock code`.
-func NewCmdMockUserVerb(f *cmdutil.Factory, action string, runF func(context.Context, *MockUserOptions) error) *cobra.Command {
-	opts := &MockUserOptions{EmulatorOptions: newEmulatorOptions(f), Action: action}
-	c := &cobra.Command{
-		Use:  action + " <user>",
-		Args: exactArgs(1, "mock "+action+" needs one <user>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				opts.User = args[0]
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return mockUserRun(cmd.Context(), opts)
-		},
+// mockCodeKinds maps --method to the OATH kind whose code is read ("":
+// either, the app first).
+var mockCodeKinds = map[string]string{"oath": "", "app": string(methods.KindSoftwareOath), "hardware": string(methods.KindHardwareOath)}
+
+// Validate checks the flags before anything is sent.
+func (o *MockCodeOptions) Validate() error {
+	if o.Serial != "" {
+		if o.Steps < -100 || o.Steps > 100 {
+			return cmdutil.FlagErrorf("--steps must be between -100 and 100")
+		}
+		return nil
 	}
-	switch action {
-	case "block":
-		c.Short = "Block a user from MFA (every attempt denied for 90 days or until unblocked)"
-		c.Example = "  mfactl --mock mock block adele.vance@contoso.example"
-		markMutating(c) // an admin's change to the user: audited
-	case "unblock":
-		c.Short = "Lift a user's MFA block, fraud block, lockout and method locks"
-		c.Example = "  mfactl --mock mock unblock adele.vance@contoso.example"
-		markMutating(c)
-	case "verification":
-		c.Short = "Show a user's emulated verification state: lockout, block, PIN, questions, devices"
-		c.Example = "  mfactl --mock mock verification lee.gu@contoso.example"
-	case "code":
-		c.Use = "code {<user> [--method oath|app|hardware] [--method-id ID] | --serial S [--steps N]}"
-		c.Short = "Print the code the user's app or hardware token shows now (emulator only)"
-		c.Long = `Print the current code of the user's authenticator app (software OATH) or hardware
+	if o.Steps != 0 {
+		return cmdutil.FlagErrorf("--steps goes with --serial")
+	}
+	if err := graph.ValidateUserRef(o.User); err != nil {
+		return err
+	}
+	if _, ok := mockCodeKinds[o.Kind]; !ok {
+		return cmdutil.FlagErrorf("--method %q: use oath, app or hardware", o.Kind)
+	}
+	return nil
+}
+
+// NewCmdMockCode builds `mfactl mock code {<user> | --serial S}`.
+func NewCmdMockCode(f *cmdutil.Factory, runF func(context.Context, *MockCodeOptions) error) *cobra.Command {
+	opts := &MockCodeOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer}
+	c := &cobra.Command{
+		Use:   "code {<user> [--method oath|app|hardware] [--method-id ID] | --serial S [--steps N]}",
+		Short: "Print the code the user's app or hardware token shows now (emulator only)",
+		Long: `Print the current code of the user's authenticator app (software OATH) or hardware
 token, at the mock's clock: what the user would read off the app or token. This is an
 emulator-only helper for scripted flows; nothing like it exists in Entra. A code
 accepted once is refused again (replay): wait for the next one (or advance the clock).
@@ -295,13 +410,13 @@ accepted once is refused again (replay): wait for the next one (or advance the c
 status: a key fob shows codes before it is assigned or activated, and its code is
 what activation asks for. --steps N gives the code N time steps (30 or 60 s) later,
 or earlier when negative: the code a fob whose clock runs N steps off shows now, to
-rehearse ` + "`mfactl token check`" + `.`
-		c.Example = `  mfactl --mock mock code adele.vance@contoso.example
+rehearse ` + "`mfactl token check`" + `.`,
+		Example: `  mfactl --mock mock code adele.vance@contoso.example
   mfactl --mock mock code grady.archie@contoso.example --method hardware
   mfactl --mock verify grady.archie@contoso.example --method hardware --code "$(mfactl --mock mock code grady.archie@contoso.example --method hardware)"
   mfactl --mock token activate HWT-1004 --code "$(mfactl --mock mock code --serial HWT-1004)"
-  mfactl --mock token check HWT-1001 --code "$(mfactl --mock mock code --serial HWT-1001 --steps 3)" --code "$(mfactl --mock mock code --serial HWT-1001 --steps 4)"`
-		c.Args = func(_ *cobra.Command, args []string) error {
+  mfactl --mock token check HWT-1001 --code "$(mfactl --mock mock code --serial HWT-1001 --steps 3)" --code "$(mfactl --mock mock code --serial HWT-1001 --steps 4)"`,
+		Args: func(_ *cobra.Command, args []string) error {
 			switch {
 			case opts.Serial != "" && len(args) > 0:
 				return cmdutil.FlagErrorf("mock code takes a <user> or --serial, not both")
@@ -309,61 +424,37 @@ rehearse ` + "`mfactl token check`" + `.`
 				return cmdutil.FlagErrorf("mock code needs one <user>, or --serial S for a hardware token")
 			}
 			return nil
-		}
-		c.Flags().StringVar(&opts.Serial, "serial", "", "read the hardware token with this serial number (any status) instead of a user's")
-		c.Flags().IntVar(&opts.Steps, "steps", 0, "with --serial: the code this many time steps later (negative: earlier), as a drifted token shows it")
-		c.Flags().StringVarP(&opts.Kind, "method", "m", "oath", "whose code: app (software OATH), hardware, or oath (either, app first)")
-		c.Flags().StringVar(&opts.MethodID, "method-id", "", "the method id, when the user has several")
-		_ = c.RegisterFlagCompletionFunc("method", cobra.FixedCompletions([]string{"oath", "app", "hardware"}, cobra.ShellCompDirectiveNoFileComp))
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				opts.User = args[0]
+			}
+			return runVerb(cmd.Context(), opts, runF, mockCodeRun)
+		},
 	}
+	c.Flags().StringVar(&opts.Serial, "serial", "", "read the hardware token with this serial number (any status) instead of a user's")
+	c.Flags().IntVar(&opts.Steps, "steps", 0, "with --serial: the code this many time steps later (negative: earlier), as a drifted token shows it")
+	c.Flags().StringVarP(&opts.Kind, "method", "m", "oath", "whose code: app (software OATH), hardware, or oath (either, app first)")
+	c.Flags().StringVar(&opts.MethodID, "method-id", "", "the method id, when the user has several")
+	_ = c.RegisterFlagCompletionFunc("method", cobra.FixedCompletions([]string{"oath", "app", "hardware"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
-func mockUserRun(ctx context.Context, opts *MockUserOptions) (err error) {
-	var u methods.User
-	defer func() { err = explainVerdict(err, u) }()
-	if opts.Action == "code" && opts.Serial != "" {
+func mockCodeRun(ctx context.Context, opts *MockCodeOptions) (err error) {
+	if opts.Serial != "" {
 		return mockTokenCodeRun(ctx, opts)
 	}
-	if opts.Steps != 0 {
-		return cmdutil.FlagErrorf("--steps goes with --serial")
-	}
-	em, printer, u, err := opts.enrollTarget(ctx, "mock "+opts.Action, opts.User)
+	var u methods.User
+	defer func() { err = explainVerdict(err, u) }()
+	em, printer, u, err := openEmulatorForUser(ctx, "mock code", opts.User, opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}
-	var st *graph.VerificationStatus
-	switch opts.Action {
-	case "code":
-		kind := map[string]string{"oath": "", "app": string(methods.KindSoftwareOath), "hardware": string(methods.KindHardwareOath)}
-		k, ok := kind[opts.Kind]
-		if !ok {
-			return cmdutil.FlagErrorf("--method %q: use oath, app or hardware", opts.Kind)
-		}
-		c, err := em.CurrentCode(ctx, u.ID, k, opts.MethodID)
-		if err != nil {
-			return err
-		}
-		return printCode(opts.IO.Out, printer, c)
-	case "block":
-		st, err = em.Block(ctx, u.ID)
-	case "unblock":
-		st, err = em.Unblock(ctx, u.ID)
-	default:
-		st, err = em.VerificationStatus(ctx, u.ID)
-	}
+	c, err := em.CurrentCode(ctx, u.ID, mockCodeKinds[opts.Kind], opts.MethodID)
 	if err != nil {
 		return err
 	}
-	if opts.Action != "verification" && printer.Format == output.Table {
-		what := "Unblocked " + u.UserPrincipalName + ": MFA works again"
-		if opts.Action == "block" {
-			what = "Blocked " + u.UserPrincipalName + " from MFA until " + st.Block.Until.Format(time.RFC3339) + " (or `mfactl mock unblock`)"
-		}
-		opts.IO.Notef("%s.", what)
-		return nil
-	}
-	return printer.Print(statusView{st})
+	return printCode(opts.IO.Out, printer, c)
 }
 
 type statusView struct{ *graph.VerificationStatus }
@@ -409,11 +500,8 @@ func (v statusView) RenderTable(w io.Writer) error { return renderPairs(w, v.pai
 func (v statusView) Table() output.TableData       { return pairsTable(v.pairs()) }
 
 // mockTokenCodeRun prints the code a hardware token of the inventory shows.
-func mockTokenCodeRun(ctx context.Context, opts *MockUserOptions) error {
-	if opts.Steps < -100 || opts.Steps > 100 {
-		return cmdutil.FlagErrorf("--steps must be between -100 and 100")
-	}
-	em, printer, err := opts.emulator("mock code")
+func mockTokenCodeRun(ctx context.Context, opts *MockCodeOptions) error {
+	em, printer, err := openEmulator("mock code", opts.Printer, opts.Graph, opts.Backend)
 	if err != nil {
 		return err
 	}

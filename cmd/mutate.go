@@ -41,40 +41,31 @@ func addMutationFlags(c *cobra.Command, m *Mutation, destructive bool) {
 	}
 }
 
-// deps are the lazy dependencies of a command.
-type deps struct {
-	IO      *iostreams.IOStreams
-	Graph   func() (*graph.Client, error)
-	Printer func() (*output.Printer, error)
-	// Audit collects the users the run acts on for its audit record.
-	Audit *audit.Session
-}
-
-func newDeps(f *cmdutil.Factory) deps {
-	return deps{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
-}
-
 // session is what a mutating verb's run works with: the printer, a client
 // that records writes in a dry run, and the plan it records into.
 type session struct {
-	deps
+	IO *iostreams.IOStreams
+	// Audit collects the users the run acts on for its audit record.
+	Audit   *audit.Session
 	printer *output.Printer
 	client  *graph.Client
-	plan    *graph.Plan
+	plan    *graph.DryRunPlan
 }
 
-func (d deps) open(m Mutation) (*session, error) {
-	printer, err := d.Printer()
+// openSession resolves a verb's printer and client (in a dry run, one that
+// records its writes instead of sending them).
+func openSession(ios *iostreams.IOStreams, newPrinter func() (*output.Printer, error), newClient func() (*graph.Client, error), rec *audit.Session, m Mutation) (*session, error) {
+	printer, err := newPrinter()
 	if err != nil {
 		return nil, err
 	}
-	client, err := d.Graph()
+	client, err := newClient()
 	if err != nil {
 		return nil, err
 	}
-	s := &session{deps: d, printer: printer, client: client}
+	s := &session{IO: ios, Audit: rec, printer: printer, client: client}
 	if m.DryRun {
-		s.plan = &graph.Plan{}
+		s.plan = &graph.DryRunPlan{}
 		s.client = client.DryRun(s.plan)
 	}
 	return s, nil

@@ -11,7 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 )
 
@@ -24,7 +26,10 @@ func NewCmdPassword(f *cmdutil.Factory) *cobra.Command {
 
 // PasswordResetOptions are the inputs of `password reset`.
 type PasswordResetOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	User string
 	// PasswordStdin reads the new password from standard input; otherwise
@@ -34,12 +39,16 @@ type PasswordResetOptions struct {
 	Poll func(ctx context.Context, attempt int) bool
 }
 
+// Validate checks the user reference before the password is read or any
+// request is sent.
+func (o *PasswordResetOptions) Validate() error { return graph.ValidateUserRef(o.User) }
+
 // maxOperationPolls bounds how long `password reset` follows the operation.
 const maxOperationPolls = 30
 
 // NewCmdPasswordReset builds `mfactl password reset <user> [--password-stdin]`.
 func NewCmdPasswordReset(f *cmdutil.Factory, runF func(context.Context, *PasswordResetOptions) error) *cobra.Command {
-	opts := &PasswordResetOptions{deps: newDeps(f), Poll: sleepPoll}
+	opts := &PasswordResetOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Poll: sleepPoll}
 	c := &cobra.Command{
 		Use:   "reset <user> [--password-stdin]",
 		Short: "Reset a user's password (the user must change it at the next sign-in)",
@@ -56,10 +65,7 @@ confirmation on a terminal; --yes otherwise.`,
 		Args: exactArgs(1, "password reset needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return passwordResetRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, passwordResetRun)
 		},
 	}
 	c.Flags().BoolVar(&opts.PasswordStdin, "password-stdin", false, "read the new password from standard input instead of letting Microsoft generate one")
@@ -124,7 +130,7 @@ func passwordResetRun(ctx context.Context, opts *PasswordResetOptions) error {
 		}
 		newPassword = pw
 	}
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

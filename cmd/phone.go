@@ -9,7 +9,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -35,7 +38,10 @@ all become Entra's form +1 4255550100; an office extension is written x123,
 
 // PhoneSetOptions are the inputs of `phone add` and `phone update`.
 type PhoneSetOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	User    string
 	Number  string
@@ -47,6 +53,22 @@ type PhoneSetOptions struct {
 	DuplicateBudget int
 	// Update: PATCH the existing phone instead of adding one.
 	Update bool
+
+	phone methods.Phone // Number, Country and Type, parsed by Validate
+}
+
+// Validate checks the type, the number, the budget and the user reference
+// before any request.
+func (o *PhoneSetOptions) Validate() error {
+	p, err := parsePhoneArgs(o.Number, o.Country, o.Type)
+	if err != nil {
+		return err
+	}
+	if o.DuplicateBudget < 1 {
+		return cmdutil.FlagErrorf("--duplicate-budget must be at least 1")
+	}
+	o.phone = p
+	return graph.ValidateUserRef(o.User)
 }
 
 // defaultDuplicateBudget bounds --check-duplicates: Graph has no filter on
@@ -54,7 +76,7 @@ type PhoneSetOptions struct {
 const defaultDuplicateBudget = 200
 
 func newCmdPhoneSet(f *cmdutil.Factory, update bool, runF func(context.Context, *PhoneSetOptions) error) *cobra.Command {
-	opts := &PhoneSetOptions{deps: newDeps(f), Update: update, DuplicateBudget: defaultDuplicateBudget}
+	opts := &PhoneSetOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Update: update, DuplicateBudget: defaultDuplicateBudget}
 	c := &cobra.Command{
 		Use:   "add <user> <number> --type {mobile | alternateMobile | office}",
 		Short: "Register a phone number for a user",
@@ -64,10 +86,7 @@ func newCmdPhoneSet(f *cmdutil.Factory, update bool, runF func(context.Context, 
 		Args: exactArgs(2, "phone add needs a <user> and a <number>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User, opts.Number = args[0], args[1]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return phoneSetRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, phoneSetRun)
 		},
 	}
 	if update {
@@ -110,14 +129,8 @@ func parsePhoneArgs(number, country, typ string) (methods.Phone, error) {
 }
 
 func phoneSetRun(ctx context.Context, opts *PhoneSetOptions) error {
-	p, err := parsePhoneArgs(opts.Number, opts.Country, opts.Type)
-	if err != nil {
-		return err
-	}
-	if opts.DuplicateBudget < 1 {
-		return cmdutil.FlagErrorf("--duplicate-budget must be at least 1")
-	}
-	s, err := opts.open(opts.Mutation)
+	p := opts.phone
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}
@@ -268,15 +281,35 @@ feed:
 
 // PhoneRemoveOptions are the inputs of `phone remove`.
 type PhoneRemoveOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	User string
 	Type string
+
+	phoneType methods.PhoneType // Type, parsed by Validate
+}
+
+// Validate checks --type and the user reference before any request.
+func (o *PhoneRemoveOptions) Validate() error {
+	// Checked here rather than with Cobra's MarkFlagRequired, whose error
+	// would exit 1 instead of 2.
+	if o.Type == "" {
+		return cmdutil.FlagErrorf("phone remove needs --type mobile, alternateMobile or office")
+	}
+	t, err := methods.ParsePhoneType(o.Type)
+	if err != nil {
+		return cmdutil.FlagErrorf("--type: %v", err)
+	}
+	o.phoneType = t
+	return graph.ValidateUserRef(o.User)
 }
 
 // NewCmdPhoneRemove builds `mfactl phone remove <user> --type T`.
 func NewCmdPhoneRemove(f *cmdutil.Factory, runF func(context.Context, *PhoneRemoveOptions) error) *cobra.Command {
-	opts := &PhoneRemoveOptions{deps: newDeps(f)}
+	opts := &PhoneRemoveOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "remove <user> --type {mobile | alternateMobile | office}",
 		Short: "Remove one of a user's phone methods",
@@ -288,10 +321,7 @@ the user has other methods. Asks for confirmation on a terminal; --yes otherwise
 		Args: exactArgs(1, "phone remove needs one <user> and --type"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return phoneRemoveRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, phoneRemoveRun)
 		},
 	}
 	c.Flags().StringVarP(&opts.Type, "type", "t", "", "phone type to remove: mobile, alternateMobile or office")
@@ -301,16 +331,8 @@ the user has other methods. Asks for confirmation on a terminal; --yes otherwise
 }
 
 func phoneRemoveRun(ctx context.Context, opts *PhoneRemoveOptions) error {
-	// Checked here rather than with Cobra's MarkFlagRequired, whose error
-	// would exit 1 instead of 2.
-	if opts.Type == "" {
-		return cmdutil.FlagErrorf("phone remove needs --type mobile, alternateMobile or office")
-	}
-	t, err := methods.ParsePhoneType(opts.Type)
-	if err != nil {
-		return cmdutil.FlagErrorf("--type: %v", err)
-	}
-	s, err := opts.open(opts.Mutation)
+	t := opts.phoneType
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}
@@ -328,16 +350,27 @@ func phoneRemoveRun(ctx context.Context, opts *PhoneRemoveOptions) error {
 
 // PhoneSMSSignInOptions are the inputs of `phone sms-signin`.
 type PhoneSMSSignInOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	User    string
 	Enable  bool
 	Disable bool
 }
 
+// Validate checks the flags and the user reference before any request.
+func (o *PhoneSMSSignInOptions) Validate() error {
+	if o.Enable == o.Disable {
+		return cmdutil.FlagErrorf("give exactly one of --enable and --disable")
+	}
+	return graph.ValidateUserRef(o.User)
+}
+
 // NewCmdPhoneSMSSignIn builds `mfactl phone sms-signin <user> --enable|--disable`.
 func NewCmdPhoneSMSSignIn(f *cmdutil.Factory, runF func(context.Context, *PhoneSMSSignInOptions) error) *cobra.Command {
-	opts := &PhoneSMSSignInOptions{deps: newDeps(f)}
+	opts := &PhoneSMSSignInOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "sms-signin <user> {--enable | --disable}",
 		Short: "Turn SMS sign-in on or off for a user's mobile phone",
@@ -349,13 +382,7 @@ other user in the tenant has; Graph refuses it otherwise.`,
 		Args: exactArgs(1, "phone sms-signin needs one <user> and --enable or --disable"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if opts.Enable == opts.Disable {
-				return cmdutil.FlagErrorf("give exactly one of --enable and --disable")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return phoneSMSSignInRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, phoneSMSSignInRun)
 		},
 	}
 	c.Flags().BoolVar(&opts.Enable, "enable", false, "enable SMS sign-in")
@@ -365,7 +392,7 @@ other user in the tenant has; Graph refuses it otherwise.`,
 }
 
 func phoneSMSSignInRun(ctx context.Context, opts *PhoneSMSSignInOptions) error {
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -52,6 +53,30 @@ type ReportCoverageOptions struct {
 	NoTokens    bool
 	Stats       bool
 	Title       string
+
+	// source and filter are Source and Filter, parsed by Validate.
+	source string
+	filter reports.Filter
+}
+
+// Validate checks the flags before the tenant is read.
+func (o *ReportCoverageOptions) Validate() error {
+	source, err := coverage.ParseSource(o.Source)
+	if err != nil {
+		return cmdutil.FlagErrorf("--source: %v", err)
+	}
+	filter, err := reports.ParseFilter(o.Filter)
+	if err != nil {
+		return cmdutil.FlagErrorf("--filter: %v", err)
+	}
+	if o.Concurrency < 1 || o.Concurrency > 64 {
+		return cmdutil.FlagErrorf("--concurrency must be between 1 and 64, not %d", o.Concurrency)
+	}
+	if o.Samples < 0 {
+		return cmdutil.FlagErrorf("--samples must be 0 or more")
+	}
+	o.source, o.filter = source, filter
+	return nil
 }
 
 // NewCmdReportCoverage builds `mfactl report coverage`.
@@ -99,10 +124,7 @@ table; csv has the rows only; json is {"users": [...], "summary": {...}}, which
   mfactl report coverage --source methods --concurrency 16 -o csv > coverage.csv`,
 		Args: exactArgs(0, "report coverage takes no arguments: choose users with --filter"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return reportCoverageRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, reportCoverageRun)
 		},
 	}
 	fl := c.Flags()
@@ -156,20 +178,7 @@ func reportCoverageRun(ctx context.Context, opts *ReportCoverageOptions) error {
 	if err != nil {
 		return err
 	}
-	source, err := coverage.ParseSource(opts.Source)
-	if err != nil {
-		return cmdutil.FlagErrorf("--source: %v", err)
-	}
-	filter, err := reports.ParseFilter(opts.Filter)
-	if err != nil {
-		return cmdutil.FlagErrorf("--filter: %v", err)
-	}
-	if opts.Concurrency < 1 || opts.Concurrency > 64 {
-		return cmdutil.FlagErrorf("--concurrency must be between 1 and 64, not %d", opts.Concurrency)
-	}
-	if opts.Samples < 0 {
-		return cmdutil.FlagErrorf("--samples must be 0 or more")
-	}
+	source, filter := opts.source, opts.filter
 	client, err := opts.Graph()
 	if err != nil {
 		return err
@@ -373,6 +382,15 @@ type ReportTokensOptions struct {
 	Status  string
 	Out     string
 	Samples int
+
+	status methods.HardwareTokenStatus // Status, parsed by Validate
+}
+
+// Validate checks --status before the inventory is read.
+func (o *ReportTokensOptions) Validate() error {
+	var err error
+	o.status, err = parseStatusFlag(o.Status)
+	return err
 }
 
 // NewCmdReportTokens builds `mfactl report tokens`.
@@ -390,10 +408,7 @@ Policy Administrator or Global Reader).`,
   mfactl report tokens --status failedActivation -o json`,
 		Args: exactArgs(0, "report tokens takes no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return reportTokensRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, reportTokensRun)
 		},
 	}
 	c.Flags().StringVar(&opts.Status, "status", "", "only tokens in this status: available, assigned, activated or failedActivation")
@@ -408,12 +423,7 @@ func reportTokensRun(ctx context.Context, opts *ReportTokensOptions) error {
 	if err != nil {
 		return err
 	}
-	var status methods.HardwareTokenStatus
-	if opts.Status != "" {
-		if status, err = methods.ParseTokenStatus(opts.Status); err != nil {
-			return cmdutil.FlagErrorf("--status: %v", err)
-		}
-	}
+	status := opts.status
 	samples := opts.Samples
 	if samples == 0 {
 		samples = -1
@@ -455,6 +465,14 @@ type ReportDiffOptions struct {
 	Out    string
 }
 
+// Validate refuses blank report names before either file is read.
+func (o *ReportDiffOptions) Validate() error {
+	if strings.TrimSpace(o.Old) == "" || strings.TrimSpace(o.New) == "" {
+		return cmdutil.FlagErrorf("report diff needs two coverage reports: <old.json> <new.json> (from report coverage -o json)")
+	}
+	return nil
+}
+
 // NewCmdReportDiff builds `mfactl report diff`.
 func NewCmdReportDiff(f *cmdutil.Factory, runF func(context.Context, *ReportDiffOptions) error) *cobra.Command {
 	opts := &ReportDiffOptions{IO: f.IOStreams, Config: f.Config}
@@ -474,10 +492,7 @@ The old report is held as a small map of its users; the new one is streamed.`,
 		Args: exactArgs(2, "report diff needs two JSON coverage reports: <old.json> <new.json>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Old, opts.New = args[0], args[1]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return reportDiffRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, reportDiffRun)
 		},
 	}
 	c.Flags().StringVar(&opts.Out, "out", "", "write the changes to this `file` (atomically, mode 0600)")

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -12,7 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/internal/runbook"
@@ -21,7 +24,10 @@ import (
 
 // ResetOptions are the inputs of `reset`.
 type ResetOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	Now  func() time.Time
 	User string
@@ -39,16 +45,18 @@ type ResetOptions struct {
 
 	// Verification before anything changes: offered (--verify-first) or
 	// mandatory (--require-verify), through the emulator's verify flow.
-	Emulator      EmulatorOptions
+	Backend       func() cmdutil.Backend // refuses verification against real Graph
 	VerifyFirst   bool
 	RequireVerify bool
 	VerifyMethod  string
 	VerifyCode    string
+
+	tap *runbook.TAPSpec // the pass --tap asks for, built by Validate
 }
 
 // NewCmdReset builds `mfactl reset <user> ...`, the lost-device runbook.
 func NewCmdReset(f *cmdutil.Factory, runF func(context.Context, *ResetOptions) error) *cobra.Command {
-	opts := &ResetOptions{deps: newDeps(f), Now: f.Now, Emulator: newEmulatorOptions(f)}
+	opts := &ResetOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Now: f.Now, Backend: f.Backend}
 	c := &cobra.Command{
 		Use:   "reset <user> {--lost-device NAME | --method ID... | --all} [--tap [--lifetime 1h] [--once]] [--revoke-sessions] [--ticket ID]",
 		Short: "Helpdesk runbook: remove a lost device's methods safely, with a ticket-ready summary",
@@ -103,10 +111,7 @@ Asks for confirmation on a terminal; without one, --yes is required. Every run
 		Args: exactArgs(1, "reset needs one <user>: a user principal name or object id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return resetRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, resetRun)
 		},
 	}
 	fl := c.Flags()
@@ -129,8 +134,10 @@ Asks for confirmation on a terminal; without one, --yes is required. Every run
 	return c
 }
 
-// validate checks the flags before any request.
-func (o *ResetOptions) validate() (*runbook.TAPSpec, error) {
+// Validate checks the flags and the user reference before any request;
+// the pass --tap asks for is kept for the run.
+func (o *ResetOptions) Validate() error {
+	o.tap = nil
 	n := 0
 	for _, set := range []bool{o.LostDevice != "", len(o.MethodIDs) > 0, o.All} {
 		if set {
@@ -138,37 +145,54 @@ func (o *ResetOptions) validate() (*runbook.TAPSpec, error) {
 		}
 	}
 	if n != 1 {
-		return nil, cmdutil.FlagErrorf("say which methods to remove: exactly one of --lost-device NAME, --method ID and --all")
+		return cmdutil.FlagErrorf("say which methods to remove: exactly one of --lost-device NAME, --method ID and --all")
 	}
 	if o.KeepOath && o.LostDevice == "" {
-		return nil, cmdutil.FlagErrorf("--keep-oath goes with --lost-device")
+		return cmdutil.FlagErrorf("--keep-oath goes with --lost-device")
 	}
 	if (o.VerifyMethod != "" || o.VerifyCode != "") && !o.VerifyFirst && !o.RequireVerify {
-		return nil, cmdutil.FlagErrorf("--verify-method and --verify-code go with --verify-first or --require-verify")
+		return cmdutil.FlagErrorf("--verify-method and --verify-code go with --verify-first or --require-verify")
 	}
 	if o.VerifyMethod != "" {
 		if _, err := parseVerifyMethod(o.VerifyMethod); err != nil {
-			return nil, cmdutil.FlagErrorf("--verify-method %q: use one of %s", o.VerifyMethod, strings.Join(verifyMethodNames(), ", "))
+			return cmdutil.FlagErrorf("--verify-method %q: use one of %s", o.VerifyMethod, strings.Join(verifyMethodNames(), ", "))
 		}
 	}
 	if o.VerifyCode != "" && o.VerifyMethod != "app" && o.VerifyMethod != "hardware" && o.VerifyMethod != "tap" {
-		return nil, cmdutil.FlagErrorf("--verify-code needs --verify-method app, hardware or tap (other methods send something first: verify on a terminal)")
+		return cmdutil.FlagErrorf("--verify-code needs --verify-method app, hardware or tap (other methods send something first: verify on a terminal)")
 	}
 	if !o.TAP {
 		if o.Lifetime != "" || o.Once {
-			return nil, cmdutil.FlagErrorf("--lifetime and --once describe the pass: add --tap")
+			return cmdutil.FlagErrorf("--lifetime and --once describe the pass: add --tap")
 		}
-		return nil, nil
+		return graph.ValidateUserRef(o.User)
 	}
-	spec := &runbook.TAPSpec{Once: o.Once}
+	o.tap = &runbook.TAPSpec{Once: o.Once}
 	if o.Lifetime != "" {
 		d, err := parseLifetime(o.Lifetime)
 		if err != nil {
-			return nil, cmdutil.FlagErrorf("--lifetime: %v", err)
+			return cmdutil.FlagErrorf("--lifetime: %v", err)
 		}
-		spec.LifetimeMinutes = int(d / time.Minute)
+		o.tap.LifetimeMinutes = int(d / time.Minute)
 	}
-	return spec, nil
+	return graph.ValidateUserRef(o.User)
+}
+
+// runbookAdviceHints phrase, with the command to run, the other ways to a
+// change that the runbook names by an Advice code.
+var runbookAdviceHints = map[runbook.Advice]string{
+	runbook.AdvicePasswordReset: "use `mfactl password reset` for the password",
+	runbook.AdvicePhoneUpdate:   "remove both (--method mobile,alternateMobile), or give the mobile a new number with `mfactl phone update`",
+}
+
+// withRunbookAdvice gives a runbook error that names an Advice the hint of
+// that advice.
+func withRunbookAdvice(err error) error {
+	var re *runbook.Error
+	if errors.As(err, &re) && re.Hint == "" {
+		re.Hint = runbookAdviceHints[re.Advice]
+	}
+	return err
 }
 
 // checkTAPPolicy refuses, before anything changes, a pass the tenant's
@@ -230,11 +254,8 @@ func (e graphExecutor) IssueTAP(ctx context.Context, spec runbook.TAPSpec) (meth
 func (e graphExecutor) Gone(err error) bool { return graph.StatusOf(err) == 404 }
 
 func resetRun(ctx context.Context, opts *ResetOptions) error {
-	spec, err := opts.validate()
-	if err != nil {
-		return err
-	}
-	s, err := opts.open(opts.Mutation)
+	spec := opts.tap
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}
@@ -256,7 +277,10 @@ func resetRun(ctx context.Context, opts *ResetOptions) error {
 		RevokeSessions: opts.RevokeSessions, TAP: spec,
 	})
 	if err != nil {
-		return err
+		return withRunbookAdvice(err)
+	}
+	for _, serial := range plan.ReturnedTokens {
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("the lost token %s goes back to the inventory as available: delete it there (`mfactl token delete %s`) so it is not handed out again", serial, serial))
 	}
 	rep := &resetReport{User: r.User, Ticket: opts.Ticket, LostDevice: opts.LostDevice, Time: opts.Now().UTC(),
 		Plan: plan, Steps: runbook.Planned(plan), DryRun: opts.DryRun}

@@ -131,7 +131,7 @@ func verifyBeforeReset(ctx context.Context, opts *ResetOptions, s *session, r re
 		}
 		chosen = p
 	}
-	vo := &VerifyOptions{EmulatorOptions: opts.Emulator, User: r.User.ID, Method: chosen.name, MethodID: chosen.methodID,
+	vo := &identityCheck{IO: opts.IO, Graph: opts.Graph, Backend: opts.Backend, Printer: opts.Printer, User: r.User.ID, Method: chosen.name, MethodID: chosen.methodID,
 		Code: opts.VerifyCode, Timeout: 2 * time.Minute, PollInterval: time.Second}
 	if chosen.phone != "" {
 		vo.Phone = string(chosen.phone)
@@ -139,7 +139,7 @@ func verifyBeforeReset(ctx context.Context, opts *ResetOptions, s *session, r re
 	if err := vo.Validate(); err != nil {
 		return nil, err
 	}
-	out, err := VerifyUser(ctx, vo)
+	out, err := vo.run(ctx)
 	if err == nil && out.Verified {
 		s.IO.Notef("%s proved their identity with %s.", r.Name(), chosen.name)
 		return &resetVerification{Method: chosen.name, Verified: true}, nil

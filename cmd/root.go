@@ -147,7 +147,7 @@ mock tenant (--mock) that needs no tenant, no login and no network.`,
 	readsOwnOutput(report) // a report's formats (html) are its own: reportFormat
 	add("reports", report)
 	add("mock", NewCmdMock(f), NewCmdVerify(f, nil), NewCmdEnroll(f))
-	add("setup", NewCmdAuth(f), NewCmdConfig(f), NewCmdVersion(f))
+	add("setup", NewCmdAuth(f), NewCmdConfig(f), NewCmdVersion(f, nil))
 	root.SetCompletionCommandGroupID("setup")
 	root.SetHelpCommandGroupID("setup")
 	refuseUnknownSubcommands(root)

@@ -6,7 +6,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 )
 
@@ -19,14 +22,20 @@ func NewCmdSessions(f *cmdutil.Factory) *cobra.Command {
 
 // SessionsRevokeOptions are the inputs of `sessions revoke`.
 type SessionsRevokeOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	User string
 }
 
+// Validate checks the user reference before any request.
+func (o *SessionsRevokeOptions) Validate() error { return graph.ValidateUserRef(o.User) }
+
 // NewCmdSessionsRevoke builds `mfactl sessions revoke <user>`.
 func NewCmdSessionsRevoke(f *cmdutil.Factory, runF func(context.Context, *SessionsRevokeOptions) error) *cobra.Command {
-	opts := &SessionsRevokeOptions{deps: newDeps(f)}
+	opts := &SessionsRevokeOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "revoke <user>",
 		Short: "Sign a user out everywhere (invalidate refresh tokens and session cookies)",
@@ -39,10 +48,7 @@ confirmation on a terminal; --yes otherwise.`,
 		Args: exactArgs(1, "sessions revoke needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return sessionsRevokeRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, sessionsRevokeRun)
 		},
 	}
 	addMutationFlags(c, &opts.Mutation, true)
@@ -61,7 +67,7 @@ func (v revokedView) Table() output.TableData {
 }
 
 func sessionsRevokeRun(ctx context.Context, opts *SessionsRevokeOptions) error {
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,9 @@ import (
 
 	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 )
@@ -48,7 +50,10 @@ is created, and never again.`,
 
 // TAPCreateOptions are the inputs of `tap create`.
 type TAPCreateOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	Now  func() time.Time
 	User string
@@ -57,11 +62,41 @@ type TAPCreateOptions struct {
 	Lifetime string
 	Start    string
 	Once     bool
+
+	// lifetime and start are Lifetime and Start, parsed by Validate.
+	lifetime time.Duration
+	start    *time.Time
+}
+
+// Validate checks the lifetime, the start and the user reference before
+// any request (the lifetime against the policy comes later: it needs the
+// policy).
+func (o *TAPCreateOptions) Validate() error {
+	o.lifetime, o.start = 0, nil
+	if o.Lifetime != "" {
+		d, err := parseLifetime(o.Lifetime)
+		if err != nil {
+			return cmdutil.FlagErrorf("--lifetime: %v", err)
+		}
+		o.lifetime = d
+	}
+	if o.Start != "" {
+		now := o.Now()
+		t, err := parseStart(o.Start, now, time.Local)
+		if err != nil {
+			return cmdutil.FlagErrorf("%v", err)
+		}
+		if entra.CheckTAPStart(t, now) != "" {
+			return cmdutil.FlagErrorf("--start %s lies in the past", t.Format(time.RFC3339))
+		}
+		o.start = &t
+	}
+	return graph.ValidateUserRef(o.User)
 }
 
 // NewCmdTAPCreate builds `mfactl tap create <user> [--lifetime 1h] [--once] [--start TIME]`.
 func NewCmdTAPCreate(f *cmdutil.Factory, runF func(context.Context, *TAPCreateOptions) error) *cobra.Command {
-	opts := &TAPCreateOptions{deps: newDeps(f), Now: f.Now}
+	opts := &TAPCreateOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Now: f.Now}
 	c := &cobra.Command{
 		Use:   "create <user> [--lifetime 1h] [--once] [--start TIME]",
 		Short: "Issue a Temporary Access Pass and show it once",
@@ -78,10 +113,7 @@ the user over a trusted channel.`,
 		Args: exactArgs(1, "tap create needs one <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tapCreateRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, tapCreateRun)
 		},
 	}
 	c.Flags().StringVar(&opts.Lifetime, "lifetime", "", "how long the pass works: 1h, 90m, 8h, 2d (default: the policy's)")
@@ -109,32 +141,13 @@ func checkLifetime(lifetime time.Duration, pol *graph.TAPPolicy) error {
 }
 
 func tapCreateRun(ctx context.Context, opts *TAPCreateOptions) error {
-	req := graph.TAPRequest{}
-	var lifetime time.Duration
-	if opts.Lifetime != "" {
-		d, err := parseLifetime(opts.Lifetime)
-		if err != nil {
-			return cmdutil.FlagErrorf("--lifetime: %v", err)
-		}
-		lifetime = d
-		req.LifetimeMinutes = int(d / time.Minute)
-	}
-	now := opts.Now()
-	if opts.Start != "" {
-		t, err := parseStart(opts.Start, now, time.Local)
-		if err != nil {
-			return cmdutil.FlagErrorf("%v", err)
-		}
-		if entra.CheckTAPStart(t, now) != "" {
-			return cmdutil.FlagErrorf("--start %s lies in the past", t.Format(time.RFC3339))
-		}
-		req.Start = &t
-	}
+	req := graph.TAPRequest{Start: opts.start, LifetimeMinutes: int(opts.lifetime / time.Minute)}
+	lifetime := opts.lifetime
 	if opts.Once {
 		once := true
 		req.UsableOnce = &once
 	}
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

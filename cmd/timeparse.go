@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/mfactl/mfactl/methods"
 )
 
 // durationUnits are the units a lifetime may be written in: Go's h and m,
@@ -118,28 +120,8 @@ func parseStart(s string, now time.Time, loc *time.Location) (time.Time, error) 
 }
 
 // humanDuration prints a lifetime the way it was probably typed: 1h, 90m,
-// 2d, 1d12h.
-func humanDuration(d time.Duration) string {
-	if d <= 0 {
-		return "0m"
-	}
-	var b strings.Builder
-	days := d / (24 * time.Hour)
-	d -= days * 24 * time.Hour
-	hours := d / time.Hour
-	d -= hours * time.Hour
-	mins := d / time.Minute
-	if days > 0 {
-		fmt.Fprintf(&b, "%dd", days)
-	}
-	if hours > 0 {
-		fmt.Fprintf(&b, "%dh", hours)
-	}
-	if mins > 0 {
-		fmt.Fprintf(&b, "%dm", mins)
-	}
-	return b.String()
-}
+// 2d, 1d12h (whole minutes, as methods.FormatMinutes).
+func humanDuration(d time.Duration) string { return methods.FormatMinutes(int(d / time.Minute)) }
 
 // oneLineString keeps user input on one line in error messages.
 func oneLineString(s string) string {

@@ -11,7 +11,9 @@ import (
 
 	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 )
@@ -83,14 +85,31 @@ func assignee(t methods.HardwareToken) string {
 
 // TokenListOptions are the inputs of `token list`.
 type TokenListOptions struct {
-	deps
-	Status string
-	User   string
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
+	Status  string
+	User    string
+
+	status methods.HardwareTokenStatus // Status, parsed by Validate
+}
+
+// Validate checks --status and --user before any request.
+func (o *TokenListOptions) Validate() error {
+	var err error
+	if o.status, err = parseStatusFlag(o.Status); err != nil {
+		return err
+	}
+	if o.User != "" {
+		return graph.ValidateUserRef(o.User)
+	}
+	return nil
 }
 
 // NewCmdTokenList builds `mfactl token list [--status S] [--user U]`.
 func NewCmdTokenList(f *cmdutil.Factory, runF func(context.Context, *TokenListOptions) error) *cobra.Command {
-	opts := &TokenListOptions{deps: newDeps(f)}
+	opts := &TokenListOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "list [--status S] [--user U]",
 		Short: "List the tenant's hardware tokens, or one user's",
@@ -103,10 +122,7 @@ Authentication Policy Administrator or Global Reader).`,
   mfactl token list --user grady.archie@contoso.example -o json`,
 		Args: exactArgs(0, "token list takes no arguments: filter with --status or --user"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tokenListRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, tokenListRun)
 		},
 	}
 	c.Flags().StringVar(&opts.Status, "status", "", "only tokens in this status: available, assigned, activated or failedActivation")
@@ -116,15 +132,8 @@ Authentication Policy Administrator or Global Reader).`,
 }
 
 func tokenListRun(ctx context.Context, opts *TokenListOptions) error {
-	var status methods.HardwareTokenStatus
-	if opts.Status != "" {
-		st, err := methods.ParseTokenStatus(opts.Status)
-		if err != nil {
-			return cmdutil.FlagErrorf("--status: %v", err)
-		}
-		status = st
-	}
-	s, err := opts.open(Mutation{})
+	status := opts.status
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, Mutation{})
 	if err != nil {
 		return err
 	}
@@ -172,15 +181,27 @@ func tokenListRun(ctx context.Context, opts *TokenListOptions) error {
 
 // TokenAssignOptions are the inputs of `token assign`.
 type TokenAssignOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	Serial string
 	User   string
 }
 
+// Validate checks the serial number and the user reference before any
+// request.
+func (o *TokenAssignOptions) Validate() error {
+	if err := checkSerialArg(o.Serial); err != nil {
+		return err
+	}
+	return graph.ValidateUserRef(o.User)
+}
+
 // NewCmdTokenAssign builds `mfactl token assign <serial> <user>`.
 func NewCmdTokenAssign(f *cmdutil.Factory, runF func(context.Context, *TokenAssignOptions) error) *cobra.Command {
-	opts := &TokenAssignOptions{deps: newDeps(f)}
+	opts := &TokenAssignOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "assign <serial> <user>",
 		Short: "Assign an available token to a user (without activating it)",
@@ -193,10 +214,7 @@ most five OATH tokens and authenticator apps.`,
 		Args: exactArgs(2, "token assign needs a <serial> and a <user>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Serial, opts.User = args[0], args[1]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tokenAssignRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, tokenAssignRun)
 		},
 	}
 	addMutationFlags(c, &opts.Mutation, false)
@@ -204,10 +222,7 @@ most five OATH tokens and authenticator apps.`,
 }
 
 func tokenAssignRun(ctx context.Context, opts *TokenAssignOptions) error {
-	if err := graph.ValidateUserRef(opts.User); err != nil {
-		return err
-	}
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}
@@ -258,16 +273,23 @@ func explainToken(err error, op string) error {
 	return err
 }
 
-// TokenUnassignOptions are the inputs of `token unassign`.
-type TokenUnassignOptions struct {
-	deps
+// TokenSerialOptions are the inputs of `token unassign` and `token delete`:
+// one token, by its serial number.
+type TokenSerialOptions struct {
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	Serial string
 }
 
+// Validate checks the serial number before any request.
+func (o *TokenSerialOptions) Validate() error { return checkSerialArg(o.Serial) }
+
 // NewCmdTokenUnassign builds `mfactl token unassign <serial>`.
-func NewCmdTokenUnassign(f *cmdutil.Factory, runF func(context.Context, *TokenUnassignOptions) error) *cobra.Command {
-	opts := &TokenUnassignOptions{deps: newDeps(f)}
+func NewCmdTokenUnassign(f *cmdutil.Factory, runF func(context.Context, *TokenSerialOptions) error) *cobra.Command {
+	opts := &TokenSerialOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "unassign <serial>",
 		Short: "Take a token away from its user; it becomes available again",
@@ -283,18 +305,15 @@ is not assigned is left as it is.`,
 		Args: exactArgs(1, "token unassign needs one <serial>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Serial = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tokenUnassignRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, tokenUnassignRun)
 		},
 	}
 	addMutationFlags(c, &opts.Mutation, true)
 	return c
 }
 
-func tokenUnassignRun(ctx context.Context, opts *TokenUnassignOptions) error {
-	s, err := opts.open(opts.Mutation)
+func tokenUnassignRun(ctx context.Context, opts *TokenSerialOptions) error {
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}
@@ -325,16 +344,9 @@ func tokenUnassignRun(ctx context.Context, opts *TokenUnassignOptions) error {
 	return s.printer.Print(tokenView{tok})
 }
 
-// TokenDeleteOptions are the inputs of `token delete`.
-type TokenDeleteOptions struct {
-	deps
-	Mutation
-	Serial string
-}
-
 // NewCmdTokenDelete builds `mfactl token delete <serial>`.
-func NewCmdTokenDelete(f *cmdutil.Factory, runF func(context.Context, *TokenDeleteOptions) error) *cobra.Command {
-	opts := &TokenDeleteOptions{deps: newDeps(f)}
+func NewCmdTokenDelete(f *cmdutil.Factory, runF func(context.Context, *TokenSerialOptions) error) *cobra.Command {
+	opts := &TokenSerialOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "delete <serial>",
 		Short: "Remove an unassigned token from the inventory",
@@ -348,18 +360,15 @@ Asks for confirmation on a terminal; without one, --yes is required.`,
 		Args: exactArgs(1, "token delete needs one <serial>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Serial = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tokenDeleteRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, tokenDeleteRun)
 		},
 	}
 	addMutationFlags(c, &opts.Mutation, true)
 	return c
 }
 
-func tokenDeleteRun(ctx context.Context, opts *TokenDeleteOptions) error {
-	s, err := opts.open(opts.Mutation)
+func tokenDeleteRun(ctx context.Context, opts *TokenSerialOptions) error {
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}
@@ -389,14 +398,61 @@ func tokenDeleteRun(ctx context.Context, opts *TokenDeleteOptions) error {
 
 // TokenCheckOptions are the inputs of `token check`.
 type TokenCheckOptions struct {
-	deps
-	Serial string
-	Codes  []string
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
+	Serial  string
+	Codes   []string
+
+	codes [2]string // Codes, normalized by Validate
+}
+
+// Validate checks the serial number and the two codes before any request.
+func (o *TokenCheckOptions) Validate() error {
+	if err := checkSerialArg(o.Serial); err != nil {
+		return err
+	}
+	if len(o.Codes) != 2 {
+		return cmdutil.FlagErrorf("give exactly two --code flags: two codes the token shows one after the other (got %d)", len(o.Codes))
+	}
+	for i, c := range o.Codes {
+		norm, err := methods.NormalizeOTP(c, 6)
+		if err != nil {
+			return cmdutil.FlagErrorf("--code: a code is the 6 digits the token shows")
+		}
+		o.codes[i] = norm
+	}
+	if o.codes[0] == o.codes[1] {
+		return cmdutil.FlagErrorf("the two codes are the same: press the token's button between them")
+	}
+	return nil
+}
+
+// parseStatusFlag reads --status ("" when not given).
+func parseStatusFlag(s string) (methods.HardwareTokenStatus, error) {
+	if s == "" {
+		return "", nil
+	}
+	st, err := methods.ParseTokenStatus(s)
+	if err != nil {
+		return "", cmdutil.FlagErrorf("--status: %v", err)
+	}
+	return st, nil
+}
+
+// checkSerialArg refuses a blank serial number before any request (the
+// inventory would be searched for nothing).
+func checkSerialArg(serial string) error {
+	if strings.TrimSpace(serial) == "" {
+		return cmdutil.FlagErrorf("the token's serial number is empty: give it as printed on the token")
+	}
+	return nil
 }
 
 // NewCmdTokenCheck builds `mfactl token check <serial> --code A --code B`.
 func NewCmdTokenCheck(f *cmdutil.Factory, runF func(context.Context, *TokenCheckOptions) error) *cobra.Command {
-	opts := &TokenCheckOptions{deps: newDeps(f)}
+	opts := &TokenCheckOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit}
 	c := &cobra.Command{
 		Use:   "check <serial> --code A --code B",
 		Short: "Measure a token's clock drift from two codes and resynchronise it (mock only)",
@@ -415,10 +471,7 @@ or replace it.`,
 		Args: exactArgs(1, "token check needs one <serial> and two --code flags"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Serial = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tokenCheckRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, tokenCheckRun)
 		},
 	}
 	c.Flags().StringArrayVar(&opts.Codes, "code", nil, "a code the token shows; give two consecutive codes, oldest first")
@@ -435,21 +488,8 @@ func (v resyncView) Table() output.TableData {
 }
 
 func tokenCheckRun(ctx context.Context, opts *TokenCheckOptions) error {
-	if len(opts.Codes) != 2 {
-		return cmdutil.FlagErrorf("give exactly two --code flags: two codes the token shows one after the other (got %d)", len(opts.Codes))
-	}
-	var codes [2]string
-	for i, c := range opts.Codes {
-		norm, err := methods.NormalizeOTP(c, 6)
-		if err != nil {
-			return cmdutil.FlagErrorf("--code: a code is the 6 digits the token shows")
-		}
-		codes[i] = norm
-	}
-	if codes[0] == codes[1] {
-		return cmdutil.FlagErrorf("the two codes are the same: press the token's button between them")
-	}
-	s, err := opts.open(Mutation{})
+	codes := opts.codes
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, Mutation{})
 	if err != nil {
 		return err
 	}

@@ -14,9 +14,12 @@ import (
 
 	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
+	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/internal/plural"
+	"github.com/mfactl/mfactl/internal/throttling"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/methods/seedfile"
 )
@@ -30,7 +33,10 @@ const (
 
 // TokenActivateOptions are the inputs of `token activate`.
 type TokenActivateOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	Serial      string
 	User        string
@@ -43,12 +49,40 @@ type TokenActivateOptions struct {
 	Sleep  func(context.Context, time.Duration) error
 	Limit  int
 	Window time.Duration
+
+	code string // Code, normalized by Validate
+}
+
+// Validate checks the serial, the code and the user reference (or that
+// --file comes alone) before anything is read or sent.
+func (o *TokenActivateOptions) Validate() error {
+	if o.File != "" {
+		if o.Serial != "" || o.Code != "" || o.DisplayName != "" {
+			return cmdutil.FlagErrorf("--file takes serials, users and codes from the file: give no <serial>, --code or --display-name with it")
+		}
+		return nil
+	}
+	if o.Serial == "" {
+		return cmdutil.FlagErrorf("token activate needs a <serial> and --code (or --file FILE)")
+	}
+	if o.Code == "" {
+		return cmdutil.FlagErrorf("--code is required: the 6 digits token %s shows now", o.Serial)
+	}
+	code, err := methods.NormalizeOTP(o.Code, 6)
+	if err != nil {
+		return cmdutil.FlagErrorf("--code must be the 6 digits the token shows")
+	}
+	o.code = code
+	if o.User != "" {
+		return graph.ValidateUserRef(o.User)
+	}
+	return nil
 }
 
 // NewCmdTokenActivate builds `mfactl token activate <serial> [<user>] --code NNNNNN`
 // and `mfactl token activate --file FILE`.
 func NewCmdTokenActivate(f *cmdutil.Factory, runF func(context.Context, *TokenActivateOptions) error) *cobra.Command {
-	opts := &TokenActivateOptions{deps: newDeps(f), Now: f.Now, Sleep: sleepCtx, Limit: activationLimit, Window: activationWindow}
+	opts := &TokenActivateOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Now: f.Now, Sleep: throttling.Sleep, Limit: activationLimit, Window: activationWindow}
 	c := &cobra.Command{
 		Use:   "activate {<serial> [<user>] --code NNNNNN | --file FILE}",
 		Short: "Activate tokens with the code they show",
@@ -78,10 +112,7 @@ again. Codes change every 30 or 60 seconds, so collect them just before.`,
 			if len(args) > 1 {
 				opts.User = args[1]
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tokenActivateRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, tokenActivateRun)
 		},
 	}
 	c.Flags().StringVar(&opts.Code, "code", "", "the 6-digit code the token shows now")
@@ -91,40 +122,12 @@ again. Codes change every 30 or 60 seconds, so collect them just before.`,
 	return c
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 func tokenActivateRun(ctx context.Context, opts *TokenActivateOptions) error {
 	if opts.File != "" {
-		if opts.Serial != "" || opts.Code != "" || opts.DisplayName != "" {
-			return cmdutil.FlagErrorf("--file takes serials, users and codes from the file: give no <serial>, --code or --display-name with it")
-		}
 		return tokenActivateFileRun(ctx, opts)
 	}
-	if opts.Serial == "" {
-		return cmdutil.FlagErrorf("token activate needs a <serial> and --code (or --file FILE)")
-	}
-	if opts.Code == "" {
-		return cmdutil.FlagErrorf("--code is required: the 6 digits token %s shows now", opts.Serial)
-	}
-	code, err := methods.NormalizeOTP(opts.Code, 6)
-	if err != nil {
-		return cmdutil.FlagErrorf("--code must be the 6 digits the token shows")
-	}
-	if opts.User != "" {
-		if err := graph.ValidateUserRef(opts.User); err != nil {
-			return err
-		}
-	}
-	s, err := opts.open(opts.Mutation)
+	code := opts.code
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}
@@ -297,7 +300,7 @@ func tokenActivateFileRun(ctx context.Context, opts *TokenActivateOptions) error
 	if err != nil {
 		return cmdutil.WithExit(cmdutil.ExitUsage, fmt.Errorf("%s: %w", opts.File, err), "the file needs the header "+seedfile.ActivationHeader)
 	}
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mfactl/mfactl/entra"
 	"github.com/mfactl/mfactl/graph"
+	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
@@ -38,7 +39,10 @@ const (
 
 // TokenImportOptions are the inputs of `token import`.
 type TokenImportOptions struct {
-	deps
+	IO      *iostreams.IOStreams
+	Graph   func() (*graph.Client, error)
+	Printer func() (*output.Printer, error)
+	Audit   *audit.Session // the users the run acts on, for its audit record
 	Mutation
 	File         string
 	Format       string
@@ -51,11 +55,32 @@ type TokenImportOptions struct {
 	Concurrency  int
 	// Getenv reads MFACTL_PSKC_PASSWORD (tests replace it).
 	Getenv func(string) string
+
+	format seedfile.Format // Format, parsed by Validate ("": detect)
+}
+
+// Validate checks the flags before the file is read.
+func (o *TokenImportOptions) Validate() error {
+	if o.Concurrency < 1 || o.Concurrency > 16 {
+		return cmdutil.FlagErrorf("--concurrency must be between 1 and 16")
+	}
+	if o.PSKCKey != "" && o.PSKCPassword {
+		return cmdutil.FlagErrorf("give either --pskc-key or --pskc-password, not both")
+	}
+	o.format = ""
+	if o.Format != "" {
+		f, err := seedfile.ParseFormat(o.Format)
+		if err != nil {
+			return cmdutil.FlagErrorf("--format: %v", err)
+		}
+		o.format = f
+	}
+	return nil
 }
 
 // NewCmdTokenImport builds `mfactl token import <file>`.
 func NewCmdTokenImport(f *cmdutil.Factory, runF func(context.Context, *TokenImportOptions) error) *cobra.Command {
-	opts := &TokenImportOptions{deps: newDeps(f), Concurrency: 4, Getenv: os.Getenv}
+	opts := &TokenImportOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, Concurrency: 4, Getenv: os.Getenv}
 	c := &cobra.Command{
 		Use:   "import <file> [--format csv|pskc] [--skip-invalid --errors-out FILE]",
 		Short: "Load a vendor's seed file into the token inventory",
@@ -93,10 +118,7 @@ Seeds are never printed, logged or written anywhere.`,
 		Args: exactArgs(1, "token import needs one seed <file> (CSV or PSKC)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return tokenImportRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, tokenImportRun)
 		},
 	}
 	fl := c.Flags()
@@ -186,20 +208,7 @@ func sortImportRows(rows []importRow) {
 }
 
 func tokenImportRun(ctx context.Context, opts *TokenImportOptions) error {
-	if opts.Concurrency < 1 || opts.Concurrency > 16 {
-		return cmdutil.FlagErrorf("--concurrency must be between 1 and 16")
-	}
-	if opts.PSKCKey != "" && opts.PSKCPassword {
-		return cmdutil.FlagErrorf("give either --pskc-key or --pskc-password, not both")
-	}
-	var format seedfile.Format
-	if opts.Format != "" {
-		f, err := seedfile.ParseFormat(opts.Format)
-		if err != nil {
-			return cmdutil.FlagErrorf("--format: %v", err)
-		}
-		format = f
-	}
+	format := opts.format
 	data, err := readSeedFile(opts.File)
 	if err != nil {
 		return err
@@ -226,7 +235,7 @@ func tokenImportRun(ctx context.Context, opts *TokenImportOptions) error {
 		return nil
 	}
 
-	s, err := opts.open(opts.Mutation)
+	s, err := openSession(opts.IO, opts.Printer, opts.Graph, opts.Audit, opts.Mutation)
 	if err != nil {
 		return err
 	}

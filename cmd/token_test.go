@@ -12,6 +12,7 @@ import (
 
 	"github.com/mfactl/mfactl/internal/audit"
 	"github.com/mfactl/mfactl/internal/iostreams"
+	"github.com/mfactl/mfactl/internal/throttling"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock"
 )
@@ -553,13 +554,16 @@ func TestTokenActivateFile(t *testing.T) {
 	var waits []time.Duration
 	ios, _, out, errOut := iostreams.Test()
 	f := cli.factory(ios)
-	opts := &TokenActivateOptions{deps: newDeps(f), File: acts, Limit: 2, Window: 5 * time.Minute,
+	opts := &TokenActivateOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer, Audit: f.Audit, File: acts, Limit: 2, Window: 5 * time.Minute,
 		Now: func() time.Time { return now },
 		Sleep: func(_ context.Context, d time.Duration) error {
 			waits = append(waits, d)
 			now = now.Add(d)
 			return nil
 		}}
+	if err := opts.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	err := tokenActivateRun(context.Background(), opts)
 	if err == nil || !strings.Contains(err.Error(), "1 of 4 activations failed") {
 		t.Fatalf("%v\n%s", err, errOut)
@@ -616,7 +620,7 @@ func TestPacer(t *testing.T) {
 	}
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
-	p.sleep = sleepCtx
+	p.sleep = throttling.Sleep
 	if err := p.wait(canceled); err == nil {
 		t.Fatal("a canceled wait returned")
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
-	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/methods"
@@ -28,18 +27,9 @@ func NewCmdUser(f *cmdutil.Factory) *cobra.Command {
 	return c
 }
 
-// UserShowOptions are the inputs of `user show`.
-type UserShowOptions struct {
-	IO      *iostreams.IOStreams
-	Graph   func() (*graph.Client, error)
-	Printer func() (*output.Printer, error)
-
-	User string
-}
-
 // NewCmdUserShow builds `mfactl user show <user>`.
-func NewCmdUserShow(f *cmdutil.Factory, runF func(context.Context, *UserShowOptions) error) *cobra.Command {
-	opts := &UserShowOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer}
+func NewCmdUserShow(f *cmdutil.Factory, runF func(context.Context, *UserReadOptions) error) *cobra.Command {
+	opts := &UserReadOptions{IO: f.IOStreams, Graph: f.Graph, Printer: f.Printer}
 	c := &cobra.Command{
 		Use:   "show <user>",
 		Short: "Show a user's authentication methods on one screen",
@@ -54,10 +44,7 @@ principal name or an object id.`,
 		Args: exactArgs(1, "user show needs one <user>: a user principal name or object id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.User = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return userShowRun(cmd.Context(), opts)
+			return runVerb(cmd.Context(), opts, runF, userShowRun)
 		},
 	}
 	return c
@@ -84,10 +71,7 @@ type userView struct {
 	unread          []string    // states that could not be read, for the table
 }
 
-func userShowRun(ctx context.Context, opts *UserShowOptions) error {
-	if err := graph.ValidateUserRef(opts.User); err != nil {
-		return err
-	}
+func userShowRun(ctx context.Context, opts *UserReadOptions) error {
 	printer, err := opts.Printer()
 	if err != nil {
 		return err

@@ -30,8 +30,8 @@ func TestUserShowFlagParsing(t *testing.T) {
 	for _, tt := range tests {
 		ios, _, _, _ := iostreams.Test()
 		f := factory.New(ios, "test")
-		var got *UserShowOptions
-		c := NewCmdUserShow(f, func(_ context.Context, o *UserShowOptions) error { got = o; return nil })
+		var got *UserReadOptions
+		c := NewCmdUserShow(f, func(_ context.Context, o *UserReadOptions) error { got = o; return nil })
 		c.SetArgs(tt.args)
 		c.SetOut(ios.Out)
 		c.SetErr(ios.ErrOut)

@@ -90,7 +90,7 @@ type Client struct {
 	beta       abs.RequestAdapter
 	httpClient *http.Client
 	// plan, when set, receives every write instead of Graph (DryRun).
-	plan *Plan
+	plan *DryRunPlan
 	// cred and scopes authenticate the raw requests of Emulator.
 	cred   azcore.TokenCredential
 	scopes []string

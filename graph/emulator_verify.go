@@ -36,7 +36,8 @@ type VerdictError struct {
 
 func (e *VerdictError) Error() string { return e.Verdict.Message }
 
-// HintText is what to do next (it names the mfactl command).
+// HintText is what to do next, in the engine's words (cmd adds the command
+// for the verdict's Next step).
 func (e *VerdictError) HintText() string { return e.Verdict.Hint }
 
 // ExitCode is the reason's exit code: 1 rejected (wrong, expired,

@@ -191,7 +191,7 @@ func wrongTOTP(t *testing.T, secret string, at time.Time) string {
 func TestCreateHardwareTokenDryRun(t *testing.T) {
 	now := tokenClock
 	c := newClockClient(t, mock.DefaultAdminToken, &now, nil)
-	plan := &Plan{}
+	plan := &DryRunPlan{}
 	got, err := c.DryRun(plan).CreateHardwareToken(context.Background(), NewHardwareToken{SerialNumber: "D-1", Manufacturer: "C", Model: "M", Secret: seed, TimeIntervalInSeconds: 60, HashFunction: "hmacsha256"})
 	if err != nil || got.ID != "" {
 		t.Fatalf("%+v %v", got, err)

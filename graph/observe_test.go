@@ -30,7 +30,7 @@ func TestObserveWrites(t *testing.T) {
 	if err := c.DeleteMethod(ctx, user, methods.KindPhone, methods.MobilePhoneID); err == nil {
 		t.Fatal("deleted a phone alex does not have")
 	}
-	plan := &Plan{}
+	plan := &DryRunPlan{}
 	if err := c.DryRun(plan).RevokeSessions(ctx, user); err != nil {
 		t.Fatal(err)
 	}

@@ -29,22 +29,23 @@ func (p PlannedRequest) String() string {
 	return s
 }
 
-// Plan collects the writes of a dry run. Reads still go to Graph, so the
-// plan is built from the tenant's real state (method ids, the TAP policy);
-// only the writes are held back.
-type Plan struct {
+// DryRunPlan collects the writes of a dry run. Reads still go to Graph, so
+// the plan is built from the tenant's real state (method ids, the TAP
+// policy); only the writes are held back. (runbook.Plan is what a reset
+// will do; coverage.Plan how a report will be read.)
+type DryRunPlan struct {
 	mu       sync.Mutex
 	requests []PlannedRequest
 }
 
 // Requests returns the planned writes in the order they were made.
-func (p *Plan) Requests() []PlannedRequest {
+func (p *DryRunPlan) Requests() []PlannedRequest {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]PlannedRequest(nil), p.requests...)
 }
 
-func (p *Plan) record(ri *abs.RequestInformation) error {
+func (p *DryRunPlan) record(ri *abs.RequestInformation) error {
 	u, err := ri.GetUri()
 	if err != nil {
 		return fmt.Errorf("graph: plan request: %w", err)
@@ -68,7 +69,7 @@ func (p *Plan) record(ri *abs.RequestInformation) error {
 // DryRun returns a client that reads from Graph as usual and records every
 // write in plan instead of sending it. Write functions then return zero
 // values and no error.
-func (c *Client) DryRun(plan *Plan) *Client {
+func (c *Client) DryRun(plan *DryRunPlan) *Client {
 	cp := *c
 	cp.plan = plan
 	return &cp

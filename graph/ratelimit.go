@@ -141,7 +141,7 @@ func NewLimiter() *Limiter {
 	}
 	return &Limiter{
 		now:      time.Now,
-		sleep:    sleepContext,
+		sleep:    throttling.Sleep,
 		identity: window(throttling.Window, throttling.IdentityBudget(0)),
 		writes:   window(throttling.WriteWindow, throttling.WriteBudget),
 		reports:  window(throttling.Window, throttling.ReportsBudget),
@@ -255,17 +255,6 @@ func (l *Limiter) Wait(ctx context.Context, c RequestClass, cost int) error {
 			return err
 		}
 		waited += d
-	}
-}
-
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
 	}
 }
 

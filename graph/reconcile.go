@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/mfactl/mfactl/internal/throttling"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -51,7 +52,7 @@ func reconcileWrite[T any](ctx context.Context, c *Client, send func() (T, error
 			return zero, notApplied(err, n)
 		}
 		d := c.retry.delay(n)
-		if err := sleepContext(ctx, d); err != nil {
+		if err := throttling.Sleep(ctx, d); err != nil {
 			return zero, withUnknown(err, err)
 		}
 		c.limiter.addWaited(d)

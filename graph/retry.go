@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mfactl/mfactl/internal/throttling"
 )
 
 // Retries are mfactl's own, in one transport (retryTransport) under the
@@ -242,7 +244,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			d = 0
 		}
 		if d > 0 {
-			if err := sleepContext(ctx, d); err != nil {
+			if err := throttling.Sleep(ctx, d); err != nil {
 				return nil, err
 			}
 			t.limiter.addWaitedClass(charges[0].class, d)

@@ -172,7 +172,7 @@ func TestDryRunRecordsWritesAndChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	c, st := newMemoryClient(t, mock.DefaultAdminToken)
 	before := stateOf(t, st)
-	plan := &Plan{}
+	plan := &DryRunPlan{}
 	d := c.DryRun(plan)
 	if !d.IsDryRun() || c.IsDryRun() {
 		t.Fatal("DryRun must return a recording copy")

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mfactl/mfactl/internal/jsonenc"
 	"github.com/mfactl/mfactl/mock/odata"
 )
 
@@ -410,7 +411,7 @@ func (s *Server) write(w http.ResponseWriter, r *request, resp *response, err er
 }
 
 func (s *Server) writeJSON(w http.ResponseWriter, status int, body any) {
-	b, err := marshalGraphJSON(body)
+	b, err := jsonenc.Marshal(body)
 	if err != nil {
 		status = http.StatusInternalServerError
 		b, _ = json.Marshal(map[string]any{"error": map[string]any{"code": codeInternal, "message": err.Error()}})
@@ -465,16 +466,4 @@ func baseURL(r *http.Request) string {
 		host = r.URL.Host
 	}
 	return scheme + "://" + host
-}
-
-// marshalGraphJSON encodes a body as Graph does: without escaping &, < and >
-// (Graph's nextLinks carry a literal &, not \u0026).
-func marshalGraphJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

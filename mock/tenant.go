@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -179,6 +180,10 @@ func putToken(tx store.Tx, t *tokenRecord) error {
 	return tx.Put(bucketSerials, strings.ToUpper(t.SerialNumber), []byte(t.ID))
 }
 
+// ErrNoTenant is a state file that holds no tenant (seed it, or delete
+// it to start from the demo tenant).
+var ErrNoTenant = errors.New("mock: the state has no tenant")
+
 func getTenant(tx store.Tx) (*tenantRecord, error) {
 	var t tenantRecord
 	ok, err := store.GetJSON(tx, bucketMeta, metaTenant, &t)
@@ -186,7 +191,7 @@ func getTenant(tx store.Tx) (*tenantRecord, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("mock: the state has no tenant; seed it with `mfactl mock seed` or delete the state file")
+		return nil, ErrNoTenant
 	}
 	return &t, nil
 }

@@ -678,7 +678,7 @@ func (s *Server) mockConfirmApp(r *request) (*response, error) {
 			}
 		}
 		if pending == nil || (b.ChallengeID == "" && !pending.State.Open()) {
-			return errNotFound("User '%s' has no pending authenticator app enrolment: start one with `mfactl enroll app %s`.", u.UPN, u.UPN)
+			return errNotFound("User '%s' has no pending authenticator app enrolment to confirm: start an enrolment first.", u.UPN)
 		}
 		res, err := s.submitCode(tx, e, *pending, u, b.Code)
 		return s.finishResult(tx, u, res, err, &out)
@@ -1028,7 +1028,7 @@ func (s *Server) mockDevice(action string) handlerFunc {
 			}
 			if id == "" || !slices.ContainsFunc(ps, func(p verify.PushPrompt) bool { return p.ChallengeID == id }) {
 				if id == "" {
-					return errNotFound("User '%s' has no pending Authenticator notification: start one with `mfactl verify %s --method push --send`.", u.UPN, u.UPN)
+					return errNotFound("User '%s' has no pending Authenticator notification: send one first (a push verification).", u.UPN)
 				}
 				// Not pending any more: let the engine say why (expired,
 				// denied, ...), or 404 for an unknown id.

@@ -231,18 +231,7 @@ func (d *diffJSON) WriteChange(c UserChange) error {
 			return err
 		}
 	}
-	b, err := j.encode(c)
-	if err != nil {
-		return err
-	}
-	if j.rows > 0 {
-		if _, err := j.out.WriteString(",\n"); err != nil {
-			return err
-		}
-	}
-	j.rows++
-	_, err = j.out.Write(b)
-	return err
+	return j.writeElement(c)
 }
 
 func (d *diffJSON) Finish(s DiffSummary) error {

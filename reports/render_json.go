@@ -48,7 +48,12 @@ func (j *jsonRenderer) WriteRow(r Row) error {
 	if err := j.begin(); err != nil {
 		return err
 	}
-	b, err := j.encode(r)
+	return j.writeElement(r)
+}
+
+// writeElement writes v as the next element of the open array.
+func (j *jsonRenderer) writeElement(v any) error {
+	b, err := j.encode(v)
 	if err != nil {
 		return err
 	}

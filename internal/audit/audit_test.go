@@ -574,7 +574,7 @@ func TestAnchor(t *testing.T) {
 	})
 	fill(t, l, 2) // the log goes on after the anchor was taken
 	for _, a := range []Anchor{anchor, {Hash: anchor.Hash}, {Seq: 3, Hash: third.Hash}} {
-		if res, err := l.VerifyAnchor(a); err != nil || !res.Intact() {
+		if res, err := l.CheckAnchor(a); err != nil || !res.Intact() {
 			t.Fatalf("%v: %v %v", a, res.Problem, err)
 		}
 	}
@@ -599,7 +599,7 @@ func TestAnchor(t *testing.T) {
 		{Hash: anchor.Hash}:                      "no record has the anchored hash",
 		{Seq: 3, Hash: strings.Repeat("ab", 32)}: "record 3: this is not the anchored record",
 	} {
-		res, err := l.VerifyAnchor(a)
+		res, err := l.CheckAnchor(a)
 		if err != nil || res.Intact() || !strings.Contains(res.Problem.Error(), want) {
 			t.Fatalf("%v: %v %v, want %q", a, res.Problem, err, want)
 		}

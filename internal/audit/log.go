@@ -48,11 +48,6 @@ func (e *DamagedError) Error() string {
 	return fmt.Sprintf("audit log %s is damaged: %s", e.Path, e.Reason)
 }
 
-// Hint says what to do.
-func (e *DamagedError) Hint() string {
-	return "run `mfactl audit verify` to find the first bad record; keep the file as evidence and point MFACTL_AUDIT_LOG at a new file to go on"
-}
-
 // head is the content of the head file: the last record written, and the
 // verified checkpoint.
 //

@@ -16,7 +16,7 @@
 // someone who can write the file can rewrite every record after the one
 // they changed, or cut the last records and write a matching head file.
 // An anchor (the number and hash of a record, kept outside the log: a
-// ticket, a SIEM) closes that gap: VerifyAnchor checks that the log still
+// ticket, a SIEM) closes that gap: CheckAnchor checks that the log still
 // holds that record at that place, with the chain intact up to it.
 package audit
 

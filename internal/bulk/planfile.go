@@ -120,7 +120,7 @@ func ReadPlan(r io.Reader, onHeader func(Header) error, fn func(UserPlan) error)
 	var sum Summary
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
 	bad := func(err error) (Summary, error) {
-		return sum, fmt.Errorf("not a plan file of mfactl bulk plan: %w", err)
+		return sum, fmt.Errorf("not a plan file (the JSON lines bulk plan writes): %w", err)
 	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return bad(fmt.Errorf("it does not start with an object"))

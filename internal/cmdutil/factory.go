@@ -82,6 +82,17 @@ func RecordPath(profile string) string {
 	return filepath.Join(config.StateDir(), "auth", profile+".json")
 }
 
+// StateDirError is a mock state file whose directory does not exist (exit
+// 2); cmd phrases what to do.
+type StateDirError struct{ Path, Dir string }
+
+func (e *StateDirError) Error() string {
+	return fmt.Sprintf("mock state %s: the directory %s does not exist", e.Path, e.Dir)
+}
+
+// ExitCode is 2: bad input.
+func (e *StateDirError) ExitCode() int { return ExitUsage }
+
 // CheckStateDir refuses a mock state file whose directory does not exist
 // (exit 2): a typo in --mock-state would otherwise create a directory tree
 // and seed a new tenant there. The default file's directory is created on
@@ -92,7 +103,7 @@ func CheckStateDir(path string) error {
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return Errorf(ExitUsage, "mock state %s: the directory %s does not exist; create it first, or create the state with `mfactl mock seed --state %s`", path, dir, path)
+		return &StateDirError{Path: path, Dir: dir}
 	case err != nil:
 		return Errorf(ExitUsage, "mock state %s: %v", path, err)
 	case !st.IsDir():

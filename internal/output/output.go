@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mfactl/mfactl/internal/exitcode"
+	"github.com/mfactl/mfactl/internal/jsonenc"
 )
 
 // Format is an output format.
@@ -134,19 +135,12 @@ func WriteJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// Marshal is json.Marshal without HTML escaping: the one JSON encoding of
-// everything mfactl prints. A view's MarshalJSON must use it, because the
-// encoder of WriteJSON does not undo an escape (`\u0026` for `&` in an
-// otpauth:// URI or a question text) that a MarshalJSON already wrote.
-func Marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
+// Marshal is json.Marshal without HTML escaping (jsonenc.Marshal): the one
+// JSON encoding of everything mfactl prints. A view's MarshalJSON must use
+// it, because the encoder of WriteJSON does not undo an escape (`\u0026`
+// for `&` in an otpauth:// URI or a question text) that a MarshalJSON
+// already wrote.
+func Marshal(v any) ([]byte, error) { return jsonenc.Marshal(v) }
 
 // WriteJSONLine writes v as one compact line of JSON (JSON Lines).
 func WriteJSONLine(w io.Writer, v any) error {

@@ -131,15 +131,32 @@ type Plan struct {
 	// LeftWithoutMFA: no method that satisfies an MFA prompt stays.
 	LeftWithoutMFA bool     `json:"leftWithoutMfa"`
 	Warnings       []string `json:"warnings,omitempty"`
+	// ReturnedTokens are the serial numbers of the lost hardware tokens the
+	// reset unassigns: they go back to the inventory as available, where
+	// deleting them is the inventory owner's call (and role). The CLI
+	// warns with the command that deletes them.
+	ReturnedTokens []string `json:"-"`
 }
 
 // Error is a selection that cannot be planned.
 type Error struct {
 	Msg  string
 	Hint string
+	// Advice names another way to the change asked for, for the CLI to
+	// phrase with its command (the Hint then stays empty).
+	Advice Advice
 	// NotFound: nothing matched (exit 3); otherwise bad input (exit 2).
 	NotFound bool
 }
+
+// Advice is another way to a change a reset does not make.
+type Advice string
+
+// Advices.
+const (
+	AdvicePasswordReset Advice = "passwordReset" // the password is reset, never removed
+	AdvicePhoneUpdate   Advice = "phoneUpdate"   // the mobile takes a new number instead of going
+)
 
 func (e *Error) Error() string { return e.Msg }
 
@@ -271,7 +288,7 @@ func selectMethods(before []methods.Method, sel Selection) (remove, keep []Choic
 			i := slices.IndexFunc(before, func(m methods.Method) bool { return strings.EqualFold(m.ID, id) })
 			switch {
 			case strings.EqualFold(id, methods.PasswordMethodID):
-				return nil, nil, nil, nil, &Error{Msg: "--method " + ref + " is the password, which a reset never removes", Hint: "use `mfactl password reset` for the password"}
+				return nil, nil, nil, nil, &Error{Msg: "--method " + ref + " is the password, which a reset never removes", Advice: AdvicePasswordReset}
 			case ref == "":
 				return nil, nil, nil, nil, &Error{Msg: "--method needs a method id or a phone type (mobile, alternateMobile, office)"}
 			case i < 0:
@@ -451,7 +468,7 @@ func Build(before []methods.Method, preferred methods.DefaultMethod, o Options) 
 		return c.Method.Kind == methods.KindPhone && entra.CheckPhoneDelete(entra.PhonesOf(kept), c.Method.PhoneType) != ""
 	}) {
 		return Plan{}, &Error{Msg: "Graph keeps the mobile phone while the user has an alternateMobile phone, which this reset keeps",
-			Hint: "remove both (--method mobile,alternateMobile), or give the mobile a new number with `mfactl phone update`"}
+			Advice: AdvicePhoneUpdate}
 	}
 	targets := make([]Choice, len(remove))
 	copy(targets, remove)
@@ -499,9 +516,7 @@ func Build(before []methods.Method, preferred methods.DefaultMethod, o Options) 
 	}
 	for _, c := range p.Remove {
 		if c.Method.Kind == methods.KindHardwareOath && c.Method.Token != nil && o.LostDevice != "" {
-			// Unassigning returns the token to the inventory as available;
-			// deleting it there is the inventory owner's call (and role).
-			p.Warnings = append(p.Warnings, fmt.Sprintf("the lost token %s goes back to the inventory as available: delete it there (`mfactl token delete %s`) so it is not handed out again", c.Method.Token.SerialNumber, c.Method.Token.SerialNumber))
+			p.ReturnedTokens = append(p.ReturnedTokens, c.Method.Token.SerialNumber)
 		}
 	}
 	return p, nil

@@ -83,7 +83,7 @@ func TestBuild(t *testing.T) {
 			[]string{"remove whfb-1"}, methods.DefaultSMS, false, "the software OATH token oath-1 stays"},
 		{"lost hardware token by serial", []methods.Method{password, hardware, office}, methods.DefaultOath,
 			Options{Selection: Selection{LostDevice: "hwt-1001"}, TAP: &TAPSpec{LifetimeMinutes: 60, Once: true}},
-			[]string{"default voiceOffice", "remove hw-1", "tap"}, methods.DefaultVoiceOffice, false, "the lost token HWT-1001 goes back to the inventory as available: delete it there (`mfactl token delete HWT-1001`)"},
+			[]string{"default voiceOffice", "remove hw-1", "tap"}, methods.DefaultVoiceOffice, false, ""},
 		{"single method: left with none", []methods.Method{password, mobile}, methods.DefaultSMS,
 			Options{Selection: Selection{MethodIDs: []string{"mobile"}}},
 			[]string{"remove " + methods.MobilePhoneID}, "", true, "the user will have no default"},
@@ -149,6 +149,18 @@ func TestBuild(t *testing.T) {
 	}
 }
 
+// A lost hardware token is unassigned, and the plan names it for the
+// warning that it goes back to the inventory.
+func TestBuildNamesReturnedTokens(t *testing.T) {
+	p, err := Build([]methods.Method{password, hardware, office}, methods.DefaultOath, Options{Selection: Selection{LostDevice: "hwt-1001"}})
+	if err != nil || !slices.Equal(p.ReturnedTokens, []string{"HWT-1001"}) {
+		t.Fatalf("%v %q", err, p.ReturnedTokens)
+	}
+	if p, _ := Build([]methods.Method{password, hardware, office}, methods.DefaultOath, Options{Selection: Selection{MethodIDs: []string{"hw-1"}}}); len(p.ReturnedTokens) != 0 {
+		t.Fatalf("removed by id, not lost: %q", p.ReturnedTokens)
+	}
+}
+
 // checkPlan replays the steps against Entra's rules.
 func checkPlan(t *testing.T, before []methods.Method, preferred methods.DefaultMethod, p Plan) {
 	t.Helper()
@@ -195,9 +207,17 @@ func TestBuildRefuses(t *testing.T) {
 		{Options{Selection: Selection{LostDevice: "iphone15"}, RevokeSessions: true, TAP: &TAPSpec{}}, `no method is bound to a device named "iphone15"`,
 			`did you mean "iPhone 15"? the user's devices are "iPhone 15" (Microsoft Authenticator), "HWT-1001" (Hardware OATH token)`, true},
 		{Options{Selection: Selection{LostDevice: "Galaxy"}, RevokeSessions: true}, `no method is bound to a device named "Galaxy"`, `the user's devices are "iPhone 15"`, true},
-		{Options{Selection: Selection{MethodIDs: []string{methods.PasswordMethodID}}}, "is the password", "mfactl password reset", false},
+		{Options{Selection: Selection{MethodIDs: []string{methods.PasswordMethodID}}}, "is the password", "", false},
 		{Options{Selection: Selection{MethodIDs: []string{" "}}}, "--method needs a method id", "", false},
-		{Options{Selection: Selection{MethodIDs: []string{"mobile"}}}, "Graph keeps the mobile phone while the user has an alternateMobile phone", "--method mobile,alternateMobile", false},
+		{Options{Selection: Selection{MethodIDs: []string{"mobile"}}}, "Graph keeps the mobile phone while the user has an alternateMobile phone", "", false},
+	}
+	// The other ways to the change are Advice codes the CLI phrases.
+	for sel, want := range map[string]Advice{methods.PasswordMethodID: AdvicePasswordReset, "mobile": AdvicePhoneUpdate} {
+		_, err := Build(append(slices.Clone(before), alternate), methods.DefaultPush, Options{Selection: Selection{MethodIDs: []string{sel}}})
+		var e *Error
+		if !errors.As(err, &e) || e.Advice != want || strings.Contains(e.Hint, "mfactl") {
+			t.Errorf("--method %s: %v (%+v), want advice %s", sel, err, e, want)
+		}
 	}
 	for _, tt := range tests {
 		_, err := Build(append(slices.Clone(before), alternate), methods.DefaultPush, tt.opts)

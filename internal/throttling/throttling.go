@@ -12,6 +12,7 @@
 package throttling
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -174,5 +175,18 @@ func (w *SlidingWindow) Add(now time.Time, cost int) {
 func (w *SlidingWindow) CloseUntil(t time.Time) {
 	if t.After(w.closed) {
 		w.closed = t
+	}
+}
+
+// Sleep waits d, or until ctx ends (then it returns ctx's cause): the wait
+// of everything that paces itself to a budget.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
 	}
 }

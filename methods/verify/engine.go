@@ -270,10 +270,10 @@ func (e *Engine) refusal(u *UserState, methodID, challengeID string, now time.Ti
 		return errBlocked(*u, challengeID)
 	}
 	if now.Before(u.Lockout.LockedUntil) {
-		return errLocked(u.UserID, u.Lockout.LockedUntil, challengeID, "the user")
+		return errLocked(u.Lockout.LockedUntil, challengeID, "the user")
 	}
 	if methodID != "" && e.methodLocked(u, methodID, now) {
-		return errMethodLocked(u.UserID, challengeID)
+		return errMethodLocked(challengeID)
 	}
 	return nil
 }
@@ -360,11 +360,11 @@ func (e *Engine) wrongInput(u *UserState, c *Challenge, reason Reason, what stri
 	switch {
 	case lockedUser:
 		moveTo(c, StateLocked, ReasonLocked, now)
-		verdict = errLocked(u.UserID, u.Lockout.LockedUntil, c.ID, "the user")
+		verdict = errLocked(u.Lockout.LockedUntil, c.ID, "the user")
 		verdict.Message = what + "; " + verdict.Message
 	case lockedMethod:
 		moveTo(c, StateLocked, ReasonLocked, now)
-		verdict = errMethodLocked(u.UserID, c.ID)
+		verdict = errMethodLocked(c.ID)
 		verdict.Message = what + "; " + verdict.Message
 	case c.Attempts >= c.MaxAttempts:
 		moveTo(c, StateFailed, reason, now)

@@ -511,13 +511,13 @@ func TestChallengeErrorMessages(t *testing.T) {
 		part   string
 	}{
 		{Challenge{State: StateDenied, Reason: ReasonDenied, Method: MethodPush}, ReasonDenied, "denied on the device"},
-		{Challenge{State: StateFraudReported, Reason: ReasonFraudReported, UserID: alice}, ReasonFraudReported, "mfactl mock unblock " + alice},
+		{Challenge{State: StateFraudReported, Reason: ReasonFraudReported, UserID: alice}, ReasonFraudReported, "ask an admin to unblock the user if the report was a mistake"},
 		{Challenge{State: StateExpired, Reason: ReasonExpired, Method: MethodSMS}, ReasonExpired, "text message code expired; get a new code with --send"},
 		{Challenge{State: StateExpired, Reason: ReasonExpired, Method: MethodPush}, ReasonExpired, "Authenticator notification expired; start a new verification"},
 		{Challenge{State: StateFailed, Reason: ReasonExpired, Method: MethodTAP}, ReasonExpired, "Temporary Access Pass has expired"},
 		{Challenge{State: StateFailed, Reason: ReasonUsed, Method: MethodTAP}, ReasonUsed, "already used"},
 		{Challenge{State: StateFailed, Reason: ReasonNotYetValid, Method: MethodTAP}, ReasonNotYetValid, "not valid yet"},
-		{Challenge{State: StateFailed, Reason: ReasonNotRegistered, Method: MethodVoicePIN, UserID: alice}, ReasonNotRegistered, "mfactl enroll pin " + alice},
+		{Challenge{State: StateFailed, Reason: ReasonNotRegistered, Method: MethodVoicePIN, UserID: alice}, ReasonNotRegistered, "register a PIN for phone calls"},
 		{Challenge{State: StateFailed, Reason: ReasonNoAnswer, Method: MethodVoice}, ReasonNoAnswer, "not answered"},
 		{Challenge{State: StateFailed, Reason: ReasonWrongCode, Method: MethodSMS}, ReasonWrongCode, "no attempts left; get a new code"},
 		{Challenge{State: StateFailed, Reason: ReasonWrongNumber, Method: MethodPush}, ReasonWrongNumber, "did not match"},
@@ -526,10 +526,22 @@ func TestChallengeErrorMessages(t *testing.T) {
 		{Challenge{State: StateCanceled, Reason: ReasonSuperseded}, ReasonSuperseded, "newer verification"},
 		{Challenge{State: StateCanceled, Reason: ReasonCanceled}, ReasonCanceled, "canceled"},
 	}
+	next := map[Reason]Next{ReasonFraudReported: NextUnblock, ReasonNotRegistered: NextRegisterPIN, ReasonLocked: NextUnblock,
+		ReasonBlocked: NextUnblock, ReasonUsed: NextNewPass}
 	for _, c := range cases {
 		err := ChallengeError(c.c)
 		if ReasonOf(err) != c.reason || !strings.Contains(err.Error(), c.part) {
 			t.Errorf("%s/%s: %v, want %s containing %q", c.c.State, c.c.Reason, err, c.reason, c.part)
+		}
+		// The step that lifts the refusal is a code the CLI phrases; the
+		// engine names no command.
+		want := next[c.reason]
+		if c.c.Method == MethodTAP && c.reason == ReasonExpired {
+			want = NextNewPass // the pass ran out, not the prompt
+		}
+		var ve *Error
+		if errors.As(err, &ve) && (ve.Next != want || strings.Contains(ve.Hint, "mfactl")) {
+			t.Errorf("%s/%s: next %q hint %q, want next %q and no command", c.c.State, c.c.Reason, ve.Next, ve.Hint, want)
 		}
 	}
 }

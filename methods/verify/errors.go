@@ -77,6 +77,27 @@ type Error struct {
 	// AttemptsLeft on the challenge after a wrong input; -1 when the
 	// challenge is closed or the notion does not apply.
 	AttemptsLeft int `json:"attemptsLeft"`
+	// Next names the step that lifts the refusal (empty: none beyond the
+	// Hint), for a caller to name its own command for it.
+	Next Next `json:"next,omitempty"`
+}
+
+// Next is a step that lifts a refusal. The engine states it; the CLI
+// phrases it with the command to run.
+type Next string
+
+// Next steps.
+const (
+	NextUnblock           Next = "unblock"           // an admin lifts the user's block, fraud block, lockout and method locks
+	NextRegisterPIN       Next = "registerPin"       // the user registers a PIN for phone calls
+	NextRegisterQuestions Next = "registerQuestions" // the user registers security questions
+	NextNewPass           Next = "newPass"           // an admin issues a new Temporary Access Pass
+)
+
+// then records the step that lifts the refusal.
+func (e *Error) then(n Next) *Error {
+	e.Next = n
+	return e
 }
 
 func (e *Error) Error() string {
@@ -108,18 +129,19 @@ func ReasonOf(err error) Reason {
 	return ""
 }
 
-// Hints name the mfactl commands a user or admin runs next. They live here,
-// in one place, so the CLI can keep them in step with its command names.
+// Hints say what a user or admin does next, in the engine's words: the
+// step itself is the Error's Next, which the CLI phrases with its command.
 const (
 	hintNewCode    = "get a new code with --send"
 	hintNewSignIn  = "start a new verification"
-	hintUnblock    = "ask an admin to run `mfactl mock unblock %s`"
-	hintWaitOrAsk  = "try again after %s, or ask an admin to run `mfactl mock unblock %s`"
+	hintUnblock    = "ask an admin to unblock the user"
+	hintWaitOrAsk  = "try again after %s, or ask an admin to unblock the user"
 	hintNextCode   = "wait for the next code to appear and enter that one"
-	hintRegPIN     = "register a PIN with `mfactl enroll pin %s`"
-	hintRegQs      = "register security questions with `mfactl enroll questions %s`"
+	hintRegPIN     = "register a PIN for phone calls"
+	hintRegQs      = "register security questions"
 	hintRateLimit  = "try again after %s"
 	hintOtherPhone = "use a call instead, or the mobile phone"
+	hintNewPass    = "ask an admin for a new one"
 )
 
 func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
@@ -129,16 +151,16 @@ func newError(r Reason, challengeID, msg, hint string) *Error {
 	return &Error{Reason: r, ChallengeID: challengeID, Message: msg, Hint: hint, AttemptsLeft: -1}
 }
 
-func errLocked(userID string, until time.Time, challengeID, what string) *Error {
+func errLocked(until time.Time, challengeID, what string) *Error {
 	e := newError(ReasonLocked, challengeID, what+" is locked after too many failed verifications",
-		fmt.Sprintf(hintWaitOrAsk, fmtTime(until), userID))
+		fmt.Sprintf(hintWaitOrAsk, fmtTime(until))).then(NextUnblock)
 	e.Until = until
 	return e
 }
 
-func errMethodLocked(userID, challengeID string) *Error {
+func errMethodLocked(challengeID string) *Error {
 	return newError(ReasonLocked, challengeID, "this method is locked after too many wrong codes",
-		fmt.Sprintf(hintUnblock, userID)+", or use another method")
+		hintUnblock+", or use another method").then(NextUnblock)
 }
 
 func errBlocked(u UserState, challengeID string) *Error {
@@ -146,7 +168,7 @@ func errBlocked(u UserState, challengeID string) *Error {
 	if u.Block.Reason == BlockFraud {
 		msg = "the user is blocked from MFA after a fraud report"
 	}
-	e := newError(ReasonBlocked, challengeID, msg, fmt.Sprintf(hintUnblock, u.UserID))
+	e := newError(ReasonBlocked, challengeID, msg, hintUnblock).then(NextUnblock)
 	e.Until = u.Block.Until
 	return e
 }
@@ -173,7 +195,7 @@ func ChallengeError(c Challenge) error {
 	case ReasonDenied:
 		e = newError(ReasonDenied, c.ID, "the sign-in was denied on the device", hintNewSignIn+" if it was you")
 	case ReasonFraudReported:
-		e = newError(ReasonFraudReported, c.ID, "fraud was reported for this sign-in", fmt.Sprintf(hintUnblock, c.UserID)+" if the report was a mistake")
+		e = newError(ReasonFraudReported, c.ID, "fraud was reported for this sign-in", hintUnblock+" if the report was a mistake").then(NextUnblock)
 	case ReasonExpired:
 		if c.Method == MethodTAP && c.State == StateFailed {
 			e = TAPExpired.err(c.ID) // the pass ran out, not the prompt
@@ -189,13 +211,13 @@ func ChallengeError(c Challenge) error {
 	case ReasonNotYetValid:
 		e = TAPNotYetValid.err(c.ID)
 	case ReasonNotRegistered:
-		e = newError(ReasonNotRegistered, c.ID, "the PIN was removed during the call", fmt.Sprintf(hintRegPIN, c.UserID))
+		e = newError(ReasonNotRegistered, c.ID, "the PIN was removed during the call", hintRegPIN).then(NextRegisterPIN)
 	case ReasonNoAnswer:
 		e = newError(ReasonNoAnswer, c.ID, "the call was not answered", hintNewSignIn+" or choose another method")
 	case ReasonLocked:
-		e = newError(ReasonLocked, c.ID, "the verification was stopped because the user or method is locked", fmt.Sprintf(hintUnblock, c.UserID))
+		e = newError(ReasonLocked, c.ID, "the verification was stopped because the user or method is locked", hintUnblock).then(NextUnblock)
 	case ReasonBlocked:
-		e = newError(ReasonBlocked, c.ID, "the verification was stopped because the user is blocked", fmt.Sprintf(hintUnblock, c.UserID))
+		e = newError(ReasonBlocked, c.ID, "the verification was stopped because the user is blocked", hintUnblock).then(NextUnblock)
 	case ReasonSuperseded:
 		if c.ReplacedBy != "" {
 			e = newError(ReasonSuperseded, c.ID, "challenge "+c.ID+" was replaced by a newer one, "+c.ReplacedBy, "give the newest code to challenge "+c.ReplacedBy)

@@ -34,7 +34,7 @@ func TestUserLockout(t *testing.T) {
 	res, err := h.e.ApprovePush(c.ID, 10+(c.Number-9)%90)
 	v := h.wantReason(err, ReasonLocked)
 	if res.Challenge.State != StateLocked || !v.Until.Equal(lockedAt.Add(15*time.Minute)) || v.Reason.ExitCode() != 4 ||
-		!strings.Contains(v.Hint, "mfactl mock unblock "+alice) {
+		v.Next != NextUnblock || !strings.Contains(v.Hint, "ask an admin to unblock the user") {
 		t.Fatalf("lock: %s, %v until %s", res.Challenge.State, v, v.Until)
 	}
 	// Locked: nothing starts, on any method, and open challenges refuse.

@@ -175,13 +175,13 @@ func (e *Engine) launch(u *UserState, tmpl Challenge, now time.Time, action Acti
 	switch tmpl.Method {
 	case MethodVoicePIN:
 		if u.PIN == nil {
-			return refuse(newError(ReasonNotRegistered, "", "no PIN is registered for phone calls", fmt.Sprintf(hintRegPIN, u.UserID)))
+			return refuse(newError(ReasonNotRegistered, "", "no PIN is registered for phone calls", hintRegPIN).then(NextRegisterPIN))
 		}
 	case MethodQuestions:
 		if len(u.Questions) < e.cfg.Questions.ToReset {
 			return refuse(newError(ReasonNotRegistered, "",
 				fmt.Sprintf("%d security questions are registered, %d are needed", len(u.Questions), e.cfg.Questions.ToReset),
-				fmt.Sprintf(hintRegQs, u.UserID)))
+				hintRegQs).then(NextRegisterQuestions))
 		}
 	}
 	if ch := tmpl.Method.channel(); ch == ChannelSMS || ch == ChannelVoice {

@@ -61,9 +61,9 @@ func (u TAPUsability) err(challengeID string) *Error {
 	case TAPNotYetValid:
 		return newError(ReasonNotYetValid, challengeID, "the Temporary Access Pass is not valid yet", "wait for its start time")
 	case TAPExpired:
-		return newError(ReasonExpired, challengeID, "the Temporary Access Pass has expired", "ask an admin for a new one (`mfactl tap create`)")
+		return newError(ReasonExpired, challengeID, "the Temporary Access Pass has expired", hintNewPass).then(NextNewPass)
 	}
-	return newError(ReasonUsed, challengeID, "the one-time Temporary Access Pass was already used", "ask an admin for a new one (`mfactl tap create`)")
+	return newError(ReasonUsed, challengeID, "the one-time Temporary Access Pass was already used", hintNewPass).then(NextNewPass)
 }
 
 // tapAlphabet leaves out look-alike characters (0/O, 1/l/I) because people

@@ -283,12 +283,12 @@ func oneLine(s string) string {
 	return s
 }
 
-// VerifyAnchor verifies the whole log, as Scan does, and that it holds the
+// CheckAnchor checks the whole log's hash chain, as Scan does, and that it holds the
 // anchored record: the record numbered a.Seq has hash a.Hash (without a
 // number: some record has that hash). As each record's hash covers the one
 // before it, the log up to that record is then exactly what it was when
 // the anchor was taken. A log that lacks it gets a Problem.
-func (l *Log) VerifyAnchor(a Anchor) (Result, error) {
+func (l *Log) CheckAnchor(a Anchor) (Result, error) {
 	var found *Record
 	res, err := l.Scan(func(r Record) error {
 		if found == nil && (r.Seq == a.Seq || a.Seq == 0 && r.Hash == a.Hash) {
