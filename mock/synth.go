@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mfactl/mfactl/internal/extsort"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock/store"
 )
@@ -93,7 +94,7 @@ func (o SynthOptions) Validate() error {
 
 // SeedSynthetic replaces everything in st with a synthetic tenant: a
 // failure leaves the previous state untouched. The tenant is generated one
-// user at a time into a store.Sorter (which spills sorted runs to
+// user at a time into an extsort.Sorter (which spills sorted runs to
 // temporary files next to a bbolt state) and loaded in key order by
 // store.Replace, so memory stays flat from a hundred users to a million.
 func SeedSynthetic(st store.Store, o SynthOptions) (SynthStats, error) {
@@ -104,7 +105,7 @@ func SeedSynthetic(st store.Store, o SynthOptions) (SynthStats, error) {
 	if p, ok := st.(interface{ Path() string }); ok {
 		dir = filepath.Dir(p.Path())
 	}
-	src := store.NewSorter(dir, synthSortMemory)
+	src := extsort.NewSorter(dir, synthSortMemory)
 	defer src.Close()
 	stats, err := generateSynthetic(src, o)
 	if err != nil {
@@ -335,12 +336,12 @@ const synthTAPMaxLifetime = 7 * 24 * 60
 
 // synthSortMemory is the memory the tenant's sorter holds before it
 // spills a run (tests make it small).
-var synthSortMemory = store.DefaultSortMemory
+var synthSortMemory = extsort.DefaultMemory
 
 // seedSynthetic replaces everything in tx with a synthetic tenant, in that
 // one transaction (POST /_mock/reset on a running server).
 func seedSynthetic(tx store.Tx, o SynthOptions) (SynthStats, error) {
-	src := store.NewSorter("", synthSortMemory)
+	src := extsort.NewSorter("", synthSortMemory)
 	defer src.Close()
 	stats, err := generateSynthetic(src, o)
 	if err != nil {
@@ -352,7 +353,7 @@ func seedSynthetic(tx store.Tx, o SynthOptions) (SynthStats, error) {
 // generateSynthetic writes a synthetic tenant into src, one user at a
 // time: only the hardware token plan (3 % of users) and one int32 per
 // member (the token candidates) are held for the whole tenant.
-func generateSynthetic(src *store.Sorter, o SynthOptions) (SynthStats, error) {
+func generateSynthetic(src *extsort.Sorter, o SynthOptions) (SynthStats, error) {
 	day := o.Day
 	if day.IsZero() {
 		day = time.Now()
@@ -420,11 +421,11 @@ func generateSynthetic(src *store.Sorter, o SynthOptions) (SynthStats, error) {
 // sorterTx is the transaction a synthetic tenant is written through: its
 // writes go to a sorter, and it reads as the empty state the tenant
 // replaces.
-type sorterTx struct{ src *store.Sorter }
+type sorterTx struct{ src *extsort.Sorter }
 
 func (t sorterTx) Get(string, string) ([]byte, bool) { return nil, false }
 func (t sorterTx) Put(bucket, key string, value []byte) error {
-	return t.src.Put(bucket, key, bytes.Clone(value))
+	return t.src.Put(store.SortKey(bucket, key), bytes.Clone(value))
 }
 func (t sorterTx) Delete(string, string) error { return nil }
 func (t sorterTx) Scan(string, string, string, func(string, []byte) bool) error {

@@ -2,12 +2,29 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/mfactl/mfactl/internal/extsort"
 )
 
-// Replace makes the pairs of src the whole content of st: every bucket st
-// had is gone, and src's buckets hold src's pairs. Readers see the old
+// SortKey is the key of a bucket's key in a sorter Replace loads: bucket
+// names hold no NUL, so the sorter's order is bucket, then key.
+func SortKey(bucket, key string) string { return bucket + "\x00" + key }
+
+// splitSortKey reverses SortKey.
+func splitSortKey(k string) (bucket, key string, err error) {
+	bucket, key, ok := strings.Cut(k, "\x00")
+	if !ok {
+		return "", "", fmt.Errorf("store: sorter key %q has no bucket", k)
+	}
+	return bucket, key, nil
+}
+
+// Replace makes the pairs of src (keyed by SortKey) the whole content of
+// st: every bucket st had is gone, and src's buckets hold src's pairs. Readers see the old
 // content or the new, never a mix, and a failure leaves the old content.
 //
 // A bbolt store is loaded in transactions of about ReplaceBatch bytes into
@@ -16,7 +33,7 @@ import (
 // however large src is (one transaction holding a million users would keep
 // every page of them in memory until it commits). Other stores are
 // replaced in one transaction.
-func Replace(st Store, src *Sorter) error {
+func Replace(st Store, src *extsort.Sorter) error {
 	switch b := st.(type) {
 	case *Bolt:
 		return replaceBolt(b.db, src)
@@ -32,7 +49,7 @@ func Replace(st Store, src *Sorter) error {
 }
 
 // ReplaceTx is Replace inside one transaction.
-func ReplaceTx(tx Tx, src *Sorter) error {
+func ReplaceTx(tx Tx, src *extsort.Sorter) error {
 	for _, b := range tx.Buckets() {
 		if err := tx.DropBucket(b); err != nil {
 			return err
@@ -46,7 +63,11 @@ func ReplaceTx(tx Tx, src *Sorter) error {
 		name string
 		bk   *bolt.Bucket
 	)
-	return src.Each(func(bucket, key string, value []byte) error {
+	return src.Each(func(k string, value []byte) error {
+		bucket, key, err := splitSortKey(k)
+		if err != nil {
+			return err
+		}
 		if !isBolt {
 			return tx.Put(bucket, key, value)
 		}
@@ -72,7 +93,7 @@ var replaceBatch = ReplaceBatch
 // a load that failed leaves it behind, and the next Replace drops it.
 const stagingBucket = "\x00replace-staging"
 
-func replaceBolt(db *bolt.DB, src *Sorter) error {
+func replaceBolt(db *bolt.DB, src *extsort.Sorter) error {
 	staging := []byte(stagingBucket)
 	if err := db.Update(func(tx *bolt.Tx) error {
 		if err := tx.DeleteBucket(staging); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
@@ -96,7 +117,11 @@ func replaceBolt(db *bolt.DB, src *Sorter) error {
 		_ = db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(staging) })
 		return err
 	}
-	err := src.Each(func(bucket, key string, value []byte) error {
+	err := src.Each(func(k string, value []byte) error {
+		bucket, key, err := splitSortKey(k)
+		if err != nil {
+			return err
+		}
 		if tx == nil {
 			var err error
 			if tx, err = db.Begin(true); err != nil {

@@ -1,4 +1,9 @@
-package store
+// Package extsort sorts more key/value pairs than fit in memory: a Sorter
+// holds about a set number of bytes and spills sorted runs to temporary
+// files beyond that, then merges them. The mock's seeding loads a million
+// users into bbolt in key order with it, and report diff matches two
+// million-user reports by user id.
+package extsort
 
 import (
 	"bufio"
@@ -12,12 +17,9 @@ import (
 	"slices"
 )
 
-// Sorter gathers key/value pairs for many buckets and gives them back in
-// bucket and key order (Each), holding about Limit bytes in memory: beyond
-// that it writes sorted runs to temporary files and merges them. It lets a
-// tenant of a million users be generated in any order and loaded into
-// bbolt in key order (Replace), which fills bbolt's pages completely, with
-// memory that does not grow with the tenant.
+// Sorter gathers key/value pairs and gives them back in key order (Each),
+// holding about limit bytes in memory: beyond that it writes sorted runs to
+// temporary files and merges them.
 //
 // When a key is put more than once, the last value wins. A Sorter is used
 // once: Put, then Each, then Close (which removes its files).
@@ -35,20 +37,20 @@ type Sorter struct {
 }
 
 type sortEntry struct {
-	bucket, key string
-	value       []byte
-	seq         int
+	key   string
+	value []byte
+	seq   int
 }
 
-// DefaultSortMemory is the memory a Sorter uses before it spills a run.
-const DefaultSortMemory = 48 << 20
+// DefaultMemory is the memory a Sorter uses before it spills a run.
+const DefaultMemory = 48 << 20
 
 // NewSorter returns a sorter that spills runs to a new directory under dir
 // ("" means the system's temporary directory) once it holds about limit
-// bytes (0 means DefaultSortMemory).
+// bytes (0 means DefaultMemory).
 func NewSorter(dir string, limit int) *Sorter {
 	if limit <= 0 {
-		limit = DefaultSortMemory
+		limit = DefaultMemory
 	}
 	return &Sorter{dir: dir, limit: limit}
 }
@@ -58,13 +60,13 @@ func NewSorter(dir string, limit int) *Sorter {
 const entryOverhead = 80
 
 // Put adds a pair; the sorter keeps value (the caller must not modify it).
-func (s *Sorter) Put(bucket, key string, value []byte) error {
+func (s *Sorter) Put(key string, value []byte) error {
 	if s.done {
-		return errors.New("store: Put on a sorter that was read")
+		return errors.New("extsort: Put on a sorter that was read")
 	}
 	s.seq++
-	s.buf = append(s.buf, sortEntry{bucket: bucket, key: key, value: value, seq: s.seq})
-	s.size += len(bucket) + len(key) + len(value) + entryOverhead
+	s.buf = append(s.buf, sortEntry{key: key, value: value, seq: s.seq})
+	s.size += len(key) + len(value) + entryOverhead
 	if s.size >= s.limit {
 		return s.spill()
 	}
@@ -72,9 +74,6 @@ func (s *Sorter) Put(bucket, key string, value []byte) error {
 }
 
 func compareEntries(a, b *sortEntry) int {
-	if c := cmp.Compare(a.bucket, b.bucket); c != 0 {
-		return c
-	}
 	if c := cmp.Compare(a.key, b.key); c != 0 {
 		return c
 	}
@@ -86,7 +85,7 @@ func (s *Sorter) sortBuffer() []sortEntry {
 	slices.SortFunc(s.buf, func(a, b sortEntry) int { return compareEntries(&a, &b) })
 	out := s.buf[:0]
 	for i := range s.buf {
-		if i+1 < len(s.buf) && s.buf[i+1].bucket == s.buf[i].bucket && s.buf[i+1].key == s.buf[i].key {
+		if i+1 < len(s.buf) && s.buf[i+1].key == s.buf[i].key {
 			continue
 		}
 		out = append(out, s.buf[i])
@@ -99,18 +98,18 @@ func (s *Sorter) spill() error {
 	if s.tmp == "" {
 		d, err := os.MkdirTemp(s.dir, "mfactl-sort-")
 		if err != nil {
-			return fmt.Errorf("store: sort directory: %w", err)
+			return fmt.Errorf("extsort: sort directory: %w", err)
 		}
 		s.tmp = d
 	}
 	f, err := os.CreateTemp(s.tmp, "run-")
 	if err != nil {
-		return fmt.Errorf("store: sort run: %w", err)
+		return fmt.Errorf("extsort: sort run: %w", err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	var hdr [binary.MaxVarintLen64]byte
 	for _, e := range s.sortBuffer() {
-		for _, part := range [][]byte{[]byte(e.bucket), []byte(e.key), e.value} {
+		for _, part := range [][]byte{[]byte(e.key), e.value} {
 			n := binary.PutUvarint(hdr[:], uint64(len(part)))
 			w.Write(hdr[:n])
 			w.Write(part)
@@ -121,7 +120,7 @@ func (s *Sorter) spill() error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("store: write sort run: %w", err)
+		return fmt.Errorf("extsort: write sort run: %w", err)
 	}
 	s.runs = append(s.runs, f.Name())
 	clear(s.buf)
@@ -129,17 +128,17 @@ func (s *Sorter) spill() error {
 	return nil
 }
 
-// Each calls fn with every pair in bucket and key order (the last value
-// put under each key), until fn returns an error. The value passed to fn
-// is fn's to keep.
-func (s *Sorter) Each(fn func(bucket, key string, value []byte) error) error {
+// Each calls fn with every pair in key order (the last value put under
+// each key), until fn returns an error. The value passed to fn is fn's to
+// keep.
+func (s *Sorter) Each(fn func(key string, value []byte) error) error {
 	if s.done {
-		return errors.New("store: a sorter is read once")
+		return errors.New("extsort: a sorter is read once")
 	}
 	s.done = true
 	if len(s.runs) == 0 {
 		for _, e := range s.sortBuffer() {
-			if err := fn(e.bucket, e.key, e.value); err != nil {
+			if err := fn(e.key, e.value); err != nil {
 				return err
 			}
 		}
@@ -155,7 +154,7 @@ func (s *Sorter) Each(fn func(bucket, key string, value []byte) error) error {
 	for i, name := range s.runs {
 		f, err := os.Open(name)
 		if err != nil {
-			return fmt.Errorf("store: read sort run: %w", err)
+			return fmt.Errorf("extsort: read sort run: %w", err)
 		}
 		defer f.Close()
 		r := &runReader{r: bufio.NewReaderSize(f, 256<<10), run: i}
@@ -173,7 +172,7 @@ func (s *Sorter) Each(fn func(bucket, key string, value []byte) error) error {
 		top := h[0]
 		e := top.cur
 		newest := top.run
-		for len(h) > 0 && h[0].cur.bucket == e.bucket && h[0].cur.key == e.key {
+		for len(h) > 0 && h[0].cur.key == e.key {
 			r := h[0]
 			if r.run >= newest {
 				e, newest = r.cur, r.run
@@ -188,7 +187,7 @@ func (s *Sorter) Each(fn func(bucket, key string, value []byte) error) error {
 				heap.Pop(&h)
 			}
 		}
-		if err := fn(e.bucket, e.key, e.value); err != nil {
+		if err := fn(e.key, e.value); err != nil {
 			return err
 		}
 	}
@@ -214,21 +213,21 @@ type runReader struct {
 
 // next reads the run's next entry, reporting false at its end.
 func (r *runReader) next() (bool, error) {
-	var parts [3][]byte
+	var parts [2][]byte
 	for i := range parts {
 		n, err := binary.ReadUvarint(r.r)
 		if err == io.EOF && i == 0 {
 			return false, nil
 		}
 		if err != nil {
-			return false, fmt.Errorf("store: read sort run: %w", err)
+			return false, fmt.Errorf("extsort: read sort run: %w", err)
 		}
 		parts[i] = make([]byte, n)
 		if _, err := io.ReadFull(r.r, parts[i]); err != nil {
-			return false, fmt.Errorf("store: read sort run: %w", err)
+			return false, fmt.Errorf("extsort: read sort run: %w", err)
 		}
 	}
-	r.cur = sortEntry{bucket: string(parts[0]), key: string(parts[1]), value: parts[2]}
+	r.cur = sortEntry{key: string(parts[0]), value: parts[1]}
 	return true, nil
 }
 
