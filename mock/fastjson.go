@@ -182,35 +182,36 @@ func appendJSONString(dst []byte, s string) []byte {
 // UnmarshalStored decodes a stored user as json.Unmarshal would
 // (store.Unmarshaler).
 func (u *userRecord) UnmarshalStored(b []byte) error {
-	if scanJSONObject(b, u.field) {
+	d := storedDoc{b: b, s: string(b)}
+	if scanJSONObject(b, func(key, v []byte) bool { return u.field(&d, key, v) }) {
 		return nil
 	}
 	*u = userRecord{}
 	return json.Unmarshal(b, u)
 }
 
-func (u *userRecord) field(key, v []byte) bool {
+func (u *userRecord) field(d *storedDoc, key, v []byte) bool {
 	switch string(key) {
 	case "id":
-		return jsonStr(v, &u.ID)
+		return jsonStr(d, v, &u.ID)
 	case "userPrincipalName":
-		return jsonStr(v, &u.UPN)
+		return jsonStr(d, v, &u.UPN)
 	case "displayName":
-		return jsonStr(v, &u.DisplayName)
+		return jsonStr(d, v, &u.DisplayName)
 	case "givenName":
-		return jsonStr(v, &u.GivenName)
+		return jsonStr(d, v, &u.GivenName)
 	case "surname":
-		return jsonStr(v, &u.Surname)
+		return jsonStr(d, v, &u.Surname)
 	case "mail":
-		return jsonStr(v, &u.Mail)
+		return jsonStr(d, v, &u.Mail)
 	case "jobTitle":
-		return jsonStr(v, &u.JobTitle)
+		return jsonStr(d, v, &u.JobTitle)
 	case "mobilePhone":
-		return jsonStr(v, &u.MobilePhone)
+		return jsonStr(d, v, &u.MobilePhone)
 	case "officeLocation":
-		return jsonStr(v, &u.OfficeLocation)
+		return jsonStr(d, v, &u.OfficeLocation)
 	case "userType":
-		return jsonStr(v, &u.UserType)
+		return jsonStr(d, v, &u.UserType)
 	case "accountEnabled":
 		return jsonBool(v, &u.AccountEnabled)
 	case "createdDateTime":
@@ -220,11 +221,11 @@ func (u *userRecord) field(key, v []byte) bool {
 	case "signInSessionsValidFromDateTime":
 		return jsonTime(v, &u.SessionsValidFrom)
 	case "preferredMethod":
-		return jsonStr(v, &u.PreferredMethod)
+		return jsonStr(d, v, &u.PreferredMethod)
 	case "systemPreferredEnabled":
 		return jsonBool(v, &u.SystemPreferredEnabled)
 	case "perUserMfaState":
-		return jsonStr(v, &u.PerUserMFAState)
+		return jsonStr(d, v, &u.PerUserMFAState)
 	}
 	return false
 }
@@ -232,47 +233,48 @@ func (u *userRecord) field(key, v []byte) bool {
 // UnmarshalStored decodes a stored method as json.Unmarshal would
 // (store.Unmarshaler).
 func (m *methodRecord) UnmarshalStored(b []byte) error {
-	if scanJSONObject(b, m.field) {
+	d := storedDoc{b: b, s: string(b)}
+	if scanJSONObject(b, func(key, v []byte) bool { return m.field(&d, key, v) }) {
 		return nil
 	}
 	*m = methodRecord{}
 	return json.Unmarshal(b, m)
 }
 
-func (m *methodRecord) field(key, v []byte) bool {
+func (m *methodRecord) field(d *storedDoc, key, v []byte) bool {
 	switch string(key) {
 	case "id":
-		return jsonStr(v, &m.ID)
+		return jsonStr(d, v, &m.ID)
 	case "type":
-		return jsonStr(v, &m.Kind)
+		return jsonStr(d, v, &m.Kind)
 	case "displayName":
-		return jsonStr(v, &m.DisplayName)
+		return jsonStr(d, v, &m.DisplayName)
 	case "createdDateTime":
 		return jsonTimePtr(v, &m.Created)
 	case "phoneNumber":
-		return jsonStr(v, &m.PhoneNumber)
+		return jsonStr(d, v, &m.PhoneNumber)
 	case "phoneType":
-		return jsonStr(v, &m.PhoneType)
+		return jsonStr(d, v, &m.PhoneType)
 	case "smsSignInState":
-		return jsonStr(v, &m.SMSSignInState)
+		return jsonStr(d, v, &m.SMSSignInState)
 	case "emailAddress":
-		return jsonStr(v, &m.EmailAddress)
+		return jsonStr(d, v, &m.EmailAddress)
 	case "deviceTag":
-		return jsonStr(v, &m.DeviceTag)
+		return jsonStr(d, v, &m.DeviceTag)
 	case "phoneAppVersion":
-		return jsonStr(v, &m.PhoneAppVersion)
+		return jsonStr(d, v, &m.PhoneAppVersion)
 	case "aaGuid":
-		return jsonStr(v, &m.AAGUID)
+		return jsonStr(d, v, &m.AAGUID)
 	case "model":
-		return jsonStr(v, &m.Model)
+		return jsonStr(d, v, &m.Model)
 	case "attestationLevel":
-		return jsonStr(v, &m.AttestationLevel)
+		return jsonStr(d, v, &m.AttestationLevel)
 	case "keyStrength":
-		return jsonStr(v, &m.KeyStrength)
+		return jsonStr(d, v, &m.KeyStrength)
 	case "platform":
-		return jsonStr(v, &m.Platform)
+		return jsonStr(d, v, &m.Platform)
 	case "temporaryAccessPass":
-		return jsonStr(v, &m.Pass)
+		return jsonStr(d, v, &m.Pass)
 	case "startDateTime":
 		return jsonTimePtr(v, &m.StartDateTime)
 	case "lifetimeInMinutes":
@@ -282,28 +284,40 @@ func (m *methodRecord) field(key, v []byte) bool {
 	case "isUsable":
 		return jsonOther(v, &m.IsUsable)
 	case "methodUsabilityReason":
-		return jsonStr(v, &m.MethodUsabilityReason)
+		return jsonStr(d, v, &m.MethodUsabilityReason)
 	case "device":
 		return jsonOther(v, &m.Token)
 	case "userId":
-		return jsonStr(v, &m.UserID)
+		return jsonStr(d, v, &m.UserID)
 	case "oathSecret":
-		return jsonStr(v, &m.OathSecret)
+		return jsonStr(d, v, &m.OathSecret)
 	case "tokenId":
-		return jsonStr(v, &m.TokenID)
+		return jsonStr(d, v, &m.TokenID)
 	case "passHash":
-		return jsonStr(v, &m.PassHash)
+		return jsonStr(d, v, &m.PassHash)
 	case "oathState":
 		return jsonOther(v, &m.OathState)
 	}
 	return false
 }
 
-// jsonStr sets a string field from a JSON value: a plain string directly,
-// anything else (escapes, null, a wrong type) through encoding/json.
-func jsonStr[T ~string](v []byte, p *T) bool {
+// storedDoc is a document being decoded, as bytes and as one string: the
+// plain string fields are substrings of it (one allocation a record, not
+// one a field).
+type storedDoc struct {
+	b []byte
+	s string
+}
+
+// jsonStr sets a string field from a JSON value v (a slice of d.b): a
+// plain string directly, anything else (escapes, null, a wrong type)
+// through encoding/json.
+func jsonStr[T ~string](d *storedDoc, v []byte, p *T) bool {
 	if len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
-		*p = T(v[1 : len(v)-1])
+		// v shares d.b's array, so its offset is the difference of the
+		// capacities.
+		off := cap(d.b) - cap(v)
+		*p = T(d.s[off+1 : off+len(v)-1])
 		return true
 	}
 	return jsonOther(v, p)

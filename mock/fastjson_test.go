@@ -126,9 +126,13 @@ func TestUnmarshalStoredKnowsEveryField(t *testing.T) {
 		fresh     func() any
 		unmarshal func(any, []byte) error
 	}{
-		{"userRecord", &userRecord{}, func(v any) func(k, b []byte) bool { return v.(*userRecord).field },
+		{"userRecord", &userRecord{}, func(v any) func(k, b []byte) bool {
+			return func(k, b []byte) bool { return v.(*userRecord).field(&storedDoc{b: b, s: string(b)}, k, b) }
+		},
 			func() any { return &userRecord{} }, func(v any, b []byte) error { return v.(*userRecord).UnmarshalStored(b) }},
-		{"methodRecord", &methodRecord{}, func(v any) func(k, b []byte) bool { return v.(*methodRecord).field },
+		{"methodRecord", &methodRecord{}, func(v any) func(k, b []byte) bool {
+			return func(k, b []byte) bool { return v.(*methodRecord).field(&storedDoc{b: b, s: string(b)}, k, b) }
+		},
 			func() any { return &methodRecord{} }, func(v any, b []byte) error { return v.(*methodRecord).UnmarshalStored(b) }},
 	}
 	for _, tt := range tests {

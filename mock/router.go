@@ -153,23 +153,28 @@ func meSegments(segs []string, caller *Principal) []string {
 }
 
 func matchSegments(pattern, segs []string) (map[string]string, int, bool) {
-	params := map[string]string{}
 	n := min(len(pattern), len(segs))
 	for i := 0; i < n; i++ {
-		p := pattern[i]
-		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
-			params[p[1:len(p)-1]] = segs[i]
-			continue
-		}
-		if !strings.EqualFold(p, segs[i]) {
+		if p := pattern[i]; !isParam(p) && !strings.EqualFold(p, segs[i]) {
 			return nil, i, false
 		}
 	}
 	if len(pattern) != len(segs) {
 		return nil, n, false
 	}
+	// The parameters are collected once the route matches (most routes
+	// tried do not).
+	params := map[string]string{}
+	for i, p := range pattern {
+		if isParam(p) {
+			params[p[1:len(p)-1]] = segs[i]
+		}
+	}
 	return params, n, true
 }
+
+// isParam reports whether a pattern segment is a {name} capture.
+func isParam(p string) bool { return strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") }
 
 // maxBody bounds request bodies (Graph's own limit for JSON batches is 4 MB).
 const maxBody = 4 << 20
