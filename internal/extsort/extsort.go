@@ -43,7 +43,7 @@ type sortEntry struct {
 }
 
 // DefaultMemory is the memory a Sorter uses before it spills a run.
-const DefaultMemory = 48 << 20
+const DefaultMemory = 32 << 20
 
 // NewSorter returns a sorter that spills runs to a new directory under dir
 // ("" means the system's temporary directory) once it holds about limit

@@ -84,7 +84,7 @@ func ReplaceTx(tx Tx, src *extsort.Sorter) error {
 
 // ReplaceBatch is how many bytes of pairs one staging transaction of
 // Replace writes into a bbolt store.
-const ReplaceBatch = 32 << 20
+const ReplaceBatch = 8 << 20
 
 // replaceBatch is ReplaceBatch; tests make it small.
 var replaceBatch = ReplaceBatch
