@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mfactl/mfactl/internal/extsort"
+	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -339,7 +340,7 @@ func DiffIn(dir string, oldReport, newReport io.Reader, emit func(UserChange) er
 		for _, ch := range c.Changes {
 			counts[slices.Index(Changes, ch)]++
 		}
-		b, err := json.Marshal(c)
+		b, err := output.Marshal(c)
 		if err != nil {
 			return err
 		}
