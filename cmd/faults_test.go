@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -118,14 +119,14 @@ func TestReportCoverageUnderFaults(t *testing.T) {
 		"faults":              {FailRate: 0.05, FailSeed: 5},
 		"throttling + faults": {FailRate: 0.05, FailSeed: 9, Throttle: mock.ThrottleGraph},
 	}
-	want := map[string]string{}
+	want, wantRaw := map[string]string{}, map[string]string{}
 	clean := newFaultTenant(t, users, synthSeed, mock.Realism{})
 	for _, src := range []string{"auto", "registration", "methods"} {
 		code, out, errOut := clean.cli.exec("report", "coverage", "--source", src, "-o", "json")
 		if code != 0 {
 			t.Fatalf("fault-free %s: exit %d %s", src, code, errOut)
 		}
-		want[src] = generatedAt.ReplaceAllString(out, "")
+		want[src], wantRaw[src] = generatedAt.ReplaceAllString(out, ""), out
 		if !strings.Contains(want[src], `"part": "tokens"`) && !strings.Contains(want[src], `"part":"tokens"`) {
 			t.Fatalf("fault-free %s: no token inventory in the sources:\n%.2000s", src, out)
 		}
@@ -144,13 +145,54 @@ func TestReportCoverageUnderFaults(t *testing.T) {
 				if code != 0 {
 					t.Fatalf("exit %d: %s", code, errOut)
 				}
-				if got := generatedAt.ReplaceAllString(out, ""); got != want[src] {
-					t.Errorf("the report differs from the fault-free one:\n%s", firstDifference(got, want[src]))
+				got, w := generatedAt.ReplaceAllString(out, ""), want[src]
+				if src == "auto" {
+					// Under the budgets auto reads two fronts: the rows
+					// arrive in another order (so do the findings' first
+					// users), from other sources.
+					got, w = arrivalFree(t, out), arrivalFree(t, wantRaw[src])
+				}
+				if got != w {
+					t.Errorf("the report differs from the fault-free one:\n%s", firstDifference(got, w))
 				}
 				t.Logf("%s", errOut)
 			})
 		}
 	}
+}
+
+// arrivalFree is a JSON coverage report without what depends on the order
+// rows arrive in and the sources that read them: its rows sorted, the
+// findings' sample users and the sources left out.
+func arrivalFree(t *testing.T, report string) string {
+	t.Helper()
+	var doc struct {
+		Users   []json.RawMessage          `json:"users"`
+		Summary map[string]json.RawMessage `json:"summary"`
+	}
+	report = generatedAt.ReplaceAllString(report, `"generatedAt": ""`)
+	if err := json.Unmarshal([]byte(report), &doc); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(doc.Users, func(a, b json.RawMessage) int { return bytes.Compare(a, b) })
+	delete(doc.Summary, "sources")
+	var findings map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(doc.Summary["findings"], &findings); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range findings {
+		delete(f, "subjects")
+	}
+	b, err := json.Marshal(findings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Summary["findings"] = b
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
 
 // firstDifference shows where two long strings part.
@@ -295,11 +337,16 @@ func TestTokenImportUnderFaults(t *testing.T) {
 	}
 }
 
-// TestPhoneAddUnderHeavyFaults: 40 `phone add` with 30 % of requests
+// TestPhoneAddUnderHeavyFaults: 40 `phone add` with 20 % of requests
 // failing all succeed, each phone exists once, and the audit log records
 // each as succeeded (a lost answer is re-read, not reported as failed).
+// The rate is 20 %, not the 30 % of the bug's reproduction: the client
+// tries a read 7 times, and at 30 % one of a run's ~200 reads fails all
+// seven about once in 25 runs (0.3^7 x 200), a true failure the command
+// reports as such but not what this test is about; at 20 % that is about
+// once in 400 runs.
 func TestPhoneAddUnderHeavyFaults(t *testing.T) {
-	ft := newFaultTenant(t, 200, 5, mock.Realism{FailRate: 0.3, FailSeed: 7})
+	ft := newFaultTenant(t, 200, 5, mock.Realism{FailRate: 0.2, FailSeed: 7})
 	var candidates []methods.User
 	if err := ft.truth.ListUsers(context.Background(), graph.ListUsersOptions{PageSize: 999}, func(u methods.User) bool {
 		candidates = append(candidates, u)

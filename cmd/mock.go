@@ -79,6 +79,11 @@ type MockServeOptions struct {
 	AppSecret    string
 	AppCert      string
 
+	// The emulated self-service portal under /portal/: --no-portal turns
+	// it off, --portal-public accepts clients that are not on loopback.
+	NoPortal     bool
+	PortalPublic bool
+
 	// Ready, when set, is called with the server once it listens (tests).
 	Ready func(*mock.Server)
 }
@@ -135,6 +140,9 @@ func (o *MockServeOptions) Validate() error {
 	if o.Realism.BatchSeed, err = mock.ParseBatchSeed(o.BatchSeed); err != nil {
 		return cmdutil.FlagErrorf("--batch-seed: %v", err)
 	}
+	if o.NoPortal && o.PortalPublic {
+		return cmdutil.FlagErrorf("--portal-public opens the portal to the network and --no-portal turns it off: give one of them")
+	}
 	if (o.CertFile == "") != (o.KeyFile == "") {
 		return cmdutil.FlagErrorf("--tls-cert and --tls-key go together: give both, or neither for a generated certificate")
 	}
@@ -172,6 +180,11 @@ app (bearer token) and tenant, answering 429 with Retry-After; --fail-rate fails
 share of requests with 500, 503 or 504 or a dropped connection, reproducibly for
 a given --fail-seed. --throttle graph,methods-as-reports also charges per-user method
 reads to the reports budget (5 requests per 10 s), one reading of Graph's throttling page.
+
+The emulated self-service portal is served under /portal/ (the sign-in with its MFA
+prompt, "Security info", "Add sign-in method" and an emulated phone at /portal/phone),
+to loopback clients only; --portal-public opens it to the network (it signs users in
+without a password), --no-portal turns it off. See docs/portal.md.
 
 Fidelity knobs: $batch responses come back in a seeded random order, as Graph may
 reorder them (--batch-order request turns that off; --batch-seed reproduces an order);
@@ -219,6 +232,8 @@ MFACTL_MOCK_STRICT_REPORTS, MFACTL_MOCK_BATCH_ORDER and MFACTL_MOCK_BATCH_SEED.`
 	c.Flags().StringVar(&opts.AppID, "app-id", "", "client id of the emulated tenant's app registration (default generated)")
 	c.Flags().StringVar(&opts.AppSecret, "app-secret", "", "its client secret (default generated and printed)")
 	c.Flags().StringVar(&opts.AppCert, "app-cert", "", "PEM `file` of a certificate registered on the app, for certificate sign-in")
+	c.Flags().BoolVar(&opts.NoPortal, "no-portal", false, "serve no self-service portal under /portal/")
+	c.Flags().BoolVar(&opts.PortalPublic, "portal-public", false, "let clients other than loopback use the portal (it signs users in without a password)")
 	c.Flags().StringVar(&opts.VerifyConfig, "verify-config", "", "JSON `file` of verification settings (lockout, code TTL, remember days, PIN and question policy, ...)")
 	c.Flags().IntVar(&opts.LockoutDenials, "lockout-denials", 5, "wrong codes, PINs or denied pushes within 10 minutes that lock a user for 15 (0 turns lockout off)")
 	c.Flags().DurationVar(&opts.CodeTTL, "code-ttl", 180*time.Second, "how long a texted or spoken code stays valid")
@@ -236,6 +251,8 @@ type serveInfo struct {
 	State      string           `json:"state"`
 	AdminToken string           `json:"adminToken"`
 	Tokens     []mock.TokenInfo `json:"tokens"`
+	// Portal is the emulated self-service portal ("" with --no-portal).
+	Portal string `json:"portal,omitempty"`
 	// CACert is the PEM file of the certificate clients should trust.
 	CACert  string           `json:"caCert,omitempty"`
 	Realism mock.RealismInfo `json:"realism"`
@@ -266,7 +283,8 @@ func mockServeRun(ctx context.Context, opts *MockServeOptions) error {
 	if err != nil {
 		return err
 	}
-	mo := mock.Options{StatePath: state, AdminToken: opts.Token, Realism: opts.Realism, Verify: opts.Verify}
+	mo := mock.Options{StatePath: state, AdminToken: opts.Token, Realism: opts.Realism, Verify: opts.Verify,
+		Portal: mock.PortalOptions{Off: opts.NoPortal, Public: opts.PortalPublic}}
 	if opts.Log {
 		mo.Log = f.IOStreams.ErrOut
 	}
@@ -285,6 +303,9 @@ func mockServeRun(ctx context.Context, opts *MockServeOptions) error {
 	}
 	info := serveInfo{URL: srv.URL(), GraphV1: srv.URL() + "/v1.0", GraphBeta: srv.URL() + "/beta", State: state,
 		AdminToken: srv.AdminToken(), Tokens: srv.Tokens(), Realism: srv.Realism()}
+	if !opts.NoPortal {
+		info.Portal = srv.URL() + "/portal/"
+	}
 	if opts.Proxy != "" {
 		p, ei, err := startEntraProxy(opts, srv)
 		if err != nil {
@@ -317,6 +338,9 @@ func mockServeRun(ctx context.Context, opts *MockServeOptions) error {
 func printServeInfo(w io.Writer, info serveInfo) {
 	fmt.Fprintf(w, "listening on %s\n", info.URL)
 	fmt.Fprintf(w, "Graph v1.0:   %s\nGraph beta:   %s\n", info.GraphV1, info.GraphBeta)
+	if info.Portal != "" {
+		fmt.Fprintf(w, "portal:       %s (phone: %sphone)\n", info.Portal, info.Portal)
+	}
 	fmt.Fprintf(w, "state:        %s\n", info.State)
 	fmt.Fprintf(w, "admin token:  %s\n", info.AdminToken)
 	fmt.Fprintln(w, "tokens:")

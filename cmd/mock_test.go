@@ -23,6 +23,8 @@ func TestMockServeFlags(t *testing.T) {
 		err  string
 		want mock.Realism
 		tls  bool
+		// noPortal, portalPublic: the portal flags as parsed.
+		noPortal, portalPublic bool
 	}{
 		{args: nil},
 		{args: []string{"--latency", "20ms", "--throttle", "graph", "--fail-rate", "2%", "--fail-seed", "7"},
@@ -37,6 +39,9 @@ func TestMockServeFlags(t *testing.T) {
 		{args: []string{"--tls-cert", "c.pem"}, err: "go together"},
 		{args: []string{"--tls-cert-out", "c.pem"}, err: "need --tls"},
 		{args: []string{"--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-cert-out", "x.pem"}, err: "already have the files"},
+		{args: []string{"--no-portal"}, noPortal: true},
+		{args: []string{"--portal-public"}, portalPublic: true},
+		{args: []string{"--no-portal", "--portal-public"}, err: "give one of them"},
 	}
 	for _, tt := range tests {
 		ios, _, _, errOut := iostreams.Test()
@@ -53,8 +58,8 @@ func TestMockServeFlags(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || got.Realism != tt.want || got.TLS != tt.tls {
-			t.Errorf("%v: %v, realism %+v tls %v", tt.args, err, got.Realism, got.TLS)
+		if err != nil || got.Realism != tt.want || got.TLS != tt.tls || got.NoPortal != tt.noPortal || got.PortalPublic != tt.portalPublic {
+			t.Errorf("%v: %v, realism %+v tls %v portal off %v public %v", tt.args, err, got.Realism, got.TLS, got.NoPortal, got.PortalPublic)
 		}
 	}
 }

@@ -73,12 +73,15 @@ Sources (--source):
   methods       lists the users and reads each one's method list and sign-in
                 preferences through $batch (20 reads a request, --concurrency
                 requests in flight; needs UserAuthenticationMethod.Read.All).
-  auto          (default) counts the users, plans from the tenant size and Graph's
-                throttling budgets (registration: 5 requests per 10 s; methods:
-                resource units per 10 s), reads the registration report and adds
-                the disabled users through their method lists, and says in the
-                summary which source each part came from. Where the registration
-                report is refused it reads every user's methods instead.
+  auto          (default) counts the users and plans from the tenant size and
+                Graph's throttling budgets (registration: 5 requests per 10 s;
+                methods: resource units per 10 s). Under the budgets it reads two
+                fronts at once: the registration report from the start of the
+                userPrincipalName order and per-user method lists from its end,
+                meeting where their budgets say, plus the disabled users' method
+                lists (the report leaves them out); it says in the summary which
+                source each part came from. Where the registration report is
+                refused it reads every user's methods instead.
 
 Requests are paced to Graph's budgets once the server shows it meters them (its
 x-ms-resource-unit header, or a 429), and adapt to Retry-After and the throttle
@@ -109,7 +112,7 @@ table; csv has the rows only; json is {"users": [...], "summary": {...}}, which
 	fl.IntVar(&opts.Concurrency, "concurrency", opts.Concurrency, "$batch requests in flight for the methods source (1-64)")
 	fl.IntVar(&opts.Samples, "samples", opts.Samples, "users listed per finding in the summary (counts are always exact; 0 lists none)")
 	fl.BoolVar(&opts.NoTokens, "no-tokens", false, "do not read the hardware token inventory (no token findings)")
-	fl.BoolVar(&opts.Stats, "stats", false, "print the plan and the request counts (requests, throttled, waited) on stderr")
+	fl.BoolVar(&opts.Stats, "stats", false, "print on stderr the plan, the fronts' progress and re-plan every 10 s, and per front the users, requests, resource units, 429s and waits, and the time against the bound of Graph's budgets")
 	fl.StringVar(&opts.Title, "title", "", "title of the md and html reports")
 	_ = c.RegisterFlagCompletionFunc("source", cobra.FixedCompletions(coverage.Sources, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("filter", cobra.FixedCompletions(append([]string{"all"}, reports.FilterTerms...), cobra.ShellCompDirectiveNoFileComp))
@@ -199,6 +202,10 @@ func reportCoverageRun(ctx context.Context, opts *ReportCoverageOptions) error {
 		Title: opts.Title, TempDir: os.TempDir(), SourceScopes: plan.SourceScopes(),
 	}
 	start := time.Now()
+	if opts.Stats {
+		stop := printForecasts(opts.IO, plan, forecastEvery)
+		defer stop()
+	}
 	var summary reports.Summary
 	write := func(w io.Writer) error {
 		var err error
@@ -225,8 +232,10 @@ func reportCoverageRun(ctx context.Context, opts *ReportCoverageOptions) error {
 		if st.Requests > 0 {
 			pct = 100 * float64(st.Throttled) / float64(st.Requests)
 		}
+		took := time.Since(start)
 		opts.IO.Notef("stats: %d users in %s; %d requests (%d resource units), %d throttled (%.2f%%), waited %s in all, metered %v",
-			summary.Users.Total, time.Since(start).Round(time.Millisecond), st.Requests, st.ResourceUnits, st.Throttled, pct, st.Waited.Round(time.Millisecond), st.Metered)
+			summary.Users.Total, took.Round(time.Millisecond), st.Requests, st.ResourceUnits, st.Throttled, pct, st.Waited.Round(time.Millisecond), st.Metered)
+		printFrontStats(opts.IO, plan, st, took)
 	}
 	if opts.Out != "" {
 		opts.IO.Notef("wrote %s: %s, %s%% MFA capable, %s%% with a backup", opts.Out, plural.Count(summary.Users.Total, "user"),
@@ -236,6 +245,90 @@ func reportCoverageRun(ctx context.Context, opts *ReportCoverageOptions) error {
 }
 
 func formatPct(p float64) string { return fmt.Sprintf("%.1f", p) }
+
+// forecastEvery is how often --stats prints the two fronts' re-plan.
+const forecastEvery = 10 * time.Second
+
+// printForecasts prints, every interval while the fronts run, where they
+// stand and the re-plan from it (coverage.Forecast); stop ends it.
+func printForecasts(ios *iostreams.IOStreams, plan *coverage.Plan, every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				pr, eta, rest, ok := plan.FrontsProgress()
+				if !ok {
+					continue
+				}
+				meet := "met"
+				if !pr.Met {
+					meet = fmt.Sprintf("meeting at about %.0f%% of the enabled users", 100*meetingShare(pr, rest))
+				}
+				ios.Notef("stats: %s: registration front %s (%s), methods front %s and %s; re-planned: %s, done at about %s",
+					pr.Elapsed.Round(time.Second), plural.Count(pr.ReportUsers, "user"), plural.Count(pr.ReportPages, "page"),
+					plural.Count(pr.MethodsUsers, "user"), plural.Count(pr.DisabledUsers, "disabled user"), meet, eta.Round(time.Second))
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+// meetingShare is where the fronts are predicted to meet: the share of the
+// enabled users the registration front will have covered.
+func meetingShare(pr coverage.Progress, rest coverage.FrontsPlan) float64 {
+	report := pr.ReportUsers + rest.ReportUsers
+	if n := report + pr.MethodsUsers + rest.MethodsUsers; n > 0 {
+		return float64(report) / float64(n)
+	}
+	return 0
+}
+
+// printFrontStats prints each budget's (each front's) requests, 429s and
+// waits, where the fronts met against the plan, and the time against the
+// bound Graph's two budgets allow for the tenant.
+func printFrontStats(ios *iostreams.IOStreams, plan *coverage.Plan, st graph.LimiterStats, took time.Duration) {
+	pr, _, _, fronts := plan.FrontsProgress()
+	reportUsers, methodsUsers := "", ""
+	reportLabel, methodsLabel := "reports budget", "identity budget"
+	if fronts {
+		reportLabel, methodsLabel = "registration front (reports budget)", "methods front (identity budget)"
+		reportUsers = plural.Count(pr.ReportUsers, "user") + ", "
+		methodsUsers = plural.Count(pr.MethodsUsers, "user") + " and " + plural.Count(pr.DisabledUsers, "disabled user") + ", "
+	}
+	ident := graph.BudgetStats{Requests: st.Requests - st.Reports.Requests, Throttled: st.Throttled - st.Reports.Throttled, Waited: st.Waited - st.Reports.Waited}
+	ios.Notef("stats: %s: %s%s, %d throttled, waited %s",
+		reportLabel, reportUsers, plural.Count(st.Reports.Requests, "request"), st.Reports.Throttled, st.Reports.Waited.Round(time.Millisecond))
+	ios.Notef("stats: %s: %s%s, %d resource units, %d throttled, waited %s",
+		methodsLabel, methodsUsers, plural.Count(ident.Requests, "request"), st.ResourceUnits, ident.Throttled, ident.Waited.Round(time.Millisecond))
+	if fronts && plan.Fronts != nil {
+		got := 0.0
+		if n := pr.ReportUsers + pr.MethodsUsers; n > 0 {
+			got = float64(pr.ReportUsers) / float64(n)
+		}
+		ios.Notef("stats: the fronts met at %.1f%% of the enabled users by userPrincipalName (planned %.1f%%)", 100*got, 100*plan.Fronts.ReportShare())
+	}
+	if !st.Metered {
+		ios.Notef("stats: the server does not meter requests, so Graph's budgets set no bound")
+		return
+	}
+	bound := plan.Bound()
+	if bound == 0 {
+		ios.Notef("stats: bound 0s: the budgets' first window holds every request for %s; took %s", plural.Count(plan.Users, "user"), took.Round(time.Millisecond))
+		return
+	}
+	ios.Notef("stats: bound %s (what Graph's two budgets allow for %s); took %s: %.2fx the bound",
+		bound.Round(time.Millisecond), plural.Count(plan.Users, "user"), took.Round(time.Millisecond), took.Seconds()/bound.Seconds())
+}
 
 // rowProgress is a progress bar of users read, on stderr on a terminal only.
 type rowProgress struct{ bar *progressbar.ProgressBar }

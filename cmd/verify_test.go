@@ -207,10 +207,6 @@ func TestVerifyPushRememberAndRevoke(t *testing.T) {
 	if !strings.Contains(pending, id) || strings.Contains(pending, `"number"`) {
 		t.Errorf("pending: %s", pending)
 	}
-	wrong := number%90 + 11
-	if wrong > 99 || wrong == number {
-		wrong = 10
-	}
 	cli.must(0, "mock", "device", "approve", uAdele, "--number", itoa(number))
 	done := cli.jsonOut("verify", uAdele, "--challenge", id, "--wait", "--remember")
 	tok := done["deviceToken"].(map[string]any)["token"].(string)
@@ -228,7 +224,14 @@ func TestVerifyPushRememberAndRevoke(t *testing.T) {
 	}
 
 	// A wrong number, a denial and a fraud report.
-	id = cli.jsonOut("verify", uAdele, "--method", "push", "--send")["challenge"].(map[string]any)["id"].(string)
+	// The wrong number is derived from this push's own number (each push
+	// draws a new one, so the first push's number could be this one's).
+	sent = cli.jsonOut("verify", uAdele, "--method", "push", "--send")["challenge"].(map[string]any)
+	id, number = sent["id"].(string), int(sent["number"].(float64))
+	wrong := number%90 + 11
+	if wrong > 99 || wrong == number {
+		wrong = 10
+	}
 	cli.must(1, "mock", "device", "approve", uAdele, "--number", itoa(wrong))
 	cli.must(1, "verify", uAdele, "--challenge", id, "--wait")
 	cli.jsonOut("verify", uAdele, "--method", "push", "--send")

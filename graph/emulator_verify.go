@@ -383,3 +383,46 @@ func (e *Emulator) Device(ctx context.Context, user string, action DeviceAction,
 	}
 	return e.challengeCall(ctx, string(action)+" the notification of "+user, http.MethodPost, userPath(user, "device/"+string(action)), body)
 }
+
+// AuthenticatorRegistration is a Microsoft Authenticator registration in
+// the emulator (see emulatorapi). Its ActivationCode and QRPayload are
+// shown while it waits for the app.
+type AuthenticatorRegistration = emulatorapi.AuthenticatorRegistration
+
+// registrationCall sends one registration request; a verdict in the
+// answer (the registration expired or was denied) is a *VerdictError
+// beside the registration.
+func (e *Emulator) registrationCall(ctx context.Context, op, method, path string, in any) (*AuthenticatorRegistration, error) {
+	var reg AuthenticatorRegistration
+	if err := e.do(ctx, op, method, path, in, &reg); err != nil {
+		return nil, err
+	}
+	return &reg, verdictOf(op, reg.Verdict, nil)
+}
+
+// BeginAuthenticator starts adding Microsoft Authenticator for user: the
+// activation code, URL and QR payload the setup page shows.
+func (e *Emulator) BeginAuthenticator(ctx context.Context, user string) (*AuthenticatorRegistration, error) {
+	return e.registrationCall(ctx, "start a Microsoft Authenticator registration for "+user, http.MethodPost, "authenticator/registrations",
+		emulatorapi.BeginAuthenticatorRegistration{User: user})
+}
+
+// ActivateAuthenticator is the emulated app after scanning the QR code:
+// the activation code and URL, and the name of the phone it runs on.
+func (e *Emulator) ActivateAuthenticator(ctx context.Context, code, activationURL, device string) (*AuthenticatorRegistration, error) {
+	return e.registrationCall(ctx, "activate the emulated Microsoft Authenticator", http.MethodPost, "authenticator/activate",
+		emulatorapi.ActivateAuthenticatorApp{Code: code, URL: activationURL, DeviceName: device})
+}
+
+// NotifyAuthenticator sends the registration's test notification (again
+// while it is pending: the same one comes back).
+func (e *Emulator) NotifyAuthenticator(ctx context.Context, id string) (*AuthenticatorRegistration, error) {
+	return e.registrationCall(ctx, "send the test notification of registration "+id, http.MethodPost,
+		"authenticator/registrations/"+url.PathEscape(id)+"/notify", nil)
+}
+
+// AuthenticatorRegistration reads a registration's state; one that ended
+// (denied, expired) is no error here.
+func (e *Emulator) AuthenticatorRegistration(ctx context.Context, id string) (*AuthenticatorRegistration, error) {
+	return e.registrationCall(ctx, "read registration "+id, http.MethodGet, "authenticator/registrations/"+url.PathEscape(id), nil)
+}

@@ -88,6 +88,9 @@ func TestRedact(t *testing.T) {
 		{`{"requests":[{"body":{"temporaryAccessPass":"x"}}]}`, `{"requests":[{"body":{"temporaryAccessPass":"[REDACTED]"}}]}`},
 		{`{"uri":"otpauth://totp/a?secret=JBSW&issuer=x"}`, `{"uri":"otpauth://totp/a?secret=[REDACTED]&issuer=x"}`},
 		{`/users/x/check?deviceToken=rmb-1&x=1`, `/users/x/check?deviceToken=[REDACTED]&x=1`},
+		// A Microsoft Authenticator registration: the code and the QR payload.
+		{`{"activationCode":"518227904","qrPayload":"phonefactor://activate_account?code=518227904&url=https%3a%2f%2fx"}`, `{"activationCode":"[REDACTED]","qrPayload":"phonefactor://activate_account?code=[REDACTED]&url=https%3a%2f%2fx"}`},
+		{`{"activationCode":"518227904","url":"https://x`, `{"activationCode":"[REDACTED]","url":"https://x`},
 		// A clipped body falls back to the patterns.
 		{`{"secretKey":"JBSW","code":"123`, `{"secretKey":"[REDACTED]","code":"123`},
 	}

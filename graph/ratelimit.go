@@ -91,6 +91,18 @@ type LimiterStats struct {
 	Waited time.Duration `json:"waited"`
 	// Metered says whether the server meters requests as Graph does.
 	Metered bool `json:"metered"`
+	// Reports is the share of the counts above charged to the reports
+	// budget (5 requests per 10 s): the registration report's pages, and
+	// method reads once the server was seen to charge them there. The rest
+	// drew on the identity budget.
+	Reports BudgetStats `json:"reports"`
+}
+
+// BudgetStats are the requests, 429 answers and waits of one budget.
+type BudgetStats struct {
+	Requests  int           `json:"requests"`
+	Throttled int           `json:"throttled"`
+	Waited    time.Duration `json:"waited"`
 }
 
 // Limiter paces a client to Graph's throttling budgets, so that almost no
@@ -221,7 +233,10 @@ func (l *Limiter) Wait(ctx context.Context, c RequestClass, cost int) error {
 				w.Add(now, l.unitsOf(w, cost))
 			}
 			l.stats.Requests++
-			if !l.onReports(c) {
+			if l.onReports(c) {
+				l.stats.Reports.Requests++
+				l.stats.Reports.Waited += waited
+			} else {
 				l.stats.ResourceUnits += cost
 			}
 			l.stats.Waited += waited
@@ -233,6 +248,9 @@ func (l *Limiter) Wait(ctx context.Context, c RequestClass, cost int) error {
 		if err := l.sleep(ctx, d); err != nil {
 			l.mu.Lock()
 			l.stats.Waited += waited
+			if l.onReports(c) {
+				l.stats.Reports.Waited += waited
+			}
 			l.mu.Unlock()
 			return err
 		}
@@ -303,6 +321,9 @@ func (l *Limiter) Observe(c RequestClass, cost, status int, get func(string) str
 	if c == ClassMethodRead && strings.Contains(get("x-ms-throttle-information"), "RequestLimitExceeded") {
 		l.methodsOnReports = true
 	}
+	if l.onReports(c) {
+		l.stats.Reports.Throttled++
+	}
 	w := &l.identity
 	switch {
 	case l.onReports(c):
@@ -316,11 +337,17 @@ func (l *Limiter) Observe(c RequestClass, cost, status int, get func(string) str
 
 // addWaited counts a pause the client made outside Wait (a Retry-After
 // or back-off before a retry), so Stats().Waited is every wait.
-func (l *Limiter) addWaited(d time.Duration) {
+func (l *Limiter) addWaited(d time.Duration) { l.addWaitedClass(ClassIdentity, d) }
+
+// addWaitedClass is addWaited for a request of class c.
+func (l *Limiter) addWaitedClass(c RequestClass, d time.Duration) {
 	if l == nil || d <= 0 {
 		return
 	}
 	l.mu.Lock()
 	l.stats.Waited += d
+	if l.onReports(c) {
+		l.stats.Reports.Waited += d
+	}
 	l.mu.Unlock()
 }

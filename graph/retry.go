@@ -245,7 +245,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if err := sleepContext(ctx, d); err != nil {
 				return nil, err
 			}
-			t.limiter.addWaited(d)
+			t.limiter.addWaitedClass(charges[0].class, d)
 		}
 	}
 }

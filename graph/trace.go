@@ -30,7 +30,7 @@ const maxTraceBody = 4096
 var (
 	// secretFields is the fallback for a body that is not whole JSON (a
 	// clipped or malformed one).
-	secretFields = regexp.MustCompile(`("(?i:secretKey|temporaryAccessPass|newPassword|password|verificationCode|otp|pin|answers?|secret|keys|codes|deviceToken|token|access_token|refresh_token|id_token|device_code|client_secret|client_assertion|client_info)"\s*:\s*)("(?:[^"\\]|\\.)*"|\[[^\]]*\])`)
+	secretFields = regexp.MustCompile(`("(?i:secretKey|activationCode|temporaryAccessPass|newPassword|password|verificationCode|otp|pin|answers?|secret|keys|codes|deviceToken|token|access_token|refresh_token|id_token|device_code|client_secret|client_assertion|client_info)"\s*:\s*)("(?:[^"\\]|\\.)*"|\[[^\]]*\])`)
 	// formSecrets hides the secrets of a token request (a form body or
 	// query): client secret and assertion, refresh token, device and
 	// authorisation codes, passwords.
@@ -44,12 +44,14 @@ var (
 )
 
 // secretKeys are the JSON properties whose value is a secret wherever they
-// appear: OATH seeds, passes, passwords, codes, PINs, answers, key presses
-// and remembered-device tokens.
+// appear: OATH seeds, passes, passwords, codes, PINs, answers, key presses,
+// remembered-device tokens and activation codes.
 var secretKeys = map[string]bool{
 	"secretkey": true, "secret": true, "temporaryaccesspass": true, "newpassword": true, "password": true,
 	"verificationcode": true, "otp": true, "pin": true, "answer": true, "answers": true, "keys": true,
 	"codes": true, "devicetoken": true, "token": true,
+	// A Microsoft Authenticator registration's activation code.
+	"activationcode": true,
 	// Entra's token answers and requests (sign-in traces).
 	"access_token": true, "refresh_token": true, "id_token": true, "device_code": true,
 	"client_secret": true, "client_assertion": true, "client_info": true,

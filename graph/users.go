@@ -3,8 +3,11 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
@@ -149,4 +152,38 @@ func convertUser(u models.Userable) methods.User {
 		UserType:          deref(u.GetUserType()),
 		AccountEnabled:    u.GetAccountEnabled(),
 	}
+}
+
+// ListUsersByUPN pages through every user in userPrincipalName order
+// (descending with desc), MaxPageSize users a request, calling fn for each
+// until it returns false. $orderby on userPrincipalName works on /users by
+// default, without the advanced query parameters (concepts/aad-advanced-queries.md,
+// "Support for sorting by properties of Azure AD (directory) objects":
+// user userPrincipalName, Default), and desc is OData's descending order
+// (concepts/query-parameters.md, "orderby parameter"); no $filter is sent,
+// since $filter and $orderby together need ConsistencyLevel: eventual and
+// $count=true. With $select a page costs 1 resource unit.
+func (c *Client) ListUsersByUPN(ctx context.Context, desc bool, fn func(methods.User) bool) error {
+	order := "userPrincipalName"
+	if desc {
+		order += " desc"
+	}
+	q := url.Values{"$select": {strings.Join(userSelect, ",")}, "$top": {strconv.Itoa(MaxPageSize)}, "$orderby": {order}}
+	stopped := errors.New("stopped")
+	err := c.ListPages(ctx, PageQuery{Path: "/users", Query: q, Op: "list users", Role: RoleReadUsers}, func(values json.RawMessage) error {
+		var page []methods.User
+		if err := json.Unmarshal(values, &page); err != nil {
+			return fmt.Errorf("graph: decode users: %w", err)
+		}
+		for _, u := range page {
+			if !fn(u) {
+				return stopped
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, stopped) {
+		return nil
+	}
+	return err
 }

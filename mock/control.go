@@ -38,6 +38,7 @@ func (s *Server) controlRoutes(c *controlRouter) {
 	c.admin("POST", "/tokens/{serial}/resync", s.resyncToken)
 	c.admin("GET", "/tokens/{serial}/code", s.tokenCode)
 	s.verifyRoutes(c)
+	s.authenticatorRoutes(c)
 	c.admin("POST", "/signin/approve", s.approveSignIn)
 }
 

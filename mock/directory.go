@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mfactl/mfactl/mock/odata"
 	"github.com/mfactl/mfactl/mock/store"
 )
 
@@ -263,12 +264,12 @@ func (s *Server) directoryRoutes(rt *router) {
 // directoryRolesFilterSchema is what $filter supports on /directoryRoles:
 // eq on roleTemplateId (how clients find a role by template) and on
 // displayName.
-var directoryRolesFilterSchema = &filterSchema{resource: "DirectoryRole", typeName: "microsoft.graph.directoryRole", props: []filterProperty{
-	{name: "roleTemplateId", typ: ftString, ops: []string{"eq"}},
-	{name: "displayName", typ: ftString, ops: []string{"eq"}},
-	{name: "id", typ: ftID},
-	{name: "description", typ: ftString},
-	{name: "deletedDateTime", typ: ftDateTime},
+var directoryRolesFilterSchema = &odata.Schema{Resource: "DirectoryRole", TypeName: "microsoft.graph.directoryRole", Props: []odata.Property{
+	{Name: "roleTemplateId", Type: odata.TypeString, Ops: []string{"eq"}},
+	{Name: "displayName", Type: odata.TypeString, Ops: []string{"eq"}},
+	{Name: "id", Type: odata.TypeID},
+	{Name: "description", Type: odata.TypeString},
+	{Name: "deletedDateTime", Type: odata.TypeDateTime},
 }}
 
 func (s *Server) listDirectoryRoles(r *request) (*response, error) {
@@ -297,7 +298,7 @@ func (s *Server) listDirectoryRoles(r *request) (*response, error) {
 	value := make([]map[string]any, 0, len(roles))
 	for i := range roles {
 		role := &roles[i]
-		keep := filter.match(func(name string) any {
+		keep := filter.Match(func(name string) any {
 			if get, ok := directoryRoleProperties[name]; ok {
 				return get(role)
 			}
@@ -336,7 +337,7 @@ func resolveRole(tx store.Tx, ref string) (*directoryRole, error) {
 		if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
 			v = v[1 : len(v)-1]
 		}
-		if !looksLikeGUID(v) {
+		if !odata.IsGUID(v) {
 			return nil, errBadRequest(codeBadRequest, "Invalid object identifier '%s'.", v)
 		}
 		role, found, err := activatedRole(tx, strings.ToLower(v))
@@ -348,7 +349,7 @@ func resolveRole(tx store.Tx, ref string) (*directoryRole, error) {
 		}
 		return role, nil
 	}
-	if !looksLikeGUID(ref) {
+	if !odata.IsGUID(ref) {
 		return nil, errBadRequest(codeBadRequest, "Invalid object identifier '%s'.", ref)
 	}
 	id := strings.ToLower(ref)

@@ -1,124 +1,71 @@
 package mock
 
 import (
-	"encoding/base64"
-	"net/url"
-	"sort"
-	"strconv"
+	"errors"
 	"strings"
+
+	"github.com/mfactl/mfactl/mock/odata"
 )
+
+// The OData query language (the $filter grammar and evaluator, $search,
+// $select, $orderby, $top, $count, $skiptoken) lives in package
+// mock/odata; this file applies it to a request and maps its refusals to
+// Graph's errors. Which properties of which resource may be filtered,
+// searched and sorted, and the rules of advanced queries, are the
+// endpoints' (users.go, reports.go, directory.go).
+
+// queryError maps a refusal of package odata to Graph's 400: what the
+// resource does not support is Request_UnsupportedQuery, as is an operator
+// that needs the advanced query parameters (with Graph's message naming
+// them, concepts/aad-advanced-queries.md); a malformed option has
+// invalidCode (BadRequest for $filter, Request_BadRequest for the others,
+// as the directory answers).
+func queryError(err error, invalidCode string) error {
+	var oe *odata.Error
+	if !errors.As(err, &oe) {
+		return err
+	}
+	switch oe.Kind {
+	case odata.Unsupported:
+		return errBadRequest(codeUnsupportedQuery, "%s", oe.Message)
+	case odata.NeedsAdvanced:
+		return errBadRequest(codeUnsupportedQuery, "Operator '%s' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information", oe.Operator)
+	}
+	return errBadRequest(invalidCode, "%s", oe.Message)
+}
+
+// compileFilter compiles the request's $filter for a resource; advanced
+// says the request carries the advanced query parameters.
+func compileFilter(src string, schema *odata.Schema, advanced bool) (*odata.Filter, error) {
+	f, err := odata.CompileFilter(src, schema, advanced)
+	if err != nil {
+		return nil, queryError(err, codeBadBody)
+	}
+	return f, nil
+}
 
 // pageSize reads $top with the endpoint's default and maximum.
 func (r *request) pageSize(def, max int) (int, error) {
-	v := r.query.Get("$top")
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > max {
-		return 0, errBadRequest(codeUnsupportedQuery, "Invalid page size specified: '%s'. Must be between 1 and %d inclusive.", v, max)
-	}
-	return n, nil
+	n, err := odata.ParseTop(r.query.Get("$top"), def, max)
+	return n, queryError(err, codeBadRequest)
 }
 
 // skipToken returns the key to continue after, from $skiptoken.
 func (r *request) skipToken() (string, error) {
-	v := r.query.Get("$skiptoken")
-	if v == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(v)
-	if err != nil {
-		return "", errBadRequest(codeBadRequest, "The $skiptoken is not valid: use the whole @odata.nextLink the previous page returned.")
-	}
-	return string(b), nil
+	k, err := odata.DecodeSkipToken(r.query.Get("$skiptoken"))
+	return k, queryError(err, codeBadRequest)
 }
 
 // nextLink builds an absolute @odata.nextLink that repeats every query
 // option of this request and continues after lastKey.
 func (r *request) nextLink(lastKey string) string {
-	q := url.Values{}
-	for k, v := range r.query {
-		if k != "$skiptoken" {
-			q[k] = v
-		}
-	}
-	q.Set("$skiptoken", base64.RawURLEncoding.EncodeToString([]byte(lastKey)))
-	// Keep the $-prefixed names readable, as Graph does.
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		for _, v := range q[k] {
-			// %20 rather than "+" for spaces: some clients keep "+" literally.
-			parts = append(parts, k+"="+strings.ReplaceAll(url.QueryEscape(v), "+", "%20"))
-		}
-	}
-	return r.base + r.http.URL.EscapedPath() + "?" + strings.Join(parts, "&")
-}
-
-// selectFragment is the select list of an @odata.context: a response to
-// $select names the selected properties, "#users(displayName,mail)" for a
-// collection and "#users(displayName,mail)/$entity" for one entity, as
-// Graph's examples show (api-reference/v1.0/api/user-get.md, "Use $select
-// to retrieve specific properties of a user"; concepts/query-parameters.md).
-func selectFragment(sel []string) string {
-	if len(sel) == 0 {
-		return ""
-	}
-	return "(" + strings.Join(sel, ",") + ")"
+	return r.base + r.http.URL.EscapedPath() + "?" + odata.NextLinkQuery(r.query, lastKey)
 }
 
 // metadataNone reports whether the client asked for no control
-// information: Accept: application/json;odata.metadata=none (OData JSON
-// Format 4.01, section 3.1.3; Graph serves odata.metadata=minimal by
-// default, Content-Type of every answer).
+// information (Accept: application/json;odata.metadata=none).
 func (r *request) metadataNone() bool {
-	for _, v := range r.http.Header.Values("Accept") {
-		for _, mt := range strings.Split(v, ",") {
-			for _, param := range strings.Split(mt, ";")[1:] {
-				k, val, _ := strings.Cut(strings.TrimSpace(param), "=")
-				if strings.EqualFold(strings.TrimSpace(k), "odata.metadata") && strings.EqualFold(strings.TrimSpace(val), "none") {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-// stripControl removes the control information odata.metadata=none leaves
-// out: every "@odata." annotation except the nextLink, deltaLink and
-// count, which the format keeps ("the service SHOULD omit control
-// information other than odata.nextLink and odata.count").
-func stripControl(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, val := range x {
-			if strings.HasPrefix(k, "@odata.") && k != "@odata.nextLink" && k != "@odata.count" && k != "@odata.deltaLink" {
-				continue
-			}
-			out[k] = stripControl(val)
-		}
-		return out
-	case []map[string]any:
-		out := make([]map[string]any, len(x))
-		for i, m := range x {
-			out[i] = stripControl(m).(map[string]any)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = stripControl(e)
-		}
-		return out
-	}
-	return v
+	return odata.MetadataNone(r.http.Header.Values("Accept"))
 }
 
 // contextURL is the @odata.context of a response.
@@ -129,23 +76,8 @@ func (r *request) contextURL(fragment string) string {
 // selectProps parses $select against the known properties (case-insensitive);
 // an unknown property is a 400 as in Graph.
 func (r *request) selectProps(lookup func(string) (string, bool), typeName string) ([]string, error) {
-	v := r.query.Get("$select")
-	if v == "" {
-		return nil, nil
-	}
-	var out []string
-	for _, p := range strings.Split(v, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		name, ok := lookup(p)
-		if !ok {
-			return nil, errBadRequest(codeBadRequest, "Could not find a property named '%s' on type '%s'.", p, typeName)
-		}
-		out = append(out, name)
-	}
-	return out, nil
+	sel, err := odata.ParseSelect(r.query.Get("$select"), lookup, typeName)
+	return sel, queryError(err, codeBadRequest)
 }
 
 // consistencyEventual reports whether the request carries the
@@ -160,45 +92,16 @@ func (r *request) countOption() (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	switch strings.ToLower(strings.TrimSpace(v[0])) {
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	}
-	return false, errBadRequest(codeBadRequest, "Invalid value '%s' for $count: use true or false.", v[0])
+	c, err := odata.ParseCount(v[0])
+	return c, queryError(err, codeBadRequest)
 }
 
-// orderByOption parses $orderby as "<property> [asc|desc]" against the
-// properties the endpoint can sort by (case-insensitive). It returns the
-// canonical property name, or "" when $orderby is absent.
+// orderByOption parses $orderby against the properties the endpoint can
+// sort by. It returns the canonical property name, or "" when $orderby is
+// absent.
 func (r *request) orderByOption(resource string, sortable ...string) (string, bool, error) {
-	v := strings.TrimSpace(r.query.Get("$orderby"))
-	if v == "" {
-		return "", false, nil
-	}
-	if strings.Contains(v, ",") {
-		return "", false, errBadRequest(codeUnsupportedQuery, "Sorting by more than one property is not supported: '%s'.", v)
-	}
-	fields := strings.Fields(v)
-	desc := false
-	if len(fields) == 2 {
-		switch strings.ToLower(fields[1]) {
-		case "asc":
-		case "desc":
-			desc = true
-		default:
-			return "", false, errBadRequest(codeBadRequest, "Invalid $orderby '%s': the direction must be asc or desc.", v)
-		}
-	} else if len(fields) != 1 {
-		return "", false, errBadRequest(codeBadRequest, "Invalid $orderby '%s': use a property name, optionally followed by asc or desc.", v)
-	}
-	for _, p := range sortable {
-		if strings.EqualFold(p, fields[0]) {
-			return p, desc, nil
-		}
-	}
-	return "", false, errBadRequest(codeUnsupportedQuery, "Unsupported sort property '%s' for '%s'; sortable properties are %s.", fields[0], resource, strings.Join(sortable, " and "))
+	p, desc, err := odata.ParseOrderBy(r.query.Get("$orderby"), resource, sortable...)
+	return p, desc, queryError(err, codeBadRequest)
 }
 
 // refuseOptions answers Graph's errors for query options an endpoint does

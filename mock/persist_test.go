@@ -125,16 +125,32 @@ func TestKill9DuringStoreWritesLosesNothing(t *testing.T) {
 		cmd, out := startHelper(t, "store-writer", path)
 		acks := make(chan int, 1<<16)
 		done := make(chan struct{})
+		started := make(chan struct{})
 		go func() {
 			defer close(done)
+			first := true
 			for out.Scan() {
 				if n, err := strconv.Atoi(strings.TrimPrefix(out.Text(), "ack ")); err == nil {
 					acks <- n
+					if first {
+						close(started)
+						first = false
+					}
 				}
 			}
 		}()
-		// Let it write for a random while, then kill -9.
-		time.Sleep(time.Duration(30+rng.IntN(300)) * time.Millisecond)
+		// Wait for the writer's first acknowledged write (a loaded machine
+		// can take longer than the random delay just to start the helper,
+		// which killed it before it wrote anything), then let it write for
+		// a random while and kill -9: the kill lands mid-stream.
+		select {
+		case <-started:
+		case <-done:
+			t.Fatalf("round %d: the writer exited before its first write", round)
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("round %d: no write acknowledged within 2 minutes", round)
+		}
+		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
 		cmd.Process.Kill()
 		cmd.Wait()
 		<-done

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mfactl/mfactl/methods"
+	"github.com/mfactl/mfactl/mock/odata"
 	"github.com/mfactl/mfactl/mock/store"
 )
 
@@ -373,14 +374,14 @@ func (d *registrationDetails) render(version string, sel []string) map[string]an
 // registrationFilterSchema is what $filter supports on
 // userRegistrationDetails: the documented properties and operators, plus
 // isAdmin and userType (eq), which the Entra portal filters on.
-var registrationFilterSchema = func() *filterSchema {
-	flag := func(name string) filterProperty {
-		return filterProperty{name: name, typ: ftBool, ops: []string{"eq"}}
+var registrationFilterSchema = func() *odata.Schema {
+	flag := func(name string) odata.Property {
+		return odata.Property{Name: name, Type: odata.TypeBool, Ops: []string{"eq"}}
 	}
-	return &filterSchema{resource: "userRegistrationDetails", typeName: "microsoft.graph.userRegistrationDetails", props: []filterProperty{
-		{name: "userPrincipalName", typ: ftString, ops: []string{"eq", "startswith", "in"}},
-		{name: "userDisplayName", typ: ftString, ops: []string{"eq", "startswith", "in"}},
-		{name: "userType", typ: ftEnum, ops: []string{"eq"}},
+	return &odata.Schema{Resource: "userRegistrationDetails", TypeName: "microsoft.graph.userRegistrationDetails", Props: []odata.Property{
+		{Name: "userPrincipalName", Type: odata.TypeString, Ops: []string{"eq", "startswith", "in"}},
+		{Name: "userDisplayName", Type: odata.TypeString, Ops: []string{"eq", "startswith", "in"}},
+		{Name: "userType", Type: odata.TypeEnum, Ops: []string{"eq"}},
 		flag("isAdmin"),
 		flag("isMfaRegistered"),
 		flag("isMfaCapable"),
@@ -389,13 +390,13 @@ var registrationFilterSchema = func() *filterSchema {
 		flag("isSsprCapable"),
 		flag("isPasswordlessCapable"),
 		flag("isSystemPreferredAuthenticationMethodEnabled"),
-		{name: "methodsRegistered", typ: ftCollection, ops: []string{"any"}, lambdaOps: []string{"eq"}},
-		{name: "systemPreferredAuthenticationMethods", typ: ftCollection, ops: []string{"any"}, lambdaOps: []string{"eq"}},
-		{name: "userPreferredMethodForSecondaryAuthentication", typ: ftEnum, ops: []string{"eq"}},
+		{Name: "methodsRegistered", Type: odata.TypeCollection, Ops: []string{"any"}, LambdaOps: []string{"eq"}},
+		{Name: "systemPreferredAuthenticationMethods", Type: odata.TypeCollection, Ops: []string{"any"}, LambdaOps: []string{"eq"}},
+		{Name: "userPreferredMethodForSecondaryAuthentication", Type: odata.TypeEnum, Ops: []string{"eq"}},
 		// Properties that exist but cannot be filtered.
-		{name: "id", typ: ftID},
-		{name: "lastUpdatedDateTime", typ: ftDateTime},
-		{name: "defaultMfaMethod", typ: ftEnum},
+		{Name: "id", Type: odata.TypeID},
+		{Name: "lastUpdatedDateTime", Type: odata.TypeDateTime},
+		{Name: "defaultMfaMethod", Type: odata.TypeEnum},
 	}}
 }()
 
@@ -432,7 +433,7 @@ func (s *Server) reportRoutes(rt *router) {
 
 // registrationQuery is a parsed listing or count query.
 type registrationQuery struct {
-	filter  *compiledFilter
+	filter  *odata.Filter
 	orderBy string // registration property, "" for the default order
 	desc    bool
 	count   bool
@@ -462,7 +463,7 @@ func (q *registrationQuery) scan() userScan {
 	if order == "userDisplayName" {
 		order = "displayName"
 	}
-	return planUserScan(order, q.desc, q.filter.hints())
+	return planUserScan(order, q.desc, hintsOf(q.filter))
 }
 
 // registrationWalker evaluates a query on users one at a time, deriving a
@@ -471,7 +472,7 @@ type registrationWalker struct {
 	tx     store.Tx
 	pol    *methodsPolicy
 	now    time.Time
-	filter *compiledFilter
+	filter *odata.Filter
 	cur    *registrationDetails // details of the last user derived
 }
 
@@ -500,7 +501,7 @@ func (w *registrationWalker) keep(u *userRecord) (bool, error) {
 		shallow.UserType = "guest"
 	}
 	var failed error
-	hit := w.filter.match(func(name string) any {
+	hit := w.filter.Match(func(name string) any {
 		if userLevelRegistration[name] {
 			return shallow.value(name)
 		}
@@ -572,7 +573,7 @@ func (s *Server) listRegistrationDetails(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	body := map[string]any{"@odata.context": r.contextURL("reports/authenticationMethods/userRegistrationDetails" + selectFragment(sel)), "value": page}
+	body := map[string]any{"@odata.context": r.contextURL("reports/authenticationMethods/userRegistrationDetails" + odata.SelectFragment(sel)), "value": page}
 	if total >= 0 {
 		body["@odata.count"] = total
 	}
@@ -624,7 +625,7 @@ func (s *Server) getRegistrationDetails(r *request) (*response, error) {
 	err = s.store.View(func(tx store.Tx) error {
 		var u userRecord
 		found := false
-		if looksLikeGUID(id) {
+		if odata.IsGUID(id) {
 			var err error
 			if found, err = store.GetJSON(tx, bucketUsers, strings.ToLower(id), &u); err != nil {
 				return err
@@ -647,7 +648,7 @@ func (s *Server) getRegistrationDetails(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	body["@odata.context"] = r.contextURL("reports/authenticationMethods/userRegistrationDetails" + selectFragment(sel) + "/$entity")
+	body["@odata.context"] = r.contextURL("reports/authenticationMethods/userRegistrationDetails" + odata.SelectFragment(sel) + "/$entity")
 	return ok(body)
 }
 

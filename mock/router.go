@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mfactl/mfactl/mock/odata"
 )
 
 // request is what a handler sees: the HTTP request, the Graph version it
@@ -406,7 +408,7 @@ func (s *Server) write(w http.ResponseWriter, r *request, resp *response, err er
 	}
 	body := resp.body
 	if r.metadataNone() {
-		body = stripControl(body)
+		body = odata.StripControl(body)
 		h.Set("Content-Type", "application/json;odata.metadata=none;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
 	}
 	s.writeJSON(w, resp.status, body)

@@ -55,6 +55,9 @@ type Options struct {
 	// /_mock/ (lockout, code TTL, remember-device days, ...); nil keeps
 	// verify.DefaultConfig. See ParseVerifyConfig for the JSON form.
 	Verify *verify.Config
+	// Portal configures the emulated self-service portal under /portal/
+	// (portal.go): on, loopback clients only, by default.
+	Portal PortalOptions
 }
 
 // Server is a mock Graph server.
@@ -76,6 +79,9 @@ type Server struct {
 	verify *verify.Engine
 	// batchOrder permutes $batch responses (nil: request order).
 	batchOrder *batchShuffler
+
+	// portal is the emulated self-service portal; nil when off.
+	portal *portal
 
 	mu       sync.Mutex
 	entra    *Entra // the emulated Entra ID, when enabled (entra.go)
@@ -144,7 +150,10 @@ func NewServer(opts Options) (*Server, error) {
 		s.closeStore()
 		return nil, err
 	}
-	s.handler = s.encodingLayer(s.realismLayer(http.HandlerFunc(s.serveGraph)))
+	if !opts.Portal.Off {
+		s.portal = newPortal(s, opts.Portal)
+	}
+	s.handler = s.portalLayer(s.encodingLayer(s.realismLayer(http.HandlerFunc(s.serveGraph))))
 	s.inner = s.innerRealismLayer(http.HandlerFunc(s.serveGraph))
 	return s, nil
 }

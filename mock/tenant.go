@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mfactl/mfactl/methods"
+	"github.com/mfactl/mfactl/mock/odata"
 	"github.com/mfactl/mfactl/mock/store"
 )
 
@@ -93,7 +94,7 @@ func methodKey(userID, methodID string) string { return userID + "/" + methodID 
 // getUser resolves an object id or a user principal name.
 func getUser(tx store.Tx, ref string) (*userRecord, error) {
 	id := ref
-	if !looksLikeGUID(ref) {
+	if !odata.IsGUID(ref) {
 		b, ok := tx.Get(bucketUPN, strings.ToLower(ref))
 		if !ok {
 			return nil, errNotFound("Resource '%s' does not exist or one of its queried reference-property objects are not present.", ref)
@@ -188,25 +189,6 @@ func getTenant(tx store.Tx) (*tenantRecord, error) {
 		return nil, fmt.Errorf("mock: the state has no tenant; seed it with `mfactl mock seed` or delete the state file")
 	}
 	return &t, nil
-}
-
-func looksLikeGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // hydrate fills in what a stored method derives from elsewhere at read time:

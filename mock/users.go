@@ -4,9 +4,8 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
-	"unicode"
 
+	"github.com/mfactl/mfactl/mock/odata"
 	"github.com/mfactl/mfactl/mock/store"
 )
 
@@ -46,7 +45,7 @@ func (s *Server) userRoutes(rt *router) {
 // eq null works by default, only in advanced queries, or not at all;
 // endsWith, absent from the table, needs advanced queries on mail and
 // userPrincipalName (concepts/aad-advanced-queries.md).
-var usersFilterSchema = func() *filterSchema {
+var usersFilterSchema = func() *odata.Schema {
 	const (
 		def = "default"
 		adv = "advanced"
@@ -54,11 +53,11 @@ var usersFilterSchema = func() *filterSchema {
 	// prop builds a property from the table's columns eq, ne, not, ge, le,
 	// in, startsWith and null values ("" for a blank cell), then the
 	// operators user.md also lists ("null" for eq on null values).
-	prop := func(name string, typ filterType, eq, ne, not, ge, le, in, startsWith, null string, userMD ...string) filterProperty {
+	prop := func(name string, typ odata.Type, eq, ne, not, ge, le, in, startsWith, null string, userMD ...string) odata.Property {
 		if null == "" && slices.Contains(userMD, "null") {
 			null = adv
 		}
-		p := filterProperty{name: name, typ: typ, nullable: null != "", nullAdvanced: null == adv}
+		p := odata.Property{Name: name, Type: typ, Nullable: null != "", NullAdvanced: null == adv}
 		cells := map[string]string{"eq": eq, "ne": ne, "not": not, "ge": ge, "le": le, "in": in, "startswith": startsWith}
 		for _, op := range userMD {
 			if cells[op] == "" {
@@ -68,34 +67,34 @@ var usersFilterSchema = func() *filterSchema {
 		for op, cell := range cells {
 			switch cell {
 			case def:
-				p.ops = append(p.ops, op)
+				p.Ops = append(p.Ops, op)
 			case adv:
-				p.advanced = append(p.advanced, op)
+				p.Advanced = append(p.Advanced, op)
 			}
 		}
-		slices.Sort(p.ops)
-		slices.Sort(p.advanced)
+		slices.Sort(p.Ops)
+		slices.Sort(p.Advanced)
 		return p
 	}
 	strOps := []string{"eq", "ne", "not", "ge", "le", "in", "startswith"}
-	return &filterSchema{resource: "User", typeName: "microsoft.graph.user", props: []filterProperty{
+	return &odata.Schema{Resource: "User", TypeName: "microsoft.graph.user", Props: []odata.Property{
 		//   name                 type        eq   ne   not  ge   le   in   startsWith null  user.md
-		prop("accountEnabled", ftBool, def, adv, adv, adv, adv, def, "", "", "eq", "ne", "not", "in"),
-		prop("createdDateTime", ftDateTime, def, adv, adv, def, def, adv, "", "", "eq", "ne", "not", "ge", "le", "in"),
-		prop("displayName", ftString, def, adv, adv, "", "", def, def, adv, strOps...),
-		prop("givenName", ftString, def, adv, "", def, def, def, def, adv, strOps...),
-		prop("id", ftID, def, adv, adv, "", "", def, "", "", "eq", "ne", "not", "in"),
-		prop("jobTitle", ftString, def, adv, "", def, def, def, "", adv, strOps...),
-		prop("mail", ftString, def, adv, "", def, def, def, def, "", append(strOps, "endswith", "null")...),
-		prop("mobilePhone", ftString, adv, adv, "", adv, adv, adv, adv, adv, strOps...),
-		prop("officeLocation", ftString, adv, adv, "", adv, adv, adv, adv, adv, strOps...),
-		prop("preferredLanguage", ftString, adv, adv, "", adv, adv, adv, adv, adv, strOps...),
-		prop("surname", ftString, def, adv, "", def, def, def, def, adv, strOps...),
-		prop("userPrincipalName", ftString, def, adv, "", "", def, def, def, "", append(strOps, "endswith")...),
-		prop("userType", ftEnum, def, adv, adv, "", "", def, "", adv, "eq", "ne", "not", "in"),
+		prop("accountEnabled", odata.TypeBool, def, adv, adv, adv, adv, def, "", "", "eq", "ne", "not", "in"),
+		prop("createdDateTime", odata.TypeDateTime, def, adv, adv, def, def, adv, "", "", "eq", "ne", "not", "ge", "le", "in"),
+		prop("displayName", odata.TypeString, def, adv, adv, "", "", def, def, adv, strOps...),
+		prop("givenName", odata.TypeString, def, adv, "", def, def, def, def, adv, strOps...),
+		prop("id", odata.TypeID, def, adv, adv, "", "", def, "", "", "eq", "ne", "not", "in"),
+		prop("jobTitle", odata.TypeString, def, adv, "", def, def, def, "", adv, strOps...),
+		prop("mail", odata.TypeString, def, adv, "", def, def, def, def, "", append(strOps, "endswith", "null")...),
+		prop("mobilePhone", odata.TypeString, adv, adv, "", adv, adv, adv, adv, adv, strOps...),
+		prop("officeLocation", odata.TypeString, adv, adv, "", adv, adv, adv, adv, adv, strOps...),
+		prop("preferredLanguage", odata.TypeString, adv, adv, "", adv, adv, adv, adv, adv, strOps...),
+		prop("surname", odata.TypeString, def, adv, "", def, def, def, def, adv, strOps...),
+		prop("userPrincipalName", odata.TypeString, def, adv, "", "", def, def, def, "", append(strOps, "endswith")...),
+		prop("userType", odata.TypeEnum, def, adv, adv, "", "", def, "", adv, "eq", "ne", "not", "in"),
 		// Properties that exist but cannot be filtered by the mock.
-		{name: "signInSessionsValidFromDateTime", typ: ftDateTime},
-		{name: "businessPhones", typ: ftCollection},
+		{Name: "signInSessionsValidFromDateTime", Type: odata.TypeDateTime},
+		{Name: "businessPhones", Type: odata.TypeCollection},
 	}}
 }()
 
@@ -115,8 +114,8 @@ func userFilterValue(u *userRecord, name string) any {
 
 // userQuery is the parsed query of a user listing or count.
 type userQuery struct {
-	filter  *compiledFilter
-	search  *userSearch
+	filter  *odata.Filter
+	search  *odata.Search
 	orderBy string
 	desc    bool
 	count   bool // $count=true is honoured: @odata.count on the first page
@@ -133,7 +132,7 @@ func (r *request) parseUserQuery(countSegment bool) (*userQuery, error) {
 		return nil, err
 	}
 	eventual := r.consistencyEventual() || r.query.Get("$skiptoken") != ""
-	var search *userSearch
+	var search *odata.Search
 	if v, ok := r.query["$search"]; ok {
 		// $search on directory objects needs ConsistencyLevel: eventual
 		// (concepts/search-query-parameter.md, "Using $search on directory
@@ -142,8 +141,8 @@ func (r *request) parseUserQuery(countSegment bool) (*userQuery, error) {
 			return nil, errBadRequest(codeUnsupportedQuery, "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'")
 		}
 		var err error
-		if search, err = parseUserSearch(v[0]); err != nil {
-			return nil, err
+		if search, err = odata.ParseSearch(v[0], searchableUserProperties); err != nil {
+			return nil, queryError(err, codeBadRequest)
 		}
 	}
 	count, err := r.countOption()
@@ -168,133 +167,14 @@ func (r *request) parseUserQuery(countSegment bool) (*userQuery, error) {
 }
 
 func (q *userQuery) keep(u *userRecord) (bool, error) {
-	if !q.search.match(u) {
-		return false, nil
-	}
-	return q.filter.match(func(name string) any { return userFilterValue(u, name) }), nil
+	get := func(name string) any { return userFilterValue(u, name) }
+	return q.search.Match(get) && q.filter.Match(get), nil
 }
 
-// userSearch is a parsed $search: "property:token" clauses joined by AND
-// or OR (evaluated left to right), each quoted as a whole. A clause matches
-// when a word of the property starts with the token, case-insensitively:
-// Graph tokenizes the searchable string properties of directory objects
-// (displayName, givenName, surname, mail, userPrincipalName, ...) on
-// spaces, punctuation and case changes and matches token prefixes
-// (concepts/search-query-parameter.md, "Using $search on directory object
-// collections").
-type userSearch struct {
-	clauses []searchClause
-}
-
-type searchClause struct {
-	prop, token string
-	or          bool // joined to the previous clause with OR
-}
-
-// searchableUserProperties can be searched; others are refused.
+// searchableUserProperties can be searched with $search; others are
+// refused (concepts/search-query-parameter.md, "Using $search on directory
+// object collections").
 var searchableUserProperties = []string{"displayName", "givenName", "surname", "mail", "userPrincipalName", "jobTitle"}
-
-func parseUserSearch(v string) (*userSearch, error) {
-	bad := func(format string, args ...any) error {
-		return errBadRequest(codeBadRequest, "Invalid $search: "+format, args...)
-	}
-	rest := strings.TrimSpace(v)
-	s := &userSearch{}
-	or := false
-	for {
-		if !strings.HasPrefix(rest, `"`) {
-			return nil, bad("each clause is quoted, as in \"displayName:adele\"; got %q.", v)
-		}
-		end := strings.IndexByte(rest[1:], '"')
-		if end < 0 {
-			return nil, bad("a clause is missing its closing quote.")
-		}
-		clause := rest[1 : end+1]
-		rest = strings.TrimSpace(rest[end+2:])
-		prop, token, ok := strings.Cut(clause, ":")
-		if !ok || strings.TrimSpace(token) == "" {
-			return nil, bad("a clause is property:token, as in \"displayName:adele\"; got %q.", clause)
-		}
-		name := ""
-		for _, p := range searchableUserProperties {
-			if strings.EqualFold(p, strings.TrimSpace(prop)) {
-				name = p
-			}
-		}
-		if name == "" {
-			return nil, bad("'%s' cannot be searched; searchable properties are %s.", prop, strings.Join(searchableUserProperties, ", "))
-		}
-		s.clauses = append(s.clauses, searchClause{prop: name, token: strings.ToLower(strings.TrimSpace(token)), or: or})
-		if rest == "" {
-			return s, nil
-		}
-		op, after, _ := strings.Cut(rest, " ")
-		switch op {
-		case "AND":
-			or = false
-		case "OR":
-			or = true
-		default:
-			return nil, bad("clauses are joined by AND or OR; got %q.", op)
-		}
-		rest = strings.TrimSpace(after)
-	}
-}
-
-// match reports whether a user matches (a nil search matches everyone).
-func (s *userSearch) match(u *userRecord) bool {
-	if s == nil {
-		return true
-	}
-	result := false
-	for i, c := range s.clauses {
-		hit := false
-		value, _ := userFilterValue(u, c.prop).(string)
-		for _, w := range searchWords(value) {
-			if strings.HasPrefix(w, c.token) {
-				hit = true
-				break
-			}
-		}
-		switch {
-		case i == 0:
-			result = hit
-		case c.or:
-			result = result || hit
-		default:
-			result = result && hit
-		}
-	}
-	return result
-}
-
-// searchWords splits a value into lower-case words at spaces, punctuation
-// and lower-to-upper case changes.
-func searchWords(v string) []string {
-	var words []string
-	var cur []rune
-	var prev rune
-	flush := func() {
-		if len(cur) > 0 {
-			words = append(words, strings.ToLower(string(cur)))
-			cur = cur[:0]
-		}
-	}
-	for _, c := range v {
-		switch {
-		case unicode.IsLetter(c) || unicode.IsDigit(c):
-			if unicode.IsUpper(c) && unicode.IsLower(prev) {
-				flush()
-			}
-			cur = append(cur, c)
-		default:
-			flush()
-		}
-		prev = c
-	}
-	flush()
-	return words
-}
 
 func (s *Server) listUsers(r *request) (*response, error) {
 	sel, err := r.selectProps(lookupUserProperty, "Microsoft.DirectoryServices.User")
@@ -313,7 +193,7 @@ func (s *Server) listUsers(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := planUserScan(q.orderBy, q.desc, q.filter.hints())
+	sc := planUserScan(q.orderBy, q.desc, hintsOf(q.filter))
 	page := make([]map[string]any, 0, min(size, 128))
 	var last string
 	more, total := false, -1
@@ -334,7 +214,7 @@ func (s *Server) listUsers(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	body := map[string]any{"@odata.context": r.contextURL("users" + selectFragment(sel)), "value": page}
+	body := map[string]any{"@odata.context": r.contextURL("users" + odata.SelectFragment(sel)), "value": page}
 	if total >= 0 {
 		body["@odata.count"] = total
 	}
@@ -361,7 +241,7 @@ func (s *Server) countUsersHandler(r *request) (*response, error) {
 			n = tx.Count(bucketUsers)
 			return nil
 		}
-		n, err = countUsers(tx, planUserScan("", false, q.filter.hints()), q.keep)
+		n, err = countUsers(tx, planUserScan("", false, hintsOf(q.filter)), q.keep)
 		return err
 	})
 	if err != nil {
@@ -395,6 +275,6 @@ func (s *Server) renderOneUser(r *request, ref string) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	body["@odata.context"] = r.contextURL("users" + selectFragment(sel) + "/$entity")
+	body["@odata.context"] = r.contextURL("users" + odata.SelectFragment(sel) + "/$entity")
 	return ok(body)
 }

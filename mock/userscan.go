@@ -1,8 +1,10 @@
 package mock
 
 import (
+	"slices"
 	"strings"
 
+	"github.com/mfactl/mfactl/mock/odata"
 	"github.com/mfactl/mfactl/mock/store"
 )
 
@@ -155,6 +157,63 @@ func ensureDisplayNameIndex(s store.Store) error {
 			return true, tx.Put(bucketDisplayName, displayNameKey(&u), []byte(u.ID))
 		})
 	})
+}
+
+// filterHints are narrowings of the candidate set implied by a filter: a
+// top-level conjunct `id eq`/`id in` gives the ids, a conjunct
+// `startswith(userPrincipalName,'p')` or `userPrincipalName eq 'u'` a UPN
+// prefix. The filter is still evaluated on every candidate.
+type filterHints struct {
+	ids       []string // lower-case, sorted, unique; nil when unknown
+	upnPrefix string   // lower-case; "" when unknown
+	disabled  bool     // the filter requires accountEnabled eq false
+}
+
+// hintsOf reads the hints from a filter's top-level conjuncts; the first
+// conjunct of each kind wins.
+func hintsOf(f *odata.Filter) filterHints {
+	var h filterHints
+	for _, c := range f.Conjuncts() {
+		switch {
+		case strings.EqualFold(c.Property, "accountEnabled"):
+			if c.Op == "eq" && c.Values[0] == false {
+				h.disabled = true
+			}
+		case strings.EqualFold(c.Property, "id") && h.ids == nil:
+			switch c.Op {
+			case "eq":
+				if s, ok := c.Values[0].(string); ok {
+					h.ids = []string{strings.ToLower(s)}
+				}
+			case "in":
+				ids := make([]string, 0, len(c.Values))
+				for _, v := range c.Values {
+					if s, ok := v.(string); ok {
+						ids = append(ids, strings.ToLower(s))
+					}
+				}
+				h.ids = sortedUnique(ids)
+			}
+		case strings.EqualFold(c.Property, "userPrincipalName") && (c.Op == "eq" || c.Op == "startswith") && h.upnPrefix == "":
+			if s, ok := c.Values[0].(string); ok {
+				h.upnPrefix = strings.ToLower(s)
+			}
+		}
+	}
+	return h
+}
+
+func sortedUnique(s []string) []string {
+	out := make([]string, 0, len(s))
+	seen := map[string]bool{}
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // userOrder is an order in which users can be walked without sorting.

@@ -135,3 +135,34 @@ func TestDisabledUsersIndex(t *testing.T) {
 	}
 	check("rebuilt")
 }
+
+func TestFilterHints(t *testing.T) {
+	const a, b = "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7", "00000000-0000-0000-0000-000000000001"
+	tests := []struct {
+		filter string
+		ids    string
+		prefix string
+	}{
+		{"userType eq 'Guest'", "<nil>", ""},
+		{"startswith(userPrincipalName,'Adele')", "<nil>", "adele"},
+		{"userPrincipalName eq 'Adele@x' and accountEnabled eq true", "<nil>", "adele@x"},
+		{"userType eq 'Guest' or startswith(userPrincipalName,'Adele')", "<nil>", ""},
+		{"id eq '" + strings.ToUpper(a) + "'", a, ""},
+		{"id in ('" + a + "', " + b + ", '" + a + "') and startswith(userPrincipalName,'x')", b + " " + a, "x"},
+		{"not id eq '" + a + "'", "<nil>", ""},
+	}
+	for _, tt := range tests {
+		f, err := compileFilter(tt.filter, usersFilterSchema, true)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.filter, err)
+		}
+		h := hintsOf(f)
+		ids := "<nil>"
+		if h.ids != nil {
+			ids = strings.Join(h.ids, " ")
+		}
+		if ids != tt.ids || h.upnPrefix != tt.prefix {
+			t.Errorf("%s: hints ids %q prefix %q, want %q %q", tt.filter, ids, h.upnPrefix, tt.ids, tt.prefix)
+		}
+	}
+}

@@ -181,6 +181,9 @@ func (s *Server) persistResult(tx store.Tx, u *userRecord, res verify.Result, ou
 		m.MethodUsabilityReason, m.IsUsable = string(verify.TAPOneTimeUsed), &usable
 		return putMethod(tx, m)
 	}
+	if c.Method == verify.MethodPush && c.Purpose == verify.PurposeRegistration {
+		return s.persistRegistrationPush(tx, u, c, out)
+	}
 	if c.State == verify.StateVerified && c.Purpose == verify.PurposeRegistration && c.PhoneNumber != "" {
 		ms, err := userMethods(tx, u.ID)
 		if err != nil {

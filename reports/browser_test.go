@@ -4,33 +4,26 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/mfactl/mfactl/internal/browsertest"
 )
 
 // The HTML report in a real headless browser (issue 7): the page loads with
@@ -39,220 +32,14 @@ import (
 // table. Chromium comes from the system packages (.ci/run installs it); the
 // test skips without it, except under CI, where it fails.
 
-// browserTimeout bounds the whole browser session: a hung browser fails the
-// test instead of hanging it.
-const browserTimeout = 60 * time.Second
-
-// findChromium returns the browser to drive: $MFACTL_CHROMIUM, then
-// /usr/bin/chromium, then chromium, chromium-browser or google-chrome in PATH.
-func findChromium() (string, error) {
-	if p := os.Getenv("MFACTL_CHROMIUM"); p != "" {
-		if _, err := exec.LookPath(p); err != nil {
-			return "", fmt.Errorf("MFACTL_CHROMIUM=%s: %w", p, err)
-		}
-		return p, nil
-	}
-	if _, err := exec.LookPath("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium", nil
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("no Chromium: set MFACTL_CHROMIUM, or install Debian's chromium (apt-get install chromium; .ci/run does)")
-}
-
-func chromiumOrSkip(t *testing.T) string {
-	t.Helper()
-	if testing.Short() && os.Getenv("CI") == "" {
-		t.Skip("browser test skipped in -short mode")
-	}
-	p, err := findChromium()
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set, so the browser test must run: %v", err)
-		}
-		t.Skipf("skipping the browser test: %v", err)
-	}
-	return p
-}
-
-// lockedBuffer collects the browser's output, written from another goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// testLogf forwards chromedp's messages to t.Logf while the test runs and
-// drops those that come after it (t.Logf would panic then).
-type testLogf struct {
-	mu   sync.Mutex
-	t    *testing.T
-	done bool
-}
-
-func (l *testLogf) logf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.done {
-		l.t.Logf("chromedp: "+format, args...)
-	}
-}
-
-func (l *testLogf) stop() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.done = true
-}
-
-// startBrowser starts headless Chromium with the flags known to work on a
-// closed network as root, and returns a context for opening tabs in it. The
-// browser stops when the test ends or browserTimeout passes.
-func startBrowser(t *testing.T, bin string) context.Context {
-	t.Helper()
-	lg := &testLogf{t: t}
-	out := &lockedBuffer{}
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), browserTimeout)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(bin),
-		chromedp.UserDataDir(t.TempDir()), // a fresh profile; removed after the browser stopped
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-breakpad", true),
-		chromedp.Flag("metrics-recording-only", true),
-		chromedp.Flag("password-store", "basic"),
-		chromedp.WindowSize(1280, 900),
-		chromedp.CombinedOutput(out),
-	)
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithLogf(lg.logf), chromedp.WithErrorf(lg.logf))
-	// Cleanups run last in, first out: stop the browser (and wait for it),
-	// then the allocator, then the timeout; the profile directory goes after.
-	t.Cleanup(func() {
-		if t.Failed() {
-			if s := out.String(); s != "" {
-				t.Logf("chromium output:\n%s", s)
-			}
-		}
-		lg.stop()
-	})
-	t.Cleanup(cancelTimeout)
-	t.Cleanup(cancelAlloc)
-	t.Cleanup(func() {
-		if err := chromedp.Cancel(browserCtx); err != nil && !errors.Is(err, context.Canceled) {
-			t.Logf("closing chromium: %v", err)
-		}
-		cancelBrowser()
-	})
-	start := time.Now()
-	if err := chromedp.Do(browserCtx); err != nil {
-		t.Fatalf("starting %s: %v\n%s", bin, err, out.String())
-	}
-	v, err := chromedp.CallBrowser(browserCtx, browser.GetVersion, cdp.Empty{})
-	if err == nil {
-		t.Logf("%s started in %v", v.Product, time.Since(start).Round(time.Millisecond))
-	}
-	return browserCtx
-}
-
-// pageEvents is what a tab reported while the test drove it.
-type pageEvents struct {
-	mu       sync.Mutex
-	errors   []string // console errors and assertions, uncaught exceptions, browser log errors
-	warnings []string
-	requests []string // URLs of every request the page made
-}
-
-func (p *pageEvents) listen(ev any) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	switch ev := ev.(type) {
-	case *runtime.EventConsoleAPICalled:
-		var args []string
-		for _, a := range ev.Args {
-			var str string
-			switch {
-			case a.Type == runtime.RemoteObjectTypeString && json.Unmarshal(a.Value, &str) == nil:
-				args = append(args, str)
-			case len(a.Value) > 0:
-				args = append(args, string(a.Value))
-			case a.Description != "":
-				args = append(args, a.Description)
-			default:
-				args = append(args, string(a.Type))
-			}
-		}
-		msg := fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(args, " "))
-		switch ev.Type {
-		case runtime.ConsoleAPICalledTypeError, runtime.ConsoleAPICalledTypeAssert:
-			p.errors = append(p.errors, msg)
-		case runtime.ConsoleAPICalledTypeWarning:
-			p.warnings = append(p.warnings, msg)
-		}
-	case *runtime.EventExceptionThrown:
-		d := ev.ExceptionDetails
-		msg := d.Text
-		if d.Exception != nil && d.Exception.Description != "" {
-			msg += " " + d.Exception.Description
-		}
-		p.errors = append(p.errors, fmt.Sprintf("uncaught exception at %s:%d: %s", d.URL, d.LineNumber+1, msg))
-	case *log.EventEntryAdded:
-		e := ev.Entry
-		msg := fmt.Sprintf("browser log (%s, %s): %s %s", e.Source, e.Level, e.Text, e.URL)
-		switch e.Level {
-		case log.EntryLevelError:
-			p.errors = append(p.errors, msg)
-		case log.EntryLevelWarning:
-			p.warnings = append(p.warnings, msg)
-		}
-	case *network.EventRequestWillBeSent:
-		p.requests = append(p.requests, ev.Request.URL)
-	}
-}
-
-func (p *pageEvents) snapshot() (errs, warnings, requests []string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.errors), slices.Clone(p.warnings), slices.Clone(p.requests)
-}
-
-// cspRecorder runs before the page's own script and records every
-// securitypolicyviolation event: DevTools scripts are not subject to the CSP.
-const cspRecorder = `window.__cspViolations = [];
-document.addEventListener('securitypolicyviolation', function (e) {
-  window.__cspViolations.push(e.violatedDirective + ' blocked ' + (e.blockedURI || '?') + (e.sample ? ' (' + e.sample + ')' : ''));
-}, true);`
-
 // openPage opens a new tab on the file and waits for its load event.
-func openPage(t *testing.T, browserCtx context.Context, file string) (context.Context, *pageEvents) {
+func openPage(t *testing.T, browserCtx context.Context, file string) (context.Context, *browsertest.Events) {
 	t.Helper()
-	ev := &pageEvents{}
-	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithListener(ev.listen))
+	ev := &browsertest.Events{}
+	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithListener(ev.Listen))
 	t.Cleanup(cancel)
 	addRecorder := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspRecorder})
+		_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: browsertest.CSPRecorder})
 		return err
 	})
 	if err := chromedp.Do(ctx, addRecorder, chromedp.Navigate(fileURL(file))); err != nil {
@@ -284,12 +71,12 @@ func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action
 
 // checkClean fails the test on any console error, uncaught exception,
 // browser log error, CSP violation, or request for anything but the page.
-func checkClean(t *testing.T, ctx context.Context, ev *pageEvents, pageURL string) {
+func checkClean(t *testing.T, ctx context.Context, ev *browsertest.Events, pageURL string) {
 	t.Helper()
 	for _, v := range eval[[]string](t, ctx, `window.__cspViolations || ['the CSP recorder did not run']`) {
 		t.Errorf("CSP violation: %s", v)
 	}
-	errs, warnings, requests := ev.snapshot()
+	errs, warnings, requests := ev.Snapshot()
 	for _, e := range errs {
 		t.Errorf("%s", e)
 	}
@@ -431,7 +218,7 @@ func renderCoverage(t *testing.T, f Format) []byte {
 }
 
 func TestHTMLInBrowser(t *testing.T) {
-	bin := chromiumOrSkip(t)
+	bin := browsertest.ChromiumOrSkip(t)
 	start := time.Now()
 	defer func() { t.Logf("browser test took %v", time.Since(start).Round(time.Millisecond)) }()
 	page, report := renderCoverage(t, FormatHTML), renderCoverage(t, FormatJSON)
@@ -447,7 +234,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	browserCtx := startBrowser(t, bin)
+	browserCtx := browsertest.Start(t, bin)
 	ctx, ev := openPage(t, browserCtx, file)
 	// The script ran when it showed the controls and made the headers buttons.
 	do(t, ctx, "waiting for the page's script", chromedp.WaitVisible(chromedp.ID("user-controls")))
@@ -683,7 +470,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		if hidden := eval[bool](t, ctx, `document.getElementById('user-controls').hidden`); !hidden {
 			t.Error("a tampered script ran")
 		}
-		if errs, _, _ := ev.snapshot(); !strings.Contains(strings.Join(errs, "\n"), "Content Security Policy") {
+		if errs, _, _ := ev.Snapshot(); !strings.Contains(strings.Join(errs, "\n"), "Content Security Policy") {
 			t.Errorf("the browser log did not report the blocked script: %q", errs)
 		}
 
@@ -691,7 +478,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('img').complete`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 			t.Errorf("waiting for the image: %v", err)
 		}
-		errs, _, requests := ev.snapshot()
+		errs, _, requests := ev.Snapshot()
 		joined := strings.Join(errs, "\n")
 		for _, want := range []string{"console.error: boom", "uncaught exception", "bang"} {
 			if !strings.Contains(joined, want) {

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -89,17 +90,37 @@ func (o SummaryOptions) sampleLimit() int {
 	return o.SampleLimit
 }
 
-// sample is the bounded list of subjects of one finding.
+// sample is the bounded list of subjects of one finding: the limit first
+// in (name, id) order, whatever order the rows arrive in, so a finding
+// lists the same users however the tenant was read (the two fronts of
+// `auto` deliver rows in the order they meet them).
 type sample struct {
 	count    int
-	subjects []Subject
+	subjects []Subject // sorted by subjectLess
+}
+
+func subjectLess(a, b Subject) bool {
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	return a.ID < b.ID
 }
 
 func (s *sample) add(limit int, subj Subject) {
 	s.count++
-	if len(s.subjects) < limit {
-		s.subjects = append(s.subjects, subj)
+	if limit <= 0 {
+		return
 	}
+	n := len(s.subjects)
+	if n == limit && !subjectLess(subj, s.subjects[n-1]) {
+		return
+	}
+	i := sort.Search(n, func(i int) bool { return subjectLess(subj, s.subjects[i]) })
+	if n < limit {
+		s.subjects = append(s.subjects, Subject{})
+	}
+	copy(s.subjects[i+1:], s.subjects[i:])
+	s.subjects[i] = subj
 }
 
 // Accumulator builds a Summary from rows fed one at a time. It keeps counts

@@ -386,3 +386,25 @@ func TestTokenSummary(t *testing.T) {
 		t.Errorf("iterator error not returned: %v", err)
 	}
 }
+
+// TestSampleIsOrderIndependent: a finding lists the first subjects in name
+// order whatever order the rows arrive in (two fronts deliver them in the
+// order they meet them).
+func TestSampleIsOrderIndependent(t *testing.T) {
+	names := []string{"kim", "adele", "zoe", "bo", "adele", "mia", "cy"}
+	want := []Subject{{ID: "1", Name: "adele"}, {ID: "4", Name: "adele"}, {ID: "3", Name: "bo"}}
+	for _, order := range [][]int{{0, 1, 2, 3, 4, 5, 6}, {6, 5, 4, 3, 2, 1, 0}, {2, 4, 0, 6, 1, 3, 5}} {
+		var s sample
+		for _, i := range order {
+			s.add(3, Subject{ID: fmt.Sprint(i), Name: names[i]})
+		}
+		if s.count != len(names) || !slices.Equal(s.subjects, want) {
+			t.Errorf("order %v: count %d, subjects %v, want %v", order, s.count, s.subjects, want)
+		}
+	}
+	var none sample
+	none.add(0, Subject{ID: "1", Name: "a"})
+	if none.count != 1 || len(none.subjects) != 0 {
+		t.Errorf("limit 0: %+v", none)
+	}
+}

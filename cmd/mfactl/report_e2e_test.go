@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -88,5 +89,56 @@ func TestReadsAndDryRunsLeaveTheStateFileUnchanged(t *testing.T) {
 		if sum() != before {
 			t.Fatalf("%v changed the state file", args)
 		}
+	}
+}
+
+// report coverage --stats against `mock serve --throttle graph`: the two
+// fronts' per-front counts, where they met and the bound, with rows
+// identical to --source methods.
+func TestReportCoverageStatsOfTwoFrontsE2E(t *testing.T) {
+	e := newEnv(t)
+	state := filepath.Join(e.dir, "fronts.db")
+	if r := e.run(nil, "mock", "seed", "--users", "2500", "--seed", "42", "--state", state); r.code != 0 {
+		t.Fatalf("seed: exit %d: %s", r.code, r.stderr)
+	}
+	srv := startServe(t, e, state, "--throttle", "graph")
+	vars := []string{"MFACTL_ENDPOINT=" + srv, "MFACTL_TOKEN=mock-admin-token"}
+	rows := map[string]string{}
+	for _, source := range []string{"auto", "methods"} {
+		out := filepath.Join(e.dir, source+".csv")
+		r := e.run(vars, "report", "coverage", "--source", source, "--stats", "--no-tokens", "-o", "csv", "--out", out)
+		if r.code != 0 {
+			t.Fatalf("--source %s: exit %d: %s", source, r.code, r.stderr)
+		}
+		if source == "auto" {
+			for _, want := range []string{
+				"plan: registration for enabled users, from the start of the userPrincipalName order",
+				"stats: 2500 users in ",
+				"stats: registration front (reports budget): ",
+				"stats: methods front (identity budget): ",
+				"stats: the fronts met at ",
+				"stats: bound 0s: the budgets' first window holds every request for 2500 users",
+			} {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			if m := regexp.MustCompile(`(\d+) throttled \(`).FindStringSubmatch(r.stderr); m == nil || m[1] != "0" {
+				t.Errorf("throttled: %v\n%s", m, r.stderr)
+			}
+		}
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		sort.Strings(lines)
+		rows[source] = strings.Join(lines, "\n")
+		if len(lines) != 2501 {
+			t.Errorf("--source %s: %d lines", source, len(lines))
+		}
+	}
+	if rows["auto"] != rows["methods"] {
+		t.Error("the two fronts' rows differ from --source methods")
 	}
 }

@@ -155,10 +155,17 @@ func TestEverySourceAgreesWithGroundTruth(t *testing.T) {
 			if !sort.StringsAreSorted(order) {
 				t.Error("the methods source does not emit users in the order /users lists them (by id)")
 			}
-			p, auto, _ := read(t, c, Options{Source: SourceAuto})
+			p, auto, _ := read(t, c, Options{Source: SourceAuto, fronts: true})
 			diffRows(t, "auto", auto, truth, everyone)
-			if len(p.Parts) != 2 || p.Parts[0].Source != SourceRegistration || p.Parts[1].Scope != "disabled users" {
+			if p.Fronts == nil || len(p.Parts) != 2 || p.Parts[0].Source != SourceRegistration || p.Parts[1].Source != SourceMethods {
 				t.Errorf("auto plan: %+v", p.Parts)
+			}
+			// Unmetered, the fronts save too little: the report and the
+			// disabled users' method lists.
+			p, one, _ := read(t, c, Options{Source: SourceAuto})
+			diffRows(t, "auto, one front", one, truth, everyone)
+			if p.Fronts != nil || len(p.Parts) != 2 || p.Parts[0].Source != SourceRegistration || p.Parts[1].Scope != "disabled users" {
+				t.Errorf("unmetered auto plan: %+v", p.Parts)
 			}
 			// The summary counts equal the ground truth's.
 			acc := reports.NewAccumulator(reports.SummaryOptions{})
@@ -209,11 +216,11 @@ func TestFilterIsAppliedAtTheSource(t *testing.T) {
 		}
 	}
 	// --filter enabled leaves the disabled part out of auto.
-	p, err := Prepare(context.Background(), c, Options{Source: SourceAuto, Filter: reports.Filter{Enabled: true}})
+	p, err := Prepare(context.Background(), c, Options{Source: SourceAuto, Filter: reports.Filter{Enabled: true}, fronts: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Parts) != 1 || p.Parts[0].Source != SourceRegistration {
+	if p.Fronts == nil || p.Fronts.Disabled != 0 || strings.Contains(p.Parts[1].Scope, "disabled") {
 		t.Errorf("auto --filter enabled plan: %+v", p.Parts)
 	}
 }
@@ -224,7 +231,7 @@ func TestAutoFallsBackWhenTheReportIsRefused(t *testing.T) {
 	truth := groundTruth(t, srv, admin)
 	// The Authentication Administrator reads methods but not the report.
 	c := client(t, srv, "mock-authadmin-token")
-	p, rows, _ := read(t, c, Options{Source: SourceAuto, Tokens: true})
+	p, rows, _ := read(t, c, Options{Source: SourceAuto, Tokens: true, fronts: true})
 	diffRows(t, "auto as Authentication Administrator", rows, truth, everyone)
 	if len(p.Parts) != 1 || p.Parts[0].Source != SourceMethods {
 		t.Errorf("plan after the fallback: %+v", p.Parts)
@@ -259,7 +266,7 @@ func TestReportsReaderGetsEnabledUsersAndANote(t *testing.T) {
 	// Reports Reader reads the report but not anyone's methods: auto
 	// leaves the disabled users out and says so.
 	c := client(t, srv, "mock-reports-token")
-	p, rows, _ := read(t, c, Options{Source: SourceAuto, Tokens: true})
+	p, rows, _ := read(t, c, Options{Source: SourceAuto, Tokens: true, fronts: true})
 	diffRows(t, "auto as Reports Reader", rows, truth, enabledOnly)
 	notes := strings.Join(p.Notes, "\n")
 	if !strings.Contains(notes, "the 1 disabled user is left out") || !strings.Contains(notes, "hardware token inventory") {
@@ -284,10 +291,10 @@ func TestPlanUnderThrottling(t *testing.T) {
 	if st.Throttled != 0 {
 		t.Errorf("%d requests throttled of %d: the limiter should have kept within the budgets", st.Throttled, st.Requests)
 	}
-	// 3,000 users: 3 registration pages (within the 5 per 10 s), the
-	// disabled users' batch steps, and a few reads around them.
-	if p.Parts[0].Requests != 3 {
-		t.Errorf("registration part: %+v", p.Parts[0])
+	// 3,000 users fit the first window of both budgets: the fronts plan
+	// no wait.
+	if p.Fronts == nil || p.Fronts.Time > time.Second {
+		t.Errorf("fronts plan: %+v", p.Fronts)
 	}
 }
 
@@ -369,7 +376,7 @@ func TestMethodReadsThrottledAsReportsReplan(t *testing.T) {
 	}
 	t.Cleanup(func() { srv.Close() })
 	c := client(t, srv, mock.DefaultAdminToken)
-	p, err := Prepare(context.Background(), c, Options{Source: SourceAuto})
+	p, err := Prepare(context.Background(), c, Options{Source: SourceAuto, fronts: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +385,7 @@ func TestMethodReadsThrottledAsReportsReplan(t *testing.T) {
 	}
 	// Force the plan that reads every user's method list, as auto does
 	// when it expects that to be faster.
-	p.Parts = p.methodsPlan()
+	p.Parts, p.Fronts = p.methodsPlan(), nil
 	rows := map[string]reports.Row{}
 	for in, err := range p.Inputs(context.Background()) {
 		if err != nil {

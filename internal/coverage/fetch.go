@@ -36,6 +36,9 @@ type row struct {
 // not read (403) is replaced, before anything was yielded, by the method
 // lists of every user, and a note says so.
 func (p *Plan) Inputs(ctx context.Context) iter.Seq2[reports.UserInput, error] {
+	if p.Fronts != nil {
+		return p.frontsInputs(ctx)
+	}
 	parent := ctx
 	return func(yield func(reports.UserInput, error) bool) {
 		ctx, cancel := context.WithCancel(parent)
@@ -103,6 +106,40 @@ func (p *Plan) Inputs(ctx context.Context) iter.Seq2[reports.UserInput, error] {
 	}
 }
 
+// frontsInputs streams the rows of the two fronts (and the disabled
+// users) in the order they arrive.
+func (p *Plan) frontsInputs(parent context.Context) iter.Seq2[reports.UserInput, error] {
+	return func(yield func(reports.UserInput, error) bool) {
+		ctx, cancel := context.WithCancel(parent)
+		defer cancel()
+		out := make(chan row, bufferedRows)
+		notesMu.Lock()
+		p.bd = newBoundary()
+		notesMu.Unlock()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer close(out)
+			p.readFronts(ctx, out)
+		}()
+		defer func() {
+			cancel()
+			for range out {
+			}
+			<-done
+		}()
+		for r := range out {
+			if r.err != nil {
+				yield(reports.UserInput{}, r.err)
+				return
+			}
+			if !yield(r.in, nil) {
+				return
+			}
+		}
+	}
+}
+
 // throttledRead ends a methods read whose steps the server throttles at
 // the reports budget; sent users were already handed on.
 type throttledRead struct{ sent int }
@@ -154,22 +191,27 @@ func (p *Plan) fallBack(err error) {
 }
 
 func (p *Plan) readPart(ctx context.Context, part Part, out chan<- row) {
-	send := func(r row) bool {
+	p.readPartTo(ctx, part, func(r row) bool {
 		select {
 		case out <- r:
 			return true
 		case <-ctx.Done():
 			return false
 		}
-	}
+	})
+}
+
+// readPartTo reads one part, handing each row (or the error that ends
+// it) to send.
+func (p *Plan) readPartTo(ctx context.Context, part Part, send func(row) bool) {
 	var err error
 	switch {
 	case part.Source == SourceRegistration:
 		err = p.readRegistration(ctx, send)
 	case part.Scope == "disabled users":
-		err = p.readMethods(ctx, "accountEnabled eq false", p.Source == SourceAuto, send)
+		err = p.readMethods(ctx, p.listFiltered("accountEnabled eq false"), p.Source == SourceAuto, send)
 	default:
-		err = p.readMethods(ctx, p.serverFilter(), p.canReplanThrottled(), send)
+		err = p.readMethods(ctx, p.listFiltered(p.serverFilter()), p.canReplanThrottled(), send)
 	}
 	var tr *throttledRead
 	if errors.As(err, &tr) && part.Scope == "disabled users" {
@@ -284,7 +326,15 @@ func (p *Plan) adaptRegistrationPage(size int) {
 	notesMu.Lock()
 	p.regPage = size
 	var before, after Part
+	if p.Fronts != nil {
+		fp := PlanFronts(p.frontsInput())
+		before, after = p.Parts[0], p.frontsParts(fp)[0]
+		p.Fronts, p.Parts = &fp, p.frontsParts(fp)
+	}
 	for i := range p.Parts {
+		if p.Fronts != nil {
+			break
+		}
 		if p.Parts[i].Source == SourceRegistration {
 			before = p.Parts[i]
 			p.Parts[i] = p.registrationPart(before.Users)
@@ -321,13 +371,23 @@ const (
 	prefsKey   = "sign-in preferences of "
 )
 
-// readMethods lists the users matching filter and reads each one's method
+// userLister calls fn for each user of a listing until fn returns false.
+type userLister func(ctx context.Context, fn func(methods.User) bool) error
+
+// listFiltered lists the users matching an OData filter ("" for all).
+func (p *Plan) listFiltered(filter string) userLister {
+	return func(ctx context.Context, fn func(methods.User) bool) error {
+		return p.client.ListUsers(ctx, graph.ListUsersOptions{Filter: filter, PageSize: graph.MaxPageSize}, fn)
+	}
+}
+
+// readMethods lists the users (list) and reads each one's method
 // list and sign-in preferences through $batch, concurrently, emitting
 // users in the order they were listed.
 //
 // replan (an auto plan) ends the read with a *throttledRead when the
 // server turns out to throttle method reads at the reports budget.
-func (p *Plan) readMethods(ctx context.Context, filter string, replan bool, send func(row) bool) error {
+func (p *Plan) readMethods(ctx context.Context, list userLister, replan bool, send func(row) bool) error {
 	admins, err := p.adminIDs(ctx)
 	if err != nil {
 		return err
@@ -339,9 +399,17 @@ func (p *Plan) readMethods(ctx context.Context, filter string, replan bool, send
 		next    int // the next index to emit
 		listErr error
 	)
+	var throttledOut atomic.Bool
+	giveUp := func() {}
 	items := func(yield func(graph.BatchItem) bool) {
 		i := 0
-		listErr = p.client.ListUsers(ctx, graph.ListUsersOptions{Filter: filter, PageSize: graph.MaxPageSize}, func(u methods.User) bool {
+		listErr = list(ctx, func(u methods.User) bool {
+			if replan && p.client.Limiter().MethodReadsOnReportsBudget() {
+				// Another read learned it first: the limiter would pace
+				// these reads at the reports budget, without a 429.
+				giveUp()
+				return false
+			}
 			if p.opts.Filter.Admins && !admins[u.ID] {
 				// Not in the report: no need to read the user's methods.
 				return true
@@ -378,15 +446,17 @@ func (p *Plan) readMethods(ctx context.Context, filter string, replan bool, send
 	// budget end this read at the first such 429 (the limiter learns it
 	// from the 429's x-ms-throttle-information), for Inputs to re-plan
 	// rather than crawl at 5 requests per 10 s.
-	var throttledOut atomic.Bool
 	if replan {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
+		giveUp = func() {
+			throttledOut.Store(true)
+			cancel()
+		}
 		opts.OnThrottle = func(time.Duration) {
 			if p.client.Limiter().MethodReadsOnReportsBudget() {
-				throttledOut.Store(true)
-				cancel()
+				giveUp()
 			}
 		}
 	}

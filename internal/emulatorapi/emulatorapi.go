@@ -144,3 +144,68 @@ type QuestionAnswer struct {
 type Questions struct {
 	Questions []QuestionAnswer `json:"questions"`
 }
+
+// Microsoft Authenticator registration states, in order. A registration
+// waits for the app to scan its QR code (or be given its code and URL),
+// then for the test notification to be sent and approved; approved,
+// denied and expired are final.
+const (
+	RegistrationWaitingForApp    = "waitingForApp"
+	RegistrationAppActivated     = "appActivated"
+	RegistrationNotificationSent = "notificationSent"
+	RegistrationApproved         = "approved"
+	RegistrationDenied           = "denied"
+	RegistrationExpired          = "expired"
+)
+
+// AuthenticatorRegistration is one Microsoft Authenticator registration
+// in progress: the body of every /_mock/authenticator/ answer. The
+// activation code and the QR payload are shown while the registration
+// waits for the app, and wiped once the app has used them.
+type AuthenticatorRegistration struct {
+	ID string `json:"id"`
+	// User is the user's principal name, UserID the object id.
+	User           string `json:"user"`
+	UserID         string `json:"userId"`
+	ActivationCode string `json:"activationCode,omitempty"`
+	URL            string `json:"url,omitempty"`
+	QRPayload      string `json:"qrPayload,omitempty"`
+	// Expires is when the registration lapses unless the test notification
+	// was approved by then.
+	Expires time.Time `json:"expiresAt"`
+	State   string    `json:"state"`
+	// Reason is why a denied or expired registration ended: the verify
+	// reason of its test notification (denied, wrongNumber, fraudReported,
+	// expired, ...).
+	Reason verify.Reason `json:"reason,omitempty"`
+	// DeviceName is the emulated phone the app runs on, once activated.
+	DeviceName string `json:"deviceName,omitempty"`
+	// ChallengeID is the test notification; Number is the number the page
+	// shows for number matching, NotificationExpires its expiry.
+	ChallengeID         string    `json:"challengeId,omitempty"`
+	Number              int       `json:"number,omitempty"`
+	NotificationExpires time.Time `json:"notificationExpiresAt,omitzero"`
+	// MethodID is the microsoftAuthenticatorAuthenticationMethod's id: set
+	// when the app is activated, and a method only once approved.
+	MethodID string `json:"methodId,omitempty"`
+	// Method is the new method as Graph renders it, once approved.
+	Method map[string]any `json:"method,omitempty"`
+	// Verdict says why an operation did not succeed (expired, denied).
+	Verdict *verify.Error `json:"verdict,omitempty"`
+}
+
+// BeginAuthenticatorRegistration is the body of POST
+// /_mock/authenticator/registrations.
+type BeginAuthenticatorRegistration struct {
+	User string `json:"user"`
+}
+
+// ActivateAuthenticatorApp is the body of POST /_mock/authenticator/activate:
+// what the emulated app read from the QR code (or was typed into it). Code
+// is the activation code under the key every request secret has, so
+// traces and the audit log redact it.
+type ActivateAuthenticatorApp struct {
+	Code       string `json:"code"`
+	URL        string `json:"url"`
+	DeviceName string `json:"deviceName,omitempty"`
+}

@@ -1,8 +1,7 @@
-package mock
+package odata
 
 import (
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -335,7 +334,7 @@ func guidLen(s string) int {
 	if len(s) < 36 || (len(s) > 36 && isIdentChar(s[36])) {
 		return 0
 	}
-	if !looksLikeGUID(s[:36]) {
+	if !IsGUID(s[:36]) {
 		return 0
 	}
 	return 36
@@ -775,61 +774,64 @@ func parseDateTimeLiteral(s string) (time.Time, error) {
 
 // --- validation against an endpoint's properties ---
 
-// filterType is the type of a filterable property.
-type filterType int
+// Type is the type of a filterable property.
+type Type int
 
+// The types of filterable properties.
 const (
-	ftString filterType = iota
-	ftBool
-	ftID // a GUID id: string or GUID literals
-	ftDateTime
-	ftEnum       // a string enum: compared case-insensitively like strings
-	ftCollection // a collection of strings: only any(x: x eq '...')
+	TypeString Type = iota
+	TypeBool
+	TypeID // a GUID id: string or GUID literals
+	TypeDateTime
+	TypeEnum       // a string enum: compared case-insensitively like strings
+	TypeCollection // a collection of strings: only any(x: x eq '...')
 )
 
-func (t filterType) edmType() string {
+func (t Type) edmType() string {
 	switch t {
-	case ftBool:
+	case TypeBool:
 		return "Edm.Boolean"
-	case ftID:
+	case TypeID:
 		return "Edm.String"
-	case ftDateTime:
+	case TypeDateTime:
 		return "Edm.DateTimeOffset"
-	case ftCollection:
+	case TypeCollection:
 		return "Collection(Edm.String)"
 	}
 	return "Edm.String"
 }
 
-// filterProperty declares how a property may be filtered, as Graph's
-// per-property documentation does. ops are the operators that work by
-// default; advanced are those that need the advanced query parameters
-// (ConsistencyLevel: eventual and $count=true). Operator names are eq, ne,
-// gt, ge, lt, le, in, not, startswith, endswith, contains and any (for
-// collections, with the operators allowed inside in lambdaOps).
-type filterProperty struct {
-	name      string
-	typ       filterType
-	ops       []string
-	advanced  []string
-	lambdaOps []string
-	nullable  bool
-	// nullAdvanced: comparing with null needs the advanced query
+// Property declares how a property may be filtered, as Graph's
+// per-property documentation does. Ops are the operators that work by
+// default; Advanced are those that need the advanced query parameters
+// (the server says which: for Graph's directory, ConsistencyLevel: eventual
+// and $count=true). Operator names are eq, ne, gt, ge, lt, le, in, not,
+// startswith, endswith, contains and any or all (for collections, with the
+// operators allowed inside in LambdaOps). A property with no operators
+// exists but cannot be filtered on.
+type Property struct {
+	Name      string
+	Type      Type
+	Ops       []string
+	Advanced  []string
+	LambdaOps []string
+	Nullable  bool // eq null and ne null are allowed
+	// NullAdvanced: comparing with null needs the advanced query
 	// parameters (the null values column of the directory's table).
-	nullAdvanced bool
+	NullAdvanced bool
 }
 
-// filterSchema is what an endpoint supports.
-type filterSchema struct {
-	resource string // as Graph names it in errors: "User"
-	typeName string // "microsoft.graph.user"
-	props    []filterProperty
+// Schema is what a resource's $filter supports.
+type Schema struct {
+	Resource string // as Graph names it in errors: "User"
+	TypeName string // "microsoft.graph.user"
+	Props    []Property
 }
 
-func (s *filterSchema) lookup(name string) *filterProperty {
-	for i := range s.props {
-		if strings.EqualFold(s.props[i].name, name) {
-			return &s.props[i]
+func (s *Schema) lookup(name string) *Property {
+	for i := range s.Props {
+		if strings.EqualFold(s.Props[i].Name, name) {
+			return &s.Props[i]
 		}
 	}
 	return nil
@@ -845,11 +847,11 @@ const (
 	opAdvanced
 )
 
-func (p *filterProperty) support(op string) opSupport {
+func (p *Property) support(op string) opSupport {
 	switch {
-	case slices.Contains(p.ops, op):
+	case slices.Contains(p.Ops, op):
 		return opDefault
-	case slices.Contains(p.advanced, op):
+	case slices.Contains(p.Advanced, op):
 		return opAdvanced
 	}
 	return opUnsupported
@@ -867,30 +869,30 @@ func opName(op string) string {
 
 // filterValidator checks a tree against a schema.
 type filterValidator struct {
-	schema   *filterSchema
+	schema   *Schema
 	advanced bool // the request carries the advanced query parameters
 }
 
 func (v *filterValidator) unsupported(prop string) error {
-	return newError(http.StatusBadRequest, codeUnsupportedQuery, "Unsupported or invalid query filter clause specified for property '%s' of resource '%s'.", prop, v.schema.resource)
+	return errorf(Unsupported, "Unsupported or invalid query filter clause specified for property '%s' of resource '%s'.", prop, v.schema.Resource)
 }
 
 func (v *filterValidator) needsAdvanced(op string) error {
-	return newError(http.StatusBadRequest, codeUnsupportedQuery, "Operator '%s' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information", opName(op))
+	return &Error{Kind: NeedsAdvanced, Operator: opName(op), Message: fmt.Sprintf("operator '%s' needs the advanced query parameters", opName(op))}
 }
 
 func badFilter(format string, args ...any) error {
-	return newError(http.StatusBadRequest, codeBadBody, "Invalid filter clause: "+format, args...)
+	return errorf(Invalid, "Invalid filter clause: "+format, args...)
 }
 
 // property resolves a property operand (or reports why the operand is not
 // one).
-func (v *filterValidator) property(n filterNode) (*filterProperty, error) {
+func (v *filterValidator) property(n filterNode) (*Property, error) {
 	switch x := n.(type) {
 	case filterProp:
 		p := v.schema.lookup(x.name)
 		if p == nil {
-			return nil, badFilter("Could not find a property named '%s' on type '%s'.", x.name, v.schema.typeName)
+			return nil, badFilter("Could not find a property named '%s' on type '%s'.", x.name, v.schema.TypeName)
 		}
 		return p, nil
 	case filterLiteral:
@@ -901,7 +903,7 @@ func (v *filterValidator) property(n filterNode) (*filterProperty, error) {
 
 // check validates a boolean expression. lambda is the property whose
 // lambda body is being checked (nil outside lambdas).
-func (v *filterValidator) check(n filterNode, lambda *filterProperty) error {
+func (v *filterValidator) check(n filterNode, lambda *Property) error {
 	switch x := n.(type) {
 	case filterLogic:
 		if err := v.check(x.l, lambda); err != nil {
@@ -910,17 +912,8 @@ func (v *filterValidator) check(n filterNode, lambda *filterProperty) error {
 		return v.check(x.r, lambda)
 	case filterNot:
 		if lambda == nil {
-			if p := firstProperty(x.x); p != "" {
-				if prop := v.schema.lookup(p); prop != nil {
-					switch prop.support("not") {
-					case opUnsupported:
-						return v.unsupported(prop.name)
-					case opAdvanced:
-						if !v.advanced {
-							return v.needsAdvanced("not")
-						}
-					}
-				}
+			if err := v.checkNot(x); err != nil {
+				return err
 			}
 		}
 		return v.check(x.x, lambda)
@@ -928,85 +921,111 @@ func (v *filterValidator) check(n filterNode, lambda *filterProperty) error {
 		if lambda != nil {
 			return v.checkLambdaCompare(x.op, x.l, []filterNode{x.r}, lambda)
 		}
-		p, err := v.property(x.l)
-		if err != nil {
-			return err
-		}
-		if err := v.operator(p, x.op); err != nil {
-			return err
-		}
-		return v.literalFor(p, x.r, x.op)
+		return v.checkCompare(x.op, x.l, []filterNode{x.r})
 	case filterIn:
+		rs := make([]filterNode, len(x.list))
+		for i, l := range x.list {
+			rs[i] = l
+		}
 		if lambda != nil {
-			rs := make([]filterNode, len(x.list))
-			for i, l := range x.list {
-				rs[i] = l
-			}
 			return v.checkLambdaCompare("in", x.l, rs, lambda)
 		}
-		p, err := v.property(x.l)
-		if err != nil {
-			return err
-		}
-		if err := v.operator(p, "in"); err != nil {
-			return err
-		}
-		for _, l := range x.list {
-			if err := v.literalFor(p, l, "in"); err != nil {
-				return err
-			}
-		}
-		return nil
+		return v.checkCompare("in", x.l, rs)
 	case filterCall:
-		if len(x.args) != 2 {
-			return badFilter("%s takes 2 arguments (a property and a string), found %d.", opName(x.fn), len(x.args))
-		}
-		if lambda != nil {
-			return v.checkLambdaCompare(x.fn, x.args[0], x.args[1:], lambda)
-		}
-		p, err := v.property(x.args[0])
-		if err != nil {
-			return err
-		}
-		if err := v.operator(p, x.fn); err != nil {
-			return err
-		}
-		if lit, ok := x.args[1].(filterLiteral); !ok || lit.kind != litString {
-			return badFilter("the second argument of %s must be a string literal, found %s.", opName(x.fn), x.args[1].String())
-		}
-		return nil
+		return v.checkCall(x, lambda)
 	case filterLambda:
-		if lambda != nil {
-			return v.unsupported(x.coll)
-		}
-		p := v.schema.lookup(x.coll)
-		if p == nil {
-			return badFilter("Could not find a property named '%s' on type '%s'.", x.coll, v.schema.typeName)
-		}
-		if p.typ != ftCollection {
-			return badFilter("the lambda operator %s needs a collection, and '%s' is not one.", x.op, p.name)
-		}
-		if err := v.operator(p, x.op); err != nil {
-			return err
-		}
-		if x.body == nil {
-			return nil
-		}
-		return v.check(x.body, p)
+		return v.checkLambda(x, lambda)
 	case filterProp, filterVar, filterLiteral:
 		return badFilter("'%s' is not a condition; compare it, for example %s eq true.", x.String(), x.String())
 	}
 	return badFilter("unexpected expression %s.", n.String())
 }
 
+// checkNot checks that the property a negation tests takes `not`.
+func (v *filterValidator) checkNot(x filterNot) error {
+	prop := v.schema.lookup(firstProperty(x.x))
+	if prop == nil {
+		return nil // the operand's own check names the problem
+	}
+	switch prop.support("not") {
+	case opUnsupported:
+		return v.unsupported(prop.Name)
+	case opAdvanced:
+		if !v.advanced {
+			return v.needsAdvanced("not")
+		}
+	}
+	return nil
+}
+
+// checkCompare validates `l op r` or `l in (rs)` outside lambdas: l a
+// property that takes op, each r a literal of its type.
+func (v *filterValidator) checkCompare(op string, l filterNode, rs []filterNode) error {
+	p, err := v.property(l)
+	if err != nil {
+		return err
+	}
+	if err := v.operator(p, op); err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if err := v.literalFor(p, r, op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkCall validates startswith, endswith or contains.
+func (v *filterValidator) checkCall(x filterCall, lambda *Property) error {
+	if len(x.args) != 2 {
+		return badFilter("%s takes 2 arguments (a property and a string), found %d.", opName(x.fn), len(x.args))
+	}
+	if lambda != nil {
+		return v.checkLambdaCompare(x.fn, x.args[0], x.args[1:], lambda)
+	}
+	p, err := v.property(x.args[0])
+	if err != nil {
+		return err
+	}
+	if err := v.operator(p, x.fn); err != nil {
+		return err
+	}
+	if lit, ok := x.args[1].(filterLiteral); !ok || lit.kind != litString {
+		return badFilter("the second argument of %s must be a string literal, found %s.", opName(x.fn), x.args[1].String())
+	}
+	return nil
+}
+
+// checkLambda validates coll/any(...) or coll/all(...); lambdas do not nest.
+func (v *filterValidator) checkLambda(x filterLambda, lambda *Property) error {
+	if lambda != nil {
+		return v.unsupported(x.coll)
+	}
+	p := v.schema.lookup(x.coll)
+	if p == nil {
+		return badFilter("Could not find a property named '%s' on type '%s'.", x.coll, v.schema.TypeName)
+	}
+	if p.Type != TypeCollection {
+		return badFilter("the lambda operator %s needs a collection, and '%s' is not one.", x.op, p.Name)
+	}
+	if err := v.operator(p, x.op); err != nil {
+		return err
+	}
+	if x.body == nil {
+		return nil
+	}
+	return v.check(x.body, p)
+}
+
 // checkLambdaCompare validates a comparison inside coll/any(x: ...): the
 // left operand must be the range variable and the values string literals.
-func (v *filterValidator) checkLambdaCompare(op string, l filterNode, rs []filterNode, coll *filterProperty) error {
+func (v *filterValidator) checkLambdaCompare(op string, l filterNode, rs []filterNode, coll *Property) error {
 	if _, ok := l.(filterVar); !ok {
-		return v.unsupported(coll.name)
+		return v.unsupported(coll.Name)
 	}
-	if !slices.Contains(coll.lambdaOps, op) {
-		return v.unsupported(coll.name)
+	if !slices.Contains(coll.LambdaOps, op) {
+		return v.unsupported(coll.Name)
 	}
 	for _, r := range rs {
 		lit, ok := r.(filterLiteral)
@@ -1017,10 +1036,10 @@ func (v *filterValidator) checkLambdaCompare(op string, l filterNode, rs []filte
 	return nil
 }
 
-func (v *filterValidator) operator(p *filterProperty, op string) error {
+func (v *filterValidator) operator(p *Property, op string) error {
 	switch p.support(op) {
 	case opUnsupported:
-		return v.unsupported(p.name)
+		return v.unsupported(p.Name)
 	case opAdvanced:
 		if !v.advanced {
 			return v.needsAdvanced(op)
@@ -1030,34 +1049,34 @@ func (v *filterValidator) operator(p *filterProperty, op string) error {
 }
 
 // literalFor checks that r is a literal of p's type.
-func (v *filterValidator) literalFor(p *filterProperty, r filterNode, op string) error {
+func (v *filterValidator) literalFor(p *Property, r filterNode, op string) error {
 	lit, ok := r.(filterLiteral)
 	if !ok {
-		return badFilter("the right operand of %s on '%s' must be a literal, found %s.", op, p.name, r.String())
+		return badFilter("the right operand of %s on '%s' must be a literal, found %s.", op, p.Name, r.String())
 	}
 	fits := false
 	switch lit.kind {
 	case litNull:
-		fits = p.nullable && (op == "eq" || op == "ne" || op == "in")
+		fits = p.Nullable && (op == "eq" || op == "ne" || op == "in")
 	case litString:
-		fits = p.typ == ftString || p.typ == ftEnum || p.typ == ftID
+		fits = p.Type == TypeString || p.Type == TypeEnum || p.Type == TypeID
 	case litGUID:
-		fits = p.typ == ftID
+		fits = p.Type == TypeID
 	case litBool:
-		fits = p.typ == ftBool
+		fits = p.Type == TypeBool
 	case litDateTime:
-		fits = p.typ == ftDateTime
+		fits = p.Type == TypeDateTime
 	}
-	if fits && lit.kind == litNull && p.nullAdvanced && !v.advanced {
+	if fits && lit.kind == litNull && p.NullAdvanced && !v.advanced {
 		return v.needsAdvanced(op)
 	}
 	if !fits {
 		if lit.kind == litNull {
-			return v.unsupported(p.name)
+			return v.unsupported(p.Name)
 		}
-		return badFilter("A binary operator with incompatible types was detected. Found operand types '%s' and '%s' for operator kind '%s'.", p.typ.edmType(), lit.kind.edmType(), opKind(op))
+		return badFilter("A binary operator with incompatible types was detected. Found operand types '%s' and '%s' for operator kind '%s'.", p.Type.edmType(), lit.kind.edmType(), opKind(op))
 	}
-	if p.typ == ftID && lit.kind == litString && !looksLikeGUID(lit.s) {
+	if p.Type == TypeID && lit.kind == litString && !IsGUID(lit.s) {
 		return badFilter("'%s' is not a valid object id.", lit.s)
 	}
 	return nil
@@ -1116,16 +1135,18 @@ func firstProperty(n filterNode) string {
 	return ""
 }
 
-// compiledFilter is a validated filter ready to evaluate.
-type compiledFilter struct {
+// Filter is a validated filter ready to evaluate.
+type Filter struct {
 	root filterNode
 }
 
-// compileFilter parses and validates a $filter value against schema. It
-// returns nil and no error for an empty filter. Errors are Graph's: 400
-// BadRequest for malformed clauses, 400 Request_UnsupportedQuery for
-// properties or operators the endpoint does not support.
-func compileFilter(src string, schema *filterSchema, advanced bool) (*compiledFilter, error) {
+// CompileFilter parses and validates a $filter value against schema;
+// advanced says the request carries the advanced query parameters. It
+// returns nil and no error for an empty filter. Errors are *Error: Invalid
+// for malformed or ill-typed clauses, Unsupported for properties or
+// operators the schema does not support, NeedsAdvanced for operators it
+// supports only in advanced queries.
+func CompileFilter(src string, schema *Schema, advanced bool) (*Filter, error) {
 	if src == "" {
 		return nil, nil
 	}
@@ -1137,12 +1158,13 @@ func compileFilter(src string, schema *filterSchema, advanced bool) (*compiledFi
 	if err := v.check(n, nil); err != nil {
 		return nil, err
 	}
-	return &compiledFilter{root: n}, nil
+	return &Filter{root: n}, nil
 }
 
-// match evaluates the filter on one object. get returns a property's value
-// by canonical name: string, bool, time.Time, []string, or nil for null.
-func (f *compiledFilter) match(get func(name string) any) bool {
+// Match evaluates the filter on one object (a nil filter matches every
+// object). get returns a property's value by the schema's name: string,
+// bool, time.Time, []string, or nil for null.
+func (f *Filter) Match(get func(name string) any) bool {
 	if f == nil {
 		return true
 	}
@@ -1305,23 +1327,26 @@ func compareValues(val any, op string, lit filterLiteral) bool {
 	return false
 }
 
-// --- scan hints ---
-
-// filterHints are narrowings of the candidate set implied by a filter: a
-// top-level conjunct `id eq`/`id in` gives the ids, a conjunct
-// `startswith(userPrincipalName,'p')` or `userPrincipalName eq 'u'` a UPN
-// prefix. The filter is still evaluated on every candidate.
-type filterHints struct {
-	ids       []string // lower-case, sorted, unique; nil when unknown
-	upnPrefix string   // lower-case; "" when unknown
-	disabled  bool     // the filter requires accountEnabled eq false
+// Conjunct is a condition every object the filter matches meets: a
+// top-level `and` operand of the form `property eq literal`,
+// `property in (literals)` or `startswith(property, 'prefix')`. A caller
+// may use conjuncts to narrow its candidates (an index walk instead of a
+// scan); the filter must still be evaluated on every candidate.
+type Conjunct struct {
+	Property string // as written in the filter
+	Op       string // "eq", "in" or "startswith"
+	// Values are the literals: string (GUIDs lower-cased), bool, float64,
+	// time.Time, or nil for null.
+	Values []any
 }
 
-func (f *compiledFilter) hints() filterHints {
-	var h filterHints
+// Conjuncts lists the filter's top-level conjuncts in the order written (a
+// nil filter has none).
+func (f *Filter) Conjuncts() []Conjunct {
 	if f == nil {
-		return h
+		return nil
 	}
+	var out []Conjunct
 	var walk func(n filterNode)
 	walk = func(n filterNode) {
 		switch x := n.(type) {
@@ -1331,57 +1356,45 @@ func (f *compiledFilter) hints() filterHints {
 				walk(x.r)
 			}
 		case filterCompare:
-			p, ok := x.l.(filterProp)
-			lit, _ := x.r.(filterLiteral)
-			if ok && x.op == "eq" && lit.kind == litBool && !lit.b && strings.EqualFold(p.name, "accountEnabled") {
-				h.disabled = true
-				return
-			}
-			if !ok || x.op != "eq" || (lit.kind != litString && lit.kind != litGUID) {
-				return
-			}
-			switch {
-			case strings.EqualFold(p.name, "id") && h.ids == nil:
-				h.ids = []string{strings.ToLower(lit.s)}
-			case strings.EqualFold(p.name, "userPrincipalName") && h.upnPrefix == "":
-				h.upnPrefix = strings.ToLower(lit.s)
+			p, isProp := x.l.(filterProp)
+			lit, isLit := x.r.(filterLiteral)
+			if isProp && isLit && x.op == "eq" {
+				out = append(out, Conjunct{Property: p.name, Op: "eq", Values: []any{lit.value()}})
 			}
 		case filterIn:
-			p, ok := x.l.(filterProp)
-			if !ok || !strings.EqualFold(p.name, "id") || h.ids != nil {
-				return
-			}
-			ids := make([]string, 0, len(x.list))
-			for _, lit := range x.list {
-				if lit.kind == litString || lit.kind == litGUID {
-					ids = append(ids, strings.ToLower(lit.s))
+			if p, isProp := x.l.(filterProp); isProp {
+				vals := make([]any, len(x.list))
+				for i, lit := range x.list {
+					vals[i] = lit.value()
 				}
+				out = append(out, Conjunct{Property: p.name, Op: "in", Values: vals})
 			}
-			h.ids = sortedUnique(ids)
 		case filterCall:
 			if x.fn != "startswith" || len(x.args) != 2 {
 				return
 			}
-			p, ok := x.args[0].(filterProp)
-			lit, _ := x.args[1].(filterLiteral)
-			if ok && strings.EqualFold(p.name, "userPrincipalName") && lit.kind == litString && h.upnPrefix == "" {
-				h.upnPrefix = strings.ToLower(lit.s)
+			p, isProp := x.args[0].(filterProp)
+			lit, isLit := x.args[1].(filterLiteral)
+			if isProp && isLit && lit.kind == litString {
+				out = append(out, Conjunct{Property: p.name, Op: "startswith", Values: []any{lit.s}})
 			}
 		}
 	}
 	walk(f.root)
-	return h
+	return out
 }
 
-func sortedUnique(s []string) []string {
-	out := make([]string, 0, len(s))
-	seen := map[string]bool{}
-	for _, x := range s {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
+// value is the literal as Match's values are typed.
+func (n filterLiteral) value() any {
+	switch n.kind {
+	case litString, litGUID:
+		return n.s
+	case litBool:
+		return n.b
+	case litNumber:
+		return n.n
+	case litDateTime:
+		return n.t
 	}
-	slices.Sort(out)
-	return out
+	return nil
 }
