@@ -11,10 +11,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/mfactl/mfactl/internal/jsonenc"
 	"github.com/mfactl/mfactl/mock/odata"
 )
 
@@ -155,23 +155,28 @@ func meSegments(segs []string, caller *Principal) []string {
 }
 
 func matchSegments(pattern, segs []string) (map[string]string, int, bool) {
-	params := map[string]string{}
 	n := min(len(pattern), len(segs))
 	for i := 0; i < n; i++ {
-		p := pattern[i]
-		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
-			params[p[1:len(p)-1]] = segs[i]
-			continue
-		}
-		if !strings.EqualFold(p, segs[i]) {
+		if p := pattern[i]; !isParam(p) && !strings.EqualFold(p, segs[i]) {
 			return nil, i, false
 		}
 	}
 	if len(pattern) != len(segs) {
 		return nil, n, false
 	}
+	// The parameters are collected once the route matches (most routes
+	// tried do not).
+	params := map[string]string{}
+	for i, p := range pattern {
+		if isParam(p) {
+			params[p[1:len(p)-1]] = segs[i]
+		}
+	}
 	return params, n, true
 }
+
+// isParam reports whether a pattern segment is a {name} capture.
+func isParam(p string) bool { return strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") }
 
 // maxBody bounds request bodies (Graph's own limit for JSON batches is 4 MB).
 const maxBody = 4 << 20
@@ -390,7 +395,7 @@ func (s *Server) write(w http.ResponseWriter, r *request, resp *response, err er
 	}
 	if resp.raw != nil {
 		h.Set("Content-Type", resp.contentType)
-		h.Set("Content-Length", fmt.Sprint(len(resp.raw)))
+		h.Set("Content-Length", strconv.Itoa(len(resp.raw)))
 		w.WriteHeader(resp.status)
 		w.Write(resp.raw)
 		s.logRequest(r, resp.status)
@@ -411,7 +416,7 @@ func (s *Server) write(w http.ResponseWriter, r *request, resp *response, err er
 }
 
 func (s *Server) writeJSON(w http.ResponseWriter, status int, body any) {
-	b, err := jsonenc.Marshal(body)
+	b, err := marshalGraphJSON(body)
 	if err != nil {
 		status = http.StatusInternalServerError
 		b, _ = json.Marshal(map[string]any{"error": map[string]any{"code": codeInternal, "message": err.Error()}})
@@ -419,7 +424,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, body any) {
 	if w.Header().Get("Content-Type") == "" {
 		w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
 	}
-	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)
 }
@@ -466,4 +471,12 @@ func baseURL(r *http.Request) string {
 		host = r.URL.Host
 	}
 	return scheme + "://" + host
+}
+
+// marshalGraphJSON encodes a body as Graph does: without escaping &, < and >
+// (Graph's nextLinks carry a literal &, not \u0026).
+// appendGraphJSON (fastjson.go) does it faster than encoding/json for the
+// maps and slices handlers build, with the same bytes.
+func marshalGraphJSON(v any) ([]byte, error) {
+	return appendGraphJSON(make([]byte, 0, 1024), v)
 }

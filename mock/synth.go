@@ -1,15 +1,18 @@
 package mock
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/base32"
 	"fmt"
 	"math/bits"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mfactl/mfactl/internal/extsort"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/mock/store"
 )
@@ -89,22 +92,26 @@ func (o SynthOptions) Validate() error {
 	return nil
 }
 
-// SeedSynthetic replaces everything in st with a synthetic tenant, in one
-// transaction: a failure leaves the previous state untouched.
+// SeedSynthetic replaces everything in st with a synthetic tenant: a
+// failure leaves the previous state untouched. The tenant is generated one
+// user at a time into an extsort.Sorter (which spills sorted runs to
+// temporary files next to a bbolt state) and loaded in key order by
+// store.Replace, so memory stays flat from a hundred users to a million.
 func SeedSynthetic(st store.Store, o SynthOptions) (SynthStats, error) {
 	if err := o.Validate(); err != nil {
 		return SynthStats{}, err
 	}
-	var stats SynthStats
-	err := st.Update(func(tx store.Tx) error {
-		if err := clearState(tx); err != nil {
-			return err
-		}
-		var err error
-		stats, err = seedSynthetic(tx, o)
-		return err
-	})
-	return stats, err
+	dir := ""
+	if p, ok := st.(interface{ Path() string }); ok {
+		dir = filepath.Dir(p.Path())
+	}
+	src := extsort.NewSorter(dir, synthSortMemory)
+	defer src.Close()
+	stats, err := generateSynthetic(src, o)
+	if err != nil {
+		return SynthStats{}, err
+	}
+	return stats, store.Replace(st, src)
 }
 
 // clearState drops every bucket, including ones other areas of the mock
@@ -327,13 +334,33 @@ type synthUser struct {
 // week, in minutes.
 const synthTAPMaxLifetime = 7 * 24 * 60
 
+// synthSortMemory is the memory the tenant's sorter holds before it
+// spills a run (tests make it small).
+var synthSortMemory = extsort.DefaultMemory
+
+// seedSynthetic replaces everything in tx with a synthetic tenant, in that
+// one transaction (POST /_mock/reset on a running server).
 func seedSynthetic(tx store.Tx, o SynthOptions) (SynthStats, error) {
+	src := extsort.NewSorter("", synthSortMemory)
+	defer src.Close()
+	stats, err := generateSynthetic(src, o)
+	if err != nil {
+		return SynthStats{}, err
+	}
+	return stats, store.ReplaceTx(tx, src)
+}
+
+// generateSynthetic writes a synthetic tenant into src, one user at a
+// time: only the hardware token plan (3 % of users) and one int32 per
+// member (the token candidates) are held for the whole tenant.
+func generateSynthetic(src *extsort.Sorter, o SynthOptions) (SynthStats, error) {
 	day := o.Day
 	if day.IsZero() {
 		day = time.Now()
 	}
 	day = day.UTC().Truncate(24 * time.Hour)
 	g := &synthesizer{opts: o, day: day, upns: map[string]int{}}
+	tx := sorterTx{src}
 	tenant := tenantRecord{
 		ID: SyntheticTenantID(o.Seed), Domain: DemoDomain, SeededAt: day,
 		DisplayName: fmt.Sprintf("Contoso (synthetic: %d users, seed %d)", o.Users, o.Seed),
@@ -354,23 +381,28 @@ func seedSynthetic(tx store.Tx, o SynthOptions) (SynthStats, error) {
 	}); err != nil {
 		return SynthStats{}, err
 	}
-	users := make([]*synthUser, 0, o.Users)
-	for i, local := range principalLocals {
-		users = append(users, g.principal(i, local))
-	}
-	for i := len(principalLocals); i < o.Users; i++ {
-		users = append(users, g.user(i))
-	}
-	tokens := g.tokens(users)
+	tokens, assigned := g.tokens()
 	var stats SynthStats
-	bulk := &collectTx{Tx: tx, buckets: map[string][]store.KV{}}
-	for _, u := range users {
-		if err := putUser(bulk, &u.rec); err != nil {
+	for i := 0; i < o.Users; i++ {
+		var u *synthUser
+		if i < len(principalLocals) {
+			u = g.principal(i, principalLocals[i])
+		} else {
+			u = g.user(i)
+		}
+		if a, ok := assigned[i]; ok {
+			m := u.add(a.method)
+			m.TokenID = a.tokenID
+			if a.preferOath {
+				u.rec.PreferredMethod = string(methods.DefaultOath)
+			}
+		}
+		if err := putUser(tx, &u.rec); err != nil {
 			return SynthStats{}, err
 		}
 		mfa := false
 		for j := range u.methods {
-			if err := putMethod(bulk, &u.methods[j]); err != nil {
+			if err := putMethod(tx, &u.methods[j]); err != nil {
 				return SynthStats{}, err
 			}
 			mfa = mfa || u.methods[j].IsMFA()
@@ -378,41 +410,33 @@ func seedSynthetic(tx store.Tx, o SynthOptions) (SynthStats, error) {
 		stats.count(u, mfa)
 	}
 	for i := range tokens {
-		if err := putToken(bulk, &tokens[i]); err != nil {
+		if err := putToken(tx, &tokens[i]); err != nil {
 			return SynthStats{}, err
 		}
 	}
 	stats.HardwareTokens = len(tokens)
-	return stats, bulk.flush()
+	return stats, nil
 }
 
-// collectTx gathers a tenant's writes so they can be loaded in key order
-// (store.BulkPut), which is what makes seeding 100,000 users fast; reads
-// go to the real transaction.
-type collectTx struct {
-	store.Tx
-	buckets map[string][]store.KV
-}
+// sorterTx is the transaction a synthetic tenant is written through: its
+// writes go to a sorter, and it reads as the empty state the tenant
+// replaces.
+type sorterTx struct{ src *extsort.Sorter }
 
-func (c *collectTx) Put(bucket, key string, value []byte) error {
-	c.buckets[bucket] = append(c.buckets[bucket], store.KV{Key: key, Value: value})
+func (t sorterTx) Get(string, string) ([]byte, bool) { return nil, false }
+func (t sorterTx) Put(bucket, key string, value []byte) error {
+	return t.src.Put(store.SortKey(bucket, key), bytes.Clone(value))
+}
+func (t sorterTx) Delete(string, string) error { return nil }
+func (t sorterTx) Scan(string, string, string, func(string, []byte) bool) error {
 	return nil
 }
-
-func (c *collectTx) flush() error {
-	names := make([]string, 0, len(c.buckets))
-	for name := range c.buckets {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		if err := store.BulkPut(c.Tx, name, c.buckets[name]); err != nil {
-			return err
-		}
-		delete(c.buckets, name)
-	}
+func (t sorterTx) ScanReverse(string, string, string, func(string, []byte) bool) error {
 	return nil
 }
+func (t sorterTx) Count(string) int        { return 0 }
+func (t sorterTx) DropBucket(string) error { return nil }
+func (t sorterTx) Buckets() []string       { return nil }
 
 func (s *SynthStats) count(u *synthUser, mfa bool) {
 	s.Users++
@@ -507,16 +531,28 @@ func (g *synthesizer) uniqueLocal(base string) string {
 	return base + strconv.Itoa(n+1)
 }
 
+// head draws the start of the i-th synthetic user's random stream: its
+// country, names and whether it is a guest. The token plan reads it
+// without generating the whole user.
+func (g *synthesizer) head(i int) (r *rng, c *country, first, last string, guest bool) {
+	r = newRNG(g.opts.Seed, uint64(i))
+	c = &countries[r.weighted(countryWeights)]
+	first, last = pick(r, firstNames), strings.ReplaceAll(pick(r, lastNames), "_", " ")
+	return r, c, first, last, r.percent(5)
+}
+
+// syntheticUserID is the id of the i-th synthetic user.
+func (g *synthesizer) syntheticUserID(i int) string {
+	return stableID("synthetic-user", fmt.Sprintf("%d/%d", g.opts.Seed, i))
+}
+
 // user generates the i-th synthetic user from its own random stream.
 func (g *synthesizer) user(i int) *synthUser {
-	r := newRNG(g.opts.Seed, uint64(i))
-	c := &countries[r.weighted(countryWeights)]
-	first, last := pick(r, firstNames), strings.ReplaceAll(pick(r, lastNames), "_", " ")
+	r, c, first, last, guest := g.head(i)
 	base := strings.ToLower(first + "." + strings.ReplaceAll(last, " ", ""))
-	guest := r.percent(5)
 	created := g.day.Add(-time.Duration(1+r.intn(5*365*24)) * time.Hour)
 	u := &synthUser{country: c, rec: userRecord{
-		ID: stableID("synthetic-user", fmt.Sprintf("%d/%d", g.opts.Seed, i)), DisplayName: first + " " + last,
+		ID: g.syntheticUserID(i), DisplayName: first + " " + last,
 		GivenName: first, Surname: last, JobTitle: pick(r, jobTitles), OfficeLocation: c.city,
 		UserType: "Member", AccountEnabled: !r.percent(4), Created: created, SessionsValidFrom: created,
 		SystemPreferredEnabled: r.percent(90), PerUserMFAState: mfaStates[r.weighted(mfaStateOdds)],
@@ -700,19 +736,30 @@ func (g *synthesizer) user(i int) *synthUser {
 	return u
 }
 
+// tokenAssignment is the hardware OATH method a token plan gives a member.
+type tokenAssignment struct {
+	method  methods.Method
+	tokenID string
+	// preferOath makes the token the member's default method.
+	preferOath bool
+}
+
 // tokens builds the hardware OATH inventory and binds assigned, activated
-// and failed tokens to distinct members, adding their hardware methods.
-func (g *synthesizer) tokens(users []*synthUser) []tokenRecord {
-	n := max(len(principalLocals), len(users)*3/100)
+// and failed tokens to distinct members: it returns the tokens and, by user
+// index, the hardware method each bound member gets. It needs only the
+// users' heads (who is a guest, their names), not the users.
+func (g *synthesizer) tokens() ([]tokenRecord, map[int]tokenAssignment) {
+	users := g.opts.Users
+	n := max(len(principalLocals), users*3/100)
 	r := newRNG(g.opts.Seed, 1<<62)
 	statuses := []methods.HardwareTokenStatus{methods.TokenAvailable, methods.TokenAssigned, methods.TokenActivated, methods.TokenFailedActivation}
 	odds := []int{40, 15, 40, 5}
 	// Candidates: members other than the token principals, visited in a
 	// seed-dependent order so assignments spread over the tenant.
-	var candidates []int
-	for i := len(principalLocals); i < len(users); i++ {
-		if users[i].rec.UserType != "Guest" {
-			candidates = append(candidates, i)
+	candidates := make([]int32, 0, users)
+	for i := len(principalLocals); i < users; i++ {
+		if _, _, _, _, guest := g.head(i); !guest {
+			candidates = append(candidates, int32(i))
 		}
 	}
 	for k := len(candidates) - 1; k > 0; k-- {
@@ -720,6 +767,7 @@ func (g *synthesizer) tokens(users []*synthUser) []tokenRecord {
 		candidates[k], candidates[j] = candidates[j], candidates[k]
 	}
 	out := make([]tokenRecord, 0, n)
+	assigned := make(map[int]tokenAssignment, n)
 	for k := 0; k < n; k++ {
 		v := pick(r, tokenVendors)
 		serial := fmt.Sprintf("%s%08d", v.prefix, 10_000_000+k)
@@ -735,23 +783,22 @@ func (g *synthesizer) tokens(users []*synthUser) []tokenRecord {
 			if len(candidates) == 0 {
 				t.Status = methods.TokenAvailable
 			} else {
-				u := users[candidates[0]]
+				i := int(candidates[0])
 				candidates = candidates[1:]
-				t.AssignedTo = &methods.Identity{ID: u.rec.ID, DisplayName: u.rec.DisplayName}
+				_, _, first, last, _ := g.head(i)
+				t.AssignedTo = &methods.Identity{ID: g.syntheticUserID(i), DisplayName: first + " " + last}
 				when := g.day.AddDate(0, 0, -(1 + r.intn(300)))
 				if status == methods.TokenActivated {
 					used := g.day.Add(-time.Duration(r.intn(14*24)) * time.Hour)
 					t.LastUsed = &used
 				}
-				m := u.add(methods.Method{ID: stableID("synthetic-hw-method", fmt.Sprintf("%d/%s", g.opts.Seed, serial)),
-					Kind: methods.KindHardwareOath, DisplayName: v.manufacturer + " " + serial, Created: &when})
-				m.TokenID = t.ID
-				if status == methods.TokenActivated && r.percent(50) {
-					u.rec.PreferredMethod = string(methods.DefaultOath)
-				}
+				a := tokenAssignment{tokenID: t.ID, method: methods.Method{ID: stableID("synthetic-hw-method", fmt.Sprintf("%d/%s", g.opts.Seed, serial)),
+					Kind: methods.KindHardwareOath, DisplayName: v.manufacturer + " " + serial, Created: &when}}
+				a.preferOath = status == methods.TokenActivated && r.percent(50)
+				assigned[i] = a
 			}
 		}
 		out = append(out, t)
 	}
-	return out
+	return out, assigned
 }

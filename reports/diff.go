@@ -1,15 +1,17 @@
 package reports
 
 import (
-	"cmp"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/mfactl/mfactl/internal/extsort"
+	"github.com/mfactl/mfactl/internal/output"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -199,13 +201,13 @@ const (
 	flagSMSVoiceOnly
 )
 
-// snapshot is what the diff keeps of one old-side user.
+// snapshot is what the diff keeps of one user of either report.
 type snapshot struct {
 	upn   string
 	flags uint8
 	class methods.Class
 	// names is the user's method names as a bit set over MethodNames;
-	// def the default method (interned: the values are few).
+	// def the default method.
 	names uint32
 	def   string
 }
@@ -287,68 +289,114 @@ func flagChanges(old, new uint8) []Change {
 
 // Diff compares two JSON coverage reports and calls emit for every user whose
 // coverage changed: users of the new report in its order (changed or new),
-// then removed users sorted by UPN. Users are matched by object id. Memory:
-// the old report is held as a map of id to UPN, four flags, the strongest
-// class, the method names as a bit set and the default method (interned),
-// roughly 110 bytes a user; the new report is streamed. Each report
-// must list a user once, as WriteCoverage does.
+// then removed users sorted by UPN. Users are matched by object id. Each
+// report must list a user once, as WriteCoverage does. Temporary files go
+// to the system's temporary directory; see DiffIn.
 func Diff(oldReport, newReport io.Reader, emit func(UserChange) error) (DiffSummary, error) {
-	old := map[string]snapshot{}
-	defaults := map[string]string{}
-	intern := func(s string) string {
-		if v, ok := defaults[s]; ok {
-			return v
-		}
-		defaults[s] = s
-		return s
-	}
+	return DiffIn("", oldReport, newReport, emit)
+}
+
+// diffSortMemory is the memory each of the diff's three sorters holds
+// before it spills to a file (tests make it small).
+var diffSortMemory = 16 << 20
+
+// DiffIn is Diff with its temporary files in dir ("" for the system's).
+//
+// It streams: memory does not grow with the reports. Each report is read
+// once into an external sorter (internal/extsort) keyed by user id (the
+// old side keeps the UPN, the four flags, the strongest class, the method
+// names as a bit set and the default method; the new side the same plus
+// the display name and the row's position), the two sorted streams are
+// merged by id, and the changes go through a third sorter keyed by the
+// new report's position (removed users after, by UPN) to come out in the
+// order above. A sorter holds 16 MB before it spills sorted runs to files
+// in dir, so two reports of a million users take about 50 MB, and about
+// 100 bytes a user of each report on disk while they are compared.
+func DiffIn(dir string, oldReport, newReport io.Reader, emit func(UserChange) error) (DiffSummary, error) {
+	olds := extsort.NewSorter(dir, diffSortMemory)
+	defer olds.Close()
 	oldSummary, err := ReadCoverage(oldReport, func(r Row) error {
-		old[r.ID] = snapshot{upn: r.UserPrincipalName, flags: flagsOf(r), class: r.StrongestClass, names: nameSet(r.Methods), def: intern(r.DefaultMethod)}
-		return nil
+		return olds.Put(r.ID, appendSnapshot(nil, snapshotOf(r)))
 	})
 	if err != nil {
 		return DiffSummary{}, fmt.Errorf("old report: %w", err)
 	}
-	s := DiffSummary{Old: ReportInfo{Users: len(old)}, Warnings: []string{}}
-	counts := make([]int, len(Changes))
-	record := func(c UserChange) error {
-		s.ChangedUsers++
-		for _, ch := range c.Changes {
-			counts[slices.Index(Changes, ch)]++
-		}
-		return emit(c)
-	}
+	news := extsort.NewSorter(dir, diffSortMemory)
+	defer news.Close()
+	s := DiffSummary{Warnings: []string{}}
 	newSummary, err := ReadCoverage(newReport, func(r Row) error {
+		b := binary.AppendUvarint(nil, uint64(s.New.Users))
+		b = appendString(b, r.DisplayName)
 		s.New.Users++
-		prev, ok := old[r.ID]
-		c := UserChange{ID: r.ID, UserPrincipalName: r.UserPrincipalName, DisplayName: r.DisplayName, NewClass: r.StrongestClass}
-		if !ok {
-			c.Changes = []Change{ChangeNew}
-			return record(c)
-		}
-		delete(old, r.ID)
-		c.OldClass = prev.class
-		c.Changes = flagChanges(prev.flags, flagsOf(r))
-		methodChanges(&c, prev.names, nameSet(r.Methods), prev.def, r.DefaultMethod)
-		if len(c.Changes) == 0 {
-			return nil
-		}
-		return record(c)
+		return news.Put(r.ID, appendSnapshot(b, snapshotOf(r)))
 	})
 	if err != nil {
 		return DiffSummary{}, fmt.Errorf("new report: %w", err)
 	}
-	removed := make([]UserChange, 0, len(old))
-	for id, prev := range old {
-		removed = append(removed, UserChange{ID: id, UserPrincipalName: prev.upn, Changes: []Change{ChangeRemoved}, OldClass: prev.class})
-	}
-	slices.SortFunc(removed, func(a, b UserChange) int {
-		return cmp.Or(strings.Compare(a.UserPrincipalName, b.UserPrincipalName), strings.Compare(a.ID, b.ID))
-	})
-	for _, c := range removed {
-		if err := record(c); err != nil {
-			return DiffSummary{}, err
+	changes := extsort.NewSorter(dir, diffSortMemory)
+	defer changes.Close()
+	counts := make([]int, len(Changes))
+	record := func(key string, c UserChange) error {
+		for _, ch := range c.Changes {
+			counts[slices.Index(Changes, ch)]++
 		}
+		b, err := output.Marshal(c)
+		if err != nil {
+			return err
+		}
+		return changes.Put(key, b)
+	}
+	err = mergeByKey(olds, news, func(id string, oldV, newV []byte) error {
+		var prev snapshot
+		if oldV != nil {
+			s.Old.Users++
+			if _, err := readSnapshot(oldV, &prev); err != nil {
+				return err
+			}
+		}
+		if newV == nil {
+			c := UserChange{ID: id, UserPrincipalName: prev.upn, Changes: []Change{ChangeRemoved}, OldClass: prev.class}
+			return record("1"+prev.upn+"\x00"+id, c)
+		}
+		seq, n := binary.Uvarint(newV)
+		if n <= 0 {
+			return errors.New("diff: a corrupt sort record")
+		}
+		display, rest, err := readString(newV[n:])
+		if err != nil {
+			return err
+		}
+		var cur snapshot
+		if _, err := readSnapshot(rest, &cur); err != nil {
+			return err
+		}
+		// Rows in the new report's order: the position, big-endian.
+		key := string(binary.BigEndian.AppendUint64([]byte{'0'}, seq))
+		c := UserChange{ID: id, UserPrincipalName: cur.upn, DisplayName: display, NewClass: cur.class}
+		if oldV == nil {
+			c.Changes = []Change{ChangeNew}
+			return record(key, c)
+		}
+		c.OldClass = prev.class
+		c.Changes = flagChanges(prev.flags, cur.flags)
+		methodChanges(&c, prev.names, cur.names, prev.def, cur.def)
+		if len(c.Changes) == 0 {
+			return nil
+		}
+		return record(key, c)
+	})
+	if err != nil {
+		return DiffSummary{}, err
+	}
+	if err := changes.Each(func(_ string, b []byte) error {
+		var c UserChange
+		if err := json.Unmarshal(b, &c); err != nil {
+			return err
+		}
+		s.ChangedUsers++
+		return emit(c)
+	}); err != nil {
+		return DiffSummary{}, err
 	}
 	for i, c := range Changes {
 		s.Changes = append(s.Changes, ChangeCount{Change: c, Count: counts[i]})
@@ -363,4 +411,105 @@ func Diff(oldReport, newReport io.Reader, emit func(UserChange) error) (DiffSumm
 		s.Warnings = append(s.Warnings, fmt.Sprintf("the reports were filtered differently (old %q, new %q): users outside one filter show as new or removed", s.Old.Filter, s.New.Filter))
 	}
 	return s, nil
+}
+
+func snapshotOf(r Row) snapshot {
+	return snapshot{upn: r.UserPrincipalName, flags: flagsOf(r), class: r.StrongestClass, names: nameSet(r.Methods), def: r.DefaultMethod}
+}
+
+// appendSnapshot encodes a snapshot for a sorter: flags, names, then the
+// UPN, class and default method as length-prefixed strings.
+func appendSnapshot(b []byte, s snapshot) []byte {
+	b = append(b, s.flags)
+	b = binary.AppendUvarint(b, uint64(s.names))
+	b = appendString(b, s.upn)
+	b = appendString(b, string(s.class))
+	return appendString(b, s.def)
+}
+
+func readSnapshot(b []byte, s *snapshot) ([]byte, error) {
+	if len(b) == 0 {
+		return nil, errors.New("diff: a corrupt sort record")
+	}
+	s.flags = b[0]
+	names, n := binary.Uvarint(b[1:])
+	if n <= 0 {
+		return nil, errors.New("diff: a corrupt sort record")
+	}
+	s.names = uint32(names)
+	b = b[1+n:]
+	var class string
+	var err error
+	if s.upn, b, err = readString(b); err != nil {
+		return nil, err
+	}
+	if class, b, err = readString(b); err != nil {
+		return nil, err
+	}
+	s.class = methods.Class(class)
+	s.def, b, err = readString(b)
+	return b, err
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func readString(b []byte) (string, []byte, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) < n {
+		return "", nil, errors.New("diff: a corrupt sort record")
+	}
+	return string(b[k : k+int(n)]), b[k+int(n):], nil
+}
+
+// errStopMerge ends a sorter's Each when the merge stops early.
+var errStopMerge = errors.New("merge stopped")
+
+// mergeByKey walks two sorters in key order together and calls fn once per
+// key with the value of each side (nil on the side without the key).
+func mergeByKey(a, b *extsort.Sorter, fn func(key string, av, bv []byte) error) error {
+	pull := func(s *extsort.Sorter) (func() (string, []byte, bool), func(), *error) {
+		var eachErr error
+		next, stop := iter.Pull2(func(yield func(string, []byte) bool) {
+			eachErr = s.Each(func(k string, v []byte) error {
+				if !yield(k, v) {
+					return errStopMerge
+				}
+				return nil
+			})
+		})
+		return next, stop, &eachErr
+	}
+	nextA, stopA, errA := pull(a)
+	defer stopA()
+	nextB, stopB, errB := pull(b)
+	defer stopB()
+	ka, va, okA := nextA()
+	kb, vb, okB := nextB()
+	for okA || okB {
+		var err error
+		switch {
+		case okA && (!okB || ka < kb):
+			err = fn(ka, va, nil)
+			ka, va, okA = nextA()
+		case okB && (!okA || kb < ka):
+			err = fn(kb, nil, vb)
+			kb, vb, okB = nextB()
+		default:
+			err = fn(ka, va, vb)
+			ka, va, okA = nextA()
+			kb, vb, okB = nextB()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, e := range []*error{errA, errB} {
+		if *e != nil && !errors.Is(*e, errStopMerge) {
+			return *e
+		}
+	}
+	return nil
 }

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mfactl/mfactl/internal/extsort"
 	"github.com/mfactl/mfactl/methods"
 )
 
@@ -295,5 +297,123 @@ func TestDiffJSONDecodes(t *testing.T) {
 		if len(doc.Changes) != s.ChangedUsers || !reflect.DeepEqual(doc.Summary, s) {
 			t.Errorf("decoded %d changes, summary %+v; want %d, %+v", len(doc.Changes), doc.Summary, s.ChangedUsers, s)
 		}
+	}
+}
+
+// TestDiffSpilled runs the population diff with sorters of 4 KB, so every
+// side spills many runs to files, and checks it emits the same changes in
+// the same order as with the sorters in memory.
+func TestDiffSpilled(t *testing.T) {
+	oldUsers := collect(population(5, 1500))
+	var newUsers []UserInput
+	for i, in := range collect(population(6, 1600)) {
+		if i%10 == 3 {
+			continue
+		}
+		if i < 1500 {
+			in.User.ID = oldUsers[i].User.ID
+		}
+		newUsers = append(newUsers, in)
+	}
+	oldJSON, newJSON := jsonReport(t, oldUsers, time.Time{}, Filter{}), jsonReport(t, newUsers, time.Time{}, Filter{})
+	run := func(mem int) ([]UserChange, DiffSummary) {
+		defer func(m int) { diffSortMemory = m }(diffSortMemory)
+		diffSortMemory = mem
+		var got []UserChange
+		dir := t.TempDir()
+		s, err := DiffIn(dir, bytes.NewReader(oldJSON), bytes.NewReader(newJSON), func(c UserChange) error {
+			got = append(got, c)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("the diff left %d files in its directory", len(left))
+		}
+		return got, s
+	}
+	inMemory, s1 := run(64 << 20)
+	spilled, s2 := run(4 << 10)
+	if !reflect.DeepEqual(inMemory, spilled) || !reflect.DeepEqual(s1, s2) {
+		t.Fatalf("spilled sorters changed the diff: %d changes vs %d", len(spilled), len(inMemory))
+	}
+	if s1.Old.Users != 1500 || s1.New.Users != len(newUsers) || s1.ChangedUsers != len(inMemory) {
+		t.Fatalf("summary %+v for %d changes", s1, len(inMemory))
+	}
+	// New and changed users in the new report's order, then the removed by UPN.
+	pos := map[string]int{}
+	for i, in := range newUsers {
+		pos[in.User.ID] = i
+	}
+	last, removedFrom := -1, ""
+	for _, c := range inMemory {
+		if slices.Contains(c.Changes, ChangeRemoved) {
+			if c.UserPrincipalName < removedFrom {
+				t.Fatalf("removed users out of UPN order at %s", c.UserPrincipalName)
+			}
+			removedFrom, last = c.UserPrincipalName, len(newUsers)
+			continue
+		}
+		if pos[c.ID] <= last {
+			t.Fatalf("%s out of the new report's order", c.ID)
+		}
+		last = pos[c.ID]
+	}
+}
+
+func TestMergeByKey(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b []string
+		want string
+	}{
+		{"both empty", nil, nil, ""},
+		{"one side", []string{"x", "y"}, nil, "x:a- y:a-"},
+		{"other side", nil, []string{"x"}, "x:-b"},
+		{"interleaved", []string{"a", "c", "e"}, []string{"b", "c", "d", "f"}, "a:a- b:-b c:ab d:-b e:a- f:-b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := extsort.NewSorter(t.TempDir(), 1), extsort.NewSorter(t.TempDir(), 1)
+			defer a.Close()
+			defer b.Close()
+			for i := len(tt.a) - 1; i >= 0; i-- {
+				a.Put(tt.a[i], []byte("a"))
+			}
+			for _, k := range tt.b {
+				b.Put(k, []byte("b"))
+			}
+			var got []string
+			err := mergeByKey(a, b, func(k string, av, bv []byte) error {
+				side := func(v []byte) string {
+					if v == nil {
+						return "-"
+					}
+					return string(v)
+				}
+				got = append(got, k+":"+side(av)+side(bv))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := strings.Join(got, " "); g != tt.want {
+				t.Errorf("got %q, want %q", g, tt.want)
+			}
+		})
+	}
+	// An error from fn stops the merge and is returned.
+	a, b := extsort.NewSorter(t.TempDir(), 1), extsort.NewSorter(t.TempDir(), 1)
+	defer a.Close()
+	defer b.Close()
+	for _, k := range []string{"1", "2", "3"} {
+		a.Put(k, []byte("a"))
+		b.Put(k, []byte("b"))
+	}
+	boom := errors.New("boom")
+	n := 0
+	if err := mergeByKey(a, b, func(string, []byte, []byte) error { n++; return boom }); !errors.Is(err, boom) || n != 1 {
+		t.Fatalf("merge after an error: %v, %d calls", err, n)
 	}
 }

@@ -65,7 +65,7 @@ func WriteDiff(ctx context.Context, w io.Writer, oldReport, newReport io.Reader,
 		return DiffSummary{}, err
 	}
 	defer r.Close()
-	s, err := Diff(oldReport, newReport, func(c UserChange) error {
+	s, err := DiffIn(opts.TempDir, oldReport, newReport, func(c UserChange) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -105,13 +105,27 @@ func reverseUpper(prefix, before string) string {
 // ErrReadOnly is returned by writes inside View.
 var ErrReadOnly = errors.New("store: write in a read-only transaction")
 
+// Unmarshaler is a stored value with its own decoder: one that gives the
+// same result as json.Unmarshal, faster. GetJSON and ScanJSON use it.
+type Unmarshaler interface {
+	UnmarshalStored(b []byte) error
+}
+
+// unmarshal decodes b into v with v's own decoder or encoding/json.
+func unmarshal(b []byte, v any) error {
+	if u, ok := v.(Unmarshaler); ok {
+		return u.UnmarshalStored(b)
+	}
+	return json.Unmarshal(b, v)
+}
+
 // GetJSON decodes the value under key into v. It reports whether the key exists.
 func GetJSON(tx Tx, bucket, key string, v any) (bool, error) {
 	b, ok := tx.Get(bucket, key)
 	if !ok {
 		return false, nil
 	}
-	if err := json.Unmarshal(b, v); err != nil {
+	if err := unmarshal(b, v); err != nil {
 		return true, fmt.Errorf("store: decode %s/%s: %w", bucket, key, err)
 	}
 	return true, nil
@@ -132,7 +146,7 @@ func ScanJSON[T any](tx Tx, bucket, prefix, from string, fn func(key string, v T
 	var inner error
 	err := tx.Scan(bucket, prefix, from, func(key string, value []byte) bool {
 		var v T
-		if err := json.Unmarshal(value, &v); err != nil {
+		if err := unmarshal(value, &v); err != nil {
 			inner = fmt.Errorf("store: decode %s/%s: %w", bucket, key, err)
 			return false
 		}
