@@ -463,7 +463,9 @@ func NewCmdReportDiff(f *cmdutil.Factory, runF func(context.Context, *ReportDiff
 		Short: "What changed between two coverage reports",
 		Long: `Compares two JSON coverage reports (` + "`mfactl report coverage -o json`" + `): users who gained
 or lost MFA, a backup or a phishing-resistant method, who became (or stopped being)
-SMS/voice-only, and users added or removed. It reads no tenant: only the files.
+SMS/voice-only, users added or removed, and each user's method-level changes:
+methods added and removed and a changed default method (a user who lost an
+Authenticator but kept a FIDO2 key is listed too). It reads no tenant: only the files.
 The old report is held as a small map of its users; the new one is streamed.`,
 		Example: `  mfactl report diff 2026-q3.json 2026-q4.json   # [placeholder] two reports of yours
   mfactl report diff 2026-q3.json 2026-q4.json -o md --out changes.md   # [placeholder] two reports of yours
