@@ -91,7 +91,7 @@ func NewCmdAuditLog(f *cmdutil.Factory, runF func(context.Context, *AuditLogOpti
 	c.Flags().StringVar(&opts.User, "user", "", "only changes to this user (user principal name or object id)")
 	c.Flags().StringVar(&opts.Since, "since", "", "only changes since a time: a duration ago (24h, 7d) or a date (2025-06-02, 2025-06-02T09:00:00Z)")
 	c.Flags().StringVar(&opts.Ticket, "ticket", "", "only changes made for this ticket")
-	c.Flags().StringVar(&opts.Plan, "plan", "", "only changes made by `bulk apply` of this plan id (bp-...)")
+	c.Flags().StringVar(&opts.Plan, "plan", "", "only changes made by bulk apply of this plan `ID` (bp-...)")
 	return c
 }
 

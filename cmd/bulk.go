@@ -21,6 +21,7 @@ import (
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/iostreams"
 	"github.com/mfactl/mfactl/internal/output"
+	"github.com/mfactl/mfactl/internal/plural"
 	"github.com/mfactl/mfactl/methods"
 	"github.com/mfactl/mfactl/reports"
 )
@@ -360,7 +361,7 @@ func bulkPlanRun(ctx context.Context, opts *BulkPlanOptions) error {
 	if err != nil {
 		return err
 	}
-	s.IO.Notef("Wrote plan %s to %s (mode 0600): %d operations on %d users; %d already as asked, %d refused.", id, opts.Out, sum.Ops, sum.Users, sum.Unchanged, sum.Refused)
+	s.IO.Notef("Wrote plan %s to %s (mode 0600): %s on %s; %d already as asked, %d refused.", id, opts.Out, plural.Count(sum.Ops, "operation"), plural.Count(sum.Users, "user"), sum.Unchanged, sum.Refused)
 	if err := s.printer.Print(planSummaryView{ID: id, File: opts.Out, Summary: sum, RefusedRows: refusedRows(refused)}); err != nil {
 		return err
 	}
@@ -524,7 +525,7 @@ func (v planSummaryView) Table() output.TableData {
 
 func (v planSummaryView) RenderTable(w io.Writer) error {
 	fmt.Fprintf(w, "Plan %s (%s)\n", v.ID, v.File)
-	fmt.Fprintf(w, "Rows %d: %d users to change, %d already as asked, %d refused\n", v.Summary.Rows, v.Summary.Users, v.Summary.Unchanged, v.Summary.Refused)
+	fmt.Fprintf(w, "Rows %d: %s to change, %d already as asked, %d refused\n", v.Summary.Rows, plural.Count(v.Summary.Users, "user"), v.Summary.Unchanged, v.Summary.Refused)
 	if v.Summary.Ops > 0 {
 		fmt.Fprintf(w, "Operations %d:\n", v.Summary.Ops)
 		if err := output.WriteTable(w, v.Table()); err != nil {
@@ -544,7 +545,7 @@ func (v planSummaryView) RenderTable(w io.Writer) error {
 
 func (v planSummaryView) RenderMarkdown(w io.Writer) error {
 	fmt.Fprintf(w, "## Bulk plan %s\n\n", v.ID)
-	fmt.Fprintf(w, "%d rows: %d users to change, %d already as asked, %d refused.\n\n", v.Summary.Rows, v.Summary.Users, v.Summary.Unchanged, v.Summary.Refused)
+	fmt.Fprintf(w, "%s: %s to change, %d already as asked, %d refused.\n\n", plural.Count(v.Summary.Rows, "row"), plural.Count(v.Summary.Users, "user"), v.Summary.Unchanged, v.Summary.Refused)
 	fmt.Fprintln(w, "| operation | count |\n|---|---:|")
 	for _, r := range v.Table().Rows {
 		fmt.Fprintf(w, "| %s | %s |\n", r[0], r[1])

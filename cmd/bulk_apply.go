@@ -174,7 +174,7 @@ func bulkApplyRun(ctx context.Context, opts *BulkApplyOptions) error {
 		s.IO.Notef("Plan %s has no operations: every user is already as asked (%d rows refused).", h.ID, sum.Refused)
 		return bulkExit(sum, nil, nil)
 	}
-	if err := (&session{IO: opts.IO}).confirm(Mutation{Yes: opts.Yes}, fmt.Sprintf("Apply plan %s: %d operations on %d users?", h.ID, sum.Ops, sum.Users)); err != nil {
+	if err := (&session{IO: opts.IO}).confirm(Mutation{Yes: opts.Yes}, fmt.Sprintf("Apply plan %s: %s on %s?", h.ID, plural.Count(sum.Ops, "operation"), plural.Count(sum.Users, "user"))); err != nil {
 		return err
 	}
 	opts.Audit.SetPlan(h.ID)
@@ -241,8 +241,8 @@ func bulkApplyRun(ctx context.Context, opts *BulkApplyOptions) error {
 	}
 	view := applyView{Plan: h.ID, Applied: counts[bulk.StateDone], Failed: counts[bulk.StateFailed], Conflicts: counts[bulk.StateConflict],
 		Skipped: counts[bulk.StateSkipped], Refused: sum.Refused, Results: rpath, Requests: a.requests.Load(), Throttled: a.throttled.Load()}
-	s.IO.Notef("Plan %s: %d operations applied, %d failed, %d skipped as conflicts, %d skipped after a failure; %d rows were refused at planning. Results: %s.",
-		h.ID, view.Applied, view.Failed, view.Conflicts, view.Skipped, view.Refused, rpath)
+	s.IO.Notef("Plan %s: %s applied, %d failed, %d skipped as conflicts, %d skipped after a failure; %s refused at planning. Results: %s.",
+		h.ID, plural.Count(view.Applied, "operation"), view.Failed, view.Conflicts, view.Skipped, plural.Count(view.Refused, "row")+" "+plural.Noun(view.Refused, "was"), rpath)
 	if err := s.printer.Print(view); err != nil {
 		return err
 	}

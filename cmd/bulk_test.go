@@ -382,6 +382,14 @@ func TestBulkPlanFromReport(t *testing.T) {
 	if !slices.Contains(got, alexUPN+": issue a Temporary Access Pass for 8h, one use") || slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, miriamUPN) }) {
 		t.Errorf("ops %v", got)
 	}
+	// Counts of one are singular ("1 operation on 1 user", not "1 operations on 1 users").
+	if e := cli.stderr.String(); !strings.Contains(e, ": 1 operation on 1 user; 1 already as asked, 0 refused.") {
+		t.Errorf("plan summary: %s", e)
+	}
+	cli.ok("bulk", "apply", plan, "--yes", "--secrets-out", filepath.Join(dir, "taps.csv"))
+	if e := cli.stderr.String(); !strings.Contains(e, ": 1 operation applied, 0 failed") || !strings.Contains(e, "; 0 rows were refused at planning.") {
+		t.Errorf("apply summary: %s", e)
+	}
 	cli.fails(2, []string{"--set"}, "bulk", "plan", "--from-report", report, "--finding", "noMfaMethod")
 	cli.fails(2, []string{"not a user finding"}, "bulk", "plan", "--from-report", report, "--finding", "tokenUnassigned", "--set", "tap=1h")
 }

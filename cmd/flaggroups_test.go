@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -31,6 +32,26 @@ func TestNoCobraFlagGroups(t *testing.T) {
 				if _, ok := fl.Annotations[a]; ok {
 					t.Errorf("%s --%s uses Cobra's %s: check it in the command and return a FlagError (exit 2)", c.CommandPath(), fl.Name, a)
 				}
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// pflag shows the first `backquoted` word of a flag's usage as its value's
+// name (--out file): a backquoted command name in the usage text made
+// `--plan bulk apply` in audit log's --help. A value name is one word.
+func TestFlagValueNamesAreOneWord(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	root := NewCmdRoot(factory.New(ios, "test"))
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.LocalFlags().VisitAll(func(fl *pflag.Flag) {
+			if name, _ := pflag.UnquoteUsage(fl); strings.ContainsAny(name, " \t") {
+				t.Errorf("%s --%s shows its value as %q: backquote one word of its usage (the value's name), not a phrase", c.CommandPath(), fl.Name, name)
 			}
 		})
 		for _, sub := range c.Commands() {

@@ -481,7 +481,9 @@ func NewCmdReportDiff(f *cmdutil.Factory, runF func(context.Context, *ReportDiff
 		Short: "What changed between two coverage reports",
 		Long: `Compares two JSON coverage reports (` + "`mfactl report coverage -o json`" + `): users who gained
 or lost MFA, a backup or a phishing-resistant method, who became (or stopped being)
-SMS/voice-only, and users added or removed. It reads no tenant: only the files.
+SMS/voice-only, users added or removed, and each user's method-level changes:
+methods added and removed and a changed default method (a user who lost an
+Authenticator but kept a FIDO2 key is listed too). It reads no tenant: only the files.
 Both reports stream: they are sorted by user id through temporary files, so memory
 stays flat (two reports of a million users take about 120 MB).`,
 		Example: `  mfactl report diff 2026-q3.json 2026-q4.json   # [placeholder] two reports of yours

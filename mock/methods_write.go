@@ -247,13 +247,19 @@ func (s *Server) updatePhone(r *request) (*response, error) {
 		}
 		changed := !methods.SameNumber(m.PhoneNumber, *b.PhoneNumber)
 		m.PhoneNumber = *b.PhoneNumber
-		// A mobile number used for SMS sign-in is registered again when it
-		// changes; a number another user signs in with cannot be.
-		if changed && m.SMSSignInState == "ready" {
+		// A mobile number used for SMS sign-in, or refused for it as not
+		// unique, is registered again when it changes
+		// (authentication-post-phonemethods.md: "the system will attempt to
+		// register the number"; the update page is silent, so a change is
+		// read as a new registration): a number another user signs in with
+		// cannot be, any other can. A state the admin or the policy set
+		// (notEnabled, notAllowedByPolicy) stays.
+		if changed && (m.SMSSignInState == "ready" || m.SMSSignInState == "phoneNumberNotUnique") {
 			other, err := smsNumberOwner(tx, u.ID, m.PhoneNumber)
 			if err != nil {
 				return err
 			}
+			m.SMSSignInState = "ready"
 			if other != "" {
 				m.SMSSignInState = "phoneNumberNotUnique"
 			}

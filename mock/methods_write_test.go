@@ -212,6 +212,36 @@ func TestPhoneLifecycle(t *testing.T) {
 	}
 }
 
+// A mobile number another user's mobile phone has is phoneNumberNotUnique;
+// changing it to a free number registers it (ready), and back again
+// refuses it. The state used to stay phoneNumberNotUnique after a change to
+// a free number, and phone update warned falsely.
+func TestPhoneUpdateRecomputesSMSSignInState(t *testing.T) {
+	srv := newRawServer(t, time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC))
+	tok := DefaultAdminToken
+	mobile := alex + "/authentication/phoneMethods/" + methods.MobilePhoneID
+	adeles := rawCall(t, srv, tok, "GET", adele+"/authentication/phoneMethods/"+methods.MobilePhoneID, "")
+	taken, _ := adeles.body["phoneNumber"].(string)
+	if taken == "" {
+		t.Fatalf("the demo's adele has a mobile phone: %v", adeles.body)
+	}
+	r := rawCall(t, srv, tok, "POST", alex+"/authentication/phoneMethods", `{"phoneNumber":"`+taken+`","phoneType":"mobile"}`)
+	if r.status != 201 || r.body["smsSignInState"] != "phoneNumberNotUnique" {
+		t.Fatalf("create with adele's number: %d %v", r.status, r.body)
+	}
+	for _, tt := range []struct{ number, want string }{
+		{"+1 4255550177", "ready"},
+		{taken, "phoneNumberNotUnique"},
+	} {
+		if r = rawCall(t, srv, tok, "PATCH", mobile, `{"phoneNumber":"`+tt.number+`"}`); r.status != 204 {
+			t.Fatalf("update to %s: %d %v", tt.number, r.status, r.body)
+		}
+		if r = rawCall(t, srv, tok, "GET", mobile, ""); r.body["smsSignInState"] != tt.want {
+			t.Errorf("after update to %s: smsSignInState %v, want %s", tt.number, r.body["smsSignInState"], tt.want)
+		}
+	}
+}
+
 func TestSMSSignInPolicy(t *testing.T) {
 	srv := newRawServer(t, time.Now())
 	err := srv.Store().Update(func(tx store.Tx) error {

@@ -96,8 +96,9 @@ func termSafe(s string) string {
 	}, s)
 }
 
-// wrapCell breaks a cell into lines of at most width runes: after ", "
-// separators when it can, inside a word (a long UPN) when it must. The
+// wrapCell breaks a cell into lines of at most width runes: after a space
+// (", " between methods, " " between a diff's method changes) when it can,
+// inside a word (a long UPN) when it must. The
 // streamed table has fixed widths and would otherwise cut the text.
 func wrapCell(s string, width int) string {
 	if utf8.RuneCountInString(s) <= width || width <= 0 {
@@ -105,7 +106,7 @@ func wrapCell(s string, width int) string {
 	}
 	var lines []string
 	line := ""
-	for _, word := range strings.SplitAfter(s, ", ") {
+	for _, word := range strings.SplitAfter(s, " ") {
 		if line != "" && utf8.RuneCountInString(line+strings.TrimRight(word, " ")) > width {
 			lines = append(lines, strings.TrimRight(line, " "))
 			line = ""

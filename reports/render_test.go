@@ -181,6 +181,8 @@ func TestWrapCellAndTermSafe(t *testing.T) {
 		{"mobilePhone, fido2, microsoftAuthenticator", 24, "mobilePhone, fido2,\nmicrosoftAuthenticator"},
 		{"averyveryverylongupn@contoso.example", 12, "averyveryver\nylongupn@con\ntoso.example"},
 		{"a, b", 0, "a, b"},
+		// a diff's method changes break between changes, not inside one
+		{"-microsoftAuthenticator -softwareOath; default push -> sms", 30, "-microsoftAuthenticator\n-softwareOath; default push ->\nsms"},
 	}
 	for _, tt := range tests {
 		if got := wrapCell(tt.in, tt.width); got != tt.want {

@@ -242,3 +242,19 @@ func TestAuthStatusAndA403ThroughTheBinary(t *testing.T) {
 		t.Errorf("403: exit %d: %s", r.code, r.stderr)
 	}
 }
+
+// A report run before signing in says so once, with the sign-in hint, like
+// every other command (its probes used to be joined into one line
+// repeating "not signed in" three times, without the hint).
+func TestReportBeforeSignInIsOneLineWithTheHint(t *testing.T) {
+	e := newEnv(t)
+	for _, args := range [][]string{{"report", "coverage"}, {"report", "coverage", "--no-tokens"}, {"report", "tokens"}} {
+		r := e.run(nil, args...)
+		if r.code != 4 {
+			t.Fatalf("%v: exit %d, want 4: %s", args, r.code, r.stderr)
+		}
+		if strings.Count(r.stderr, "\n") != 1 || strings.Count(r.stderr, "not signed in") != 1 || !strings.Contains(r.stderr, "mfactl auth login") {
+			t.Errorf("%v: want one line saying not signed in once, with the hint: %q", args, r.stderr)
+		}
+	}
+}

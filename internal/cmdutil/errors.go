@@ -137,6 +137,16 @@ func HintOf(err error) string {
 		if h, ok := e.(interface{ HintText() string }); ok && h.HintText() != "" {
 			return h.HintText()
 		}
+		// errors.Join (an interrupt beside the command's error): the
+		// first of the joined errors that has a hint.
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, je := range j.Unwrap() {
+				if hint := HintOf(je); hint != "" {
+					return hint
+				}
+			}
+			return ""
+		}
 	}
 	return ""
 }

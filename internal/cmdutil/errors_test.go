@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"syscall"
 	"testing"
@@ -41,5 +42,30 @@ func TestExitCodeOf(t *testing.T) {
 	cancel(Interrupted(syscall.SIGTERM))
 	if got := ExitCodeOf(InterruptCause(ctx)); got != ExitTerminated {
 		t.Errorf("the cause of a SIGTERM-canceled context exits %d", got)
+	}
+}
+
+type hinted struct{ hint string }
+
+func (h hinted) Error() string    { return "failed" }
+func (h hinted) HintText() string { return h.hint }
+
+func TestHintOf(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"none", errors.New("x"), ""},
+		{"direct", hinted{"run this"}, "run this"},
+		{"wrapped", fmt.Errorf("op: %w", hinted{"run this"}), "run this"},
+		{"joined, second has it", errors.Join(errors.New("interrupted"), fmt.Errorf("op: %w", hinted{"run this"})), "run this"},
+		{"joined, first wins", errors.Join(hinted{"first"}, hinted{"second"}), "first"},
+		{"joined, none", errors.Join(errors.New("a"), errors.New("b")), ""},
+	}
+	for _, tt := range tests {
+		if got := HintOf(tt.err); got != tt.want {
+			t.Errorf("%s: HintOf = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

@@ -197,8 +197,12 @@ func Prepare(ctx context.Context, c *graph.Client, opts Options) (*Plan, error) 
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(totalErr, disabledErr, tokensErr); err != nil {
-		return nil, err
+	// The first failure only: the three probes usually fail for one
+	// cause (not signed in, a missing role), and one error line is read.
+	for _, err := range []error{totalErr, disabledErr, tokensErr} {
+		if err != nil {
+			return nil, err
+		}
 	}
 	c.Limiter().SetTenantSize(p.Users)
 	p.Metered = c.Limiter().Metered()
