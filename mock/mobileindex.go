@@ -21,9 +21,12 @@ import (
 //	"digits/" + its digits as written + "/" + user id -> "line" when the
 //	    number also has a line entry, "" when it does not parse
 //
-// which are the two ways SameNumber compares (methods.LineKeys). putMethod
-// and deleteMethod keep it; ensureMobileIndex builds it for a state
-// written before it existed.
+// which are the two ways SameNumber compares (methods.LineKeys). The
+// first lookup builds it (buildMobileIndex), in its write transaction, and
+// marks it complete; from then on putMethod and deleteMethod keep it.
+// Until a lookup needs it there is none: seeding a tenant (which reads no
+// number twice) and a tenant only read do not pay for parsing every
+// mobile number.
 const (
 	bucketMobileNumbers = "mobileNumbers"
 	mobileIndexSentinel = "\x00layout-v1"
@@ -53,9 +56,19 @@ func mobileIndexKeys(userID, number string) []store.KV {
 	return out
 }
 
+// mobileIndexBuilt reports whether the index exists (and so must be kept).
+func mobileIndexBuilt(tx store.Tx) bool {
+	_, ok := tx.Get(bucketMobileNumbers, mobileIndexSentinel)
+	return ok
+}
+
 // putMobileIndex replaces the entries of a user's stored mobile phone (if
-// any) with those of m, the mobile phone about to be stored.
+// any) with those of m, the mobile phone about to be stored, once the
+// index is built.
 func putMobileIndex(tx store.Tx, m *methodRecord) error {
+	if !mobileIndexBuilt(tx) {
+		return nil
+	}
 	old, ok, err := getMethod(tx, m.UserID, methods.MobilePhoneID)
 	if err != nil {
 		return err
@@ -73,12 +86,15 @@ func putMobileIndex(tx store.Tx, m *methodRecord) error {
 			return err
 		}
 	}
-	return tx.Put(bucketMobileNumbers, mobileIndexSentinel, []byte(indexComplete))
+	return nil
 }
 
 // deleteMobileIndex removes the entries of a user's stored mobile phone,
-// if there is one.
+// if there is one, once the index is built.
 func deleteMobileIndex(tx store.Tx, userID string) error {
+	if !mobileIndexBuilt(tx) {
+		return nil
+	}
 	old, ok, err := getMethod(tx, userID, methods.MobilePhoneID)
 	if err != nil || !ok {
 		return err
@@ -99,8 +115,12 @@ func deleteMobileEntries(tx store.Tx, m *methodRecord) error {
 // same line as number (methods.SameNumber), or "": the first such user in
 // id order, as a walk of the mobile phones would find. It seeks the
 // number's entries in the mobile-number index, so it reads only the users
-// who have that number.
+// who have that number. It runs in a write transaction: the first lookup
+// of a tenant builds the index.
 func smsNumberOwner(tx store.Tx, userID, number string) (string, error) {
+	if err := buildMobileIndex(tx); err != nil {
+		return "", err
+	}
 	k := methods.LineKeysOf(number)
 	owner := ""
 	// first finds the lowest user id other than userID under prefix whose
@@ -136,42 +156,34 @@ func smsNumberOwner(tx store.Tx, userID, number string) (string, error) {
 	return owner, first(mobileDigitsPrefix+k.Digits+mobileIndexKeySep, all)
 }
 
-// ensureMobileIndex builds the mobile-number index of a state written
-// before it existed, in one transaction. It costs one Get when the index
-// is there.
-func ensureMobileIndex(s store.Store) error {
-	current := false
-	if err := s.View(func(tx store.Tx) error {
-		_, current = tx.Get(bucketMobileNumbers, mobileIndexSentinel)
-		current = current || tx.Count(bucketMethods) == 0
+// buildMobileIndex builds the mobile-number index from every user's
+// mobile phone, unless it is built. It costs one Get when it is.
+func buildMobileIndex(tx store.Tx) error {
+	if mobileIndexBuilt(tx) {
 		return nil
-	}); err != nil || current {
+	}
+	if err := tx.DropBucket(bucketMobileNumbers); err != nil {
 		return err
 	}
-	return s.Update(func(tx store.Tx) error {
-		if err := tx.DropBucket(bucketMobileNumbers); err != nil {
-			return err
-		}
-		suffix := mobileIndexKeySep + methods.MobilePhoneID
-		var kvs []store.KV
-		var decodeErr error
-		if err := tx.Scan(bucketMethods, "", "", func(key string, value []byte) bool {
-			if !strings.HasSuffix(key, suffix) {
-				return true
-			}
-			var m methodRecord
-			if decodeErr = json.Unmarshal(value, &m); decodeErr != nil {
-				return false
-			}
-			kvs = append(kvs, mobileIndexKeys(m.UserID, m.PhoneNumber)...)
+	suffix := mobileIndexKeySep + methods.MobilePhoneID
+	var kvs []store.KV
+	var decodeErr error
+	if err := tx.Scan(bucketMethods, "", "", func(key string, value []byte) bool {
+		if !strings.HasSuffix(key, suffix) {
 			return true
-		}); err != nil {
-			return err
 		}
-		if decodeErr != nil {
-			return decodeErr
+		var m methodRecord
+		if decodeErr = json.Unmarshal(value, &m); decodeErr != nil {
+			return false
 		}
-		kvs = append(kvs, store.KV{Key: mobileIndexSentinel, Value: []byte(indexComplete)})
-		return store.BulkPut(tx, bucketMobileNumbers, kvs)
-	})
+		kvs = append(kvs, mobileIndexKeys(m.UserID, m.PhoneNumber)...)
+		return true
+	}); err != nil {
+		return err
+	}
+	if decodeErr != nil {
+		return decodeErr
+	}
+	kvs = append(kvs, store.KV{Key: mobileIndexSentinel, Value: []byte(indexComplete)})
+	return store.BulkPut(tx, bucketMobileNumbers, kvs)
 }

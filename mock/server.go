@@ -130,10 +130,6 @@ func NewServer(opts Options) (*Server, error) {
 		s.closeStore()
 		return nil, err
 	}
-	if err := ensureMobileIndex(s.store); err != nil {
-		s.closeStore()
-		return nil, err
-	}
 	domain := DemoDomain
 	_ = s.store.View(func(tx store.Tx) error {
 		if t, err := getTenant(tx); err == nil {

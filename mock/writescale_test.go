@@ -132,6 +132,11 @@ func writeCosts(t *testing.T, users int) map[string]int64 {
 	if _, err := SeedSynthetic(mem, SynthOptions{Users: users, Seed: 7, Day: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}); err != nil {
 		t.Fatal(err)
 	}
+	// The first SMS sign-in number check of a tenant builds the mobile
+	// number index (once, like seeding): build it before counting.
+	if err := mem.Update(buildMobileIndex); err != nil {
+		t.Fatal(err)
+	}
 	cs := &countingStore{Store: mem}
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	srv, err := NewServer(Options{Store: cs, Now: func() time.Time { return now }})
@@ -201,6 +206,13 @@ func BenchmarkMobileWrite(b *testing.B) {
 					return true
 				})
 			})
+			// The tenant's first number check builds the mobile-number
+			// index; it is timed apart.
+			start := time.Now()
+			if err := st.Update(buildMobileIndex); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(time.Since(start).Seconds(), "index-build-s")
 			h := srv.Handler()
 			do := func(method, path, body string, want int) {
 				req := httptest.NewRequest(method, "http://localhost"+path, strings.NewReader(body))
