@@ -212,7 +212,7 @@ func BenchmarkMobileWrite(b *testing.B) {
 			if err := st.Update(buildMobileIndex); err != nil {
 				b.Fatal(err)
 			}
-			b.ReportMetric(time.Since(start).Seconds(), "index-build-s")
+			build := time.Since(start)
 			h := srv.Handler()
 			do := func(method, path, body string, want int) {
 				req := httptest.NewRequest(method, "http://localhost"+path, strings.NewReader(body))
@@ -229,7 +229,8 @@ func BenchmarkMobileWrite(b *testing.B) {
 				do("POST", auth, fmt.Sprintf(`{"phoneNumber":"+1 206%07d","phoneType":"mobile"}`, 3_000_000+i), 201)
 				do("DELETE", auth+"/"+methods.MobilePhoneID, "", 204)
 			}
-			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/2, "ms/write")
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N)/2, "ms/write")
+			b.ReportMetric(build.Seconds(), "index-build-s")
 		})
 	}
 }
