@@ -245,11 +245,23 @@ func bulkPlanRun(ctx context.Context, opts *BulkPlanOptions) error {
 	}
 	parsers := bulkParsers(opts.Country)
 
-	// Pass 1: every cell of every row, before anything is read.
+	// Pass 1: every cell of every row, before anything is read. The rows
+	// are read once before it for the users' hashes, so finding a user
+	// given twice holds 8 bytes a row, not every user (bulk.Repeats).
+	repeats := bulk.NewRepeats()
+	err := src.rows(func(r bulk.Row, rerr error) bool {
+		if u := r.Get(bulk.ColUser); rerr == nil && u != "" {
+			repeats.Add(strings.ToLower(u))
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	repeats.Seal()
 	var bad []string
 	rows, badRows, taps, mfa := 0, 0, 0, false
-	seen := map[string]int{}
-	err := src.rows(func(r bulk.Row, rerr error) bool {
+	err = src.rows(func(r bulk.Row, rerr error) bool {
 		rows++
 		var errs []*bulk.RowError
 		if rerr != nil {
@@ -258,11 +270,8 @@ func bulkPlanRun(ctx context.Context, opts *BulkPlanOptions) error {
 			d, es := bulk.ParseRow(r, parsers)
 			errs = es
 			if d.User != "" {
-				key := strings.ToLower(d.User)
-				if first, dup := seen[key]; dup {
+				if first, dup := repeats.First(strings.ToLower(d.User), r.Line); dup {
 					errs = append(errs, &bulk.RowError{Line: r.Line, Column: bulk.ColUser, Msg: fmt.Sprintf("%s is also on line %d: give each user one row", d.User, first)})
-				} else {
-					seen[key] = r.Line
 				}
 			}
 			if d.TAP != nil {
@@ -283,7 +292,6 @@ func bulkPlanRun(ctx context.Context, opts *BulkPlanOptions) error {
 	if err != nil {
 		return err
 	}
-	clear(seen)
 	if badRows > 0 {
 		for _, b := range bad {
 			fmt.Fprintf(opts.IO.ErrOut, "%s: %s\n", src.name, b)

@@ -666,7 +666,10 @@ func (a *applier) done(r *userRun, note string) error {
 
 // secretsFile is --secrets-out: CSV of new passes, 0600, appended to.
 type secretsFile struct {
-	f   *os.File
+	f *os.File
+	// ids are the passes in the file, read at the first has: only a run
+	// settling passes of unknown outcome asks, so an apply that issues
+	// 100,000 passes does not hold their ids.
 	ids map[string]bool
 }
 
@@ -681,20 +684,9 @@ func openSecretsFile(path string) (*secretsFile, error) {
 		f.Close()
 		return nil, err
 	}
-	sf := &secretsFile{f: f, ids: map[string]bool{}}
-	rd := csv.NewReader(bufio.NewReader(f))
-	rd.FieldsPerRecord = -1
+	sf := &secretsFile{f: f}
 	n := 0
-	for {
-		rec, err := rd.Read()
-		if err != nil {
-			break
-		}
-		n++
-		if len(rec) > 1 {
-			sf.ids[strings.ToLower(rec[1])] = true
-		}
-	}
+	sf.records(func([]string) { n++ })
 	if n == 0 {
 		if err := sf.writeRecord(secretsHeader); err != nil {
 			f.Close()
@@ -704,7 +696,34 @@ func openSecretsFile(path string) (*secretsFile, error) {
 	return sf, nil
 }
 
-func (sf *secretsFile) has(id string) bool { return id != "" && sf.ids[strings.ToLower(id)] }
+// records calls fn for each CSV record of the file, from its start, up
+// to the end or the first record that is not CSV.
+func (sf *secretsFile) records(fn func([]string)) {
+	rd := csv.NewReader(bufio.NewReader(io.NewSectionReader(sf.f, 0, 1<<62)))
+	rd.FieldsPerRecord = -1
+	for {
+		rec, err := rd.Read()
+		if err != nil {
+			return
+		}
+		fn(rec)
+	}
+}
+
+func (sf *secretsFile) has(id string) bool {
+	if id == "" {
+		return false
+	}
+	if sf.ids == nil {
+		sf.ids = map[string]bool{}
+		sf.records(func(rec []string) {
+			if len(rec) > 1 {
+				sf.ids[strings.ToLower(rec[1])] = true
+			}
+		})
+	}
+	return sf.ids[strings.ToLower(id)]
+}
 
 // writeRecord writes one row raw, not through output's CSVWriter: a pass is
 // Graph's own text and must read back exactly as issued (a defused cell
@@ -731,7 +750,9 @@ func (sf *secretsFile) write(u bulk.UserPlan, m methods.Method) error {
 	if m.IsUsableOnce != nil {
 		once = fmt.Sprint(*m.IsUsableOnce)
 	}
-	sf.ids[strings.ToLower(m.ID)] = true
+	if sf.ids != nil {
+		sf.ids[strings.ToLower(m.ID)] = true
+	}
 	return sf.writeRecord([]string{u.UPN, m.ID, m.Pass, start, fmt.Sprint(m.LifetimeInMinutes), once})
 }
 

@@ -64,13 +64,38 @@ func (p Phone) SameNumber(q Phone) bool {
 // another user" warning, so it errs on the side of comparing digits when a
 // stored value does not parse (legacy data can be in any shape).
 func SameNumber(a, b string) bool {
-	pa, errA := ParsePhone(a, "", PhoneOffice)
-	pb, errB := ParsePhone(b, "", PhoneOffice)
-	if errA == nil && errB == nil {
-		return pa.SameNumber(pb)
+	return LineKeysOf(a).Same(LineKeysOf(b))
+}
+
+// LineKeys are what SameNumber compares of a number, so a store can index
+// numbers by them and find the numbers the same as one without comparing
+// it with each.
+type LineKeys struct {
+	// Line is the country code and national number ("+1 4255550100") of
+	// a number that parses (as an office number: any type, extension
+	// ignored); "" when it does not.
+	Line string
+	// Digits are the digits before any extension marker, as written
+	// ("14255550100"); "" when there are none.
+	Digits string
+}
+
+// LineKeysOf parses s once for SameNumber's comparison.
+func LineKeysOf(s string) LineKeys {
+	k := LineKeys{Digits: lineDigits(s)}
+	if p, err := ParsePhone(s, "", PhoneOffice); err == nil {
+		k.Line = "+" + strconv.Itoa(p.CountryCode) + " " + p.Number
 	}
-	da, db := lineDigits(a), lineDigits(b)
-	return da != "" && da == db
+	return k
+}
+
+// Same reports whether two numbers are the same line: the parsed lines
+// when both parse, else the digits as written.
+func (k LineKeys) Same(o LineKeys) bool {
+	if k.Line != "" && o.Line != "" {
+		return k.Line == o.Line
+	}
+	return k.Digits != "" && k.Digits == o.Digits
 }
 
 // lineDigits keeps the digits before any extension marker.

@@ -221,6 +221,10 @@ func TestSameNumber(t *testing.T) {
 		{"+999 1234", "+999 12345", false},
 		{"", "", false},
 		{"+1 4255550100", "", false},
+		{"+1 4255550100", "1 4255550100", true},         // one does not parse: digits
+		{"+44 2071838750", "+44 (0)20 7183 8750", true}, // both parse: lines
+		{"+44 (0)20 7183 8750", "4402071838750", true},  // one does not parse: digits as written
+		{"+44 2071838750", "4402071838750", false},      // digits as written differ
 	}
 	for _, tt := range tests {
 		if got := SameNumber(tt.a, tt.b); got != tt.want {
@@ -228,6 +232,28 @@ func TestSameNumber(t *testing.T) {
 		}
 		if got := SameNumber(tt.b, tt.a); got != tt.want {
 			t.Errorf("SameNumber(%q, %q) = %v, want %v (not symmetric)", tt.b, tt.a, got, tt.want)
+		}
+	}
+}
+
+func TestLineKeysOf(t *testing.T) {
+	tests := []struct {
+		in   string
+		want LineKeys
+	}{
+		{"+1 4255550100", LineKeys{Line: "+1 4255550100", Digits: "14255550100"}},
+		{"+1 (425) 555-0100", LineKeys{Line: "+1 4255550100", Digits: "14255550100"}},
+		{"+1 4255550100x12", LineKeys{Line: "+1 4255550100", Digits: "14255550100"}},
+		{"0044 2071838750", LineKeys{Line: "+44 2071838750", Digits: "00442071838750"}},
+		{"+44 (0)20 7183 8750", LineKeys{Line: "+44 2071838750", Digits: "4402071838750"}},
+		{"+999 1234", LineKeys{Digits: "9991234"}},
+		{"1 4255550100", LineKeys{Digits: "14255550100"}},
+		{"x12", LineKeys{}},
+		{"", LineKeys{}},
+	}
+	for _, tt := range tests {
+		if got := LineKeysOf(tt.in); got != tt.want {
+			t.Errorf("LineKeysOf(%q) = %+v, want %+v", tt.in, got, tt.want)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package mock
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"math/big"
 	"net/http"
 	"net/mail"
@@ -270,36 +269,6 @@ func (s *Server) updatePhone(r *request) (*response, error) {
 		return nil, err
 	}
 	return noContent()
-}
-
-// smsNumberOwner returns the id of another user whose mobile phone has the
-// same line as number, or "". It reads only the mobile phone records (their
-// key ends with the fixed mobile id), so it costs one key scan and one
-// decode per user with a mobile phone; it runs only when SMS sign-in is
-// enabled or a sign-in number changes.
-func smsNumberOwner(tx store.Tx, userID, number string) (string, error) {
-	suffix := "/" + methods.MobilePhoneID
-	var owner string
-	var decodeErr error
-	err := tx.Scan(bucketMethods, "", "", func(key string, value []byte) bool {
-		if !strings.HasSuffix(key, suffix) || strings.HasPrefix(key, userID+"/") {
-			return true
-		}
-		var m methodRecord
-		if err := json.Unmarshal(value, &m); err != nil {
-			decodeErr = err
-			return false
-		}
-		if methods.SameNumber(m.PhoneNumber, number) {
-			owner = m.UserID
-			return false
-		}
-		return true
-	})
-	if err == nil {
-		err = decodeErr
-	}
-	return owner, err
 }
 
 func (s *Server) setSMSSignIn(enable bool) handlerFunc {

@@ -149,6 +149,9 @@ func getMethod(tx store.Tx, userID, methodID string) (*methodRecord, bool, error
 	return &m, true, nil
 }
 
+// putMethod stores a method and keeps a mobile phone's entries in the
+// mobile-number index (mobileindex.go); every write of a method must go
+// through it.
 func putMethod(tx store.Tx, m *methodRecord) error {
 	if m.UserID == "" || m.ID == "" {
 		return fmt.Errorf("mock: method without user or id")
@@ -157,10 +160,23 @@ func putMethod(tx store.Tx, m *methodRecord) error {
 	// stored: only its hash is.
 	rec := *m
 	rec.Token, rec.Pass = nil, ""
+	if m.ID == methods.MobilePhoneID {
+		if err := putMobileIndex(tx, &rec); err != nil {
+			return err
+		}
+	}
 	return store.PutJSON(tx, bucketMethods, methodKey(m.UserID, m.ID), &rec)
 }
 
+// deleteMethod removes a method (and a mobile phone's entries in the
+// mobile-number index, mobileindex.go); every removal of a method must go
+// through it.
 func deleteMethod(tx store.Tx, userID, methodID string) error {
+	if methodID == methods.MobilePhoneID {
+		if err := deleteMobileIndex(tx, userID); err != nil {
+			return err
+		}
+	}
 	return tx.Delete(bucketMethods, methodKey(userID, methodID))
 }
 
