@@ -231,6 +231,11 @@ func (s *Server) mockStartChallenge(r *request) (*response, error) {
 	if purpose == "" && method == verify.MethodQuestions {
 		purpose = verify.PurposeSSPR // security questions only reset passwords
 	}
+	if method == verify.MethodEmail && purpose == verify.PurposeRegistration {
+		// A new address is verified by POST /_mock/enroll/email; this
+		// route challenges the registered one.
+		return nil, errBadRequest(codeBadBody, "An email address is verified for registration with POST /_mock/enroll/email.")
+	}
 	var out VerifyResponse
 	verdict, err := s.verifyTx(func(tx store.Tx, e *verify.Engine) error {
 		u, err := getUser(tx, b.User)

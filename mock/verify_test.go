@@ -403,6 +403,9 @@ func TestEnrollEmailVerifiesTheAddressFirst(t *testing.T) {
 		if c := e.start(vAlex, "email", map[string]any{"purpose": "sspr"}); c["emailAddress"] != addr {
 			t.Errorf("sspr email: %v", c)
 		}
+		if rr := e.rc.do("POST", "/_mock/verify/challenges", DefaultAdminToken, `{"user":"`+vAlex+`","method":"email","purpose":"registration"}`); rr.status != 400 {
+			t.Errorf("email registration through /verify/challenges: %d %s", rr.status, rr.raw)
+		}
 		// The code expires on the emulated clock.
 		r = e.call("POST", "/_mock/enroll/email", map[string]string{"user": vAdele, "emailAddress": "adele@outlook.example"})
 		e.call("POST", "/_mock/clock", map[string]string{"advance": "181s"})
