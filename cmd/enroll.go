@@ -27,15 +27,15 @@ import (
 func NewCmdEnroll(f *cmdutil.Factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "enroll <command>",
-		Short: "Enrol a user's authenticator app, Microsoft Authenticator, phone, PIN or security questions (mock only)",
+		Short: "Enrol a user's authenticator app, Microsoft Authenticator, phone, email, PIN or security questions (mock only)",
 		Long: `Emulated self-service enrolment against the mock tenant, as users do it at
 mysignins.microsoft.com: an authenticator app is added by QR code (or account name and
 key) and kept only when its first code verifies; Microsoft Authenticator is added by
 QR code (or activation code and URL) and kept only when its test notification is
 approved; a phone is saved only after a test
-text or call; the phone-call PIN and the security questions are stored hashed.`,
+text or call, an email address only after the code mailed to it; the phone-call PIN and the security questions are stored hashed.`,
 	}
-	c.AddCommand(NewCmdEnrollApp(f, nil), NewCmdEnrollAuthenticator(f, nil), NewCmdEnrollPhone(f, nil), NewCmdEnrollPIN(f, nil), NewCmdEnrollQuestions(f, nil))
+	c.AddCommand(NewCmdEnrollApp(f, nil), NewCmdEnrollAuthenticator(f, nil), NewCmdEnrollPhone(f, nil), NewCmdEnrollEmail(f, nil), NewCmdEnrollPIN(f, nil), NewCmdEnrollQuestions(f, nil))
 	// Enrolment registers methods (through the emulator): audited like
 	// every other change.
 	for _, verb := range c.Commands() {

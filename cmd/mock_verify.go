@@ -52,10 +52,11 @@ func NewCmdMockOutbox(f *cmdutil.Factory, runF func(context.Context, *MockOutbox
 	opts := &MockOutboxOptions{IO: f.IOStreams, Graph: f.Graph, Backend: f.Backend, Printer: f.Printer, PollInterval: time.Second}
 	c := &cobra.Command{
 		Use:   "outbox [--user U] [--since D] [--follow]",
-		Short: "Show the emulated texts, calls and notifications (the codes users receive)",
-		Long: `The emulated phone: every text (with its code), call (what it says, codes read
-aloud) and Authenticator notification the mock has sent, oldest first. --follow keeps
-printing new ones until interrupted. The outbox holds codes in clear: it is the phone.`,
+		Short: "Show the emulated texts, calls, notifications and emails (the codes users receive)",
+		Long: `The emulated phone and mailbox: every text (with its code), call (what it says,
+codes read aloud), Authenticator notification and email (the code that verifies an
+address) the mock has sent, oldest first. --follow keeps printing new ones until
+interrupted. The outbox holds codes in clear: it is the phone.`,
 		Example: `  mfactl --mock mock outbox --user adele.vance@contoso.example
   mfactl --mock mock outbox --since 10m -o json
   mfactl --endpoint http://127.0.0.1:8080 mock outbox --follow   # [not run: follows until interrupted]`,

@@ -28,6 +28,7 @@ var verbOptions = map[string]any{
 	"mfactl default show":          (*DefaultShowOptions)(nil),
 	"mfactl email list":            (*KindListOptions)(nil),
 	"mfactl enroll authenticator":  (*EnrollAuthenticatorOptions)(nil),
+	"mfactl enroll email":          (*EnrollEmailOptions)(nil),
 	"mfactl email remove":          (*KindRemoveOptions)(nil),
 	"mfactl email set":             (*EmailSetOptions)(nil),
 	"mfactl email show":            (*KindListOptions)(nil),

@@ -603,6 +603,8 @@ func runChallengeOnTerminal(ctx context.Context, em *graph.Emulator, ios *iostre
 				prompt = fmt.Sprintf("Enter the code texted to %s (or \"new\" for a new code)", c.PhoneNumber)
 			case verify.MethodVoiceOTP:
 				prompt = fmt.Sprintf("Enter the code read in the call to %s (or \"new\" for a new code)", c.PhoneNumber)
+			case verify.MethodEmail:
+				prompt = fmt.Sprintf("We just sent a code to %s. Enter code (or \"new\" to resend it)", c.EmailAddress)
 			case verify.MethodTAP:
 				prompt = "Enter the Temporary Access Pass"
 			}
@@ -619,7 +621,7 @@ func runChallengeOnTerminal(ctx context.Context, em *graph.Emulator, ios *iostre
 			if code == "" {
 				return nil, errNoInput
 			}
-			if strings.EqualFold(code, "new") && (c.Method == verify.MethodSMS || c.Method == verify.MethodVoiceOTP) {
+			if strings.EqualFold(code, "new") && (c.Method == verify.MethodSMS || c.Method == verify.MethodVoiceOTP || c.Method == verify.MethodEmail) {
 				r, err := em.Resend(ctx, c.ID)
 				if err != nil {
 					return nil, err

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfactl/mfactl/graph"
 	"github.com/mfactl/mfactl/internal/cmdutil"
 	"github.com/mfactl/mfactl/internal/factory"
 	"github.com/mfactl/mfactl/internal/iostreams"
@@ -406,6 +407,82 @@ func TestEnrollPhoneByTextAndCall(t *testing.T) {
 	cli.must(2, "enroll", "phone", uAlex, "+1 4255550179", "--type", "alternateMobile", "--method", "sms", "--send")
 	if !strings.Contains(cli.stderr.String(), "mobile phone only") {
 		t.Errorf("sms to an alternate: %s", cli.stderr)
+	}
+}
+
+func TestEnrollEmailByMailedCode(t *testing.T) {
+	cli := newVerifyCLI(t)
+	const addr = "alex.wilber@outlook.example"
+	sent := cli.jsonOut("enroll", "email", uAlex, addr, "--send")
+	c := sent["challenge"].(map[string]any)
+	if c["emailAddress"] != addr || c["method"] != "email" || c["purpose"] != "registration" {
+		t.Fatalf("--send: %v", c)
+	}
+	// The email is in the outbox, code in clear (the outbox is the mailbox).
+	out := cli.must(0, "mock", "outbox", "--user", uAlex)
+	if !strings.Contains(out, "email") || !strings.Contains(out, addr) || !regexp.MustCompile(`Use verification code [0-9]{6}`).MatchString(out) {
+		t.Errorf("outbox: %s", out)
+	}
+	first := cli.outboxCode(uAlex)
+	id := c["id"].(string)
+	// Nothing saved yet; a wrong code saves nothing (exit 1).
+	if list := cli.must(0, "methods", "list", uAlex, "-o", "json"); strings.Contains(list, addr) {
+		t.Fatalf("email saved before its code: %s", list)
+	}
+	cli.must(1, "enroll", "email", uAlex, addr, "--challenge", id, "--code", wrongDigit(first))
+	// "Resend code": a new challenge and code; the old id no longer verifies.
+	re := cli.jsonOut("enroll", "email", uAlex, addr, "--challenge", id, "--resend")
+	nid := re["challenge"].(map[string]any)["id"].(string)
+	cli.must(1, "enroll", "email", uAlex, addr, "--challenge", id, "--code", first)
+	// An id of another address is refused before any code is spent.
+	cli.must(2, "enroll", "email", uAlex, "other@outlook.example", "--challenge", nid, "--code", "123456")
+	cli.must(0, "enroll", "email", uAlex, addr, "--challenge", nid, "--code", cli.outboxCode(uAlex))
+	if !strings.Contains(cli.stdout.String(), addr) || !strings.Contains(cli.stderr.String(), "Verified: added the email address") {
+		t.Errorf("saved: %s %s", cli.stdout, cli.stderr)
+	}
+	if list := cli.must(0, "methods", "list", uAlex, "-o", "json"); !strings.Contains(list, addr) {
+		t.Errorf("email not saved: %s", list)
+	}
+	// One email method per user, checked before a code is mailed.
+	cli.must(1, "enroll", "email", uJo, "jo@outlook.example", "--send")
+	if !strings.Contains(cli.stderr.String(), "already has an email") {
+		t.Errorf("second email: %s", cli.stderr)
+	}
+	cli.must(2, "enroll", "email", uAlex, "Alex <a@outlook.example>", "--send")
+	cli.must(2, "enroll", "email", uAlex, addr) // no terminal, no --send
+	cli.must(2, "enroll", "email", uAlex, addr, "--code", "123456")
+	// On a terminal: asked for the code; "new" mails another, then nothing.
+	cli.tty = true
+	cli.stdin = "new\n\n"
+	cli.must(1, "enroll", "email", uAdele, "adele@outlook.example")
+	if !strings.Contains(cli.stderr.String(), "We just sent a code to adele@outlook.example") {
+		t.Errorf("prompt: %s", cli.stderr)
+	}
+	if out := cli.must(0, "mock", "outbox", "--user", uAdele, "-o", "json"); strings.Count(out, `"channel": "email"`) != 2 {
+		t.Errorf("emails after new: %s", out)
+	}
+}
+
+// wrongDigit changes the first digit of a code.
+func wrongDigit(code string) string {
+	return string('0'+(code[0]-'0'+1)%10) + code[1:]
+}
+
+func TestEnrollEmailRefusesRealGraph(t *testing.T) {
+	client, err := graph.New(graph.Options{Credential: graph.StaticToken("t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ios, _, _, _ := iostreams.Test()
+	f := factory.New(ios, "test")
+	opts := &EnrollEmailOptions{IO: ios, Printer: f.Printer,
+		Graph:   func() (*graph.Client, error) { return client, nil },
+		Backend: func() cmdutil.Backend { return cmdutil.Backend{Kind: "graph"} },
+		User:    "kim@contoso.com", Address: "kim@fabrikam.com", Send: true}
+	t.Setenv("MFACTL_CONFIG", filepath.Join(t.TempDir(), "c.yaml"))
+	err = enrollEmailRun(context.Background(), opts)
+	if cmdutil.ExitCodeOf(err) != 2 || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "email set kim@contoso.com kim@fabrikam.com") {
+		t.Errorf("against real Graph: %v", err)
 	}
 }
 

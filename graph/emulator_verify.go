@@ -67,18 +67,22 @@ type EnrolledMethod struct {
 	ODataType   string            `json:"@odata.type"`
 	PhoneNumber string            `json:"phoneNumber,omitempty"`
 	PhoneType   methods.PhoneType `json:"phoneType,omitempty"`
+	// EmailAddress is set for an email method (emailAuthenticationMethod,
+	// api-reference/v1.0/resources/emailauthenticationmethod.md).
+	EmailAddress string `json:"emailAddress,omitempty"`
 }
 
 // Method converts it to mfactl's model.
 func (m EnrolledMethod) Method() methods.Method {
-	return methods.Method{ID: m.ID, Kind: methods.KindFromODataType(m.ODataType), PhoneNumber: m.PhoneNumber, PhoneType: m.PhoneType}
+	return methods.Method{ID: m.ID, Kind: methods.KindFromODataType(m.ODataType), PhoneNumber: m.PhoneNumber, PhoneType: m.PhoneType, EmailAddress: m.EmailAddress}
 }
 
 // VerifyResult is the answer of a challenge operation.
 type VerifyResult struct {
 	Challenge *VerifyChallenge `json:"challenge,omitempty"`
 	Verdict   *verify.Error    `json:"verdict,omitempty"`
-	// Method is what an enrolment added (an app or a phone), or nil.
+	// Method is what an enrolment added (an app, a phone or an email
+	// address), or nil.
 	Method *EnrolledMethod `json:"method,omitempty"`
 }
 
@@ -227,7 +231,13 @@ func (e *Emulator) EnrollPhone(ctx context.Context, user, number string, t metho
 	return e.challengeCall(ctx, "test the phone number of "+user, http.MethodPost, "enroll/phone", body)
 }
 
-// OutboxMessage is one emulated text, call or notification.
+// EnrollEmail mails a code to address; the address becomes the user's
+// email method when the code is submitted (SubmitCode).
+func (e *Emulator) EnrollEmail(ctx context.Context, user, address string) (*VerifyResult, error) {
+	return e.challengeCall(ctx, "mail a code to the email address of "+user, http.MethodPost, "enroll/email", emulatorapi.EnrollEmail{User: user, EmailAddress: address})
+}
+
+// OutboxMessage is one emulated text, call, notification or email.
 type OutboxMessage = emulatorapi.OutboxMessage
 
 // Outbox is a page of the emulated outbox.

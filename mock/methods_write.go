@@ -336,6 +336,27 @@ func (b *emailBody) address() (string, error) {
 	return a.Address, nil
 }
 
+// checkEmailAdd refuses a second email method: a user has at most one
+// (api-reference/v1.0/api/authentication-post-emailmethods.md).
+func checkEmailAdd(ms []methodRecord) error {
+	for _, m := range ms {
+		if m.Kind == methods.KindEmail {
+			return ruleError(entra.CodeEmailExists, "The user already has an email method.")
+		}
+	}
+	return nil
+}
+
+// addEmail saves the email method. Graph's POST emailMethods and the
+// emulated portal's verified address (an email challenge) both come here.
+func addEmail(tx store.Tx, u *userRecord, ms []methodRecord, addr string) (*methodRecord, error) {
+	if err := checkEmailAdd(ms); err != nil {
+		return nil, err
+	}
+	rec := &methodRecord{UserID: u.ID, Method: methods.Method{ID: methods.EmailMethodID, Kind: methods.KindEmail, EmailAddress: addr}}
+	return rec, putMethod(tx, rec)
+}
+
 func (s *Server) createEmail(r *request) (*response, error) {
 	var b emailBody
 	if err := r.decode(&b); err != nil {
@@ -347,13 +368,8 @@ func (s *Server) createEmail(r *request) (*response, error) {
 	}
 	var body map[string]any
 	err = s.methodWrite(r, func(tx store.Tx, u *userRecord, ms []methodRecord) error {
-		for _, m := range ms {
-			if m.Kind == methods.KindEmail {
-				return ruleError(entra.CodeEmailExists, "The user already has an email method.")
-			}
-		}
-		rec := &methodRecord{UserID: u.ID, Method: methods.Method{ID: methods.EmailMethodID, Kind: methods.KindEmail, EmailAddress: addr}}
-		if err := putMethod(tx, rec); err != nil {
+		rec, err := addEmail(tx, u, ms, addr)
+		if err != nil {
 			return err
 		}
 		body = renderMethod(rec, false)

@@ -78,6 +78,7 @@ type portalSession struct {
 	signin            *pendingSignIn
 	app               *pendingApp
 	phone             *pendingPhone
+	email             *pendingEmail
 	authreg           *pendingAuthenticator
 	flash             string
 }
@@ -452,6 +453,8 @@ func (p *portal) routes() {
 	m.HandleFunc("GET /portal/security-info/phone/state", p.getPhoneState)
 	m.HandleFunc("GET /portal/security-info/email", p.getEmail)
 	m.HandleFunc("POST /portal/security-info/email", p.postEmail)
+	m.HandleFunc("GET /portal/security-info/email/verify", p.getEmailVerify)
+	m.HandleFunc("POST /portal/security-info/email/verify", p.postEmailVerify)
 	m.HandleFunc("GET /portal/security-info/questions", p.getQuestions)
 	m.HandleFunc("POST /portal/security-info/questions", p.postQuestions)
 	m.HandleFunc("GET /portal/security-info/delete", p.getDelete)

@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -596,6 +597,12 @@ func (p *portal) postPhoneVerify(w http.ResponseWriter, r *http.Request) {
 
 type emailPage struct{ Address string }
 
+// pendingEmail is an email address being added, waiting for its code.
+type pendingEmail struct {
+	challengeID string
+	address     string
+}
+
 func (p *portal) getEmail(w http.ResponseWriter, r *http.Request) {
 	sess, _, ok := p.signedInUser(w, r)
 	if !ok {
@@ -604,20 +611,97 @@ func (p *portal) getEmail(w http.ResponseWriter, r *http.Request) {
 	p.render(w, http.StatusOK, "email", sess, pageData{Title: "Email", Data: emailPage{}})
 }
 
-// postEmail adds the address through Graph's emailMethods. The engine has
-// no email channel, so no code is sent first (documented in docs/portal.md).
+// postEmail mails a code to the address through the verification engine
+// (/_mock/enroll/email); the address is added only when the code comes
+// back, as on the real security-info page ("We just sent a code to ...").
 func (p *portal) postEmail(w http.ResponseWriter, r *http.Request) {
 	sess, u, ok := p.signedInUser(w, r)
 	if !ok {
 		return
 	}
 	addr := strings.TrimSpace(r.PostFormValue("email"))
-	err := p.s.portalCall(u.principal(), "POST", "/v1.0/users/"+url.PathEscape(u.rec.ID)+"/authentication/emailMethods",
-		map[string]string{"emailAddress": addr}, nil)
+	var out VerifyResponse
+	err := p.s.portalCall(nil, "POST", "/_mock/enroll/email", emulatorapi.EnrollEmail{User: u.rec.ID, EmailAddress: addr}, &out)
+	if err == nil && out.Verdict != nil {
+		err = out.Verdict
+	}
+	if err == nil && out.Challenge == nil {
+		err = errors.New("the code could not be sent")
+	}
 	if err != nil {
 		p.render(w, http.StatusOK, "email", sess, pageData{Title: "Email", Error: portalError(err), Data: emailPage{Address: addr}})
 		return
 	}
+	p.with(sess, func(s *portalSession) {
+		s.email = &pendingEmail{challengeID: out.Challenge.ID, address: addr}
+	})
+	redirect(w, r, portalPrefix+"/security-info/email/verify")
+}
+
+func (p *portal) pendingEmail(sess *portalSession) *pendingEmail {
+	var pe *pendingEmail
+	p.with(sess, func(s *portalSession) {
+		if s.email != nil {
+			c := *s.email
+			pe = &c
+		}
+	})
+	return pe
+}
+
+func (p *portal) getEmailVerify(w http.ResponseWriter, r *http.Request) {
+	sess, _, ok := p.signedInUser(w, r)
+	if !ok {
+		return
+	}
+	pe := p.pendingEmail(sess)
+	if pe == nil {
+		redirect(w, r, portalPrefix+"/security-info")
+		return
+	}
+	p.render(w, http.StatusOK, "emailverify", sess, pageData{Title: "Email", Data: emailPage{Address: pe.address}})
+}
+
+// postEmailVerify takes the mailed code, or "Resend code".
+func (p *portal) postEmailVerify(w http.ResponseWriter, r *http.Request) {
+	sess, _, ok := p.signedInUser(w, r)
+	if !ok {
+		return
+	}
+	pe := p.pendingEmail(sess)
+	if pe == nil {
+		redirect(w, r, portalPrefix+"/security-info")
+		return
+	}
+	id := url.PathEscape(pe.challengeID)
+	var out VerifyResponse
+	var err error
+	resend := r.PostFormValue("action") == "resend"
+	if resend {
+		err = p.s.portalCall(nil, "POST", "/_mock/verify/challenges/"+id+"/resend", nil, &out)
+	} else {
+		err = p.s.portalCall(nil, "POST", "/_mock/verify/challenges/"+id+"/code", map[string]string{"code": strings.TrimSpace(r.PostFormValue("code"))}, &out)
+	}
+	msg := ""
+	switch {
+	case err != nil:
+		msg = portalError(err)
+	case out.Verdict != nil:
+		msg = verdictSentence(out.Verdict)
+	}
+	if resend && msg == "" && out.Challenge != nil {
+		p.with(sess, func(s *portalSession) {
+			if s.email != nil {
+				s.email.challengeID = out.Challenge.ID
+			}
+		})
+		p.setFlash(sess, "We sent a new code.")
+	}
+	if resend || msg != "" {
+		p.render(w, http.StatusOK, "emailverify", sess, pageData{Title: "Email", Error: msg, Data: emailPage{Address: pe.address}})
+		return
+	}
+	p.with(sess, func(s *portalSession) { s.email = nil })
 	p.setFlash(sess, "Email was successfully registered.")
 	redirect(w, r, portalPrefix+"/security-info")
 }

@@ -126,7 +126,9 @@ func (p *portal) loadPanel(ref string) (*phonePanel, error) {
 	for i := len(box.Value) - 1; i >= 0; i-- {
 		m := box.Value[i]
 		if len(d.Messages) < maxPanelMessages {
-			kind := map[verify.Channel]string{verify.ChannelSMS: "Text message", verify.ChannelVoice: "Call", verify.ChannelPush: "Notification"}[m.Channel]
+			// Emails are listed with the texts: the panel is the user's
+			// phone and mailbox.
+			kind := map[verify.Channel]string{verify.ChannelSMS: "Text message", verify.ChannelVoice: "Call", verify.ChannelPush: "Notification", verify.ChannelEmail: "Email"}[m.Channel]
 			to := m.To
 			if m.Channel == verify.ChannelPush {
 				to = "Microsoft Authenticator"

@@ -389,7 +389,7 @@ func TestPortalPagesParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"signin", "verify", "other", "info", "default", "add", "authenticator", "authenticatorqr",
-		"authenticatortry", "app", "appcode", "phone", "phoneverify", "email", "questions", "delete", "phonepanel"} {
+		"authenticatortry", "app", "appcode", "phone", "phoneverify", "email", "emailverify", "questions", "delete", "phonepanel"} {
 		if pages[name] == nil {
 			t.Errorf("no page %q", name)
 		}

@@ -358,6 +358,74 @@ func TestEnrollPhoneTestsTheNumberFirst(t *testing.T) {
 	})
 }
 
+func TestEnrollEmailVerifiesTheAddressFirst(t *testing.T) {
+	forBothTransports(t, func(t *testing.T, e emu) {
+		const addr = "alex.wilber@outlook.example"
+		r := e.call("POST", "/_mock/enroll/email", map[string]string{"user": vAlex, "emailAddress": addr})
+		c := r.challenge()
+		if c["purpose"] != "registration" || c["method"] != "email" || c["emailAddress"] != addr || c["codeHash"] != nil {
+			t.Fatalf("start: %s", r.raw)
+		}
+		// The code went to the outbox as an email to the address.
+		box := e.call("GET", "/_mock/outbox?user="+vAlex, nil).body["value"].([]any)
+		if m := box[len(box)-1].(map[string]any); m["channel"] != "email" || m["to"] != addr || m["challengeId"] != c["id"] {
+			t.Fatalf("outbox: %v", m)
+		}
+		// Not saved before the code is entered.
+		if rr := e.rc.do("GET", "/v1.0/users/"+vAlex+"/authentication/emailMethods", DefaultAdminToken, ""); rr.status != 200 || len(rr.body["value"].([]any)) != 0 {
+			t.Fatalf("email saved before the code: %d %s", rr.status, rr.raw)
+		}
+		id := c["id"].(string)
+		code := e.lastCode(vAlex)
+		wrong := string('0'+(code[0]-'0'+1)%10) + code[1:]
+		r = e.call("POST", "/_mock/verify/challenges/"+id+"/code", map[string]string{"code": wrong})
+		if r.verdictReason() != "wrongCode" || r.body["method"] != nil {
+			t.Fatalf("wrong code: %s", r.raw)
+		}
+		// "Resend code": the old code stops working, the new one adds the method.
+		r = e.call("POST", "/_mock/verify/challenges/"+id+"/resend", nil)
+		nid := r.challenge()["id"].(string)
+		if nid == id || r.challenge()["emailAddress"] != addr {
+			t.Fatalf("resend: %s", r.raw)
+		}
+		r = e.call("POST", "/_mock/verify/challenges/"+nid+"/code", map[string]string{"code": e.lastCode(vAlex)})
+		m, _ := r.body["method"].(map[string]any)
+		if r.challenge()["state"] != "verified" || m["emailAddress"] != addr {
+			t.Fatalf("right code: %s", r.raw)
+		}
+		if rr := e.rc.do("GET", "/v1.0/users/"+vAlex+"/authentication/emailMethods", DefaultAdminToken, ""); len(rr.body["value"].([]any)) != 1 {
+			t.Fatalf("email method after the code: %s", rr.raw)
+		}
+		// Email never signs in; a reset code goes to the registered address.
+		if r := e.call("POST", "/_mock/verify/challenges", map[string]string{"user": vAlex, "method": "email"}); r.verdictReason() != "notAllowed" {
+			t.Errorf("email sign-in: %s", r.raw)
+		}
+		if c := e.start(vAlex, "email", map[string]any{"purpose": "sspr"}); c["emailAddress"] != addr {
+			t.Errorf("sspr email: %v", c)
+		}
+		if rr := e.rc.do("POST", "/_mock/verify/challenges", DefaultAdminToken, `{"user":"`+vAlex+`","method":"email","purpose":"registration"}`); rr.status != 400 {
+			t.Errorf("email registration through /verify/challenges: %d %s", rr.status, rr.raw)
+		}
+		// The code expires on the emulated clock.
+		r = e.call("POST", "/_mock/enroll/email", map[string]string{"user": vAdele, "emailAddress": "adele@outlook.example"})
+		e.call("POST", "/_mock/clock", map[string]string{"advance": "181s"})
+		r = e.call("POST", "/_mock/verify/challenges/"+r.challenge()["id"].(string)+"/code", map[string]string{"code": e.lastCode(vAdele)})
+		if r.verdictReason() != "expired" || r.body["method"] != nil {
+			t.Fatalf("expired code: %s", r.raw)
+		}
+		// Same rules as POST emailMethods, checked before a code is sent.
+		for _, tc := range []struct{ body, code string }{
+			{`{"user":"` + vJohanna + `","emailAddress":"j@outlook.example"}`, string(entra.CodeEmailExists)},
+			{`{"user":"` + vAlex + `","emailAddress":"Alex <a@outlook.example>"}`, string(entra.CodeInvalidEmail)},
+		} {
+			rr := e.rc.do("POST", "/_mock/enroll/email", DefaultAdminToken, tc.body)
+			if rr.status != 400 || rr.errorCode() != tc.code {
+				t.Errorf("%s: %d %s, want %s", tc.body, rr.status, rr.raw, tc.code)
+			}
+		}
+	})
+}
+
 func TestVerifySecurityQuestions(t *testing.T) {
 	forBothTransports(t, func(t *testing.T, e emu) {
 		qs := map[string]any{"questions": []map[string]string{

@@ -370,6 +370,29 @@ func TestPortalFlowsInBrowser(t *testing.T) {
 	r.choose(portal, "#method", "email")
 	r.click(portal, "#add")
 	r.typeIn(portal, "#email", "adele@example.org")
+	r.shot(portal, "email")
+	r.click(portal, "#next")
+	r.wait(portal, "#sent")
+	if got := r.text(portal, "#sent"); got != "We just sent a code to adele@example.org" {
+		t.Errorf("email verify page says %q", got)
+	}
+	// The code is mailed, not saved: nothing is added yet.
+	if countType(r.graphMethods(adele), "emailAuthenticationMethod", "") != 0 {
+		t.Error("the email method exists before its code was entered")
+	}
+	r.newestCode(phone, adele) // the mail holds a code
+	if got := r.text(phone, "#messages li:first-child .note"); !strings.Contains(got, "Email · adele@example.org") {
+		t.Errorf("the panel shows the email as %q", got)
+	}
+	r.shot(phone, "phone-email")
+	r.click(portal, "#resend")
+	r.waitFlash(portal, "We sent a new code")
+	mailed := r.newestCode(phone, adele)
+	if n := strings.Count(r.text(phone, "#messages"), "Email · adele@example.org"); n != 2 {
+		t.Errorf("the panel shows %d emails after Resend code, want 2", n)
+	}
+	r.typeIn(portal, "#code", mailed)
+	r.shot(portal, "email-enter-code")
 	r.click(portal, "#next")
 	r.waitFlash(portal, "Email was successfully registered")
 	r.click(portal, "#add")

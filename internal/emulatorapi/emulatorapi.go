@@ -58,7 +58,7 @@ type Challenge struct {
 
 // StartChallenge is the body of POST /_mock/verify/challenges. Method is
 // the engine's name (oath, sms, voiceOtp, voice, voicePin, push,
-// securityQuestions, temporaryAccessPass); MethodID, Kind (softwareOath or
+// securityQuestions, temporaryAccessPass, email); MethodID, Kind (softwareOath or
 // hardwareOath) and PhoneType narrow which of the user's methods is used.
 type StartChallenge struct {
 	User        string `json:"user"`
@@ -68,6 +68,14 @@ type StartChallenge struct {
 	PhoneType   string `json:"phoneType,omitempty"`
 	Purpose     string `json:"purpose,omitempty"`
 	Transaction string `json:"transaction,omitempty"`
+}
+
+// EnrollEmail is the body of POST /_mock/enroll/email: mail a code to
+// EmailAddress before it is saved as User's email method. The answer is a
+// challenge, completed with POST /_mock/verify/challenges/{id}/code.
+type EnrollEmail struct {
+	User         string `json:"user"`
+	EmailAddress string `json:"emailAddress"`
 }
 
 // DeviceToken is the body of POST .../remember: a remembered-device token,

@@ -7,7 +7,7 @@ import (
 	"github.com/mfactl/mfactl/methods"
 )
 
-// SubmitCode answers an OATH, SMS, voice OTP or Temporary Access Pass
+// SubmitCode answers an OATH, SMS, voice OTP, email or Temporary Access Pass
 // challenge, or confirms an authenticator app enrolment with its first
 // code. cred is needed for OATH sign-ins (the token's key and state) and
 // for TAP (the stored pass); SMS, voice OTP and enrolments keep what they
@@ -19,7 +19,7 @@ import (
 // of the wrong shape is refused as malformed without counting.
 func (e *Engine) SubmitCode(id, code string, cred *Credential) (Result, error) {
 	now := e.clock()
-	c, u, err := e.inputChallenge(id, now, ActionCode, MethodOATH, MethodSMS, MethodVoiceOTP, MethodTAP)
+	c, u, err := e.inputChallenge(id, now, ActionCode, MethodOATH, MethodSMS, MethodVoiceOTP, MethodTAP, MethodEmail)
 	if err != nil {
 		return Result{Challenge: c}, err
 	}

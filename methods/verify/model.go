@@ -34,10 +34,15 @@ const (
 	MethodQuestions Method = "securityQuestions"
 	// MethodTAP signs in with a Temporary Access Pass.
 	MethodTAP Method = "temporaryAccessPass"
+	// MethodEmail emails a one-time code to an address: to verify an
+	// address before it is added as the email method, or to reset a
+	// password. Email is never an MFA method (Entra uses it for SSPR only),
+	// so it cannot sign in.
+	MethodEmail Method = "email"
 )
 
 // Methods lists every method, in the order mfactl shows them.
-var Methods = []Method{MethodPush, MethodOATH, MethodSMS, MethodVoiceOTP, MethodVoice, MethodVoicePIN, MethodQuestions, MethodTAP}
+var Methods = []Method{MethodPush, MethodOATH, MethodSMS, MethodVoiceOTP, MethodVoice, MethodVoicePIN, MethodQuestions, MethodTAP, MethodEmail}
 
 // ParseMethod validates a method name, case-sensitively as printed.
 func ParseMethod(s string) (Method, error) {
@@ -46,12 +51,12 @@ func ParseMethod(s string) (Method, error) {
 			return m, nil
 		}
 	}
-	return "", fmt.Errorf("unknown verification method %q (want push, oath, sms, voiceOtp, voice, voicePin, securityQuestions or temporaryAccessPass)", s)
+	return "", fmt.Errorf("unknown verification method %q (want push, oath, sms, voiceOtp, voice, voicePin, securityQuestions, temporaryAccessPass or email)", s)
 }
 
 // sendsCode reports whether the method delivers a one-time code, which
 // "get a new code" replaces.
-func (m Method) sendsCode() bool { return m == MethodSMS || m == MethodVoiceOTP }
+func (m Method) sendsCode() bool { return m == MethodSMS || m == MethodVoiceOTP || m == MethodEmail }
 
 // isCall reports whether the method places a call answered with keys.
 func (m Method) isCall() bool { return m == MethodVoice || m == MethodVoicePIN }
@@ -70,6 +75,8 @@ func (m Method) channel() Channel {
 		return ChannelVoice
 	case MethodPush:
 		return ChannelPush
+	case MethodEmail:
+		return ChannelEmail
 	}
 	return ""
 }
@@ -89,6 +96,8 @@ func (m Method) noun() string {
 		return "security questions prompt"
 	case MethodTAP:
 		return "Temporary Access Pass prompt"
+	case MethodEmail:
+		return "email code"
 	}
 	return "verification code prompt"
 }
@@ -162,7 +171,9 @@ type Challenge struct {
 	Extension          string            `json:"extension,omitempty"`
 	ExtensionConfirmed bool              `json:"extensionConfirmed,omitempty"`
 	AnsweredAt         time.Time         `json:"answeredAt,omitzero"`
-	// CodeHash is the hashed one-time code of SMS and voice OTP.
+	// EmailAddress is where an email code went.
+	EmailAddress string `json:"emailAddress,omitempty"`
+	// CodeHash is the hashed one-time code of SMS, voice OTP and email.
 	CodeHash *SecretHash `json:"codeHash,omitempty"`
 
 	// Number is the two-digit number the sign-in screen shows for push.
@@ -204,10 +215,11 @@ const (
 	ChannelSMS   Channel = "sms"
 	ChannelVoice Channel = "voice"
 	ChannelPush  Channel = "push"
+	ChannelEmail Channel = "email"
 )
 
-// Message is one emulated text, call or notification. It is what the
-// user's phone would show or say, so SMS and voice OTP messages contain the
+// Message is one emulated text, call, notification or email. It is what the
+// user's phone (or mailbox) would show or say, so SMS, voice OTP and email messages contain the
 // code in clear: the outbox is the emulated phone. Push messages never
 // contain the number to match, which only the sign-in screen shows.
 type Message struct {
@@ -216,8 +228,8 @@ type Message struct {
 	ChallengeID string    `json:"challengeId"`
 	At          time.Time `json:"at"`
 	Channel     Channel   `json:"channel"`
-	// To is the phone number (with " x<extension>" for office phones) or
-	// the Authenticator registration id for push.
+	// To is the phone number (with " x<extension>" for office phones),
+	// the email address, or the Authenticator registration id for push.
 	To   string `json:"to"`
 	Text string `json:"text"`
 }
