@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/mfactl/mfactl/internal/output"
 )
@@ -91,6 +92,15 @@ type Finding struct {
 	// rows whose findings column names the finding.
 	Subjects []Subject `json:"subjects"`
 	Omitted  int       `json:"omitted"`
+}
+
+// OfText is the finding's population as read: "12 users", "1 user",
+// "1 token".
+func (f Finding) OfText() string {
+	if f.Of == 1 {
+		return fmt.Sprintf("1 %s", strings.TrimSuffix(f.Unit, "s"))
+	}
+	return fmt.Sprintf("%d %s", f.Of, f.Unit)
 }
 
 // Findings is an ordered list of findings whose JSON form is an object keyed

@@ -98,7 +98,7 @@ func writeMarkdownSummary(w io.Writer, s Summary) {
 	fmt.Fprintln(w, "| Finding | Count | Of | % |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|")
 	for _, f := range s.Findings {
-		fmt.Fprintf(w, "| %s | %d | %d %s | %s |\n", f.Title, f.Count, f.Of, f.Unit, formatPercent(f.Percent))
+		fmt.Fprintf(w, "| %s | %d | %s | %s |\n", f.Title, f.Count, f.OfText(), formatPercent(f.Percent))
 	}
 	fmt.Fprintln(w)
 	for _, f := range s.Findings {

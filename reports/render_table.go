@@ -178,7 +178,7 @@ func writeSummaryTables(w io.Writer, s Summary) error {
 	findings := newTable(w)
 	findings.Header("FINDING", "COUNT", "OF", "%")
 	for _, f := range s.Findings {
-		if err := findings.Append(f.Title, strconv.Itoa(f.Count), fmt.Sprintf("%d %s", f.Of, f.Unit), formatPercent(f.Percent)); err != nil {
+		if err := findings.Append(f.Title, strconv.Itoa(f.Count), f.OfText(), formatPercent(f.Percent)); err != nil {
 			return err
 		}
 	}

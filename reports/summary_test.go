@@ -408,3 +408,19 @@ func TestSampleIsOrderIndependent(t *testing.T) {
 		t.Errorf("limit 0: %+v", none)
 	}
 }
+
+func TestFindingOfTextIsSingularForOne(t *testing.T) {
+	for _, c := range []struct {
+		f    Finding
+		want string
+	}{
+		{Finding{Of: 1, Unit: "users"}, "1 user"},
+		{Finding{Of: 1, Unit: "tokens"}, "1 token"},
+		{Finding{Of: 0, Unit: "users"}, "0 users"},
+		{Finding{Of: 12, Unit: "tokens"}, "12 tokens"},
+	} {
+		if got := c.f.OfText(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.f, got, c.want)
+		}
+	}
+}
