@@ -157,7 +157,13 @@ func PrintError(w io.Writer, err error) {
 		return
 	}
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintln(w, "mfactl: interrupted")
+		// The run's own words are the signal's; its hint (how to resume,
+		// say) still applies.
+		msg := "interrupted"
+		if hint := HintOf(err); hint != "" {
+			msg += "; " + hint
+		}
+		fmt.Fprintf(w, "mfactl: %s\n", msg)
 		return
 	}
 	msg := oneLine(err.Error())

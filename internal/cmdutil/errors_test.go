@@ -26,6 +26,7 @@ func TestExitCodeOf(t *testing.T) {
 		{"SIGINT over a failure", errors.Join(Interrupted(os.Interrupt), failed), 130, "mfactl: interrupted\n"},
 		{"SIGTERM over a failure", errors.Join(Interrupted(syscall.SIGTERM), failed), 143, "mfactl: interrupted\n"},
 		{"a cause-less interrupt", errors.Join(InterruptCause(context.Background()), failed), 130, "mfactl: interrupted\n"},
+		{"an interrupt keeps the run's hint", errors.Join(Interrupted(os.Interrupt), WithExit(ExitPartial, errors.New("3 of 9 applied"), "run the same command again to continue")), 130, "mfactl: interrupted; run the same command again to continue\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := ExitCodeOf(tc.err); got != tc.code {
