@@ -185,8 +185,7 @@ func (p *portal) postSignIn(w http.ResponseWriter, r *http.Request) {
 		err := p.s.portalCall(nil, "POST", "/_mock/users/"+url.PathEscape(u.rec.ID)+"/devices/check", map[string]string{"token": c.Value}, &dc)
 		if err == nil && dc.Remembered {
 			p.signedIn(sess, u.rec)
-			p.setFlash(sess, "Signed in without a second factor: this browser is remembered (\"Don't ask again\").")
-			redirect(w, r, portalPrefix+"/security-info")
+			p.toInfo(w, r, sess, "Signed in without a second factor: this browser is remembered (\"Don't ask again\").")
 			return
 		}
 	}
@@ -195,18 +194,14 @@ func (p *portal) postSignIn(w http.ResponseWriter, r *http.Request) {
 		// Nothing to verify with: Entra would ask the user to register
 		// ("More information required"); the emulator lets them in to do so.
 		p.signedIn(sess, u.rec)
-		p.setFlash(sess, "More information required: add a sign-in method to keep your account secure.")
-		redirect(w, r, portalPrefix+"/security-info")
+		p.toInfo(w, r, sess, "More information required: add a sign-in method to keep your account secure.")
 		return
 	}
 	p.startSignIn(w, r, sess, u, opts[0])
 }
 
 func (p *portal) signedIn(sess *portalSession, u *userRecord) {
-	p.with(sess, func(s *portalSession) {
-		s.userID, s.upn, s.name = u.ID, u.UPN, u.DisplayName
-		s.signin, s.app, s.phone, s.authreg = nil, nil, nil, nil
-	})
+	p.with(sess, func(s *portalSession) { s.setSignedIn(u.ID, u.UPN, u.DisplayName) })
 }
 
 // startSignIn starts the challenge of one option and shows its prompt.
@@ -214,15 +209,8 @@ func (p *portal) startSignIn(w http.ResponseWriter, r *http.Request, sess *porta
 	body := o.start
 	body.User, body.Purpose = u.rec.ID, string(verify.PurposeSignIn)
 	var out VerifyResponse
-	err := p.s.portalCall(nil, "POST", "/_mock/verify/challenges", body, &out)
-	if err == nil && out.Verdict != nil && (out.Challenge == nil || !out.Challenge.State.Open()) {
-		err = out.Verdict
-	}
-	if err != nil || out.Challenge == nil {
-		msg := "The sign-in could not start."
-		if err != nil {
-			msg = portalError(err)
-		}
+	err := startError(p.s.portalCall(nil, "POST", "/_mock/verify/challenges", body, &out), out)
+	if msg := startMessage(err, out.Challenge != nil, "The sign-in could not start."); msg != "" {
 		p.with(sess, func(s *portalSession) {
 			s.signin = &pendingSignIn{userID: u.rec.ID, upn: u.rec.UPN, name: u.rec.DisplayName, option: o.Key}
 		})
@@ -247,14 +235,7 @@ type verifyPage struct {
 }
 
 func (p *portal) pendingSignIn(sess *portalSession) *pendingSignIn {
-	var ps *pendingSignIn
-	p.with(sess, func(s *portalSession) {
-		if s.signin != nil {
-			c := *s.signin
-			ps = &c
-		}
-	})
-	return ps
+	return pendingCopy(p, sess, func(s *portalSession) *pendingSignIn { return s.signin })
 }
 
 // challenge reads a challenge through the engine's poll endpoint.
@@ -265,10 +246,8 @@ func (p *portal) challenge(id string) (VerifyResponse, error) {
 }
 
 func (p *portal) getVerify(w http.ResponseWriter, r *http.Request) {
-	sess := p.ensureSession(w, r)
-	ps := p.pendingSignIn(sess)
-	if ps == nil || ps.challengeID == "" {
-		redirect(w, r, portalPrefix+"/signin")
+	sess, ps, ok := p.signInStep(w, r, true)
+	if !ok {
 		return
 	}
 	p.renderVerify(w, sess, ps, "")
@@ -334,21 +313,15 @@ func writeState(w http.ResponseWriter, v string) {
 
 // postVerify submits the code typed on the prompt.
 func (p *portal) postVerify(w http.ResponseWriter, r *http.Request) {
-	sess := p.ensureSession(w, r)
-	ps := p.pendingSignIn(sess)
-	if ps == nil || ps.challengeID == "" {
-		redirect(w, r, portalPrefix+"/signin")
+	sess, ps, ok := p.signInStep(w, r, true)
+	if !ok {
 		return
 	}
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	var out VerifyResponse
 	err := p.s.portalCall(nil, "POST", "/_mock/verify/challenges/"+url.PathEscape(ps.challengeID)+"/code", map[string]string{"code": code}, &out)
-	if err != nil {
-		p.renderVerify(w, sess, ps, portalError(err))
-		return
-	}
-	if out.Verdict != nil {
-		p.renderVerify(w, sess, ps, verdictSentence(out.Verdict))
+	if msg := outcomeMessage(err, out.Verdict); msg != "" {
+		p.renderVerify(w, sess, ps, msg)
 		return
 	}
 	p.finishSignIn(w, r, sess, ps)
@@ -357,10 +330,8 @@ func (p *portal) postVerify(w http.ResponseWriter, r *http.Request) {
 // postFinish is the prompt's form once the phone answered (push, call):
 // the challenge's outcome decides.
 func (p *portal) postFinish(w http.ResponseWriter, r *http.Request) {
-	sess := p.ensureSession(w, r)
-	ps := p.pendingSignIn(sess)
-	if ps == nil || ps.challengeID == "" {
-		redirect(w, r, portalPrefix+"/signin")
+	sess, ps, ok := p.signInStep(w, r, true)
+	if !ok {
 		return
 	}
 	res, err := p.challenge(ps.challengeID)
@@ -386,10 +357,7 @@ func (p *portal) finishSignIn(w http.ResponseWriter, r *http.Request, sess *port
 				Expires: tok.ExpiresAt, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 		}
 	}
-	p.with(sess, func(s *portalSession) {
-		s.userID, s.upn, s.name = ps.userID, ps.upn, ps.name
-		s.signin, s.app, s.phone, s.authreg = nil, nil, nil, nil
-	})
+	p.with(sess, func(s *portalSession) { s.setSignedIn(ps.userID, ps.upn, ps.name) })
 	redirect(w, r, portalPrefix+"/security-info")
 }
 
@@ -400,15 +368,8 @@ type otherPage struct {
 }
 
 func (p *portal) getOther(w http.ResponseWriter, r *http.Request) {
-	sess := p.ensureSession(w, r)
-	ps := p.pendingSignIn(sess)
-	if ps == nil {
-		redirect(w, r, portalPrefix+"/signin")
-		return
-	}
-	u, err := p.loadUser(ps.userID)
-	if err != nil {
-		redirect(w, r, portalPrefix+"/signin")
+	sess, _, u, ok := p.signInUserStep(w, r)
+	if !ok {
 		return
 	}
 	p.renderOther(w, sess, u, "")
@@ -421,62 +382,25 @@ func (p *portal) renderOther(w http.ResponseWriter, sess *portalSession, u *port
 
 // postOther starts the chosen way, canceling the open challenge.
 func (p *portal) postOther(w http.ResponseWriter, r *http.Request) {
-	sess := p.ensureSession(w, r)
-	ps := p.pendingSignIn(sess)
-	if ps == nil {
-		redirect(w, r, portalPrefix+"/signin")
+	sess, ps, u, ok := p.signInUserStep(w, r)
+	if !ok {
 		return
 	}
-	u, err := p.loadUser(ps.userID)
-	if err != nil {
-		redirect(w, r, portalPrefix+"/signin")
-		return
-	}
-	key := r.PostFormValue("option")
-	opts := signInOptions(u)
-	i := slices.IndexFunc(opts, func(o signInOption) bool { return o.Key == key })
-	if i < 0 {
-		p.renderOther(w, sess, u, "Choose one of the ways below.")
-		return
-	}
-	if ps.challengeID != "" {
-		// A challenge that already ended cannot be canceled; that is fine.
-		_ = p.s.portalCall(nil, "POST", "/_mock/verify/challenges/"+url.PathEscape(ps.challengeID)+"/cancel", nil, nil)
-	}
-	p.startSignIn(w, r, sess, u, opts[i])
+	p.switchSignIn(w, r, sess, ps, u, r.PostFormValue("option"), "Choose one of the ways below.")
 }
 
 // postResend is "Send another request" / "get a new code" at sign-in.
 func (p *portal) postResend(w http.ResponseWriter, r *http.Request) {
-	sess := p.ensureSession(w, r)
-	ps := p.pendingSignIn(sess)
-	if ps == nil {
-		redirect(w, r, portalPrefix+"/signin")
+	sess, ps, u, ok := p.signInUserStep(w, r)
+	if !ok {
 		return
 	}
-	u, err := p.loadUser(ps.userID)
-	if err != nil {
-		redirect(w, r, portalPrefix+"/signin")
-		return
-	}
-	opts := signInOptions(u)
-	i := slices.IndexFunc(opts, func(o signInOption) bool { return o.Key == ps.option })
-	if i < 0 {
-		p.renderOther(w, sess, u, "")
-		return
-	}
-	if ps.challengeID != "" {
-		_ = p.s.portalCall(nil, "POST", "/_mock/verify/challenges/"+url.PathEscape(ps.challengeID)+"/cancel", nil, nil)
-	}
-	p.startSignIn(w, r, sess, u, opts[i])
+	p.switchSignIn(w, r, sess, ps, u, ps.option, "")
 }
 
 func (p *portal) postSignOut(w http.ResponseWriter, r *http.Request) {
 	sess := p.ensureSession(w, r)
-	p.with(sess, func(s *portalSession) {
-		s.userID, s.upn, s.name = "", "", ""
-		s.signin, s.app, s.phone, s.authreg = nil, nil, nil, nil
-	})
+	p.with(sess, func(s *portalSession) { s.setSignedIn("", "", "") })
 	redirect(w, r, portalPrefix+"/signin")
 }
 
