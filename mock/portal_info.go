@@ -153,7 +153,7 @@ func (p *portal) renderInfo(w http.ResponseWriter, sess *portalSession, u *porta
 	for _, m := range all {
 		d.Methods = append(d.Methods, rowOf(m))
 	}
-	p.render(w, http.StatusOK, "info", sess, pageData{Title: "Security info", Error: errMsg, Data: d})
+	p.page(w, sess, "info", "Security info", errMsg, d)
 }
 
 // defaultChoice is one entry of "Change default method".
@@ -179,7 +179,7 @@ func (p *portal) getDefault(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p.render(w, http.StatusOK, "default", sess, pageData{Title: "Change default method", Data: p.defaultChoices(u)})
+	p.page(w, sess, "default", "Change default method", "", p.defaultChoices(u))
 }
 
 // postDefault sets the default through Graph's signInPreferences.
@@ -192,11 +192,10 @@ func (p *portal) postDefault(w http.ResponseWriter, r *http.Request) {
 	err := p.s.portalCall(u.principal(), "PATCH", "/beta/users/"+url.PathEscape(u.rec.ID)+"/authentication/signInPreferences",
 		map[string]string{"userPreferredMethodForSecondaryAuthentication": choice}, nil)
 	if err != nil {
-		p.render(w, http.StatusOK, "default", sess, pageData{Title: "Change default method", Error: portalError(err), Data: p.defaultChoices(u)})
+		p.page(w, sess, "default", "Change default method", portalError(err), p.defaultChoices(u))
 		return
 	}
-	p.setFlash(sess, "Default sign-in method updated.")
-	redirect(w, r, portalPrefix+"/security-info")
+	p.toInfo(w, r, sess, "Default sign-in method updated.")
 }
 
 // addChoice is one entry of "Add a method".
@@ -228,7 +227,7 @@ func (p *portal) getAdd(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p.render(w, http.StatusOK, "add", sess, pageData{Title: "Add a method", Data: p.addChoices(u)})
+	p.page(w, sess, "add", "Add a method", "", p.addChoices(u))
 }
 
 func (p *portal) postAdd(w http.ResponseWriter, r *http.Request) {
@@ -246,7 +245,7 @@ func (p *portal) postAdd(w http.ResponseWriter, r *http.Request) {
 	case v == "questions":
 		redirect(w, r, portalPrefix+"/security-info/questions")
 	default:
-		p.render(w, http.StatusOK, "add", sess, pageData{Title: "Add a method", Error: "Choose a method.", Data: p.addChoices(u)})
+		p.page(w, sess, "add", "Add a method", "Choose a method.", p.addChoices(u))
 	}
 }
 
@@ -255,7 +254,7 @@ func (p *portal) getAuthenticator(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p.render(w, http.StatusOK, "authenticator", sess, pageData{Title: "Microsoft Authenticator"})
+	p.page(w, sess, "authenticator", "Microsoft Authenticator", "", nil)
 }
 
 // postAppStart starts another authenticator app (software OATH) through
@@ -270,11 +269,7 @@ func (p *portal) postAppStart(w http.ResponseWriter, r *http.Request) {
 	if err == nil && en.Verdict != nil {
 		err = en.Verdict
 	}
-	if err != nil || en.Challenge == nil {
-		msg := "The app could not be added."
-		if err != nil {
-			msg = portalError(err)
-		}
+	if msg := startMessage(err, en.Challenge != nil, "The app could not be added."); msg != "" {
 		p.renderInfo(w, sess, u, msg)
 		return
 	}
@@ -289,27 +284,15 @@ type appPage struct {
 }
 
 func (p *portal) pendingApp(sess *portalSession) *pendingApp {
-	var a *pendingApp
-	p.with(sess, func(s *portalSession) {
-		if s.app != nil {
-			c := *s.app
-			a = &c
-		}
-	})
-	return a
+	return pendingCopy(p, sess, func(s *portalSession) *pendingApp { return s.app })
 }
 
 func (p *portal) getApp(w http.ResponseWriter, r *http.Request) {
-	sess, _, ok := p.signedInUser(w, r)
+	sess, _, a, ok := pendingStep(p, w, r, p.pendingApp)
 	if !ok {
 		return
 	}
-	a := p.pendingApp(sess)
-	if a == nil {
-		redirect(w, r, portalPrefix+"/security-info")
-		return
-	}
-	p.render(w, http.StatusOK, "app", sess, pageData{Title: "Scan the QR code", Data: appPage{Account: a.account, Key: a.secret, Issuer: a.issuer}})
+	p.page(w, sess, "app", "Scan the QR code", "", appPage{Account: a.account, Key: a.secret, Issuer: a.issuer})
 }
 
 // getAppQR is the QR code of the pending app: its URL names no secret,
@@ -340,45 +323,28 @@ func writeQR(w http.ResponseWriter, payload string) {
 }
 
 func (p *portal) getAppCode(w http.ResponseWriter, r *http.Request) {
-	sess, _, ok := p.signedInUser(w, r)
+	sess, _, _, ok := pendingStep(p, w, r, p.pendingApp)
 	if !ok {
 		return
 	}
-	if p.pendingApp(sess) == nil {
-		redirect(w, r, portalPrefix+"/security-info")
-		return
-	}
-	p.render(w, http.StatusOK, "appcode", sess, pageData{Title: "Enter code"})
+	p.page(w, sess, "appcode", "Enter code", "", nil)
 }
 
 // postAppCode confirms the app with its first code.
 func (p *portal) postAppCode(w http.ResponseWriter, r *http.Request) {
-	sess, u, ok := p.signedInUser(w, r)
+	sess, u, a, ok := pendingStep(p, w, r, p.pendingApp)
 	if !ok {
-		return
-	}
-	a := p.pendingApp(sess)
-	if a == nil {
-		redirect(w, r, portalPrefix+"/security-info")
 		return
 	}
 	var out VerifyResponse
 	err := p.s.portalCall(nil, "POST", "/_mock/enroll/app/confirm",
 		map[string]string{"user": u.rec.ID, "challengeId": a.challengeID, "code": strings.TrimSpace(r.PostFormValue("code"))}, &out)
-	msg := ""
-	switch {
-	case err != nil:
-		msg = portalError(err)
-	case out.Verdict != nil:
-		msg = verdictSentence(out.Verdict)
-	}
-	if msg != "" {
-		p.render(w, http.StatusOK, "appcode", sess, pageData{Title: "Enter code", Error: msg})
+	if msg := outcomeMessage(err, out.Verdict); msg != "" {
+		p.page(w, sess, "appcode", "Enter code", msg, nil)
 		return
 	}
 	p.with(sess, func(s *portalSession) { s.app = nil })
-	p.setFlash(sess, "Authenticator app was successfully registered.")
-	redirect(w, r, portalPrefix+"/security-info")
+	p.toInfo(w, r, sess, "Authenticator app was successfully registered.")
 }
 
 // countryCodes are the choices of the phone page (the portal lists every
@@ -420,7 +386,7 @@ func (p *portal) getPhone(w http.ResponseWriter, r *http.Request) {
 		t = methods.PhoneMobile
 	}
 	d := p.phoneForm(t)
-	p.render(w, http.StatusOK, "phone", sess, pageData{Title: d.Label, Data: d})
+	p.page(w, sess, "phone", d.Label, "", d)
 }
 
 var nonDigits = regexp.MustCompile(`[^0-9]`)
@@ -448,17 +414,10 @@ func (p *portal) postPhone(w http.ResponseWriter, r *http.Request) {
 		number += "x" + ext
 	}
 	var out VerifyResponse
-	err = p.s.portalCall(nil, "POST", "/_mock/enroll/phone",
-		map[string]string{"user": u.rec.ID, "phoneNumber": number, "phoneType": string(t), "method": d.Method}, &out)
-	if err == nil && out.Verdict != nil && (out.Challenge == nil || !out.Challenge.State.Open()) {
-		err = out.Verdict
-	}
-	if err != nil || out.Challenge == nil {
-		msg := "The phone could not be added."
-		if err != nil {
-			msg = portalError(err)
-		}
-		p.render(w, http.StatusOK, "phone", sess, pageData{Title: d.Label, Error: msg, Data: d})
+	err = startError(p.s.portalCall(nil, "POST", "/_mock/enroll/phone",
+		map[string]string{"user": u.rec.ID, "phoneNumber": number, "phoneType": string(t), "method": d.Method}, &out), out)
+	if msg := startMessage(err, out.Challenge != nil, "The phone could not be added."); msg != "" {
+		p.page(w, sess, "phone", d.Label, msg, d)
 		return
 	}
 	p.with(sess, func(s *portalSession) {
@@ -475,24 +434,12 @@ type phoneVerifyPage struct {
 }
 
 func (p *portal) pendingPhone(sess *portalSession) *pendingPhone {
-	var ph *pendingPhone
-	p.with(sess, func(s *portalSession) {
-		if s.phone != nil {
-			c := *s.phone
-			ph = &c
-		}
-	})
-	return ph
+	return pendingCopy(p, sess, func(s *portalSession) *pendingPhone { return s.phone })
 }
 
 func (p *portal) getPhoneVerify(w http.ResponseWriter, r *http.Request) {
-	sess, _, ok := p.signedInUser(w, r)
+	sess, _, ph, ok := pendingStep(p, w, r, p.pendingPhone)
 	if !ok {
-		return
-	}
-	ph := p.pendingPhone(sess)
-	if ph == nil {
-		redirect(w, r, portalPrefix+"/security-info")
 		return
 	}
 	p.renderPhoneVerify(w, sess, ph, "")
@@ -503,7 +450,7 @@ func (p *portal) renderPhoneVerify(w http.ResponseWriter, sess *portalSession, p
 	if err != nil || res.Challenge == nil {
 		p.with(sess, func(s *portalSession) { s.phone = nil })
 		p.setFlash(sess, "The phone test is gone; add the phone again.")
-		p.render(w, http.StatusOK, "phoneverify", sess, pageData{Title: phoneLabel(ph.phoneType), Data: phoneVerifyPage{Label: phoneLabel(ph.phoneType), Number: ph.number, Closed: true}})
+		p.page(w, sess, "phoneverify", phoneLabel(ph.phoneType), "", phoneVerifyPage{Label: phoneLabel(ph.phoneType), Number: ph.number, Closed: true})
 		return
 	}
 	c := res.Challenge
@@ -532,13 +479,8 @@ func (p *portal) getPhoneState(w http.ResponseWriter, r *http.Request) {
 // postPhoneVerify takes the texted or spoken code, the call's outcome
 // ("finish"), or "get a new code" ("resend").
 func (p *portal) postPhoneVerify(w http.ResponseWriter, r *http.Request) {
-	sess, _, ok := p.signedInUser(w, r)
+	sess, _, ph, ok := pendingStep(p, w, r, p.pendingPhone)
 	if !ok {
-		return
-	}
-	ph := p.pendingPhone(sess)
-	if ph == nil {
-		redirect(w, r, portalPrefix+"/security-info")
 		return
 	}
 	id := url.PathEscape(ph.challengeID)
@@ -555,14 +497,12 @@ func (p *portal) postPhoneVerify(w http.ResponseWriter, r *http.Request) {
 			})
 			ph.challengeID = out.Challenge.ID
 		}
-		msg := ""
-		if err != nil {
-			msg = portalError(err)
-		} else if out.Verdict != nil {
-			msg = verdictSentence(out.Verdict)
-		} else if ph.method == verify.MethodSMS {
+		msg := outcomeMessage(err, out.Verdict)
+		switch {
+		case msg != "":
+		case ph.method == verify.MethodSMS:
 			p.setFlash(sess, "We sent a new code.")
-		} else {
+		default:
 			p.setFlash(sess, "We're calling again.")
 		}
 		p.renderPhoneVerify(w, sess, ph, msg)
@@ -575,13 +515,7 @@ func (p *portal) postPhoneVerify(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		err = p.s.portalCall(nil, "POST", "/_mock/verify/challenges/"+id+"/code", map[string]string{"code": strings.TrimSpace(r.PostFormValue("code"))}, &out)
-		msg := ""
-		if err != nil {
-			msg = portalError(err)
-		} else if out.Verdict != nil {
-			msg = verdictSentence(out.Verdict)
-		}
-		if msg != "" {
+		if msg := outcomeMessage(err, out.Verdict); msg != "" {
 			p.renderPhoneVerify(w, sess, ph, msg)
 			return
 		}
@@ -591,8 +525,7 @@ func (p *portal) postPhoneVerify(w http.ResponseWriter, r *http.Request) {
 	if ph.method != verify.MethodSMS {
 		what = "Call answered."
 	}
-	p.setFlash(sess, what+" Your phone was registered successfully.")
-	redirect(w, r, portalPrefix+"/security-info")
+	p.toInfo(w, r, sess, what+" Your phone was registered successfully.")
 }
 
 type emailPage struct{ Address string }
@@ -608,7 +541,7 @@ func (p *portal) getEmail(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p.render(w, http.StatusOK, "email", sess, pageData{Title: "Email", Data: emailPage{}})
+	p.page(w, sess, "email", "Email", "", emailPage{})
 }
 
 // postEmail mails a code to the address through the verification engine
@@ -629,7 +562,7 @@ func (p *portal) postEmail(w http.ResponseWriter, r *http.Request) {
 		err = errors.New("the code could not be sent")
 	}
 	if err != nil {
-		p.render(w, http.StatusOK, "email", sess, pageData{Title: "Email", Error: portalError(err), Data: emailPage{Address: addr}})
+		p.page(w, sess, "email", "Email", portalError(err), emailPage{Address: addr})
 		return
 	}
 	p.with(sess, func(s *portalSession) {
@@ -639,38 +572,21 @@ func (p *portal) postEmail(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *portal) pendingEmail(sess *portalSession) *pendingEmail {
-	var pe *pendingEmail
-	p.with(sess, func(s *portalSession) {
-		if s.email != nil {
-			c := *s.email
-			pe = &c
-		}
-	})
-	return pe
+	return pendingCopy(p, sess, func(s *portalSession) *pendingEmail { return s.email })
 }
 
 func (p *portal) getEmailVerify(w http.ResponseWriter, r *http.Request) {
-	sess, _, ok := p.signedInUser(w, r)
+	sess, _, pe, ok := pendingStep(p, w, r, p.pendingEmail)
 	if !ok {
 		return
 	}
-	pe := p.pendingEmail(sess)
-	if pe == nil {
-		redirect(w, r, portalPrefix+"/security-info")
-		return
-	}
-	p.render(w, http.StatusOK, "emailverify", sess, pageData{Title: "Email", Data: emailPage{Address: pe.address}})
+	p.page(w, sess, "emailverify", "Email", "", emailPage{Address: pe.address})
 }
 
 // postEmailVerify takes the mailed code, or "Resend code".
 func (p *portal) postEmailVerify(w http.ResponseWriter, r *http.Request) {
-	sess, _, ok := p.signedInUser(w, r)
+	sess, _, pe, ok := pendingStep(p, w, r, p.pendingEmail)
 	if !ok {
-		return
-	}
-	pe := p.pendingEmail(sess)
-	if pe == nil {
-		redirect(w, r, portalPrefix+"/security-info")
 		return
 	}
 	id := url.PathEscape(pe.challengeID)
@@ -682,13 +598,7 @@ func (p *portal) postEmailVerify(w http.ResponseWriter, r *http.Request) {
 	} else {
 		err = p.s.portalCall(nil, "POST", "/_mock/verify/challenges/"+id+"/code", map[string]string{"code": strings.TrimSpace(r.PostFormValue("code"))}, &out)
 	}
-	msg := ""
-	switch {
-	case err != nil:
-		msg = portalError(err)
-	case out.Verdict != nil:
-		msg = verdictSentence(out.Verdict)
-	}
+	msg := outcomeMessage(err, out.Verdict)
 	if resend && msg == "" && out.Challenge != nil {
 		p.with(sess, func(s *portalSession) {
 			if s.email != nil {
@@ -698,12 +608,11 @@ func (p *portal) postEmailVerify(w http.ResponseWriter, r *http.Request) {
 		p.setFlash(sess, "We sent a new code.")
 	}
 	if resend || msg != "" {
-		p.render(w, http.StatusOK, "emailverify", sess, pageData{Title: "Email", Error: msg, Data: emailPage{Address: pe.address}})
+		p.page(w, sess, "emailverify", "Email", msg, emailPage{Address: pe.address})
 		return
 	}
 	p.with(sess, func(s *portalSession) { s.email = nil })
-	p.setFlash(sess, "Email was successfully registered.")
-	redirect(w, r, portalPrefix+"/security-info")
+	p.toInfo(w, r, sess, "Email was successfully registered.")
 }
 
 // securityQuestions are the predefined questions of Entra's SSPR
@@ -740,7 +649,7 @@ func (p *portal) getQuestions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p.render(w, http.StatusOK, "questions", sess, pageData{Title: "Security questions", Data: p.questionsForm()})
+	p.page(w, sess, "questions", "Security questions", "", p.questionsForm())
 }
 
 // postQuestions registers the questions through the engine's endpoint,
@@ -758,18 +667,11 @@ func (p *portal) postQuestions(w http.ResponseWriter, r *http.Request) {
 	}
 	var out VerifyResponse
 	err := p.s.portalCall(nil, "PUT", "/_mock/users/"+url.PathEscape(u.rec.ID)+"/questions", body, &out)
-	msg := ""
-	if err != nil {
-		msg = portalError(err)
-	} else if out.Verdict != nil {
-		msg = verdictSentence(out.Verdict)
-	}
-	if msg != "" {
-		p.render(w, http.StatusOK, "questions", sess, pageData{Title: "Security questions", Error: msg, Data: d})
+	if msg := outcomeMessage(err, out.Verdict); msg != "" {
+		p.page(w, sess, "questions", "Security questions", msg, d)
 		return
 	}
-	p.setFlash(sess, "Security questions were successfully registered.")
-	redirect(w, r, portalPrefix+"/security-info")
+	p.toInfo(w, r, sess, "Security questions were successfully registered.")
 }
 
 type deletePage struct {
@@ -805,7 +707,7 @@ func (p *portal) getDelete(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, portalPrefix+"/security-info")
 		return
 	}
-	p.render(w, http.StatusOK, "delete", sess, pageData{Title: "Delete method", Data: d})
+	p.page(w, sess, "delete", "Delete method", "", d)
 }
 
 // postDelete deletes through Graph (self-service), or the security
@@ -831,9 +733,8 @@ func (p *portal) postDelete(w http.ResponseWriter, r *http.Request) {
 		err = p.s.portalCall(u.principal(), "DELETE", "/v1.0/users/"+url.PathEscape(u.rec.ID)+"/authentication/"+m.Kind.CollectionSegment()+"/"+url.PathEscape(m.ID), nil, nil)
 	}
 	if err != nil {
-		p.render(w, http.StatusOK, "delete", sess, pageData{Title: "Delete method", Error: portalError(err), Data: d})
+		p.page(w, sess, "delete", "Delete method", portalError(err), d)
 		return
 	}
-	p.setFlash(sess, d.Label+" deleted.")
-	redirect(w, r, portalPrefix+"/security-info")
+	p.toInfo(w, r, sess, d.Label+" deleted.")
 }
