@@ -42,14 +42,24 @@ func portalMessage(err error) string {
 	return portalError(err)
 }
 
-func (p *portal) pendingAuthenticator(sess *portalSession) string {
-	var id string
-	p.with(sess, func(s *portalSession) {
-		if s.authreg != nil {
-			id = s.authreg.id
-		}
-	})
-	return id
+func (p *portal) pendingAuthenticator(sess *portalSession) *pendingAuthenticator {
+	return pendingCopy(p, sess, func(s *portalSession) *pendingAuthenticator { return s.authreg })
+}
+
+// authenticatorStep begins a step of the flow: the registration in
+// progress (pendingStep) and its status.
+func (p *portal) authenticatorStep(w http.ResponseWriter, r *http.Request) (*portalSession, string, AuthenticatorRegistration, error, bool) {
+	sess, _, a, ok := pendingStep(p, w, r, p.pendingAuthenticator)
+	if !ok {
+		return nil, "", AuthenticatorRegistration{}, nil, false
+	}
+	reg, err := p.s.AuthenticatorRegistrationStatus(r.Context(), a.id)
+	return sess, a.id, reg, err, true
+}
+
+// renderAuthenticatorStart shows "Start by getting the app" with errMsg.
+func (p *portal) renderAuthenticatorStart(w http.ResponseWriter, sess *portalSession, errMsg string) {
+	p.page(w, sess, "authenticator", "Microsoft Authenticator", errMsg, nil)
 }
 
 // postAuthenticatorStart is "Next" on "Start by getting the app".
@@ -60,7 +70,7 @@ func (p *portal) postAuthenticatorStart(w http.ResponseWriter, r *http.Request) 
 	}
 	reg, err := p.s.BeginAuthenticatorRegistration(r.Context(), u.rec.ID)
 	if err != nil {
-		p.render(w, http.StatusOK, "authenticator", sess, pageData{Title: "Microsoft Authenticator", Error: portalMessage(err)})
+		p.renderAuthenticatorStart(w, sess, portalMessage(err))
 		return
 	}
 	p.with(sess, func(s *portalSession) { s.authreg = &pendingAuthenticator{id: reg.ID} })
@@ -76,24 +86,17 @@ func (p *portal) getAuthenticatorQR(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *portal) renderAuthenticatorQR(w http.ResponseWriter, r *http.Request, errMsg string) {
-	sess, _, ok := p.signedInUser(w, r)
+	sess, _, reg, err, ok := p.authenticatorStep(w, r)
 	if !ok {
 		return
 	}
-	id := p.pendingAuthenticator(sess)
-	if id == "" {
-		redirect(w, r, portalPrefix+"/security-info")
-		return
-	}
-	reg, err := p.s.AuthenticatorRegistrationStatus(r.Context(), id)
 	if err != nil {
-		p.render(w, http.StatusOK, "authenticator", sess, pageData{Title: "Microsoft Authenticator", Error: portalMessage(err)})
+		p.renderAuthenticatorStart(w, sess, portalMessage(err))
 		return
 	}
 	if reg.State == RegistrationExpired {
 		p.with(sess, func(s *portalSession) { s.authreg = nil })
-		p.render(w, http.StatusOK, "authenticator", sess, pageData{Title: "Microsoft Authenticator",
-			Error: "The QR code expired. Choose Next to get a new one."})
+		p.renderAuthenticatorStart(w, sess, "The QR code expired. Choose Next to get a new one.")
 		return
 	}
 	p.render(w, http.StatusOK, "authenticatorqr", sess, pageData{Title: "Set up your account", Error: errMsg,
@@ -107,12 +110,12 @@ func (p *portal) getAuthenticatorQRImage(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return
 	}
-	id := p.pendingAuthenticator(sess)
-	if id == "" {
+	a := p.pendingAuthenticator(sess)
+	if a == nil {
 		http.NotFound(w, r)
 		return
 	}
-	reg, err := p.s.AuthenticatorRegistrationStatus(r.Context(), id)
+	reg, err := p.s.AuthenticatorRegistrationStatus(r.Context(), a.id)
 	if err != nil || reg.QRPayload == "" {
 		http.NotFound(w, r)
 		return
@@ -122,16 +125,11 @@ func (p *portal) getAuthenticatorQRImage(w http.ResponseWriter, r *http.Request)
 
 // postAuthenticatorNext is "Next" after scanning: the test notification.
 func (p *portal) postAuthenticatorNext(w http.ResponseWriter, r *http.Request) {
-	sess, _, ok := p.signedInUser(w, r)
+	_, id, reg, err, ok := p.authenticatorStep(w, r)
 	if !ok {
 		return
 	}
-	id := p.pendingAuthenticator(sess)
-	if id == "" {
-		redirect(w, r, portalPrefix+"/security-info")
-		return
-	}
-	if reg, err := p.s.AuthenticatorRegistrationStatus(r.Context(), id); err == nil && reg.State == RegistrationWaitingForApp {
+	if err == nil && reg.State == RegistrationWaitingForApp {
 		p.renderAuthenticatorQR(w, r, "We couldn't find your app yet. Scan the QR code with Microsoft Authenticator (or enter the code and URL), then choose Next.")
 		return
 	}
@@ -152,16 +150,10 @@ func (p *portal) getAuthenticatorTry(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *portal) renderAuthenticatorTry(w http.ResponseWriter, r *http.Request, errMsg string) {
-	sess, _, ok := p.signedInUser(w, r)
+	sess, _, reg, err, ok := p.authenticatorStep(w, r)
 	if !ok {
 		return
 	}
-	id := p.pendingAuthenticator(sess)
-	if id == "" {
-		redirect(w, r, portalPrefix+"/security-info")
-		return
-	}
-	reg, err := p.s.AuthenticatorRegistrationStatus(r.Context(), id)
 	if err != nil {
 		errMsg = portalMessage(err)
 	}
@@ -182,8 +174,8 @@ func (p *portal) renderAuthenticatorTry(w http.ResponseWriter, r *http.Request, 
 func (p *portal) getAuthenticatorState(w http.ResponseWriter, r *http.Request) {
 	sess := p.ensureSession(w, r)
 	v := "none"
-	if id := p.pendingAuthenticator(sess); id != "" {
-		if reg, err := p.s.AuthenticatorRegistrationStatus(r.Context(), id); err == nil {
+	if a := p.pendingAuthenticator(sess); a != nil {
+		if reg, err := p.s.AuthenticatorRegistrationStatus(r.Context(), a.id); err == nil {
 			v = reg.State
 		}
 	}
@@ -193,23 +185,16 @@ func (p *portal) getAuthenticatorState(w http.ResponseWriter, r *http.Request) {
 // postAuthenticatorFinish is the "Let's try it out" page once the phone
 // answered: approved lists the new method.
 func (p *portal) postAuthenticatorFinish(w http.ResponseWriter, r *http.Request) {
-	sess, _, ok := p.signedInUser(w, r)
+	sess, _, reg, err, ok := p.authenticatorStep(w, r)
 	if !ok {
 		return
 	}
-	id := p.pendingAuthenticator(sess)
-	if id == "" {
-		redirect(w, r, portalPrefix+"/security-info")
-		return
-	}
-	reg, err := p.s.AuthenticatorRegistrationStatus(r.Context(), id)
 	if err != nil || reg.State != RegistrationApproved {
 		p.renderAuthenticatorTry(w, r, "")
 		return
 	}
 	p.with(sess, func(s *portalSession) { s.authreg = nil })
-	p.setFlash(sess, "Notification approved. Microsoft Authenticator was successfully registered.")
-	redirect(w, r, portalPrefix+"/security-info")
+	p.toInfo(w, r, sess, "Notification approved. Microsoft Authenticator was successfully registered.")
 }
 
 // authenticatorAction is the phone panel's Authenticator adding an
