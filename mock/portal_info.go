@@ -175,11 +175,7 @@ func (p *portal) defaultChoices(u *portalUser) []defaultChoice {
 }
 
 func (p *portal) getDefault(w http.ResponseWriter, r *http.Request) {
-	sess, u, ok := p.signedInUser(w, r)
-	if !ok {
-		return
-	}
-	p.page(w, sess, "default", "Change default method", "", p.defaultChoices(u))
+	p.formPage(w, r, "default", "Change default method", func(u *portalUser) any { return p.defaultChoices(u) })
 }
 
 // postDefault sets the default through Graph's signInPreferences.
@@ -223,11 +219,7 @@ func (p *portal) addChoices(u *portalUser) []addChoice {
 }
 
 func (p *portal) getAdd(w http.ResponseWriter, r *http.Request) {
-	sess, u, ok := p.signedInUser(w, r)
-	if !ok {
-		return
-	}
-	p.page(w, sess, "add", "Add a method", "", p.addChoices(u))
+	p.formPage(w, r, "add", "Add a method", func(u *portalUser) any { return p.addChoices(u) })
 }
 
 func (p *portal) postAdd(w http.ResponseWriter, r *http.Request) {
@@ -250,11 +242,7 @@ func (p *portal) postAdd(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *portal) getAuthenticator(w http.ResponseWriter, r *http.Request) {
-	sess, _, ok := p.signedInUser(w, r)
-	if !ok {
-		return
-	}
-	p.page(w, sess, "authenticator", "Microsoft Authenticator", "", nil)
+	p.formPage(w, r, "authenticator", "Microsoft Authenticator", func(_ *portalUser) any { return nil })
 }
 
 // postAppStart starts another authenticator app (software OATH) through
@@ -537,11 +525,7 @@ type pendingEmail struct {
 }
 
 func (p *portal) getEmail(w http.ResponseWriter, r *http.Request) {
-	sess, _, ok := p.signedInUser(w, r)
-	if !ok {
-		return
-	}
-	p.page(w, sess, "email", "Email", "", emailPage{})
+	p.formPage(w, r, "email", "Email", func(_ *portalUser) any { return emailPage{} })
 }
 
 // postEmail mails a code to the address through the verification engine
@@ -645,11 +629,7 @@ func (p *portal) questionsForm() questionsPage {
 }
 
 func (p *portal) getQuestions(w http.ResponseWriter, r *http.Request) {
-	sess, _, ok := p.signedInUser(w, r)
-	if !ok {
-		return
-	}
-	p.page(w, sess, "questions", "Security questions", "", p.questionsForm())
+	p.formPage(w, r, "questions", "Security questions", func(_ *portalUser) any { return p.questionsForm() })
 }
 
 // postQuestions registers the questions through the engine's endpoint,

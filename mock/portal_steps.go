@@ -137,3 +137,13 @@ func (p *portal) switchSignIn(w http.ResponseWriter, r *http.Request, sess *port
 	}
 	p.startSignIn(w, r, sess, u, opts[i])
 }
+
+// formPage shows a form of Security info to the signed-in user (or
+// redirects to sign-in); data builds the form's data for the user.
+func (p *portal) formPage(w http.ResponseWriter, r *http.Request, name, title string, data func(*portalUser) any) {
+	sess, u, ok := p.signedInUser(w, r)
+	if !ok {
+		return
+	}
+	p.page(w, sess, name, title, "", data(u))
+}
