@@ -188,6 +188,24 @@ func regEnded(rec *authRegRecord) *verify.Error {
 		Hint:    "start a new registration"}
 }
 
+// settledRegistration reads registration id and its user, and settles it
+// (settleRegistration), returning its challenge, if any.
+func (s *Server) settledRegistration(tx store.Tx, e *verify.Engine, id string) (*authRegRecord, *userRecord, *verify.Challenge, error) {
+	rec, err := getAuthReg(tx, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	u, err := getUser(tx, rec.UserID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := s.settleRegistration(tx, e, u, rec)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return rec, u, c, nil
+}
+
 // settleRegistration brings a registration up to date with the clock and
 // its test notification: a registration past its expiry that never sent
 // a notification expires; one whose notification ended takes its outcome
@@ -444,15 +462,7 @@ func (s *Server) ActivateAuthenticatorApp(ctx context.Context, activationCode, u
 // the registration's end (expired, denied), and was recorded.
 func (s *Server) SendAuthenticatorTestNotification(ctx context.Context, registrationID string) (AuthenticatorRegistration, error) {
 	return s.regTx(ctx, func(tx store.Tx, e *verify.Engine) (AuthenticatorRegistration, error) {
-		rec, err := getAuthReg(tx, registrationID)
-		if err != nil {
-			return AuthenticatorRegistration{}, err
-		}
-		u, err := getUser(tx, rec.UserID)
-		if err != nil {
-			return AuthenticatorRegistration{}, err
-		}
-		c, err := s.settleRegistration(tx, e, u, rec)
+		rec, u, c, err := s.settledRegistration(tx, e, registrationID)
 		if err != nil {
 			return AuthenticatorRegistration{}, err
 		}
@@ -488,15 +498,7 @@ func (s *Server) SendAuthenticatorTestNotification(ctx context.Context, registra
 // here.
 func (s *Server) AuthenticatorRegistrationStatus(ctx context.Context, registrationID string) (AuthenticatorRegistration, error) {
 	return s.regTx(ctx, func(tx store.Tx, e *verify.Engine) (AuthenticatorRegistration, error) {
-		rec, err := getAuthReg(tx, registrationID)
-		if err != nil {
-			return AuthenticatorRegistration{}, err
-		}
-		u, err := getUser(tx, rec.UserID)
-		if err != nil {
-			return AuthenticatorRegistration{}, err
-		}
-		c, err := s.settleRegistration(tx, e, u, rec)
+		rec, u, c, err := s.settledRegistration(tx, e, registrationID)
 		if err != nil {
 			return AuthenticatorRegistration{}, err
 		}
