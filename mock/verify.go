@@ -646,16 +646,9 @@ func (s *Server) mockEnrollApp(r *request) (*response, error) {
 	}
 	var out AppEnrollment
 	verdict, err := s.verifyTx(func(tx store.Tx, e *verify.Engine) error {
-		u, err := getUser(tx, b.User)
-		if err != nil {
-			return err
-		}
-		ms, err := userMethods(tx, u.ID)
-		if err != nil {
-			return err
-		}
 		// Refused before a secret is shown that could never be saved.
-		if err := checkOathAndAppLimit(ms); err != nil {
+		u, err := userWhoMayAdd(tx, b.User, checkOathAndAppLimit)
+		if err != nil {
 			return err
 		}
 		account := b.Account
@@ -718,6 +711,31 @@ func (s *Server) mockConfirmApp(r *request) (*response, error) {
 	return ok(out)
 }
 
+// userWhoMayAdd reads user ref, refused with check's error when their
+// methods leave no room for the method being enrolled (checked before a
+// code or secret is sent for it).
+func userWhoMayAdd(tx store.Tx, ref string, check func([]methodRecord) error) (*userRecord, error) {
+	u, err := getUser(tx, ref)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := userMethods(tx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(ms); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// startRegistration starts the user's registration test by method with
+// the credential being added, into out (finishResult).
+func (s *Server) startRegistration(tx store.Tx, e *verify.Engine, u *userRecord, method verify.Method, cred verify.Credential, out *VerifyResponse) error {
+	res, err := e.Start(verify.StartRequest{UserID: u.ID, Admin: u.isAdmin(), Method: method, Purpose: verify.PurposeRegistration, Credential: cred})
+	return s.finishResult(tx, u, res, err, out)
+}
+
 // enrollPhoneBody is POST /_mock/enroll/phone: test-authenticate a number
 // before it is saved, by text (sms), by a call answered with # (voice), or
 // by a call that reads a code (voiceOtp).
@@ -748,20 +766,11 @@ func (s *Server) mockEnrollPhone(r *request) (*response, error) {
 	}
 	var out VerifyResponse
 	verdict, err := s.verifyTx(func(tx store.Tx, e *verify.Engine) error {
-		u, err := getUser(tx, b.User)
+		u, err := userWhoMayAdd(tx, b.User, func(ms []methodRecord) error { return checkPhoneAdd(ms, t) })
 		if err != nil {
 			return err
 		}
-		ms, err := userMethods(tx, u.ID)
-		if err != nil {
-			return err
-		}
-		if err := checkPhoneAdd(ms, t); err != nil {
-			return err
-		}
-		res, err := e.Start(verify.StartRequest{UserID: u.ID, Admin: u.isAdmin(), Method: method, Purpose: verify.PurposeRegistration,
-			Credential: verify.Credential{PhoneNumber: b.PhoneNumber, PhoneType: t}})
-		return s.finishResult(tx, u, res, err, &out)
+		return s.startRegistration(tx, e, u, method, verify.Credential{PhoneNumber: b.PhoneNumber, PhoneType: t}, &out)
 	})
 	if err != nil {
 		return nil, err
@@ -788,21 +797,12 @@ func (s *Server) mockEnrollEmail(r *request) (*response, error) {
 	}
 	var out VerifyResponse
 	verdict, err := s.verifyTx(func(tx store.Tx, e *verify.Engine) error {
-		u, err := getUser(tx, b.User)
-		if err != nil {
-			return err
-		}
-		ms, err := userMethods(tx, u.ID)
-		if err != nil {
-			return err
-		}
 		// Refused before a code is sent for an address that could not be saved.
-		if err := checkEmailAdd(ms); err != nil {
+		u, err := userWhoMayAdd(tx, b.User, checkEmailAdd)
+		if err != nil {
 			return err
 		}
-		res, err := e.Start(verify.StartRequest{UserID: u.ID, Admin: u.isAdmin(), Method: verify.MethodEmail, Purpose: verify.PurposeRegistration,
-			Credential: verify.Credential{EmailAddress: addr}})
-		return s.finishResult(tx, u, res, err, &out)
+		return s.startRegistration(tx, e, u, verify.MethodEmail, verify.Credential{EmailAddress: addr}, &out)
 	})
 	if err != nil {
 		return nil, err
