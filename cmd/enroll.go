@@ -214,6 +214,27 @@ func (v enrollmentView) pairs() [][2]string {
 func (v enrollmentView) RenderTable(w io.Writer) error { return renderPairs(w, v.pairs()) }
 func (v enrollmentView) Table() output.TableData       { return pairsTable(v.pairs()) }
 
+// printSent reports a test that --send started or --resend sent again:
+// the challenge a second run completes.
+func printSent(printer *output.Printer, u methods.User, res *graph.VerifyResult) error {
+	return printer.Print(outcomeView{&VerifyOutcome{User: u.UserPrincipalName, Sent: true, Challenge: res.Challenge}})
+}
+
+// sendOrAsk goes on from an enrolment test just started (res): with send
+// it prints the challenge for a second run; otherwise it asks for the
+// code on the terminal and hands the outcome to report.
+func sendOrAsk(ctx context.Context, em *graph.Emulator, ios *iostreams.IOStreams, printer *output.Printer, u methods.User,
+	res *graph.VerifyResult, send bool, timeout time.Duration, report func(*graph.VerifyResult) error) error {
+	if send {
+		return printSent(printer, u, res)
+	}
+	res, err := runChallengeOnTerminal(ctx, em, ios, res.Challenge, timeout, time.Second, codeSource(""))
+	if err != nil {
+		return err
+	}
+	return report(res)
+}
+
 // printEnrolled reports the method an enrolment created.
 func printEnrolled(errOut io.Writer, printer *output.Printer, res *graph.VerifyResult, what string) error {
 	if res.Method == nil {
@@ -344,7 +365,7 @@ func enrollPhoneRun(ctx context.Context, opts *EnrollPhoneOptions) (err error) {
 			if err != nil {
 				return err
 			}
-			return printer.Print(outcomeView{&VerifyOutcome{User: u.UserPrincipalName, Sent: true, Challenge: res.Challenge}})
+			return printSent(printer, u, res)
 		case opts.Code != "":
 			res, err = em.SubmitCode(ctx, opts.Challenge, opts.Code)
 		default:
@@ -362,14 +383,9 @@ func enrollPhoneRun(ctx context.Context, opts *EnrollPhoneOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	if opts.Send {
-		return printer.Print(outcomeView{&VerifyOutcome{User: u.UserPrincipalName, Sent: true, Challenge: res.Challenge}})
-	}
-	res, err = runChallengeOnTerminal(ctx, em, opts.IO, res.Challenge, opts.Timeout, time.Second, codeSource(""))
-	if err != nil {
-		return err
-	}
-	return printPhoneTest(opts, printer, res)
+	return sendOrAsk(ctx, em, opts.IO, printer, u, res, opts.Send, opts.Timeout, func(res *graph.VerifyResult) error {
+		return printPhoneTest(opts, printer, res)
+	})
 }
 
 func printPhoneTest(opts *EnrollPhoneOptions, printer *output.Printer, res *graph.VerifyResult) error {

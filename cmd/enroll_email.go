@@ -115,7 +115,7 @@ func enrollEmailRun(ctx context.Context, opts *EnrollEmailOptions) (err error) {
 			if err != nil {
 				return err
 			}
-			return printer.Print(outcomeView{&VerifyOutcome{User: u.UserPrincipalName, Sent: true, Challenge: res.Challenge}})
+			return printSent(printer, u, res)
 		}
 		res, err := em.SubmitCode(ctx, opts.Challenge, opts.Code)
 		if err != nil {
@@ -130,14 +130,9 @@ func enrollEmailRun(ctx context.Context, opts *EnrollEmailOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	if opts.Send {
-		return printer.Print(outcomeView{&VerifyOutcome{User: u.UserPrincipalName, Sent: true, Challenge: res.Challenge}})
-	}
-	res, err = runChallengeOnTerminal(ctx, em, opts.IO, res.Challenge, opts.Timeout, time.Second, codeSource(""))
-	if err != nil {
-		return err
-	}
-	return printEmailVerified(opts, printer, res)
+	return sendOrAsk(ctx, em, opts.IO, printer, u, res, opts.Send, opts.Timeout, func(res *graph.VerifyResult) error {
+		return printEmailVerified(opts, printer, res)
+	})
 }
 
 // printEmailVerified reports the email method the verification added.
