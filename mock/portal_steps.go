@@ -91,7 +91,9 @@ func pendingStep[T any](p *portal, w http.ResponseWriter, r *http.Request, pendi
 // sign-in, app, phone and Authenticator flows in progress.
 func (s *portalSession) setSignedIn(userID, upn, name string) {
 	s.userID, s.upn, s.name = userID, upn, name
-	s.signin, s.app, s.phone, s.authreg = nil, nil, nil, nil
+	// Every flow in progress belonged to the previous user: a code typed
+	// after the switch must not complete it for them.
+	s.signin, s.app, s.phone, s.email, s.authreg = nil, nil, nil, nil, nil
 }
 
 // signInStep begins a step of the sign-in: the sign-in in progress (with
