@@ -17,7 +17,7 @@ import (
 	"github.com/mfactl/mfactl/mock/store"
 )
 
-// Synthetic tenants: `mfactl mock seed --users N --seed S` and
+// Synthetic tenants: the CLI's seeding (--users N --seed S) and
 // POST /_mock/reset {"users":N,"seed":S} replace the state with a generated
 // tenant whose mix of users and methods resembles a real one. The same
 // users, seed and reference day give byte-identical data: every choice comes
